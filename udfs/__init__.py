@@ -1,0 +1,23 @@
+"""upcell: expansion-revenue functions for Excel cells (xlwings) and Python.
+
+Every Excel function of SPEC §8 is here twice: as an xlwings UDF under its Excel name
+(``EXPANSION_SCORE``) and as a plain Python function under its lower-case name
+(``expansion_score``) that takes scalars, arrays, Series and DataFrames.
+
+>>> import udfs
+>>> udfs.pipeline_coverage(1_500_000, 500_000), udfs.coverage_status(3.0)
+(3.0, 'Healthy')
+
+Importing does no I/O and needs only numpy, pandas and xlwings, so xlwings Lite can run
+the package in Excel (Windows, Mac, web). The Windows add-in loads it with
+``UDF Modules = udfs``.
+"""
+
+from .playbook import *  # noqa: F403  (vocabulary and defaults)
+from .scoring import *  # noqa: F403  (SCORE_ACCOUNTS, EXPANSION_SCORE, plays, owners)
+from .pipeline import *  # noqa: F403  (PIPELINE_COVERAGE, COVERAGE_STATUS, ...)
+from .retention import *  # noqa: F403  (NRR, GRR, ARR_AFTER, NRR_PROJECTION, ...)
+from .simulate import *  # noqa: F403  (NRR compounding engine, Monte Carlo)
+from .backtest import *  # noqa: F403  (TRIGGER_FIRES, TRIGGER_BACKTEST, sweeps)
+from .sample import *  # noqa: F403  (deterministic sample account book)
+from .history import *  # noqa: F403  (account-period history panels for backtests)

@@ -1,0 +1,298 @@
+"""The playbook as data: vocabulary, account columns, default rules and plays (SPEC §1–§5).
+
+This module is the one definition of every label, threshold and default in upcell.
+Rules and plays are tables, so RevOps edits them in Excel (the ``Rules`` and ``Plays``
+sheets) and analysts write tuned thresholds back into them.
+
+>>> MOTIONS[0], default_rules()["rule"].nunique(), float(default_plays().loc["Tier upgrade", "close_rate"])
+('Seat expansion', 15, 0.325)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _args
+
+__all__ = [
+    "MOTIONS", "SEGMENTS", "TRIGGER_THRESHOLD", "ACCOUNT_COLUMNS", "account_column",
+    "default_rules", "default_plays", "rules_table", "plays_table",
+]
+
+# --------------------------------------------------------------------------- vocabulary (§1)
+
+MOTIONS: tuple[str, ...] = (
+    "Seat expansion",
+    "Tier upgrade",
+    "Usage expansion",
+    "Cross-department",
+    "Cross-sell",
+)
+SEGMENTS: tuple[str, ...] = ("SMB", "Mid-market", "Enterprise")
+
+TRIGGER_THRESHOLD = 50.0
+MAX_SCORE = 100.0
+
+# Gates (§3): a gated account is never ready; its play names the gate instead.
+GATE_FIX_ADOPTION = "Fix adoption first"
+GATE_TOO_EARLY = "Too early"
+GATE_HEALTH_BELOW = 40.0
+GATE_TENURE_BELOW = 4.0
+
+# Pipeline coverage (§5)
+COVERAGE_HEALTHY = 3.0
+COVERAGE_THIN = 2.0
+HEALTHY, THIN, UNDERCOVERED = "Healthy", "Thin", "Undercovered"
+
+# Backtest validation gate (§7)
+GATE_MIN_COVERAGE = 0.40
+GATE_MAX_FALSE_POSITIVE_RATE = 0.50
+TUNED_FALSE_POSITIVE_RATE = 0.30
+
+# --------------------------------------------------------------------------- accounts (§2)
+
+# column -> kind. Kinds: id, text, money, count, fraction, days, months, score, flag.
+ACCOUNT_COLUMNS: dict[str, str] = {
+    "account_id": "id",
+    "account_name": "text",
+    "segment": "text",
+    "plan_tier": "text",
+    "arr": "money",
+    "seats_licensed": "count",
+    "seats_active": "count",
+    "seat_utilization": "fraction",
+    "usage_vs_cap": "fraction",
+    "usage_trend_90d": "growth",
+    "next_tier_feature_adoption": "fraction",
+    "gated_feature_requests_90d": "count",
+    "pricing_page_visits_30d": "count",
+    "active_user_growth_60d": "growth",
+    "headcount_growth_90d": "growth",
+    "funding_event_days_ago": "days",
+    "new_department_users_30d": "count",
+    "cross_sell_intent_7d": "count",
+    "champion_promoted_90d": "flag",
+    "health_score": "score",
+    "tenure_months": "months",
+}
+TEXT_KINDS = frozenset({"id", "text"})
+# Kinds whose values can never be negative (a negative one is a bad cell). Growth can be.
+NON_NEGATIVE_KINDS = frozenset({"money", "count", "fraction", "days", "months", "score"})
+
+# Common CRM export spellings, keyed by their normalized form (_args.normalize_key).
+ACCOUNT_ALIASES: dict[str, str] = {
+    "id": "account_id",
+    "account": "account_id",
+    "accountid": "account_id",
+    "account_number": "account_id",
+    "customer_id": "account_id",
+    "name": "account_name",
+    "company": "account_name",
+    "company_name": "account_name",
+    "customer": "account_name",
+    "customer_name": "account_name",
+    "tier": "plan_tier",
+    "plan": "plan_tier",
+    "annual_recurring_revenue": "arr",
+    "arr_usd": "arr",
+    "current_arr": "arr",
+    "licensed_seats": "seats_licensed",
+    "seats": "seats_licensed",
+    "active_seats": "seats_active",
+    "active_users": "seats_active",
+    "seat_util": "seat_utilization",
+    "utilization": "seat_utilization",
+    "usage": "usage_vs_cap",
+    "usage_of_cap": "usage_vs_cap",
+    "usage_pct_of_cap": "usage_vs_cap",
+    "usage_trend": "usage_trend_90d",
+    "next_tier_adoption": "next_tier_feature_adoption",
+    "gated_feature_requests": "gated_feature_requests_90d",
+    "pricing_page_visits": "pricing_page_visits_30d",
+    "user_growth": "active_user_growth_60d",
+    "active_user_growth": "active_user_growth_60d",
+    "headcount_growth": "headcount_growth_90d",
+    "days_since_funding": "funding_event_days_ago",
+    "new_department_users": "new_department_users_30d",
+    "cross_sell_intent": "cross_sell_intent_7d",
+    "champion_promoted": "champion_promoted_90d",
+    "health": "health_score",
+    "tenure": "tenure_months",
+    "months_as_customer": "tenure_months",
+}
+
+
+def account_column(header: Any) -> str | None:
+    """The SPEC §2 column a header means, or None when it is not one.
+
+    >>> account_column("Account ID"), account_column("ARR"), account_column("Seat Utilization")
+    ('account_id', 'arr', 'seat_utilization')
+    """
+    key = _args.normalize_key(header)
+    if key in ACCOUNT_COLUMNS:
+        return key
+    return ACCOUNT_ALIASES.get(key, ACCOUNT_ALIASES.get(key.replace("_", "")))
+
+
+# --------------------------------------------------------------------------- rules (§3)
+
+RULE_COLUMNS = ("rule", "signal", "op", "threshold", "points", "motion")
+OPERATORS = (">=", ">", "<=", "<", "=")
+
+# Rows sharing a rule name are AND-ed; points and motion come from the rule's first row.
+_DEFAULT_RULES = [
+    ("usage_at_cap", "usage_vs_cap", ">=", 0.90, 50, "Tier upgrade"),
+    ("usage_near_cap", "usage_vs_cap", ">=", 0.80, 25, "Tier upgrade"),
+    ("usage_near_cap", "usage_vs_cap", "<", 0.90, None, None),
+    ("seats_full", "seat_utilization", ">=", 0.90, 40, "Seat expansion"),
+    ("seats_near_full", "seat_utilization", ">=", 0.80, 25, "Seat expansion"),
+    ("seats_near_full", "seat_utilization", "<", 0.90, None, None),
+    ("pricing_page", "pricing_page_visits_30d", ">=", 1, 30, "Tier upgrade"),
+    ("gated_requests", "gated_feature_requests_90d", ">=", 3, 35, "Tier upgrade"),
+    ("next_tier_adoption", "next_tier_feature_adoption", ">=", 0.70, 30, "Tier upgrade"),
+    ("user_growth", "active_user_growth_60d", ">=", 0.20, 25, "Seat expansion"),
+    ("headcount_growth", "headcount_growth_90d", ">=", 0.10, 20, "Seat expansion"),
+    ("funding", "funding_event_days_ago", "<=", 90, 20, "Seat expansion"),
+    ("new_departments", "new_department_users_30d", ">=", 3, 25, "Cross-department"),
+    ("cross_sell_intent", "cross_sell_intent_7d", ">=", 1, 30, "Cross-sell"),
+    ("champion_promoted", "champion_promoted_90d", "=", 1, 20, "Cross-sell"),
+    ("usage_growth", "usage_trend_90d", ">=", 0.15, 30, "Usage expansion"),
+    ("healthy_tenured", "health_score", ">=", 75, 15, "Tier upgrade"),
+    ("healthy_tenured", "tenure_months", ">=", 6, None, None),
+]
+
+
+def default_rules() -> pd.DataFrame:
+    """SPEC §3 default rules, one condition per row (rows of one rule are AND-ed).
+
+    >>> default_rules().query("rule == 'seats_full'").to_dict("records")[0]["threshold"]
+    0.9
+    """
+    frame = pd.DataFrame(_DEFAULT_RULES, columns=list(RULE_COLUMNS))
+    frame["threshold"] = frame["threshold"].astype(float)
+    frame["points"] = frame["points"].astype(float)
+    frame["motion"] = frame["motion"].astype(object)
+    return frame
+
+
+def rules_table(rules: Any = None) -> pd.DataFrame:
+    """Validate a rules table (2-D range with header, or DataFrame); None gives the defaults.
+
+    Returns the table with columns ``RULE_COLUMNS``; a continuation row (same rule name,
+    blank points and motion) inherits both from the rule's first row. Raises a one-line
+    ``ValueError`` naming ``rules``, the row and the column for anything invalid.
+    """
+    frame = _args.table("rules", default_rules() if rules is None else rules)
+    _require_columns("rules", frame, RULE_COLUMNS)
+    frame = frame[list(RULE_COLUMNS)].reset_index(drop=True)
+    frame = frame[~frame.apply(lambda r: all(_args.is_blank(v) for v in r), axis=1)]
+    if frame.empty:
+        raise ValueError("rules: expected at least one rule row, got none")
+    rows = []
+    first: dict[str, tuple[float, str]] = {}
+    for i, row in enumerate(frame.itertuples(index=False), start=2):  # row 1 is the header
+        where = f"rules row {i}"
+        rule = _args.texts(f"{where} rule", [row.rule])[0]
+        signal = _args.normalize_key(_args.texts(f"{where} signal", [row.signal])[0])
+        signal = account_column(signal) or signal
+        if signal not in ACCOUNT_COLUMNS or ACCOUNT_COLUMNS[signal] in TEXT_KINDS:
+            raise ValueError(f"{where} signal: expected a numeric account column, got {signal!r}")
+        op = str(row.op).strip().replace("≥", ">=").replace("≤", "<=").replace("==", "=")
+        if op not in OPERATORS:
+            raise _args.fail(f"{where} op", "one of " + " ".join(OPERATORS), row.op)
+        if ACCOUNT_COLUMNS[signal] == "flag" and isinstance(row.threshold, (bool, np.bool_)):
+            threshold = float(row.threshold)
+        else:
+            threshold = _args.number(f"{where} threshold", row.threshold)
+        if rule in first and _args.is_blank(row.points) and _args.is_blank(row.motion):
+            points, motion = first[rule]
+        else:
+            points = _args.number(f"{where} points", row.points, minimum=0)
+            motion = _args.choices(f"{where} motion", [row.motion], MOTIONS)[0]
+            first.setdefault(rule, (points, motion))
+        rows.append((rule, signal, op, threshold, points, motion))
+    return pd.DataFrame(rows, columns=list(RULE_COLUMNS))
+
+
+# --------------------------------------------------------------------------- plays (§4)
+
+PLAY_COLUMNS = (
+    "motion",
+    "arr_increase_share",  # expected ARR increase as a share of the account's ARR
+    "close_rate",
+    "owner",  # owner below owner_threshold (or always, when no threshold)
+    "owner_above",  # owner at or above owner_threshold
+    "owner_threshold",  # $; blank = one owner
+    "owner_basis",  # what the threshold compares: 'arr' (account) or 'increase'
+    "cycle_days",  # target cycle when the segment has no column of its own
+    "cycle_days_smb",
+    "cycle_days_mid_market",
+    "cycle_days_enterprise",
+)
+OWNER_BASES = ("arr", "increase")
+
+_DEFAULT_PLAYS = [
+    ("Seat expansion", 0.15, 0.50, "CSM", "CSM + Expansion AE", 25_000, "arr", 21, None, None, None),
+    ("Tier upgrade", 0.40, 0.325, "CSM", "Expansion AE", 10_000, "increase", 56, 28, 56, 70),
+    ("Usage expansion", 0.20, 0.60, "Self-serve", "CSM", 5_000, "increase", 14, None, None, None),
+    ("Cross-department", 0.75, 0.25, "Expansion AE", None, None, None, 75, None, None, None),
+    ("Cross-sell", 1.00, 0.20, "Expansion AE", None, None, None, 75, 60, 75, 120),
+]
+_PLAY_NUMBERS = (
+    "arr_increase_share", "close_rate", "owner_threshold", "cycle_days",
+    "cycle_days_smb", "cycle_days_mid_market", "cycle_days_enterprise",
+)
+
+
+def default_plays() -> pd.DataFrame:
+    """SPEC §4 default plays, indexed by motion.
+
+    >>> default_plays().loc["Seat expansion", ["arr_increase_share", "close_rate"]].tolist()
+    [0.15, 0.5]
+    """
+    frame = pd.DataFrame(_DEFAULT_PLAYS, columns=list(PLAY_COLUMNS)).astype(object)
+    for col in _PLAY_NUMBERS:
+        frame[col] = pd.to_numeric(frame[col]).astype(float)
+    return frame.set_index("motion", drop=False)
+
+
+def plays_table(plays: Any = None) -> pd.DataFrame:
+    """Validate a plays table (2-D range with header, or DataFrame); None gives the defaults.
+
+    Every motion of §1 must have exactly one row. Returns a DataFrame indexed by motion.
+    """
+    frame = _args.table("plays", default_plays().reset_index(drop=True) if plays is None else plays)
+    required = ("motion", "arr_increase_share", "close_rate", "owner", "cycle_days")
+    _require_columns("plays", frame, required)
+    for col in PLAY_COLUMNS:
+        if col not in frame:
+            frame[col] = None
+    frame = frame[list(PLAY_COLUMNS)].reset_index(drop=True)
+    frame = frame[~frame.apply(lambda r: all(_args.is_blank(v) for v in r), axis=1)]
+    frame["motion"] = _args.choices("plays motion", frame["motion"].tolist(), MOTIONS)
+    dupes = frame["motion"][frame["motion"].duplicated()]
+    if len(dupes):
+        raise ValueError(f"plays motion: expected one row per motion, got {dupes.iloc[0]!r} twice")
+    missing = [m for m in MOTIONS if m not in set(frame["motion"])]
+    if missing:
+        raise ValueError(f"plays: expected a row for every motion, missing {missing[0]!r}")
+    for col in _PLAY_NUMBERS:
+        required_col = col in ("arr_increase_share", "close_rate", "cycle_days")
+        frame[col] = _args.numbers(f"plays {col}", frame[col].tolist(), minimum=0, allow_blank=not required_col)
+    if (frame["close_rate"] > 1).any():
+        bad = frame.loc[frame["close_rate"] > 1, "close_rate"].iloc[0]
+        raise _args.fail("plays close_rate", "a fraction between 0 and 1", float(bad))
+    frame["owner"] = _args.texts("plays owner", frame["owner"].tolist())
+    frame["owner_above"] = _args.texts("plays owner_above", frame["owner_above"].tolist(), allow_blank=True)
+    basis = frame["owner_basis"].where(frame["owner_threshold"].notna(), None)
+    frame["owner_basis"] = _args.choices("plays owner_basis", basis.tolist(), OWNER_BASES, allow_blank=True)
+    return frame.set_index("motion", drop=False).loc[list(MOTIONS)]
+
+
+def _require_columns(name: str, frame: pd.DataFrame, columns) -> None:
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name}: expected a column {missing[0]!r} in the header row")
