@@ -14,6 +14,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# The demo's own outputs are rebuilt on every run (that is what `make demo` asks for).
+# DEMO_SERVE=0 skips serving the apps (useful on a machine without a browser).
+DEMO_SERVE ?= 1
+PORT ?= 2718
+
+demo: $(STAMP)
+	$(BIN)/python -m workbook queue --top 15
+	$(BIN)/python -m workbook build --force
+	$(BIN)/python -m workbook lite --force
+ifeq ($(DEMO_SERVE),1)
+	@echo
+	@echo "Serving the apps: open http://127.0.0.1:$(PORT) (Ctrl-C stops)."
+	$(BIN)/marimo run simulations --headless --host 127.0.0.1 --port $(PORT)
+endif
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
 
