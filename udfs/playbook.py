@@ -47,6 +47,37 @@ COVERAGE_HEALTHY = 3.0
 COVERAGE_THIN = 2.0
 HEALTHY, THIN, UNDERCOVERED = "Healthy", "Thin", "Undercovered"
 
+# Retention benchmarks (§6). NRR by ARR stage: (stage floor $, typical low, typical high);
+# a company below the first floor ($1M) is judged against the first band.
+NRR_BANDS: tuple[tuple[float, float, float], ...] = (
+    (1_000_000, 0.95, 1.10),
+    (5_000_000, 1.00, 1.15),
+    (15_000_000, 1.05, 1.20),
+    (50_000_000, 1.10, 1.25),
+    (100_000_000, 1.15, 1.35),
+)
+BELOW_RANGE, IN_RANGE, ABOVE_RANGE = "Below range", "In range", "Above range"
+# Expansion share of new ARR: best in class; mature companies (ARR above MATURE_ARR);
+# below MISSED with a real base = missed expansion; above CHECK = check new-logo acquisition.
+EXPANSION_SHARE_BEST_IN_CLASS = (0.20, 0.30)
+EXPANSION_SHARE_MATURE = (0.30, 0.40)
+EXPANSION_SHARE_MATURE_ARR = 10_000_000
+EXPANSION_SHARE_MISSED_BELOW = 0.20
+EXPANSION_SHARE_CHECK_ABOVE = 0.60
+# Readiness for a systematic expansion motion; churn wins over the others.
+READINESS_MIN_CUSTOMERS = 50
+READINESS_MIN_TENURE_MONTHS = 6.0
+ACQUISITION_FIRST_BELOW_CUSTOMERS = 30
+ACQUISITION_FIRST_BELOW_TENURE_MONTHS = 4.0
+FIX_CHURN_ABOVE = 0.08
+BUILD_THE_MOTION, STAY_ACQUISITION_FIRST, FIX_CHURN_FIRST = (
+    "Build the motion", "Stay acquisition-first", "Fix churn first",
+)
+SHARE_MISSED, SHARE_EARLY, SHARE_BELOW, SHARE_IN, SHARE_ABOVE, SHARE_CHECK_NEW_LOGOS = (
+    "Missed expansion", "Early stage", "Below benchmark", "In benchmark", "Above benchmark",
+    "Check new-logo acquisition",
+)
+
 # Backtest validation gate (§7)
 GATE_MIN_COVERAGE = 0.40
 GATE_MAX_FALSE_POSITIVE_RATE = 0.50

@@ -1,3 +1,375 @@
-"""Placeholder: being written (see the issue that owns this module)."""
+"""Retention and benchmarks (SPEC §6): NRR, GRR, compounding, stage bands, readiness.
 
-__all__: list[str] = []
+Rates are fractions: 1.2 is 120 % NRR, 0.08 is 8 % churn (Excel users may type '120%').
+Each function is here twice: a plain lower-case function and its ``@xw.func`` UDF.
+
+>>> nrr(10_000_000, 2_500_000, 300_000, 200_000), grr(10_000_000, 300_000, 200_000)
+(1.2, 0.95)
+>>> arr_after(10_000_000, 1.2, 1), arr_after(10_000_000, 1.3, 1)
+(12000000.0, 13000000.0)
+
+Definitions chosen here (documented in each function):
+
+- ``arr_after`` / ``nrr_projection``: the starting ARR compounds at ``nrr`` every year;
+  each year's new-logo ARR joins at the end of that year and compounds at ``nrr`` in the
+  following years (year 1's new logos count fully at year 1, grow from year 2 on).
+- ``nrr_benchmark``: a company below $1M ARR is judged against the first stage band
+  ($1–5M: 95–110 %), the earliest stage the benchmark publishes.
+- ``expansion_readiness``: churn above 8 % wins; below 30 customers or under 4 months of
+  average tenure is acquisition-first; 50+ customers with 6+ months builds the motion; the
+  in-between (30–49 customers, or 4–6 months) stays acquisition-first, because the motion
+  is built only once both build thresholds hold (expansion stays reactive until then).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from . import _args, playbook
+from .pipeline import broadcast, positive
+
+__all__ = [
+    "nrr", "NRR",
+    "grr", "GRR",
+    "arr_after", "ARR_AFTER",
+    "nrr_projection", "NRR_PROJECTION",
+    "nrr_benchmark", "NRR_BENCHMARK",
+    "nrr_stage",
+    "expansion_share", "EXPANSION_SHARE",
+    "expansion_share_benchmark",
+    "expansion_readiness", "EXPANSION_READINESS",
+]
+
+NRR_MAX = 5.0  # 500 %: anything above is almost surely a percentage typed as 120
+YEARS_MAX = 100
+
+_RATE = "a fraction such as 1.2 for 120%"
+
+
+# --------------------------------------------------------------------------- coercion
+
+
+def _money(name: str, value: Any) -> np.ndarray:
+    return _args.numbers(name, value, minimum=0)
+
+
+def _nrr(name: str, value: Any) -> np.ndarray:
+    x = _args.numbers(name, value, minimum=0, what=_RATE)
+    high = x > NRR_MAX
+    if high.any():
+        i = int(np.argmax(high))
+        raise _args.fail(name, f"{_RATE} (at most {NRR_MAX:g})", float(x[i]), i if x.size > 1 else None)
+    return x
+
+
+def _fraction(name: str, value: Any) -> np.ndarray:
+    x = _args.numbers(name, value, minimum=0, what="a fraction between 0 and 1")
+    high = x > 1
+    if high.any():
+        i = int(np.argmax(high))
+        raise _args.fail(name, "a fraction between 0 and 1", float(x[i]), i if x.size > 1 else None)
+    return x
+
+
+def _years(name: str, value: Any) -> np.ndarray:
+    y = _args.numbers(name, value, minimum=0)
+    high = y > YEARS_MAX
+    if high.any():
+        i = int(np.argmax(high))
+        raise _args.fail(name, f"a number of years from 0 to {YEARS_MAX}", float(y[i]), i if y.size > 1 else None)
+    return y
+
+
+def _losses_within(start: np.ndarray, contraction: np.ndarray, churn: np.ndarray) -> None:
+    over = contraction + churn > start * (1 + 1e-12)
+    if over.any():
+        i = int(np.argmax(over))
+        where = f" (item {i + 1})" if start.size > 1 else ""
+        raise ValueError(
+            f"churn: expected contraction + churn at most starting_arr ({start[i]:,.0f}), "
+            f"got {contraction[i] + churn[i]:,.0f}{where}"
+        )
+
+
+# --------------------------------------------------------------------------- plain functions
+
+
+def nrr(starting_arr: Any, expansion: Any, contraction: Any, churn: Any):
+    """NRR = (start + expansion − contraction − churn) / start, for the cohort of ``starting_arr``.
+
+    >>> nrr(1_000_000, [100_000, 0], 50_000, 50_000)
+    array([1. , 0.9])
+    """
+    s = positive("starting_arr", _money("starting_arr", starting_arr))
+    e, c, ch = _money("expansion", expansion), _money("contraction", contraction), _money("churn", churn)
+    (s, e, c, ch), like = broadcast(
+        ("starting_arr", s, starting_arr), ("expansion", e, expansion),
+        ("contraction", c, contraction), ("churn", ch, churn),
+    )
+    _losses_within(s, c, ch)
+    return _args.shaped((s + e - c - ch) / s, like, name="nrr")
+
+
+def grr(starting_arr: Any, contraction: Any, churn: Any):
+    """GRR = (start − contraction − churn) / start: retention without expansion (0–1).
+
+    >>> grr(1_000_000, 50_000, 30_000)
+    0.92
+    """
+    s = positive("starting_arr", _money("starting_arr", starting_arr))
+    c, ch = _money("contraction", contraction), _money("churn", churn)
+    (s, c, ch), like = broadcast(
+        ("starting_arr", s, starting_arr), ("contraction", c, contraction), ("churn", ch, churn)
+    )
+    _losses_within(s, c, ch)
+    return _args.shaped((s - c - ch) / s, like, name="grr")
+
+
+def _compound(s: np.ndarray, r: np.ndarray, y: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """start × r^y plus new logos N at the end of each full year k ≤ y, compounding r^(y−k)."""
+    k = np.floor(y)
+    with np.errstate(all="ignore"):
+        grow = np.power(r, y)
+        tail = np.power(r, y - k)  # 0^0 = 1: logos of the last full year count fully
+        near_one = np.abs(r - 1.0) < 1e-9
+        denominator = np.where(near_one, 1.0, r - 1.0)
+        series = np.where(near_one, k, (np.power(r, k) - 1.0) / denominator)
+    return s * grow + n * tail * series
+
+
+def arr_after(starting_arr: Any, nrr: Any, years: Any, new_logo_arr_per_year: Any = None):
+    """ARR after ``years`` at ``nrr`` (a fraction: 1.2 = 120 %).
+
+    The starting ARR compounds at ``nrr``: start × nrr^years. Each year's
+    ``new_logo_arr_per_year`` joins at the end of that year and then compounds at ``nrr``
+    in the later years, so after 2 years with N new logos a year: start × nrr² + N × nrr + N.
+    Fractional years compound the base continuously and count the new logos of full years.
+
+    >>> arr_after(10_000_000, 1.2, 2, 1_000_000)
+    16600000.0
+    """
+    s, r, y = _money("starting_arr", starting_arr), _nrr("nrr", nrr), _years("years", years)
+    blank = new_logo_arr_per_year is None or (
+        _args.is_scalar(new_logo_arr_per_year) and _args.is_blank(new_logo_arr_per_year)
+    )
+    n = np.zeros(1) if blank else _money("new_logo_arr_per_year", new_logo_arr_per_year)
+    (s, r, y, n), like = broadcast(
+        ("starting_arr", s, starting_arr), ("nrr", r, nrr), ("years", y, years),
+        ("new_logo_arr_per_year", n, 0 if blank else new_logo_arr_per_year),
+    )
+    return _args.shaped(_compound(s, r, y, n), like, name="arr")
+
+
+def nrr_projection(
+    starting_arr: Any, nrr: Any, years: Any, new_logo_arr_per_year: Any = None
+) -> pd.DataFrame:
+    """Table ``year, arr`` for year 0 … ``years`` (same definition as :func:`arr_after`).
+
+    >>> nrr_projection(10_000_000, 1.2, 2)["arr"].tolist()
+    [10000000.0, 12000000.0, 14400000.0]
+    """
+    s = _args.number("starting_arr", starting_arr, minimum=0)
+    r = float(_nrr("nrr", [_args.number("nrr", nrr, what=_RATE)])[0])
+    y = _args.integer("years", years, minimum=0)
+    if y > YEARS_MAX:
+        raise _args.fail("years", f"a whole number of years from 0 to {YEARS_MAX}", y)
+    n = 0.0 if _args.is_blank(new_logo_arr_per_year) else _args.number(
+        "new_logo_arr_per_year", new_logo_arr_per_year, minimum=0
+    )
+    t = np.arange(y + 1, dtype=float)
+    arr = _compound(np.full(t.size, s), np.full(t.size, r), t, np.full(t.size, n))
+    return pd.DataFrame({"year": np.arange(y + 1), "arr": arr})
+
+
+def nrr_stage(arr: Any) -> dict:
+    """The SPEC §6 stage band an ARR falls in: ``{stage, low, high}`` (below $1M: first band).
+
+    >>> nrr_stage(12_000_000)
+    {'stage': '$5M–$15M', 'low': 1.0, 'high': 1.15}
+    """
+    a = _args.number("arr", arr, minimum=0)
+    i = _band_index(np.array([a]))[0]
+    floor, low, high = playbook.NRR_BANDS[i]
+    top = playbook.NRR_BANDS[i + 1][0] if i + 1 < len(playbook.NRR_BANDS) else None
+    stage = f"{_short(floor)}–{_short(top)}" if top else f"{_short(floor)}+"
+    return {"stage": stage, "low": low, "high": high}
+
+
+def _short(dollars: float) -> str:
+    return f"${dollars / 1e6:g}M"
+
+
+def _band_index(arr: np.ndarray) -> np.ndarray:
+    floors = np.array([b[0] for b in playbook.NRR_BANDS])
+    return np.clip(np.searchsorted(floors, arr, side="right") - 1, 0, len(floors) - 1)
+
+
+def nrr_benchmark(arr: Any, nrr: Any):
+    """``Below range`` / ``In range`` / ``Above range`` against the typical NRR of the ARR stage.
+
+    Stages ($ ARR, lower bound inclusive): 1–5M 95–110 %, 5–15M 100–115 %, 15–50M
+    105–120 %, 50–100M 110–125 %, 100M+ 115–135 %; range ends count as in range.
+    Below $1M the first band (95–110 %) applies.
+
+    >>> nrr_benchmark([3_000_000, 20_000_000, 200_000_000], 1.12).tolist()
+    ['Above range', 'In range', 'Below range']
+    """
+    a, r = _money("arr", arr), _nrr("nrr", nrr)
+    (a, r), like = broadcast(("arr", a, arr), ("nrr", r, nrr))
+    i = _band_index(a)
+    low = np.array([b[1] for b in playbook.NRR_BANDS])[i]
+    high = np.array([b[2] for b in playbook.NRR_BANDS])[i]
+    eps = 1e-9  # 1.1 typed as 110% parses to 1.1000000000000001
+    labels = np.array([playbook.BELOW_RANGE, playbook.IN_RANGE, playbook.ABOVE_RANGE], dtype=object)
+    level = np.where(r < low - eps, 0, np.where(r > high + eps, 2, 1))
+    return _args.shaped(labels[level], like, name="nrr_benchmark")
+
+
+def expansion_share(expansion_arr: Any, new_logo_arr: Any):
+    """Expansion share of new ARR = expansion / (expansion + new-logo ARR).
+
+    >>> expansion_share(300_000, 700_000)
+    0.3
+    """
+    e, n = _money("expansion_arr", expansion_arr), _money("new_logo_arr", new_logo_arr)
+    (e, n), like = broadcast(("expansion_arr", e, expansion_arr), ("new_logo_arr", n, new_logo_arr))
+    total = e + n
+    none = total <= 0
+    if none.any():
+        i = int(np.argmax(none))
+        where = f" (item {i + 1})" if total.size > 1 else ""
+        raise ValueError(
+            f"new_logo_arr: expected expansion_arr + new_logo_arr above 0, got both 0{where}"
+        )
+    return _args.shaped(e / total, like, name="expansion_share")
+
+
+def expansion_share_benchmark(share: Any, arr: Any = None):
+    """Verdict on an expansion share of new ARR (SPEC §6).
+
+    Above 60 %: ``Check new-logo acquisition``. Below 20 %: ``Missed expansion`` (with a
+    real base: ARR of $1M or more, or no ARR given), ``Early stage`` below $1M. Otherwise
+    against the benchmark range, 20–30 % (30–40 % above $10M ARR): ``Below benchmark``,
+    ``In benchmark`` or ``Above benchmark``.
+
+    >>> expansion_share_benchmark([0.1, 0.25, 0.25, 0.5, 0.7], 12_000_000).tolist()
+    ['Missed expansion', 'Below benchmark', 'Below benchmark', 'Above benchmark', 'Check new-logo acquisition']
+    >>> expansion_share_benchmark(0.25)
+    'In benchmark'
+    """
+    s = _fraction("share", share)
+    blank = arr is None or (_args.is_scalar(arr) and _args.is_blank(arr))
+    a = np.full(1, np.nan) if blank else _money("arr", arr)
+    (s, a), like = broadcast(("share", s, share), ("arr", a, arr if not blank else 0))
+    mature = a > playbook.EXPANSION_SHARE_MATURE_ARR  # NaN compares False
+    lo = np.where(mature, playbook.EXPANSION_SHARE_MATURE[0], playbook.EXPANSION_SHARE_BEST_IN_CLASS[0])
+    hi = np.where(mature, playbook.EXPANSION_SHARE_MATURE[1], playbook.EXPANSION_SHARE_BEST_IN_CLASS[1])
+    eps = 1e-9
+    out = np.where(s < lo - eps, playbook.SHARE_BELOW, np.where(s > hi + eps, playbook.SHARE_ABOVE, playbook.SHARE_IN))
+    small_base = a < playbook.NRR_BANDS[0][0]
+    low = s < playbook.EXPANSION_SHARE_MISSED_BELOW - eps
+    out = np.where(low, np.where(small_base, playbook.SHARE_EARLY, playbook.SHARE_MISSED), out)
+    out = np.where(s > playbook.EXPANSION_SHARE_CHECK_ABOVE + eps, playbook.SHARE_CHECK_NEW_LOGOS, out)
+    return _args.shaped(out.astype(object), like, name="expansion_share_benchmark")
+
+
+def expansion_readiness(paying_customers: Any, avg_tenure_months: Any, annual_churn: Any):
+    """``Build the motion`` / ``Stay acquisition-first`` / ``Fix churn first`` (SPEC §6).
+
+    Annual churn above 8 % → ``Fix churn first`` (wins). Else fewer than 30 customers or
+    average tenure under 4 months → ``Stay acquisition-first``; 50+ customers with 6+
+    months → ``Build the motion``; the in-between (30–49 customers or 4–6 months) also
+    stays acquisition-first: the motion is built once both build thresholds hold.
+
+    >>> expansion_readiness([60, 40, 20, 200], [8, 8, 8, 12], [0.05, 0.05, 0.05, 0.10]).tolist()
+    ['Build the motion', 'Stay acquisition-first', 'Stay acquisition-first', 'Fix churn first']
+    """
+    c = _args.numbers("paying_customers", paying_customers, minimum=0, what="a whole number")
+    frac = c != np.floor(c)
+    if frac.any():
+        i = int(np.argmax(frac))
+        raise _args.fail("paying_customers", "a whole number", float(c[i]), i if c.size > 1 else None)
+    t = _args.numbers("avg_tenure_months", avg_tenure_months, minimum=0)
+    ch = _fraction("annual_churn", annual_churn)
+    (c, t, ch), like = broadcast(
+        ("paying_customers", c, paying_customers), ("avg_tenure_months", t, avg_tenure_months),
+        ("annual_churn", ch, annual_churn),
+    )
+    build = (c >= playbook.READINESS_MIN_CUSTOMERS) & (t >= playbook.READINESS_MIN_TENURE_MONTHS)
+    out = np.where(build, playbook.BUILD_THE_MOTION, playbook.STAY_ACQUISITION_FIRST)
+    out = np.where(ch > playbook.FIX_CHURN_ABOVE + 1e-12, playbook.FIX_CHURN_FIRST, out)
+    return _args.shaped(out.astype(object), like, name="expansion_readiness")
+
+
+# --------------------------------------------------------------------------- Excel UDFs
+
+_NRR_DOC = "Net revenue retention as a fraction, e.g. 1.2 or 120% (a cell or a column)"
+_NEW_LOGO_DOC = "Optional new-logo ARR added each year, $ (joins at year end, then compounds); default 0"
+
+
+@xw.func
+@xw.arg("starting_arr", doc="ARR of the cohort at the start of the period, $ (above 0)", err_to_str=True)
+@xw.arg("expansion", doc="Expansion ARR from that cohort during the period, $", err_to_str=True)
+@xw.arg("contraction", doc="Contraction (downgrades) during the period, $", err_to_str=True)
+@xw.arg("churn", doc="Churned ARR during the period, $", err_to_str=True)
+def NRR(starting_arr, expansion, contraction, churn):
+    """Net revenue retention, fraction. Example: =NRR(10000000, 2500000, 300000, 200000)"""
+    return _args.to_excel(nrr(starting_arr, expansion, contraction, churn))
+
+
+@xw.func
+@xw.arg("starting_arr", doc="ARR of the cohort at the start of the period, $ (above 0)", err_to_str=True)
+@xw.arg("contraction", doc="Contraction (downgrades) during the period, $", err_to_str=True)
+@xw.arg("churn", doc="Churned ARR during the period, $", err_to_str=True)
+def GRR(starting_arr, contraction, churn):
+    """Gross revenue retention, fraction. Example: =GRR(10000000, 300000, 200000)"""
+    return _args.to_excel(grr(starting_arr, contraction, churn))
+
+
+@xw.func
+@xw.arg("starting_arr", doc="ARR today, $", err_to_str=True)
+@xw.arg("nrr", doc=_NRR_DOC, err_to_str=True)
+@xw.arg("years", doc="Years ahead (0 to 100)", err_to_str=True)
+@xw.arg("new_logo_arr_per_year", doc=_NEW_LOGO_DOC, err_to_str=True)
+def ARR_AFTER(starting_arr, nrr, years, new_logo_arr_per_year=None):
+    """ARR after compounding at NRR for some years, $. Example: =ARR_AFTER(10000000, 1.2, 1)"""
+    return _args.to_excel(arr_after(starting_arr, nrr, years, new_logo_arr_per_year))
+
+
+@xw.func
+@xw.arg("starting_arr", doc="ARR today, $ (one cell)", err_to_str=True)
+@xw.arg("nrr", doc="Net revenue retention as a fraction, e.g. 1.2 (one cell)", err_to_str=True)
+@xw.arg("years", doc="Whole number of years to project (0 to 100)", err_to_str=True)
+@xw.arg("new_logo_arr_per_year", doc=_NEW_LOGO_DOC, err_to_str=True)
+def NRR_PROJECTION(starting_arr, nrr, years, new_logo_arr_per_year=None):
+    """Table of year and ARR from year 0, compounding at NRR. Example: =NRR_PROJECTION(10000000, 1.2, 5)"""
+    return _args.to_excel(nrr_projection(starting_arr, nrr, years, new_logo_arr_per_year))
+
+
+@xw.func
+@xw.arg("arr", doc="Company ARR, $, which sets the stage band (a cell or a column)", err_to_str=True)
+@xw.arg("nrr", doc=_NRR_DOC, err_to_str=True)
+def NRR_BENCHMARK(arr, nrr):
+    """Below range / In range / Above range vs typical NRR for the ARR stage. Example: =NRR_BENCHMARK(12000000, 1.18)"""
+    return _args.to_excel(nrr_benchmark(arr, nrr))
+
+
+@xw.func
+@xw.arg("expansion_arr", doc="New ARR from expansion of existing customers, $", err_to_str=True)
+@xw.arg("new_logo_arr", doc="New ARR from new customers, $", err_to_str=True)
+def EXPANSION_SHARE(expansion_arr, new_logo_arr):
+    """Expansion share of new ARR, fraction. Example: =EXPANSION_SHARE(300000, 700000)"""
+    return _args.to_excel(expansion_share(expansion_arr, new_logo_arr))
+
+
+@xw.func
+@xw.arg("paying_customers", doc="Number of paying customers (whole number)", err_to_str=True)
+@xw.arg("avg_tenure_months", doc="Average customer tenure, months", err_to_str=True)
+@xw.arg("annual_churn", doc="Annual gross churn as a fraction, e.g. 0.06 or 6%", err_to_str=True)
+def EXPANSION_READINESS(paying_customers, avg_tenure_months, annual_churn):
+    """Build the motion / Stay acquisition-first / Fix churn first. Example: =EXPANSION_READINESS(120, 14, 0.05)"""
+    return _args.to_excel(expansion_readiness(paying_customers, avg_tenure_months, annual_churn))
