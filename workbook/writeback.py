@@ -1,0 +1,717 @@
+"""Write backtested thresholds into the ``Rules`` table of an existing upcell workbook.
+
+The model workbook carries things that a load-and-save round trip through openpyxl
+loses: the dynamic-array metadata of the spilling formulas (``xl/metadata.xml`` and the
+``cm=`` attributes), their cached values, charts, and whatever the user added. So the
+write-back is zip surgery: it finds the Excel table named ``Rules``
+(``xl/workbook.xml`` -> its rels -> the sheet -> the sheet's rels -> the table part),
+reads the table's ``ref`` and column names, maps table rows by their rule / signal / op
+cells, and rewrites only the ``<v>`` of the ``threshold`` cells in that sheet's XML.
+Every other zip part is copied as the same compressed bytes, in the same order, with the
+same entry metadata; the sheet XML differs only inside the changed cells.
+
+Excel recomputes the workbook when it opens it because the model's ``xl/workbook.xml``
+asks for it (``<calcPr fullCalcOnLoad="1"/>``, set by XlsxWriter); this module never
+touches ``workbook.xml`` and reports whether that flag is present.
+
+    >>> import udfs
+    >>> frame = _threshold_frame({"seats_full": 0.85, ("usage_at_cap", "usage_vs_cap"): 0.95})
+    >>> frame[["rule", "signal", "threshold"]].values.tolist()
+    [['seats_full', '', 0.85], ['usage_at_cap', 'usage_vs_cap', 0.95]]
+
+Thresholds are given as a mapping ``rule -> value``, ``(rule, signal) -> value`` or
+``(rule, signal, op) -> value`` (a key picks the rule's first row that matches it), or as
+a table with columns ``rule, [signal], [op], threshold`` (a DataFrame, or the CSV
+:func:`export_thresholds_csv` writes); in a table, the n-th row with a given key maps to
+the n-th matching row of the workbook.
+
+Command line: ``python -m workbook.writeback MODEL.xlsx THRESHOLDS.csv``.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+import os
+import posixpath
+import re
+import struct
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from udfs import _args
+
+__all__ = ["WriteReport", "export_thresholds_csv", "read_rules_table", "write_thresholds"]
+
+TABLE_NAME = "Rules"
+KEY_COLUMNS = ("rule", "signal", "op")
+
+_NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_NS_REL_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_TABLE_REL = "/table"
+
+
+# --------------------------------------------------------------------------- report
+
+
+@dataclass
+class WriteReport:
+    """What :func:`write_thresholds` did: one row per threshold cell it was asked to set."""
+
+    path: Path
+    backup: Path | None
+    sheet: str  # the sheet that holds the Rules table
+    sheet_part: str  # e.g. xl/worksheets/sheet3.xml
+    changes: pd.DataFrame  # rule, signal, op, cell, old, new, changed
+    full_calc_on_load: bool  # workbook.xml asks Excel to recalculate on open
+    parts_rewritten: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> pd.DataFrame:
+        """Only the rows whose value actually changed."""
+        return self.changes[self.changes["changed"]].reset_index(drop=True)
+
+    def __str__(self) -> str:
+        n = int(self.changes["changed"].sum())
+        lines = [f"{self.path.name}: {n} threshold cell(s) changed in {self.sheet}!{TABLE_NAME}"]
+        for row in self.changes.itertuples(index=False):
+            mark = "->" if row.changed else "=="
+            lines.append(f"  {row.cell:>6} {row.rule} {row.signal} {row.op} {row.old:g} {mark} {row.new:g}")
+        if self.backup is not None:
+            lines.append(f"  backup: {self.backup.name}")
+        if not self.full_calc_on_load:
+            lines.append("  note: workbook.xml has no fullCalcOnLoad; press Ctrl+Alt+F9 in Excel")
+        return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- thresholds in
+
+
+def _threshold_frame(thresholds: Any) -> pd.DataFrame:
+    """Any accepted thresholds input as a DataFrame: rule, signal, op, threshold (+ extras)."""
+    if isinstance(thresholds, (str, os.PathLike)):
+        path = Path(thresholds)
+        if not path.is_file():
+            raise FileNotFoundError(f"thresholds: file not found: {path}")
+        if path.suffix.lower() in (".xlsx", ".xlsm"):
+            frame = pd.read_excel(path, dtype=object)
+        else:
+            frame = pd.read_csv(path, dtype=object, keep_default_na=False)
+        return _threshold_frame(frame)
+    if isinstance(thresholds, pd.DataFrame):
+        frame = _args.table("thresholds", thresholds)
+        for col in ("rule", "threshold"):
+            if col not in frame.columns:
+                raise ValueError(f"thresholds: expected a column {col!r} in the header row")
+        for col in ("signal", "op"):
+            if col not in frame.columns:
+                frame[col] = ""
+        frame = frame[[c for c in frame.columns if not _is_blank_column(frame, c)]]
+        extras = [c for c in frame.columns if c not in (*KEY_COLUMNS, "threshold")]
+        rows = []
+        for i, row in enumerate(frame.to_dict("records"), start=2):
+            if all(_args.is_blank(row.get(c)) for c in ("rule", "threshold")):
+                continue  # an empty line of a CSV
+            rows.append(_key_row(f"thresholds row {i}", row, extras))
+        if not rows:
+            raise ValueError("thresholds: expected at least one threshold, got none")
+        return pd.DataFrame(rows, columns=[*KEY_COLUMNS, "threshold", *extras])
+    if isinstance(thresholds, Mapping):
+        rows = []
+        for key, value in thresholds.items():
+            parts = tuple(key) if isinstance(key, (tuple, list)) else (key,)
+            if not 1 <= len(parts) <= 3:
+                raise ValueError(
+                    f"thresholds: expected a key rule, (rule, signal) or (rule, signal, op), got {key!r}"
+                )
+            row = dict(zip(KEY_COLUMNS, parts, strict=False), threshold=value)
+            rows.append(_key_row(f"thresholds[{key!r}]", row, []))
+        if not rows:
+            raise ValueError("thresholds: expected at least one threshold, got none")
+        return pd.DataFrame(rows, columns=[*KEY_COLUMNS, "threshold"])
+    raise ValueError(
+        f"thresholds: expected a mapping, a DataFrame or a CSV path, got {type(thresholds).__name__}"
+    )
+
+
+def _is_blank_column(frame: pd.DataFrame, col: str) -> bool:
+    return col not in (*KEY_COLUMNS, "threshold") and str(col).startswith("unnamed")
+
+
+def _key_row(where: str, row: Mapping, extras: list[str]) -> list:
+    rule = row.get("rule")
+    if _args.is_blank(rule) or _args.is_excel_error(rule):
+        raise _args.fail(f"{where} rule", "a rule name", rule)
+    signal = "" if _args.is_blank(row.get("signal")) else _args.normalize_key(row["signal"])
+    op = "" if _args.is_blank(row.get("op")) else _normalize_op(row["op"])
+    threshold = _threshold_value(f"{where} threshold", row.get("threshold"))
+    return [str(rule).strip(), signal, op, threshold, *(row.get(c) for c in extras)]
+
+
+def _normalize_op(op: Any) -> str:
+    return str(op).strip().replace("≥", ">=").replace("≤", "<=").replace("==", "=")
+
+
+def _threshold_value(name: str, value: Any) -> float:
+    if isinstance(value, bool):
+        raise _args.fail(name, "a number", value)
+    try:
+        x = _args.number(name, value)
+    except ValueError:
+        raise _args.fail(name, "a number", value) from None
+    if not math.isfinite(x):
+        raise _args.fail(name, "a finite number", value)
+    return x
+
+
+def _format_number(x: float) -> str:
+    """The shortest text that reads back as exactly ``x`` (how Excel writes ``<v>``)."""
+    if x == int(x) and abs(x) < 1e15:
+        return str(int(x))
+    return repr(float(x))
+
+
+# --------------------------------------------------------------------------- zip reading
+
+
+class _Package:
+    """The parts of an .xlsx, read once; raw compressed bytes kept for a faithful copy."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.data = path.read_bytes()
+        try:
+            self.zip = zipfile.ZipFile(path)
+        except zipfile.BadZipFile:
+            raise ValueError(f"{path.name}: not an .xlsx file (not a zip archive)") from None
+        self.infos = self.zip.infolist()
+        self.names = {i.filename for i in self.infos}
+        if "xl/workbook.xml" not in self.names or "[Content_Types].xml" not in self.names:
+            raise ValueError(f"{path.name}: not an .xlsx file (no xl/workbook.xml)")
+
+    def read(self, name: str) -> bytes:
+        return self.zip.read(name)
+
+    def xml(self, name: str) -> ET.Element:
+        try:
+            return ET.fromstring(self.read(name))
+        except ET.ParseError as err:
+            raise ValueError(f"{self.path.name}: {name} is not valid XML ({err})") from None
+
+    def rels(self, part: str) -> dict[str, tuple[str, str]]:
+        """Relationship id -> (type, absolute part name) for ``part``."""
+        folder, base = posixpath.split(part)
+        rels_name = posixpath.join(folder, "_rels", base + ".rels")
+        if rels_name not in self.names:
+            return {}
+        out = {}
+        for rel in self.xml(rels_name).iter(f"{{{_NS_PKG_REL}}}Relationship"):
+            if rel.get("TargetMode") == "External":
+                continue
+            target = rel.get("Target", "")
+            if target.startswith("/"):
+                resolved = target.lstrip("/")
+            else:
+                resolved = posixpath.normpath(posixpath.join(folder, target))
+            out[rel.get("Id")] = (rel.get("Type", ""), resolved)
+        return out
+
+    def raw_entry(self, info: zipfile.ZipInfo) -> bytes:
+        """The compressed bytes of one entry, exactly as stored in the file."""
+        offset = info.header_offset
+        header = self.data[offset : offset + 30]
+        if header[:4] != b"PK\x03\x04":
+            raise ValueError(f"{self.path.name}: damaged zip entry {info.filename}")
+        name_len, extra_len = struct.unpack("<HH", header[26:30])
+        start = offset + 30 + name_len + extra_len
+        return self.data[start : start + info.compress_size]
+
+    def local_extra(self, info: zipfile.ZipInfo) -> bytes:
+        offset = info.header_offset
+        name_len, extra_len = struct.unpack("<HH", self.data[offset + 26 : offset + 30])
+        start = offset + 30 + name_len
+        return self.data[start : start + extra_len]
+
+
+def _shared_strings(pkg: _Package) -> list[str]:
+    rels = pkg.rels("xl/workbook.xml")
+    part = next((p for t, p in rels.values() if t.endswith("/sharedStrings")), None)
+    if part is None or part not in pkg.names:
+        return []
+    out = []
+    for si in pkg.xml(part).iter(f"{{{_NS_MAIN}}}si"):
+        out.append(_text_of(si))
+    return out
+
+
+def _text_of(node: ET.Element) -> str:
+    """The text of an ``<si>`` or ``<is>``: its ``<t>`` runs, without phonetic runs."""
+    parts = []
+    for child in node:
+        tag = child.tag.rsplit("}", 1)[-1]
+        if tag == "t":
+            parts.append(child.text or "")
+        elif tag == "r":
+            parts.extend(t.text or "" for t in child if t.tag.rsplit("}", 1)[-1] == "t")
+    return "".join(parts)
+
+
+def _find_table(pkg: _Package, name: str) -> tuple[str, str, ET.Element]:
+    """(sheet name, sheet part, table element) of the Excel table called ``name``."""
+    wb = pkg.xml("xl/workbook.xml")
+    wb_rels = pkg.rels("xl/workbook.xml")
+    found_tables = []
+    for sheet in wb.iter(f"{{{_NS_MAIN}}}sheet"):
+        rid = sheet.get(f"{{{_NS_REL_DOC}}}id")
+        if rid not in wb_rels:
+            continue
+        sheet_part = wb_rels[rid][1]
+        if sheet_part not in pkg.names:
+            continue
+        for rtype, table_part in pkg.rels(sheet_part).values():
+            if not rtype.endswith(_TABLE_REL) or table_part not in pkg.names:
+                continue
+            table = pkg.xml(table_part)
+            names = {table.get("displayName", ""), table.get("name", "")}
+            found_tables.append(table.get("displayName", ""))
+            if name.lower() in {n.lower() for n in names}:
+                return sheet.get("name", ""), sheet_part, table
+    others = f" (tables found: {', '.join(found_tables)})" if found_tables else " (it has no tables)"
+    raise ValueError(f"{pkg.path.name}: no Excel table named {name!r}{others}")
+
+
+_CELL_REF = re.compile(r"^([A-Z]{1,3})([0-9]+)$")
+
+
+def _split_ref(ref: str) -> tuple[int, int]:
+    m = _CELL_REF.match(ref.replace("$", "").upper())
+    if not m:
+        raise ValueError(f"bad cell reference {ref!r}")
+    col = 0
+    for ch in m.group(1):
+        col = col * 26 + (ord(ch) - 64)
+    return col, int(m.group(2))
+
+
+def _col_letters(col: int) -> str:
+    out = ""
+    while col:
+        col, rem = divmod(col - 1, 26)
+        out = chr(65 + rem) + out
+    return out
+
+
+# --------------------------------------------------------------------------- sheet reading
+
+
+def _sheet_cells(sheet_xml: bytes, shared: list[str], rows: range, cols: set[int]) -> dict:
+    """(col, row) -> cell value for the cells of ``rows`` x ``cols`` (strings or floats)."""
+    root = ET.fromstring(sheet_xml)
+    out: dict[tuple[int, int], Any] = {}
+    data = root.find(f"{{{_NS_MAIN}}}sheetData")
+    if data is None:
+        return out
+    for row in data.iter(f"{{{_NS_MAIN}}}row"):
+        for c in row.iter(f"{{{_NS_MAIN}}}c"):
+            ref = c.get("r")
+            if ref is None:
+                continue
+            col, r = _split_ref(ref)
+            if r not in rows or col not in cols:
+                continue
+            out[(col, r)] = _cell_value(c, shared)
+    return out
+
+
+def _cell_value(c: ET.Element, shared: list[str]) -> Any:
+    kind = c.get("t", "n")
+    v = c.find(f"{{{_NS_MAIN}}}v")
+    if kind == "inlineStr":
+        node = c.find(f"{{{_NS_MAIN}}}is")
+        return _text_of(node) if node is not None else ""
+    if v is None or v.text is None:
+        return None
+    if kind == "s":
+        i = int(v.text)
+        return shared[i] if 0 <= i < len(shared) else None
+    if kind in ("str", "e"):
+        return v.text
+    if kind == "b":
+        return v.text.strip() == "1"
+    try:
+        return float(v.text)
+    except ValueError:
+        return v.text
+
+
+def _has_formula(c: ET.Element) -> bool:
+    return c.find(f"{{{_NS_MAIN}}}f") is not None
+
+
+def read_rules_table(model_path: str | os.PathLike) -> pd.DataFrame:
+    """The ``Rules`` table of a workbook as a DataFrame (header row as columns), read from XML.
+
+    Reads the cached cell values, exactly what :func:`write_thresholds` matches against;
+    ``udfs.rules_table(read_rules_table(path))`` validates it as the model would.
+    """
+    pkg = _open(Path(model_path))
+    sheet, sheet_part, table = _find_table(pkg, TABLE_NAME)
+    layout = _layout(pkg, table)
+    cells = _sheet_cells(pkg.read(sheet_part), _shared_strings(pkg), layout["rows"], set(layout["cols"].values()))
+    records = []
+    for r in layout["rows"]:
+        records.append({name: cells.get((col, r)) for name, col in layout["cols"].items()})
+    return pd.DataFrame(records, columns=list(layout["cols"]))
+
+
+def _layout(pkg: _Package, table: ET.Element) -> dict:
+    ref = table.get("ref", "")
+    if ":" not in ref:
+        raise ValueError(f"{pkg.path.name}: table {TABLE_NAME!r} has a bad ref {ref!r}")
+    (c0, r0), (c1, r1) = (_split_ref(x) for x in ref.split(":"))
+    header_rows = int(table.get("headerRowCount", "1"))
+    totals_rows = int(table.get("totalsRowCount", "0") or 0)
+    if table.get("totalsRowShown") == "1" and "totalsRowCount" not in table.attrib:
+        totals_rows = 0
+    names = [
+        tc.get("name", "")
+        for tc in table.iter(f"{{{_NS_MAIN}}}tableColumn")
+    ]
+    if len(names) != c1 - c0 + 1:
+        raise ValueError(f"{pkg.path.name}: table {TABLE_NAME!r} has {len(names)} columns for ref {ref}")
+    cols = {}
+    for i, name in enumerate(names):
+        cols.setdefault(_args.normalize_key(name), c0 + i)
+    return {"cols": cols, "rows": range(r0 + header_rows, r1 - totals_rows + 1), "ref": ref}
+
+
+def _open(path: Path) -> _Package:
+    if not path.exists():
+        raise FileNotFoundError(f"model workbook not found: {path}")
+    if not path.is_file():
+        raise ValueError(f"{path}: not a file")
+    return _Package(path)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _match(frame: pd.DataFrame, table_rows: list[dict]) -> list[tuple[int, float, dict]]:
+    """(index into table_rows, new value, wanted row) for each threshold row of ``frame``."""
+    used: dict[tuple, int] = {}
+    out = []
+    known_rules = {_rule_key(t["rule"]) for t in table_rows}
+    for want in frame.to_dict("records"):
+        key = (_rule_key(want["rule"]), want["signal"], want["op"])
+        if key[0] not in known_rules:
+            raise ValueError(f"thresholds: unknown rule {want['rule']!r} (not in the Rules table)")
+        hits = [
+            i
+            for i, t in enumerate(table_rows)
+            if _rule_key(t["rule"]) == key[0]
+            and (not key[1] or t["signal"] == key[1])
+            and (not key[2] or t["op"] == key[2])
+        ]
+        if not hits:
+            what = " ".join(x for x in (want["signal"], want["op"]) if x)
+            raise ValueError(f"thresholds: rule {want['rule']!r} has no condition {what!r} in the Rules table")
+        n = used.get(key, 0)
+        used[key] = n + 1
+        if n >= len(hits):
+            raise ValueError(f"thresholds: rule {want['rule']!r} is given more times than the Rules table has rows for it")
+        out.append((hits[n], want["threshold"], want))
+    targets = [i for i, _, _ in out]
+    dupes = {i for i in targets if targets.count(i) > 1}
+    if dupes:
+        row = table_rows[min(dupes)]
+        raise ValueError(f"thresholds: two thresholds for the same condition of rule {row['rule']!r}")
+    return out
+
+
+def _rule_key(rule: Any) -> str:
+    return "" if _args.is_blank(rule) else str(rule).strip().lower()
+
+
+# --------------------------------------------------------------------------- sheet surgery
+
+
+def _cell_pattern(ref: str) -> re.Pattern:
+    # <c ... r="D5" ...>...</c> or <c ... r="D5" .../>, with or without a namespace prefix.
+    return re.compile(
+        rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)c\b(?P<attrs>[^>]*?\sr=\"" + ref.encode() + rb"\"[^>]*?)"
+        rb"(?:/>|>(?P<body>.*?)</(?P=p)c>)",
+        re.S,
+    )
+
+
+def _rewrite_cell(sheet_xml: bytes, ref: str, value: float) -> tuple[bytes, bool]:
+    """``sheet_xml`` with cell ``ref`` holding the number ``value``; (new xml, found)."""
+    data_start = sheet_xml.find(b"sheetData")
+    m = _cell_pattern(ref).search(sheet_xml, max(data_start, 0))
+    if not m:
+        return sheet_xml, False
+    prefix = m.group("p")
+    attrs = re.sub(rb'\s+t="[^"]*"', b"", m.group("attrs"))
+    text = _format_number(value).encode()
+    new = b"<" + prefix + b"c" + attrs + b"><" + prefix + b"v>" + text + b"</" + prefix + b"v></" + prefix + b"c>"
+    return sheet_xml[: m.start()] + new + sheet_xml[m.end() :], True
+
+
+def _insert_cell(sheet_xml: bytes, col: int, row: int, value: float) -> bytes:
+    """Add a missing cell to an existing ``<row r=...>`` in column order."""
+    row_pat = re.compile(
+        rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)row\b[^>]*?\sr=\"" + str(row).encode() + rb"\"[^>]*?(?:/>|>(?P<body>.*?)</(?P=p)row>)",
+        re.S,
+    )
+    m = row_pat.search(sheet_xml, max(sheet_xml.find(b"sheetData"), 0))
+    ref = f"{_col_letters(col)}{row}"
+    if not m:
+        raise ValueError(f"Rules sheet has no row {row} to hold cell {ref}")
+    p = m.group("p")
+    cell = b"<" + p + b'c r="' + ref.encode() + b'"><' + p + b"v>" + _format_number(value).encode() + b"</" + p + b"v></" + p + b"c>"
+    if m.group("body") is None:  # <row .../>
+        open_tag = m.group(0)[:-2] + b">"
+        new_row = open_tag + cell + b"</" + p + b"row>"
+        return sheet_xml[: m.start()] + new_row + sheet_xml[m.end() :]
+    body_start = m.start("body")
+    insert_at = m.end("body")
+    for cm in re.finditer(rb"<(?:[A-Za-z_][\w.-]*:)?c\b[^>]*?\sr=\"([A-Z]+)[0-9]+\"", m.group("body")):
+        if _split_ref(cm.group(1).decode() + "1")[0] > col:
+            insert_at = body_start + cm.start()
+            break
+    return sheet_xml[:insert_at] + cell + sheet_xml[insert_at:]
+
+
+# --------------------------------------------------------------------------- zip writing
+
+
+def _dos_time(info: zipfile.ZipInfo) -> tuple[int, int]:
+    y, mo, d, h, mi, s = info.date_time
+    return (h << 11) | (mi << 5) | (s // 2), ((max(y, 1980) - 1980) << 9) | (mo << 5) | d
+
+
+def _write_zip(pkg: _Package, replaced: dict[str, bytes], out) -> None:
+    """Write ``pkg`` to the binary file ``out``, replacing the parts in ``replaced``.
+
+    Unchanged entries keep their compressed bytes, CRC, timestamps, attributes and
+    extra fields; the data-descriptor flag is dropped (sizes go into the local header).
+    """
+    central = []
+    offset = 0
+    for info in pkg.infos:
+        name = info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+        if info.filename in replaced:
+            content = replaced[info.filename]
+            method = info.compress_type if info.compress_type in (0, 8) else 8
+            if method == 8:
+                comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+                raw = comp.compress(content) + comp.flush()
+            else:
+                raw = content
+            crc, usize = zlib.crc32(content) & 0xFFFFFFFF, len(content)
+        else:
+            raw = pkg.raw_entry(info)
+            method, crc, usize = info.compress_type, info.CRC, info.file_size
+        if len(raw) >= 0xFFFFFFFF or usize >= 0xFFFFFFFF or offset >= 0xFFFFFFFF:
+            raise ValueError(f"{pkg.path.name}: too large for the write-back (zip64)")
+        flags = info.flag_bits & ~0x08
+        dtime, ddate = _dos_time(info)
+        local_extra = _strip_zip64(pkg.local_extra(info))
+        header = struct.pack(
+            "<IHHHHHIIIHH", 0x04034B50, info.extract_version, flags, method, dtime, ddate,
+            crc, len(raw), usize, len(name), len(local_extra),
+        )
+        out.write(header + name + local_extra + raw)
+        extra = _strip_zip64(info.extra)
+        central.append(
+            struct.pack(
+                "<IBBHHHHHIIIHHHHHII", 0x02014B50, info.create_version, info.create_system,
+                info.extract_version, flags, method, dtime, ddate, crc, len(raw), usize,
+                len(name), len(extra), len(info.comment), 0, info.internal_attr,
+                info.external_attr, offset,
+            )
+            + name + extra + info.comment
+        )
+        offset += len(header) + len(name) + len(local_extra) + len(raw)
+    cd = b"".join(central)
+    comment = pkg.zip.comment
+    out.write(cd)
+    out.write(
+        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(cd), offset, len(comment))
+        + comment
+    )
+
+
+def _strip_zip64(extra: bytes) -> bytes:
+    """Extra fields without a zip64 record (the sizes are written in the headers)."""
+    out, i = b"", 0
+    while i + 4 <= len(extra):
+        tag, size = struct.unpack("<HH", extra[i : i + 4])
+        if tag != 0x0001:
+            out += extra[i : i + 4 + size]
+        i += 4 + size
+    return out
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def write_thresholds(model_path: str | os.PathLike, thresholds: Any, *, backup: bool = True) -> WriteReport:
+    """Set the ``threshold`` cells of the workbook's ``Rules`` table; nothing else changes.
+
+    ``thresholds``: ``{rule: x}``, ``{(rule, signal): x}``, ``{(rule, signal, op): x}``,
+    or a table (DataFrame / CSV path) with columns ``rule, [signal], [op], threshold``.
+    Keeps the original as ``<name>.backup-YYYYmmdd-HHMMSS.xlsx`` beside it (``backup=True``),
+    writes a temp file in the same folder and moves it into place. Returns a
+    :class:`WriteReport`; raises ``FileNotFoundError`` / ``ValueError`` with one line.
+    """
+    path = Path(model_path)
+    frame = _threshold_frame(thresholds)
+    pkg = _open(path)
+    sheet, sheet_part, table = _find_table(pkg, TABLE_NAME)
+    layout = _layout(pkg, table)
+    missing = [c for c in (*KEY_COLUMNS, "threshold") if c not in layout["cols"]]
+    if missing:
+        raise ValueError(f"{path.name}: table {TABLE_NAME!r} has no column {missing[0]!r}")
+    cols = layout["cols"]
+    sheet_xml = pkg.read(sheet_part)
+    cells = _sheet_cells(sheet_xml, _shared_strings(pkg), layout["rows"], {cols[c] for c in (*KEY_COLUMNS, "threshold")})
+    table_rows = []
+    for r in layout["rows"]:
+        rule = cells.get((cols["rule"], r))
+        signal = cells.get((cols["signal"], r))
+        op = cells.get((cols["op"], r))
+        table_rows.append(
+            {
+                "row": r,
+                "rule": "" if _args.is_blank(rule) else str(rule).strip(),
+                "signal": "" if _args.is_blank(signal) else _args.normalize_key(signal),
+                "op": "" if _args.is_blank(op) else _normalize_op(op),
+                "threshold": cells.get((cols["threshold"], r)),
+            }
+        )
+    matches = _match(frame, table_rows)
+
+    # Formulas in threshold cells are the user's: refuse rather than silently replace them.
+    root = ET.fromstring(sheet_xml)
+    formula_cells = {
+        c.get("r") for c in root.iter(f"{{{_NS_MAIN}}}c") if c.get("r") and _has_formula(c)
+    }
+    records = []
+    new_xml = sheet_xml
+    tcol = cols["threshold"]
+    for i, value, _want in matches:
+        row = table_rows[i]
+        ref = f"{_col_letters(tcol)}{row['row']}"
+        if ref in formula_cells:
+            raise ValueError(f"{path.name}: {sheet}!{ref} (threshold of {row['rule']}) holds a formula; not overwriting it")
+        old = row["threshold"]
+        old_num = old if isinstance(old, float) else (_args.parse_number(old) if isinstance(old, str) else None)
+        changed = not (isinstance(old, float) and old == value)
+        if changed:
+            new_xml, found = _rewrite_cell(new_xml, ref, value)
+            if not found:
+                new_xml = _insert_cell(new_xml, tcol, row["row"], value)
+        records.append(
+            {
+                "rule": row["rule"], "signal": row["signal"], "op": row["op"], "cell": ref,
+                "old": math.nan if old_num is None else float(old_num), "new": float(value),
+                "changed": changed,
+            }
+        )
+    changes = pd.DataFrame(records, columns=["rule", "signal", "op", "cell", "old", "new", "changed"])
+    full_calc = b"fullCalcOnLoad=\"1\"" in pkg.read("xl/workbook.xml") or b"fullCalcOnLoad=\"true\"" in pkg.read("xl/workbook.xml")
+    report = WriteReport(
+        path=path, backup=None, sheet=sheet, sheet_part=sheet_part, changes=changes,
+        full_calc_on_load=full_calc,
+    )
+    if new_xml == sheet_xml:
+        return report  # nothing to change: the file is left alone (no backup needed)
+
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            _write_zip(pkg, {sheet_part: new_xml}, out)
+            out.flush()
+            os.fsync(out.fileno())
+        with zipfile.ZipFile(tmp) as check:
+            bad = check.testzip()
+            if bad is not None:
+                raise ValueError(f"{path.name}: the rewritten file failed its CRC check at {bad}")
+        if backup:
+            report.backup = _make_backup(path, pkg.data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    finally:
+        pkg.zip.close()
+    report.parts_rewritten = [sheet_part]
+    return report
+
+
+def _make_backup(path: Path, data: bytes) -> Path:
+    stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    for n in range(1000):
+        suffix = "" if n == 0 else f"-{n}"
+        target = path.with_name(f"{path.stem}.backup-{stamp}{suffix}{path.suffix}")
+        try:
+            with open(target, "xb") as f:  # never overwrite an existing backup
+                f.write(data)
+            os.utime(target, (path.stat().st_atime, path.stat().st_mtime))
+            return target
+        except FileExistsError:
+            continue
+    raise ValueError(f"{path.name}: could not find a free backup name")
+
+
+def export_thresholds_csv(thresholds: Any, path: str | os.PathLike, *, force: bool = False) -> Path:
+    """Write thresholds as a CSV (rule, signal, op, threshold, extra columns); atomic.
+
+    Refuses to overwrite an existing file unless ``force``. The CSV reads back into
+    :func:`write_thresholds`.
+    """
+    target = Path(path)
+    frame = _threshold_frame(thresholds)
+    if target.exists() and not force:
+        raise FileExistsError(f"{target}: already exists (pass force=True to overwrite)")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{target.parent}: folder not found")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".csv.tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+            frame.to_csv(out, index=False, float_format=None)
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) != 2:
+        print("usage: python -m workbook.writeback MODEL.xlsx THRESHOLDS.csv", file=sys.stderr)
+        return 2
+    try:
+        print(write_thresholds(argv[0], argv[1]))
+    except (ValueError, FileNotFoundError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
