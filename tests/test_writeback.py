@@ -1,0 +1,344 @@
+"""Thresholds written back into the model's Rules table lose nothing (issue 5, part 5).
+
+The model workbook is built by the real builder (``python -m workbook build``) when it
+exists, and by a small XlsxWriter stand-in (a Rules table, a dynamic-array formula with a
+cached value, a chart, an extra sheet) otherwise; both are checked the same way: every zip
+part except the Rules sheet is the same stored bytes, and the Rules sheet differs only in
+the threshold cells.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+import udfs
+from udfs.playbook import default_rules
+from workbook.writeback import export_thresholds_csv, read_rules_table, write_thresholds
+
+ROOT = Path(__file__).resolve().parents[1]
+NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+
+NEW = {
+    "seats_full": 0.80,  # lowered: accounts at 80-90 % utilization now fire seats_full
+    ("usage_at_cap", "usage_vs_cap", ">="): 0.85,
+    ("gated_requests", "gated_feature_requests_90d"): 2,
+}
+
+
+# --------------------------------------------------------------------------- models
+
+
+def _has_builder() -> bool:
+    return (ROOT / "workbook" / "__main__.py").exists()
+
+
+def _build_real(tmp: Path) -> Path:
+    out = tmp / "upcell_model.xlsx"
+    proc = subprocess.run(
+        [sys.executable, "-m", "workbook", "build", "--out", str(out), "--force"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    if out.is_dir():  # --out may name a folder
+        out = next(out.glob("*.xlsx"))
+    assert out.is_file(), proc.stdout[-2000:]
+    return out
+
+
+def _build_standin(path: Path) -> Path:
+    import xlsxwriter
+
+    rules = default_rules()
+    wb = xlsxwriter.Workbook(str(path))
+    notes = wb.add_worksheet("Notes")  # a user's own sheet
+    notes.write("A1", "my notes on thresholds, keep me")
+    accounts = wb.add_worksheet("Accounts")
+    head = ["account_id", "seat_utilization", "usage_vs_cap"]
+    body = [[f"a{i}", 0.78 + 0.03 * i, 0.80 + 0.02 * i] for i in range(6)]
+    accounts.add_table(0, 0, len(body), 2, {"name": "Accounts", "data": body,
+                                             "columns": [{"header": h} for h in head]})
+    sheet = wb.add_worksheet("Rules")
+    sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,
+                    {"name": "Rules", "columns": [{"header": c} for c in rules.columns]})
+    for r, row in enumerate(rules.itertuples(index=False), start=1):
+        for c, v in enumerate(row):
+            if isinstance(v, str):
+                sheet.write_string(r, c, v)  # op '=' is text, not a formula
+            elif not pd.isna(v):
+                sheet.write_number(r, c, v)
+    queue = wb.add_worksheet("Queue")
+    queue.write_dynamic_array_formula("A1:A3", "=_xlfn.SORT(Rules[threshold])", None, 0.7)
+    chart = wb.add_chart({"type": "column"})
+    chart.add_series({"values": "=Accounts!$B$2:$B$7"})
+    queue.insert_chart("C2", chart)
+    wb.close()
+    return path
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict[str, Path]:
+    """Pristine models, built once: 'standin' always, 'real' when the builder exists."""
+    tmp = tmp_path_factory.mktemp("models")
+    out = {"standin": _build_standin(tmp / "standin.xlsx")}
+    if _has_builder():
+        out["real"] = _build_real(tmp / "real")
+    return out
+
+
+@pytest.fixture(params=["real", "standin"])
+def model(request, built, tmp_path) -> Path:
+    if request.param not in built:
+        pytest.skip("workbook builder (python -m workbook build) not in the tree yet")
+    path = tmp_path / "upcell_model.xlsx"
+    path.write_bytes(built[request.param].read_bytes())
+    return path
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _raw_entries(path: Path) -> list[tuple[zipfile.ZipInfo, bytes]]:
+    """(info, compressed bytes as stored) for each entry, in file order."""
+    data = path.read_bytes()
+    out = []
+    with zipfile.ZipFile(path) as z:
+        for info in z.infolist():
+            off = info.header_offset
+            n, m = int.from_bytes(data[off + 26 : off + 28], "little"), int.from_bytes(data[off + 28 : off + 30], "little")
+            start = off + 30 + n + m
+            out.append((info, data[start : start + info.compress_size]))
+    return out
+
+
+def _rules_part(path: Path) -> str:
+    with zipfile.ZipFile(path) as z:
+        for name in z.namelist():
+            if name.startswith("xl/tables/") and b'displayName="Rules"' in z.read(name):
+                table = name
+        for name in z.namelist():
+            if name.startswith("xl/worksheets/_rels/") and table.split("/")[-1].encode() in z.read(name):
+                return "xl/worksheets/" + name.split("/")[-1][: -len(".rels")]
+    raise AssertionError("no Rules table")
+
+
+def _cells(xml: bytes) -> dict[str, bytes]:
+    return {m.group(1).decode(): m.group(0) for m in re.finditer(rb'<c\b[^>]*?\sr="([A-Z]+[0-9]+)"[^>]*?(?:/>|>.*?</c>)', xml, re.S)}
+
+
+def _openpyxl_rules(path: Path) -> pd.DataFrame:
+    wb = openpyxl.load_workbook(path, data_only=False)
+    ws = wb["Rules"] if "Rules" in wb.sheetnames else next(s for s in wb if "Rules" in s.tables)
+    ref = ws.tables["Rules"].ref
+    rows = [[c.value for c in row] for row in ws[ref]]
+    return pd.DataFrame(rows[1:], columns=rows[0])
+
+
+# --------------------------------------------------------------------------- the contract
+
+
+def test_only_the_threshold_cells_change(model):
+    before = model.read_bytes()
+    rules_part = _rules_part(model)
+    report = write_thresholds(model, NEW)
+
+    assert report.changes["changed"].all() and len(report.changes) == 3
+    changed_cells = set(report.changes["cell"])
+    old_entries, new_entries = _raw_entries_from(before, model.parent / "before.xlsx"), _raw_entries(model)
+    assert [i.filename for i, _ in old_entries] == [i.filename for i, _ in new_entries]
+    for (a, raw_a), (b, raw_b) in zip(old_entries, new_entries, strict=True):
+        assert (a.date_time, a.external_attr, a.create_system) == (b.date_time, b.external_attr, b.create_system)
+        if a.filename == rules_part:
+            continue
+        assert raw_a == raw_b, f"{a.filename} changed"
+        assert (a.CRC, a.compress_type, a.file_size) == (b.CRC, b.compress_type, b.file_size)
+
+    with zipfile.ZipFile(model.parent / "before.xlsx") as za, zipfile.ZipFile(model) as zb:
+        xa, xb = za.read(rules_part), zb.read(rules_part)
+    cells_a, cells_b = _cells(xa), _cells(xb)
+    assert cells_a.keys() == cells_b.keys()
+    differ = {ref for ref in cells_a if cells_a[ref] != cells_b[ref]}
+    assert differ == changed_cells
+    # outside those cells the sheet XML is the same bytes
+    strip = lambda x: re.sub(rb'<c\b[^>]*?\sr="(' + b"|".join(r.encode() for r in differ) + rb')"[^>]*?(?:/>|>.*?</c>)', b"<c/>", x, flags=re.S)  # noqa: E731
+    assert strip(xa) == strip(xb)
+    # and the new cells are numbers with the new values, style kept
+    for row in report.changes.itertuples():
+        new_cell = ET.fromstring(cells_b[row.cell].replace(b"<c ", b'<c xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ', 1))
+        old_cell = ET.fromstring(cells_a[row.cell].replace(b"<c ", b'<c xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" ', 1))
+        assert float(new_cell.find(NS + "v").text) == row.new
+        assert new_cell.get("s") == old_cell.get("s")
+        assert new_cell.get("t") is None
+
+
+def _raw_entries_from(data: bytes, path: Path):
+    path.write_bytes(data)
+    return _raw_entries(path)
+
+
+def test_backup_keeps_the_original_bytes(model):
+    before = model.read_bytes()
+    report = write_thresholds(model, NEW)
+    assert report.backup is not None and report.backup.parent == model.parent
+    assert re.fullmatch(r"upcell_model\.backup-\d{8}-\d{6}(-\d+)?\.xlsx", report.backup.name)
+    assert report.backup.read_bytes() == before
+    # a second write in the same second makes a second backup, never overwrites the first
+    second = write_thresholds(model, {"seats_full": 0.75})
+    assert second.backup != report.backup and report.backup.read_bytes() == before
+    assert not list(model.parent.glob(".*tmp"))  # no temp file left behind
+    # nothing to change: file left alone, no backup
+    third = write_thresholds(model, {"seats_full": 0.75})
+    assert third.backup is None and not third.changes["changed"].any()
+
+
+def test_openpyxl_and_the_model_read_the_new_thresholds(model):
+    write_thresholds(model, NEW)
+    frame = _openpyxl_rules(model)
+    rules = udfs.rules_table(frame)
+    first = rules.groupby("rule").head(1).set_index("rule")["threshold"]
+    assert first["seats_full"] == 0.80
+    assert first["usage_at_cap"] == 0.85
+    assert first["gated_requests"] == 2
+    # every other threshold is still the default
+    defaults = default_rules()
+    others = ~rules["rule"].isin(["seats_full", "usage_at_cap", "gated_requests"])
+    assert np.array_equal(rules.loc[others, "threshold"].to_numpy(), defaults.loc[others, "threshold"].to_numpy())
+    # the XML reader used for matching agrees with openpyxl
+    assert udfs.rules_table(read_rules_table(model)).equals(rules)
+
+
+def test_openpyxl_round_trip_would_lose_what_writeback_keeps(model, tmp_path):
+    with zipfile.ZipFile(model) as z:
+        has_metadata = "xl/metadata.xml" in z.namelist()
+        cm_sheets = [n for n in z.namelist() if n.startswith("xl/worksheets/sheet") and b' cm="' in z.read(n)]
+    assert has_metadata and cm_sheets, "the model should hold dynamic-array formulas"
+    lossy = tmp_path / "openpyxl.xlsx"
+    openpyxl.load_workbook(model).save(lossy)
+    write_thresholds(model, NEW)
+    with zipfile.ZipFile(lossy) as z:
+        assert "xl/metadata.xml" not in z.namelist()
+        assert not any(b' cm="' in z.read(n) for n in cm_sheets if n in z.namelist())
+    with zipfile.ZipFile(model) as z:
+        assert "xl/metadata.xml" in z.namelist()
+        for name in cm_sheets:
+            xml = z.read(name)
+            assert b' cm="' in xml
+            # the spilling formula keeps its cached value
+            anchor = re.search(rb'<c\b[^>]*\scm="[^"]*"[^>]*>.*?</c>', xml, re.S).group(0)
+            assert re.search(rb"<v>[^<]+</v>", anchor)
+
+
+def test_excel_recalculates_on_open(model):
+    report = write_thresholds(model, NEW)
+    with zipfile.ZipFile(model) as z:
+        assert b'fullCalcOnLoad="1"' in z.read("xl/workbook.xml")
+    assert report.full_calc_on_load
+
+
+def test_the_model_rescores_with_the_new_thresholds(model):
+    if not hasattr(udfs, "score_accounts"):
+        pytest.skip("udfs.score_accounts not in the tree yet")
+    write_thresholds(model, {"seats_full": 0.80})
+    read_back = udfs.rules_table(_openpyxl_rules(model))
+    util = [0.70, 0.82, 0.85, 0.88, 0.93, 0.99]
+    accounts = pd.DataFrame({
+        "account_id": [f"a{i}" for i in range(len(util))],
+        "arr": 40_000.0, "seat_utilization": util, "health_score": 80.0, "tenure_months": 12.0,
+    })
+    old = udfs.score_accounts(accounts).set_index("account_id")["expansion_score"]
+    new = udfs.score_accounts(accounts, rules=read_back).set_index("account_id")["expansion_score"]
+    old, new = old.loc[accounts["account_id"]], new.loc[accounts["account_id"]]
+    in_band = (np.array(util) >= 0.80) & (np.array(util) < 0.90)
+    assert (new.to_numpy()[in_band] > old.to_numpy()[in_band]).all()
+    assert (new.to_numpy()[~in_band] == old.to_numpy()[~in_band]).all()
+
+
+def test_dataframe_and_csv_inputs(model, tmp_path):
+    table = default_rules()
+    table.loc[table["rule"] == "funding", "threshold"] = 60.0
+    table.loc[(table["rule"] == "usage_near_cap") & (table["op"] == "<"), "threshold"] = 0.88
+    report = write_thresholds(model, table)
+    assert sorted(report.changed["rule"]) == ["funding", "usage_near_cap"]
+    assert len(report.changes) == len(table)
+
+    csv = export_thresholds_csv({"seats_full": 0.83, ("funding", "funding_event_days_ago", "<="): 45}, tmp_path / "t.csv")
+    with pytest.raises(FileExistsError, match="already exists"):
+        export_thresholds_csv({"seats_full": 0.5}, csv)
+    assert pd.read_csv(csv)["threshold"].tolist() == [0.83, 45]
+    export_thresholds_csv({"seats_full": 0.84, "funding": 30}, csv, force=True)
+    report = write_thresholds(model, csv)
+    rules = udfs.rules_table(_openpyxl_rules(model)).groupby("rule").head(1).set_index("rule")
+    assert rules.loc["seats_full", "threshold"] == 0.84 and rules.loc["funding", "threshold"] == 30
+
+
+@pytest.mark.parametrize(
+    "thresholds, message",
+    [
+        ({"no_such_rule": 0.5}, "unknown rule 'no_such_rule'"),
+        ({"seats_full": "lots"}, "threshold: expected a number, got 'lots'"),
+        ({"seats_full": None}, "expected a number, got a blank cell"),
+        ({("seats_full", "usage_vs_cap"): 0.5}, "has no condition 'usage_vs_cap'"),
+    ],
+)
+def test_bad_thresholds_are_one_line_errors(model, thresholds, message):
+    before = model.read_bytes()
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        write_thresholds(model, thresholds)
+    assert "\n" not in str(err.value)
+    assert model.read_bytes() == before and not list(model.parent.glob("*backup*"))
+
+
+def test_bad_files_are_one_line_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="model workbook not found"):
+        write_thresholds(tmp_path / "missing.xlsx", {"seats_full": 0.8})
+    text = tmp_path / "notes.xlsx"
+    text.write_text("not a workbook")
+    with pytest.raises(ValueError, match="not an .xlsx file"):
+        write_thresholds(text, {"seats_full": 0.8})
+    plain_zip = tmp_path / "plain.xlsx"
+    with zipfile.ZipFile(plain_zip, "w") as z:
+        z.writestr("hello.txt", "hi")
+    with pytest.raises(ValueError, match="not an .xlsx file"):
+        write_thresholds(plain_zip, {"seats_full": 0.8})
+    import xlsxwriter
+
+    no_table = tmp_path / "no_table.xlsx"
+    wb = xlsxwriter.Workbook(str(no_table))
+    wb.add_worksheet("Rules").write("A1", "rule")
+    wb.close()
+    with pytest.raises(ValueError, match="no Excel table named 'Rules'"):
+        write_thresholds(no_table, {"seats_full": 0.8})
+
+
+@pytest.mark.e2e
+def test_libreoffice_opens_the_written_model(model, soffice, tmp_path):
+    write_thresholds(model, NEW)
+    profile = (tmp_path / "lo-profile").as_uri()
+    out = tmp_path / "csv"
+    fmt = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+    proc = subprocess.run(
+        [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", fmt,
+         "--outdir", str(out), str(model)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    sheets = {p.name.split("-", 1)[-1][:-4]: p for p in out.glob("*.csv")}
+    rules_csv = sheets.get("Rules")
+    assert rules_csv is not None, sorted(sheets)
+    grid = pd.read_csv(rules_csv, header=None, dtype=object, keep_default_na=False)
+    r, c = next((r, c) for r in range(grid.shape[0]) for c in range(grid.shape[1])
+                if grid.iat[r, c] == "rule" and grid.iat[r, c + 3] == "threshold")
+    frame = grid.iloc[r + 1 :, c : c + 6].set_axis(list(grid.iloc[r, c : c + 6]), axis=1)
+    frame = frame[frame["rule"].isin(default_rules()["rule"])]
+    first = udfs.rules_table(frame).groupby("rule").head(1).set_index("rule")["threshold"]
+    assert first["seats_full"] == 0.80 and first["usage_at_cap"] == 0.85
