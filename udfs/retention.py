@@ -84,6 +84,11 @@ def _years(name: str, value: Any) -> np.ndarray:
     return y
 
 
+def _omitted(value: Any) -> bool:
+    """An optional argument left out: None or an empty cell (NaN is bad input, not omitted)."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
 def _losses_within(start: np.ndarray, contraction: np.ndarray, churn: np.ndarray) -> None:
     over = contraction + churn > start * (1 + 1e-12)
     if over.any():
@@ -153,9 +158,7 @@ def arr_after(starting_arr: Any, nrr: Any, years: Any, new_logo_arr_per_year: An
     16600000.0
     """
     s, r, y = _money("starting_arr", starting_arr), _nrr("nrr", nrr), _years("years", years)
-    blank = new_logo_arr_per_year is None or (
-        _args.is_scalar(new_logo_arr_per_year) and _args.is_blank(new_logo_arr_per_year)
-    )
+    blank = _omitted(new_logo_arr_per_year)
     n = np.zeros(1) if blank else _money("new_logo_arr_per_year", new_logo_arr_per_year)
     (s, r, y, n), like = broadcast(
         ("starting_arr", s, starting_arr), ("nrr", r, nrr), ("years", y, years),
@@ -177,7 +180,7 @@ def nrr_projection(
     y = _args.integer("years", years, minimum=0)
     if y > YEARS_MAX:
         raise _args.fail("years", f"a whole number of years from 0 to {YEARS_MAX}", y)
-    n = 0.0 if _args.is_blank(new_logo_arr_per_year) else _args.number(
+    n = 0.0 if _omitted(new_logo_arr_per_year) else _args.number(
         "new_logo_arr_per_year", new_logo_arr_per_year, minimum=0
     )
     t = np.arange(y + 1, dtype=float)
@@ -262,7 +265,7 @@ def expansion_share_benchmark(share: Any, arr: Any = None):
     'In benchmark'
     """
     s = _fraction("share", share)
-    blank = arr is None or (_args.is_scalar(arr) and _args.is_blank(arr))
+    blank = _omitted(arr)
     a = np.full(1, np.nan) if blank else _money("arr", arr)
     (s, a), like = broadcast(("share", s, share), ("arr", a, arr if not blank else 0))
     mature = a > playbook.EXPANSION_SHARE_MATURE_ARR  # NaN compares False
