@@ -1,0 +1,153 @@
+"""Command line: ``python -m workbook build | lite | queue`` (see ``--help``)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+
+import pandas as pd
+
+
+def _relative(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:
+        return path
+    return rel if not rel.startswith("..") else path
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    from .builder import DEFAULT_OUT, OutputExists, build
+
+    out = args.out or DEFAULT_OUT
+    try:
+        result = build(args.accounts, out, force=args.force, values_only=args.values_only)
+    except OutputExists as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(result.report)
+    ready = int(result.queue["ready"].map(lambda v: v is True).sum()) if "ready" in result.queue else 0
+    print(
+        f"Scored {len(result.queue)} accounts ({ready} ready) and wrote "
+        f"{_relative(result.path)} in {result.seconds:.1f} s."
+    )
+    return 0
+
+
+def cmd_lite(args: argparse.Namespace) -> int:
+    from .lite import DEFAULT_DIR, write_bundle
+
+    try:
+        paths = write_bundle(args.out or DEFAULT_DIR, force=args.force)
+    except FileExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    for p in paths:
+        print(f"wrote {_relative(p)} ({os.path.getsize(p):,} bytes)")
+    print("Paste main.py into the xlwings Lite editor's main.py tab and requirements.txt into "
+          "its requirements.txt tab, restart xlwings Lite, then press Ctrl+Alt+F9 in Excel.")
+    return 0
+
+
+def queue_table(queue: pd.DataFrame, top: int, width: int = 120) -> str:
+    """The top of the scored queue as a plain-text table."""
+    rows = queue.head(top)
+    cols = [
+        ("#", lambda i, r: str(i)),
+        ("account", lambda i, r: str(r.get("account_id", ""))),
+        ("score", lambda i, r: _num(r.get("expansion_score"), "{:.0f}")),
+        ("ready", lambda i, r: "yes" if r.get("ready") is True else "no"),
+        ("play", lambda i, r: str(r.get("play") or "")),
+        ("owner", lambda i, r: str(r.get("owner") or "")),
+        ("exp. value", lambda i, r: _num(r.get("expected_value"), "${:,.0f}")),
+        ("due", lambda i, r: _num(r.get("due_in_days"), "{:.0f}d")),
+        ("reasons", lambda i, r: str(r.get("reasons") or "")),
+    ]
+    table = [[h for h, _ in cols]]
+    for i, (_, r) in enumerate(rows.iterrows(), start=1):
+        table.append([f(i, r) for _, f in cols])
+    widths = [max(len(row[j]) for row in table) for j in range(len(cols) - 1)]
+    widths = [min(w, 22) for w in widths]
+    lead = sum(widths) + 2 * (len(widths))
+    reason_w = max(20, width - lead)
+    lines = []
+    for k, row in enumerate(table):
+        cells = []
+        for j, v in enumerate(row[:-1]):
+            v = v if len(v) <= widths[j] else v[: widths[j] - 1] + "…"
+            right = cols[j][0] in ("#", "score", "exp. value", "due")
+            cells.append(v.rjust(widths[j]) if right else v.ljust(widths[j]))
+        reason = row[-1] if len(row[-1]) <= reason_w else row[-1][: reason_w - 1] + "…"
+        lines.append("  ".join(cells) + "  " + reason)
+        if k == 0:
+            lines.append("-" * min(width, len(lines[0]) + 40))
+    return "\n".join(lines)
+
+
+def _num(v, fmt: str) -> str:
+    try:
+        return fmt.format(float(v))
+    except (TypeError, ValueError):
+        return ""
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    import udfs
+
+    from .builder import SAMPLE_CSV, excel_rows, plays_rows, rules_rows
+    from .importer import load_accounts
+
+    try:
+        if args.accounts:
+            book = load_accounts(args.accounts)
+        elif os.path.exists(SAMPLE_CSV):
+            book = load_accounts(SAMPLE_CSV)
+        else:
+            book = load_accounts(udfs.sample_accounts(), label="udfs.sample_accounts()")
+        queue = udfs.score_accounts(excel_rows(book.frame), rules_rows(), plays_rows())
+    except (ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    ready = queue["ready"].map(lambda v: bool(v) is True).sum() if "ready" in queue else 0
+    width = shutil.get_terminal_size((140, 20)).columns
+    print(f"Expansion queue: {book.report.source}, {len(queue)} accounts, {ready} ready; "
+          f"top {min(args.top, len(queue))} by expected value")
+    print(queue_table(queue, args.top, width=max(width, 100)))
+    if book.report.bad_cells or book.report.unmapped or book.report.blank_rows:
+        print(f"\nImport notes ({len(book.report.bad_cells)} bad cells); run "
+              "`python -m workbook build --accounts FILE` for the full report.")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m workbook", description="Build the upcell Excel model and its Lite bundle."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    b = sub.add_parser("build", help="build the Excel model (workbook/upcell_model.xlsx)")
+    b.add_argument("--accounts", metavar="FILE",
+                   help="your account export (.csv or .xlsx); default: the bundled sample book")
+    b.add_argument("--out", metavar="PATH", help="output .xlsx (default workbook/upcell_model.xlsx)")
+    b.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    b.add_argument("--values-only", action="store_true",
+                   help="write spilled results as plain values (a snapshot for viewers without Python)")
+    b.set_defaults(func=cmd_build)
+    lt = sub.add_parser("lite", help="write main.py + requirements.txt for the xlwings Lite editor")
+    lt.add_argument("--out", metavar="DIR", help="output directory (default workbook/lite)")
+    lt.add_argument("--force", action="store_true", help="overwrite existing files")
+    lt.set_defaults(func=cmd_lite)
+    q = sub.add_parser("queue", help="print the top of the scored expansion queue")
+    q.add_argument("--accounts", metavar="FILE", help="account export (.csv or .xlsx)")
+    q.add_argument("--top", type=int, default=15, metavar="N", help="rows to show (default 15)")
+    q.set_defaults(func=cmd_queue)
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
