@@ -24,7 +24,12 @@ import pytest
 
 import udfs
 from udfs.playbook import default_rules
-from workbook.writeback import export_thresholds_csv, read_rules_table, write_thresholds
+from workbook.writeback import (
+    RECALC_NOTE,
+    export_thresholds_csv,
+    read_rules_table,
+    write_thresholds,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -238,11 +243,16 @@ def test_openpyxl_round_trip_would_lose_what_writeback_keeps(model, tmp_path):
             assert re.search(rb"<v>[^<]+</v>", anchor)
 
 
-def test_excel_recalculates_on_open(model):
+def test_recalculation_flag_is_reported_not_changed(model):
+    with zipfile.ZipFile(model) as z:
+        before = z.read("xl/workbook.xml")
     report = write_thresholds(model, NEW)
     with zipfile.ZipFile(model) as z:
-        assert b'fullCalcOnLoad="1"' in z.read("xl/workbook.xml")
-    assert report.full_calc_on_load
+        assert z.read("xl/workbook.xml") == before
+    # XlsxWriter's default asks Excel to recompute on open; the real model keeps its cached
+    # values instead (no fullCalcOnLoad), and then the report says a recalculation is due.
+    assert report.full_calc_on_load == (b'fullCalcOnLoad="1"' in before)
+    assert (RECALC_NOTE in str(report)) == (not report.full_calc_on_load)
 
 
 def test_the_model_rescores_with_the_new_thresholds(model):

@@ -10,9 +10,13 @@ cells, and rewrites only the ``<v>`` of the ``threshold`` cells in that sheet's 
 Every other zip part is copied as the same compressed bytes, in the same order, with the
 same entry metadata; the sheet XML differs only inside the changed cells.
 
-Excel recomputes the workbook when it opens it because the model's ``xl/workbook.xml``
-asks for it (``<calcPr fullCalcOnLoad="1"/>``, set by XlsxWriter); this module never
-touches ``workbook.xml`` and reports whether that flag is present.
+Recalculation: this module never touches ``xl/workbook.xml``; it reports whether that
+part asks Excel to recompute everything on open (``<calcPr fullCalcOnLoad="1"/>``,
+XlsxWriter's default). The upcell model is built *without* that flag on purpose (it keeps
+its cached values so it shows numbers before a Python runtime is connected), so after a
+write-back the cached results of formulas that read the Rules table (the Scores queue)
+are those of the old thresholds until Excel recalculates with the runtime connected
+(Ctrl+Alt+F9); :class:`WriteReport` says so.
 
     >>> import udfs
     >>> frame = _threshold_frame({"seats_full": 0.85, ("usage_at_cap", "usage_vs_cap"): 0.95})
@@ -50,7 +54,7 @@ import pandas as pd
 
 from udfs import _args
 
-__all__ = ["WriteReport", "export_thresholds_csv", "read_rules_table", "write_thresholds"]
+__all__ = ["RECALC_NOTE", "WriteReport", "export_thresholds_csv", "read_rules_table", "write_thresholds"]
 
 TABLE_NAME = "Rules"
 KEY_COLUMNS = ("rule", "signal", "op")
@@ -59,6 +63,10 @@ _NS_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _NS_REL_DOC = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _NS_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _TABLE_REL = "/table"
+RECALC_NOTE = (
+    "cached formula results (the Scores queue) still show the old thresholds until Excel "
+    "recalculates: connect the upcell runtime and press Ctrl+Alt+F9"
+)
 
 
 # --------------------------------------------------------------------------- report
@@ -90,7 +98,7 @@ class WriteReport:
         if self.backup is not None:
             lines.append(f"  backup: {self.backup.name}")
         if not self.full_calc_on_load:
-            lines.append("  note: workbook.xml has no fullCalcOnLoad; press Ctrl+Alt+F9 in Excel")
+            lines.append(f"  note: {RECALC_NOTE}")
         return "\n".join(lines)
 
 
