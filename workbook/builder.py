@@ -184,6 +184,8 @@ class _Formats:
         self.num = add({**base, "num_format": "0.##"})
         self.general = add({**base, "num_format": "General"})
         self.center = add({**base, "align": "center"})
+        # Excel shows booleans as TRUE/FALSE anyway; LibreOffice needs the format to.
+        self.flag = add({**base, "align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'})
         self.date = add({**base, "num_format": "yyyy-mm-dd"})
         inp = {**base, "bg_color": INPUT_FILL, "font_color": INPUT_FONT, "border": 1,
                "border_color": "#BFBFBF"}
@@ -209,7 +211,7 @@ KIND_FORMAT = {
     "days": ("int", 10),
     "months": ("int", 9),
     "score": ("int", 8),
-    "flag": ("center", 10),
+    "flag": ("flag", 10),
     "id": ("text", 14),
     "text": ("text", 16),
     "extra": ("general", 14),
@@ -219,7 +221,7 @@ QUEUE_FORMAT = {  # column -> (format, width)
     "account_id": ("text", 14),
     "account_name": ("text", 24),
     "expansion_score": ("int", 10),
-    "ready": ("center", 8),
+    "ready": ("flag", 8),
     "primary_motion": ("text", 17),
     "motions": ("text", 30),
     "play": ("text", 18),
@@ -298,6 +300,11 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False) -> pd.Dat
     for name, ws in sheets.items():
         if name not in ("Accounts", "Rules", "Plays"):
             ws.hide_gridlines(2)
+        ws.set_row(0, 24)  # room for the title
+        ws.set_landscape()
+        ws.set_paper(1)
+        ws.fit_to_pages(1, 0)
+        ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.4)
     _start_here(sheets["Start here"], fm, book)
     _accounts(sheets["Accounts"], fm, book)
     _rules(wb, sheets["Rules"], fm)
@@ -531,6 +538,7 @@ def _scores(ws, fm: _Formats, values: list[list[Any]], values_only: bool) -> Non
     ws.set_paper(1)
     ws.fit_to_pages(1, 0)
     ws.repeat_rows(r0)
+    ws.print_area(0, 0, r0 + height - 1, width - 1)
     ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.4)
     ws.set_footer("&L&8upcell expansion queue&R&8Page &P of &N")
 

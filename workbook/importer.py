@@ -174,8 +174,12 @@ def _read_xlsx(path: str) -> tuple[list[list[Any]], list[int]]:
             cells = [c for c in row if getattr(c, "row", None) is not None]
             if not cells:
                 continue
+            n = cells[0].row
+            while numbers_ and numbers_[-1] + 1 < n:  # rows absent from the file are blank
+                numbers_.append(numbers_[-1] + 1)
+                rows.append([])
             rows.append([c.value for c in row])
-            numbers_.append(cells[0].row)
+            numbers_.append(n)
         return rows, numbers_
     finally:
         wb.close()
