@@ -99,7 +99,7 @@ def _num(v, fmt: str) -> str:
 def cmd_queue(args: argparse.Namespace) -> int:
     import udfs
 
-    from .builder import SAMPLE_CSV, excel_rows, plays_rows, rules_rows
+    from .builder import SAMPLE_CSV, plays_rows, rules_rows
     from .importer import load_accounts
 
     try:
@@ -109,7 +109,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
             book = load_accounts(SAMPLE_CSV)
         else:
             book = load_accounts(udfs.sample_accounts(), label="udfs.sample_accounts()")
-        queue = udfs.score_accounts(excel_rows(book.frame), rules_rows(), plays_rows())
+        queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows())
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2

@@ -149,9 +149,13 @@ def cached(name: str, *args: Any) -> Any:
         return "#VALUE!"
 
 
-def score_queue(account_rows: list[list[Any]]) -> list[list[Any]]:
-    """The SCORE_ACCOUNTS spill (header row first) for the Accounts, Rules and Plays tables."""
-    result = _args.to_excel(udfs.score_accounts(account_rows, rules_rows(), plays_rows()))
+def score_queue(accounts: Any) -> list[list[Any]]:
+    """The SCORE_ACCOUNTS spill (header row first) for the Accounts, Rules and Plays tables.
+
+    ``accounts`` is the Accounts table (a DataFrame of the imported cells, or its Excel
+    range); the tests re-evaluate the cached spill from the written cells through xlwings.
+    """
+    result = _args.to_excel(udfs.score_accounts(accounts, rules_rows(), plays_rows()))
     if not isinstance(result, list):
         result = [[result]]
     return result
@@ -275,10 +279,21 @@ def _spill(ws, row: int, col: int, formula: str, values: list[list[Any]], fmts: 
         )
         for j, v in enumerate(values[0][1:], start=1):
             put(ws, row, col + j, v, header_fmt, fm)
+    write_number, write_string, write_blank = ws.write_number, ws.write_string, ws.write_blank
     for i in range(1, height):
         r = values[i]
+        if len(r) < width:
+            r = list(r) + [None] * (width - len(r))
         for j in range(width):
-            put(ws, row + i, col + j, r[j] if j < len(r) else None, fmts[j], fm)
+            v, t = r[j], type(r[j])
+            if t is float and v == v:
+                write_number(row + i, col + j, v, fmts[j])
+            elif t is str:
+                write_string(row + i, col + j, v, fmts[j])
+            elif v is None:
+                write_blank(row + i, col + j, None, fmts[j] or fm.base)
+            else:
+                put(ws, row + i, col + j, v, fmts[j], fm)
     return height, width
 
 
@@ -290,8 +305,7 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False) -> pd.Dat
     wb.set_properties({"title": "upcell expansion model", "subject": "Expansion revenue",
                        "comments": "Built by python -m workbook build"})
     fm = _Formats(wb)
-    account_rows = excel_rows(book.frame)
-    queue_values = score_queue(account_rows)
+    queue_values = score_queue(book.frame)
     queue = pd.DataFrame(queue_values[1:], columns=queue_values[0])
 
     sheets = {n: wb.add_worksheet(n) for n in (
@@ -385,16 +399,17 @@ def _accounts(ws, fm: _Formats, book: AccountBook) -> None:
                         for c, f in zip(columns, fmts, strict=True)],
         },
     )
-    values = frame.to_numpy(dtype=object)
+    write_number, write_string = ws.write_number, ws.write_string
     for j, name in enumerate(columns):
         fmt = fmts[j]
-        col = values[:, j] if n else []
-        kind = book.kinds[name]
-        for i, v in enumerate(col, start=1):
+        for i, v in enumerate(frame[name].tolist() if n else [], start=1):
+            t = type(v)
             if v is None:
-                continue
-            if kind in ("id", "text"):
-                ws.write_string(i, j, v, fmt)
+                continue  # a blank cell (the column format applies)
+            if t is str:
+                write_string(i, j, v, fmt)  # text stays text: never a formula
+            elif t is float and v == v:
+                write_number(i, j, v, fmt)
             else:
                 put(ws, i, j, v, fmt, fm)
     ws.freeze_panes(1, 1)
