@@ -95,7 +95,7 @@ def _(MOTIONS, default_plays, mo):
     )
     default_rates = dict(zip(MOTIONS, (8.0, 6.0, 5.0, 3.0, 2.0), strict=True))
     rates = mo.ui.dictionary(
-        {m: mo.ui.slider(0, 40, step=0.5, value=default_rates[m], show_value=True) for m in MOTIONS},
+        {m: mo.ui.slider(0, 40, step=0.5, value=default_rates[m], show_value=True, label=m) for m in MOTIONS},
         label="Annual expansion rate per motion (% of ARR)",
     )
     default_triggers = dict(zip(MOTIONS, (12, 6, 10, 3, 2), strict=True))
@@ -125,13 +125,23 @@ def _(MOTIONS, default_plays, mo):
 
 @app.cell
 def _(
-    churn, close, contraction, customers, deal, drive, horizon, mo, mode, new_logo, nrr_slider,
-    paths, rates, seed, spread, start_arr, steps, target, triggers,
+    MOTIONS, churn, close, contraction, customers, deal, drive, horizon, mo, mode, new_logo,
+    nrr_slider, paths, rates, seed, spread, start_arr, steps, target, triggers,
 ):
-    _expansion = (
-        rates if mode.value == "Rate per motion"
-        else mo.hstack([triggers, close, deal], justify="start", gap=1)
-    )
+    if mode.value == "Rate per motion":
+        _expansion = mo.vstack(
+            [mo.md("Annual expansion rate per motion (% of ARR)"),
+             mo.hstack([rates[m] for m in MOTIONS[:3]], justify="start", gap=2),
+             mo.hstack([rates[m] for m in MOTIONS[3:]], justify="start", gap=2)],
+            gap=0.25,
+        )
+    else:
+        _head = ["Motion", "Triggers per quarter", "Close rate (%)", "Deal size (% of account ARR)"]
+        _expansion = mo.vstack(
+            [mo.hstack([mo.md(f"**{h}**") for h in _head], widths="equal")]
+            + [mo.hstack([mo.md(m), triggers[m], close[m], deal[m]], widths="equal") for m in MOTIONS],
+            gap=0.25,
+        )
     mo.vstack(
         [
             nrr_slider,
@@ -188,10 +198,13 @@ def _(c, d, horizon, new_logo, simulate_nrr, start_arr, steps, used_rates):
 def _(horizon, mo, money, nrr_benchmark, nrr_stage, pct, sim, start_arr, used_nrr):
     _stage = nrr_stage(start_arr.value or 0)
     _band = nrr_benchmark(start_arr.value or 0, used_nrr)
+    def _d(text):  # a literal dollar in markdown, not LaTeX
+        return text.replace("$", r"\$")
+
     headline = mo.md(
-        f"## ARR in {horizon.value} years: {money(sim.final_arr)}\n"
-        f"at **{pct(used_nrr)} NRR** and {pct(sim.grr)} GRR, from {money(start_arr.value or 0)} today "
-        f"· NRR band for the {_stage['stage']} stage ({pct(_stage['low'])}–{pct(_stage['high'])}): **{_band}**"
+        f"## ARR in {horizon.value} years: {_d(money(sim.final_arr))}\n"
+        f"at **{pct(used_nrr)} NRR** and {pct(sim.grr)} GRR, from {_d(money(start_arr.value or 0))} today "
+        f"· NRR band for the {_d(_stage['stage'])} ARR stage ({pct(_stage['low'])}–{pct(_stage['high'])}): **{_band}**"
     )
     headline
     return
@@ -242,18 +255,18 @@ def _(expansion_share, expansion_share_benchmark, grr, mo, money, new_logo, nrr,
                 "Year": int(r.year), "Start ARR": money(r.starting_arr), "Expansion": money(r.expansion),
                 "Contraction": money(r.contraction), "Churn": money(r.churn),
                 "New logos": money(r.new_logo_arr), "End ARR": money(r.ending_arr),
-                "NRR": pct(r.NRR), "GRR": pct(r.GRR), "Expansion share of new ARR": pct(r.share),
-                "Share vs benchmark": r.benchmark,
+                "NRR": pct(r.NRR), "GRR": pct(r.GRR), "Expansion share": pct(r.share),
+                "Share benchmark": r.benchmark,
             }
             for r in _t.itertuples()
         ],
-        selection=None, pagination=False, label="NRR, GRR and expansion share per year",
+        selection=None, pagination=False, label="NRR, GRR and expansion share of new ARR per year",
     )
     mo.vstack(
         [
             year_table,
             mo.md(
-                "Expansion share benchmark: 20–30 % best in class, 30–40 % above $10M ARR; "
+                "Expansion share benchmark: 20–30 % best in class, 30–40 % above \\$10M ARR; "
                 "below 20 % with a real base is missed expansion, above 60 % check new-logo acquisition."
             ),
         ]
@@ -276,7 +289,7 @@ def _(alt, arr_after, horizon, mo, money, new_logo, nrr_projection, pct, pd, sta
         alt.Chart(_long, title="Scenarios")
         .mark_line(point=True)
         .encode(
-            x=alt.X("year:O", title="Year"),
+            x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
             y=alt.Y("arr:Q", title="ARR", axis=alt.Axis(format="$.2s")),
             color=alt.Color("scenario:N", sort=list(_scen), title=None),
             strokeDash=alt.condition(alt.datum.scenario == list(_scen)[-1], alt.value([6, 3]), alt.value([1, 0])),

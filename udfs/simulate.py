@@ -13,7 +13,9 @@ The model (annual rates are fractions of the ARR at the start of the year):
   behaves like every other customer (it churns, contracts and expands).
 - ARR is split into pools: ``retained_base`` (starting ARR still retained), expansion by
   motion (expansion ARR still retained) and ``new_logos`` (landed new-logo ARR retained);
-  the pools add up to ARR at every step. Cohorts (layer cake) are ARR by acquisition year.
+  the pools add up to ARR at every step. Churn and contraction hit every pool in
+  proportion to its size (monthly, part of a year's losses falls on expansion booked
+  earlier that year). Cohorts (layer cake) are ARR by acquisition year.
 - Monte Carlo: each path draws its rates for each year (``redraw="year"``) or once
   (``redraw="path"``) as rate × a mean-one lognormal factor with relative spread σ:
   exp(σZ − σ²/2). σ = 0 gives exactly the deterministic path. Paths are vectorized; only

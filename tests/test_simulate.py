@@ -1,0 +1,260 @@
+"""NRR compounding engine (issue 4): compounding, monthly steps, cohorts, goal-seek,
+Monte Carlo, the Excel UDFs, and the marimo notebook as a script and as exported HTML."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import udfs
+from tests.conftest import call_udf, udf_meta
+from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate_nrr
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK = ROOT / "simulations" / "nrr_compounding.py"
+
+
+def rates_for(nrr: float, churn: float = 0.08, contraction: float = 0.04) -> list[float]:
+    """Five expansion rates (a fixed mix) that give ``nrr`` with these losses."""
+    mix = np.array([0.35, 0.25, 0.2, 0.12, 0.08])
+    return list((nrr - 1 + churn + contraction) * mix)
+
+
+@pytest.mark.parametrize("steps", ["monthly", "annual"])
+@pytest.mark.parametrize(("nrr", "after"), [(1.2, 12_000_000), (1.3, 13_000_000)])
+def test_spec_figures_one_year(steps, nrr, after):
+    sim = simulate_nrr(10_000_000, 1, 0.08, 0.04, rates_for(nrr), 0, steps)
+    assert sim.final_arr == pytest.approx(after, rel=1e-12)
+    assert sim.nrr == pytest.approx(nrr)
+    assert sim.years["nrr"].iloc[0] == pytest.approx(nrr, rel=1e-12)
+    assert sim.years["grr"].iloc[0] == pytest.approx(0.88, rel=1e-12)
+
+
+def test_spec_figures_through_excel():
+    out = call_udf("NRR_SIMULATE", 10_000_000, 1, 0.08, 0.04, rates_for(1.2), None, "annual")
+    assert out[0] == ["year", "arr", "retained_base", *MOTIONS, "new_logos"]
+    assert out[-1][0] == 1 and out[-1][1] == pytest.approx(12_000_000)
+    monthly = call_udf("NRR_SIMULATE", 10_000_000, 1, 0.08, 0.04, rates_for(1.3))
+    assert len(monthly) == 1 + 13 and monthly[-1][1] == pytest.approx(13_000_000)
+
+
+def test_monthly_steps_compound_exactly_to_the_annual_figure():
+    monthly = simulate_nrr(10_000_000, 5, 0.1, 0.05, rates_for(1.18, 0.1, 0.05), 1_500_000, "monthly")
+    annual = simulate_nrr(10_000_000, 5, 0.1, 0.05, rates_for(1.18, 0.1, 0.05), 1_500_000, "annual")
+    arr = monthly.path["arr"].to_numpy()
+    assert arr[::12] == pytest.approx(annual.path["arr"].to_numpy(), rel=1e-12)
+    # within a year every month grows by the same m, and m ** 12 is the annual NRR
+    growth = arr[1:12] / arr[:11]
+    assert growth == pytest.approx(np.full(11, 1.18 ** (1 / 12)), rel=1e-12)
+    assert np.prod(arr[1:13] / arr[:12]) == pytest.approx(1.18 * (1 + 1_500_000 / (arr[12] - 1_500_000)))
+    assert (arr[12] - 1_500_000) / arr[0] == pytest.approx(1.18, rel=1e-12)
+    # a year's flows are exactly the annual rates × start-of-year ARR
+    y = monthly.years
+    assert y["churn"].to_numpy() == pytest.approx(0.1 * y["starting_arr"].to_numpy(), rel=1e-12)
+    assert y["nrr"].to_numpy() == pytest.approx(np.full(5, 1.18), rel=1e-12)
+    assert y["grr"].to_numpy() == pytest.approx(np.full(5, 0.85), rel=1e-12)
+
+
+def test_year_ends_match_arr_after_and_projection():
+    sim = simulate_nrr(8_000_000, 4, 0.06, 0.03, rates_for(1.12, 0.06, 0.03), 750_000)
+    ends = sim.path["arr"].to_numpy()[::12]
+    assert ends == pytest.approx(udfs.nrr_projection(8_000_000, 1.12, 4, 750_000)["arr"].to_numpy(), rel=1e-12)
+    assert ends[-1] == pytest.approx(udfs.arr_after(8_000_000, 1.12, 4, 750_000), rel=1e-12)
+
+
+def test_pools_add_up_and_cohorts_layer_to_arr():
+    sim = simulate_nrr(10_000_000, 6, 0.09, 0.03, [0.1, 0.05, 0.04, 0.02, 0.01], 2_000_000)
+    p = sim.path
+    parts = p[["retained_base", *MOTIONS, "new_logos"]].sum(axis=1).to_numpy()
+    assert parts == pytest.approx(p["arr"].to_numpy(), rel=1e-12)
+    # losses hit every pool in proportion: with annual steps the base keeps exactly GRR;
+    # monthly, part of the year's losses fall on expansion booked earlier in the year
+    annual = simulate_nrr(10_000_000, 6, 0.09, 0.03, [0.1, 0.05, 0.04, 0.02, 0.01], 2_000_000, "annual")
+    assert annual.path["retained_base"].iloc[1] == pytest.approx(10_000_000 * 0.88, rel=1e-12)
+    assert 10_000_000 * 0.88 < p["retained_base"].iloc[12] < 10_000_000
+    assert (p[list(MOTIONS)].to_numpy() >= 0).all()
+    cake = sim.cohorts.groupby("year")["arr"].sum().to_numpy()
+    assert cake == pytest.approx(p["arr"].to_numpy()[::12], rel=1e-12)
+    assert sorted(sim.cohorts["cohort"].unique())[0] == "Starting base"
+    assert sim.cohorts.query("year == 6")["cohort"].nunique() == 7
+
+
+def test_expansion_split_follows_the_motion_rates():
+    rates = [0.1, 0.05, 0.04, 0.02, 0.01]
+    sim = simulate_nrr(10_000_000, 1, 0.05, 0.02, rates, 0, "annual")
+    year = sim.years.iloc[0]
+    assert [year[m] for m in MOTIONS] == pytest.approx([r * 10_000_000 for r in rates])
+    assert year["expansion_share"] == pytest.approx(1.0)
+
+
+def test_playbook_expansion_rates():
+    plays = udfs.default_plays()
+    rates = udfs.playbook_expansion_rates(10_000_000, 200, [10, 5, 5, 2, 2])
+    avg = 10_000_000 / 200
+    expected = np.array([10, 5, 5, 2, 2]) * 4 * plays["close_rate"].to_numpy() * plays["arr_increase_share"].to_numpy() * avg / 10_000_000
+    assert rates == pytest.approx(expected)
+    custom = udfs.playbook_expansion_rates(1_000_000, 10, 3, close_rates=0.5, deal_sizes=10_000)
+    assert custom == pytest.approx(np.full(5, 3 * 4 * 0.5 * 10_000 / 1_000_000))
+    by_name = udfs.playbook_expansion_rates(1_000_000, 10, {"Cross-sell": 1})
+    assert by_name[:4].tolist() == [0, 0, 0, 0] and by_name[4] > 0
+    with pytest.raises(ValueError, match=r"^triggers_per_quarter: expected 1 or 5 values"):
+        udfs.playbook_expansion_rates(1_000_000, 10, [1, 2])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    targets=st.lists(st.floats(0.5, 2.0), min_size=1, max_size=6),
+    churn=st.floats(0, 0.3), contraction=st.floats(0, 0.2),
+    rates=st.lists(st.floats(0, 0.3), min_size=5, max_size=5),
+)
+def test_goal_seek_reaches_the_target(targets, churn, contraction, rates):
+    out = goal_seek_expansion(targets, churn, contraction, rates)
+    assert len(out) == len(targets)
+    grr = 1 - churn - contraction
+    for row, target in zip(out.itertuples(index=False), targets, strict=True):
+        required = np.array(row[3:8])
+        assert (required >= 0).all()
+        reached = udfs.plan_nrr(churn, contraction, required)
+        assert reached == pytest.approx(max(target, grr), abs=1e-9)
+        if sum(rates) > 0 and target > grr:  # the mix is kept
+            assert required / required.sum() == pytest.approx(np.array(rates) / sum(rates))
+    sim = simulate_nrr(1_000_000, 1, churn, contraction, out.iloc[0][list(MOTIONS)].to_numpy(float))
+    assert sim.final_arr == pytest.approx(1_000_000 * max(targets[0], grr), rel=1e-9)
+
+
+def test_goal_seek_udf():
+    out = call_udf("NRR_GOAL_SEEK", [1.1, 1.2], 0.08, 0.04, [0.1, 0.05, 0.05, 0, 0])
+    head = out[0]
+    assert head[:3] == ["target_nrr", "scale", "required_expansion"]
+    assert [r[1] for r in out[1:]] == pytest.approx([1.1, 1.6])
+
+
+def test_zero_spread_monte_carlo_equals_the_deterministic_path():
+    args = (10_000_000, 5, 0.08, 0.04, rates_for(1.15), 1_000_000)
+    for steps in ("monthly", "annual"):
+        det = simulate_nrr(*args, steps).path["arr"].to_numpy()
+        mc = monte_carlo_nrr(*args, steps, paths=500, spread=0, seed=7, keep_paths=True)
+        for col in ("p10", "p50", "p90", "mean", "deterministic"):
+            assert mc.fan[col].to_numpy() == pytest.approx(det, rel=1e-12), (steps, col)
+        assert np.allclose(mc.arr, det[:, None], rtol=1e-12, atol=0)
+
+
+def test_same_seed_same_fan_other_seed_other_fan():
+    args = (10_000_000, 5, 0.08, 0.04, rates_for(1.15), 1_000_000)
+    a = monte_carlo_nrr(*args, paths=2_000, spread=0.3, seed=11, target_arr=20_000_000)
+    b = monte_carlo_nrr(*args, paths=2_000, spread=0.3, seed=11, target_arr=20_000_000)
+    c = monte_carlo_nrr(*args, paths=2_000, spread=0.3, seed=12, target_arr=20_000_000)
+    assert a.fan.equals(b.fan) and a.p_target == b.p_target
+    assert not np.allclose(a.fan["p50"], c.fan["p50"], rtol=1e-9)
+    f = a.fan
+    assert (f["p10"] <= f["p50"]).all() and (f["p50"] <= f["p90"]).all()
+    assert f["p90"].iloc[-1] > f["p10"].iloc[-1]
+    assert 0 <= a.p_target <= 1
+    assert a.p_target == pytest.approx(np.mean(a.final_arr >= 20_000_000))
+
+
+def test_monte_carlo_is_centred_on_the_plan():
+    args = (10_000_000, 3, 0.08, 0.04, rates_for(1.15), 0)
+    mc = monte_carlo_nrr(*args, paths=20_000, spread=0.2, seed=3, redraw="year")
+    # mean-one factors: expected ARR after one year is the deterministic one
+    det = mc.fan["deterministic"].to_numpy()
+    assert mc.fan["mean"].iloc[12] == pytest.approx(det[12], rel=0.005)
+    persistent = monte_carlo_nrr(*args, paths=20_000, spread=0.2, seed=3, redraw="path")
+    spread_year = mc.fan["p90"].iloc[-1] - mc.fan["p10"].iloc[-1]
+    spread_path = persistent.fan["p90"].iloc[-1] - persistent.fan["p10"].iloc[-1]
+    assert spread_path > spread_year  # a rate that stays off compounds its miss
+
+
+def test_monte_carlo_progress_hook_sees_every_year():
+    seen = []
+
+    def progress(years):
+        for y in years:
+            seen.append(y)
+            yield y
+
+    monte_carlo_nrr(1_000_000, 4, 0.05, 0.02, rates_for(1.1, 0.05, 0.02), paths=10, progress=progress)
+    assert seen == [0, 1, 2, 3]
+
+
+def test_monte_carlo_udf():
+    out = call_udf("NRR_MONTE_CARLO", 10_000_000, 2, 0.08, 0.04, rates_for(1.2), None, 0, 100, 1, "annual")
+    assert out[0] == ["year", "p10", "p50", "p90"]
+    assert [r[2] for r in out[1:]] == pytest.approx([10e6, 12e6, 14.4e6])
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (("NRR_SIMULATE", 10_000_000, 0, 0.08, 0.04, [0.1] * 5), r"^years: expected a number ≥ 1"),
+        (("NRR_SIMULATE", 10_000_000, 5, "#N/A", 0.04, [0.1] * 5), r"^churn: expected a fraction"),
+        (("NRR_SIMULATE", 10_000_000, 5, 0.7, 0.4, [0.1] * 5), r"^contraction: expected churn \+ contraction at most 1"),
+        (("NRR_SIMULATE", 10_000_000, 5, 0.08, 0.04, [0.1] * 4), r"^expansion: expected 5 rates"),
+        (("NRR_SIMULATE", 10_000_000, 5, 0.08, 0.04, [0.1, 0.1, None, 0.1, 0.1]), r"^expansion: expected an annual expansion rate.*\(item 3\)$"),
+        (("NRR_SIMULATE", None, 5, 0.08, 0.04, [0.1] * 5), r"^starting_arr: expected a number"),
+        (("NRR_SIMULATE", 10_000_000, 5, 0.08, 0.04, [0.1] * 5, None, "weekly"), r"^steps: expected one of monthly, annual"),
+        (("NRR_GOAL_SEEK", "abc", 0.08, 0.04, [0.1] * 5), r"^target_nrr: expected"),
+        (("NRR_MONTE_CARLO", 10_000_000, 5, 0.08, 0.04, [0.1] * 5, None, -1), r"^spread: expected a non-negative"),
+    ],
+)
+def test_bad_input_is_one_named_line(call, message):
+    with pytest.raises(Exception) as info:
+        call_udf(*call)
+    assert type(info.value) is ValueError
+    assert "\n" not in str(info.value)
+    assert re.search(message, str(info.value)), str(info.value)
+
+
+def test_udfs_have_help_text():
+    meta = udf_meta()
+    for name in ("NRR_SIMULATE", "NRR_GOAL_SEEK", "NRR_MONTE_CARLO"):
+        assert "Example: =" + name in meta[name]["description"]
+        assert all(p["description"] for p in meta[name]["parameters"])
+
+
+# --------------------------------------------------------------------------- the notebook
+
+
+@pytest.mark.parametrize("cwd", [ROOT, ROOT / "simulations"])
+def test_notebook_runs_as_a_script(cwd):
+    done = subprocess.run(
+        [sys.executable, str(NOTEBOOK)], cwd=cwd, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+
+
+def session_of(html: str) -> dict:
+    """The cell outputs marimo embeds in an exported HTML page."""
+    at = html.index('"session"')
+    return json.JSONDecoder().raw_decode(html[html.index("{", at):])[0]
+
+
+def test_notebook_exports_to_html_without_errors(tmp_path):
+    out = tmp_path / "nrr.html"
+    marimo = Path(sys.executable).with_name("marimo")
+    done = subprocess.run(
+        [str(marimo), "export", "html", str(NOTEBOOK), "-o", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    html = out.read_text(encoding="utf-8")
+    session = session_of(html)
+    cells = session["cells"]
+    assert len(cells) == NOTEBOOK.read_text(encoding="utf-8").count("@app.cell")
+    for cell in cells:
+        for output in cell["outputs"]:
+            assert output["type"] != "error", (cell["id"], output)
+        for line in cell["console"]:
+            assert line.get("mimetype") != "application/vnd.marimo+traceback", (cell["id"], line)
+            assert line.get("name") != "stderr", (cell["id"], line)
+    text = json.dumps(session)
+    assert "ARR in 5 years:" in text
+    assert "Traceback" not in text and "MarimoExceptionRaisedError" not in text
