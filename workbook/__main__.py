@@ -124,6 +124,18 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_picture(args: argparse.Namespace) -> int:
+    from .picture import DEFAULT_PNG, render_scores
+
+    try:
+        path = render_scores(args.out or DEFAULT_PNG)
+    except (RuntimeError, OSError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {_relative(path)}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m workbook", description="Build the upcell Excel model and its Lite bundle."
@@ -145,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--accounts", metavar="FILE", help="account export (.csv or .xlsx)")
     q.add_argument("--top", type=int, default=15, metavar="N", help="rows to show (default 15)")
     q.set_defaults(func=cmd_queue)
+    pic = sub.add_parser("picture", help="render the Scores sheet with LibreOffice to a PNG")
+    pic.add_argument("--out", metavar="PNG", help="default docs/img/scores_sheet.png")
+    pic.set_defaults(func=cmd_picture)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -179,6 +179,10 @@ class _Formats:
             {**base, "bold": True, "font_color": "#FFFFFF", "bg_color": NAVY,
              "bottom": 1, "text_wrap": True, "valign": "vcenter"}
         )
+        self.spill_header = add(
+            {**base, "bold": True, "font_color": "#FFFFFF", "bg_color": NAVY,
+             "bottom": 1, "valign": "vcenter"}
+        )
         self.label = add({**base, "bold": True})
         self.money = add({**base, "num_format": "$#,##0"})
         self.pct = add({**base, "num_format": "0%"})
@@ -188,6 +192,8 @@ class _Formats:
         self.num = add({**base, "num_format": "0.##"})
         self.general = add({**base, "num_format": "General"})
         self.center = add({**base, "align": "center"})
+        self.days = add({**base, "align": "center", "num_format": "0"})
+        self.reason = add({**base, "indent": 1})
         # Excel shows booleans as TRUE/FALSE anyway; LibreOffice needs the format to.
         self.flag = add({**base, "align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'})
         self.date = add({**base, "num_format": "yyyy-mm-dd"})
@@ -221,20 +227,20 @@ KIND_FORMAT = {
     "extra": ("general", 14),
 }
 
-QUEUE_FORMAT = {  # column -> (format, width)
-    "account_id": ("text", 14),
+QUEUE_FORMAT = {  # column -> (format, width); widths fit the header names unbroken
+    "account_id": ("text", 13),
     "account_name": ("text", 24),
-    "expansion_score": ("int", 10),
+    "expansion_score": ("int", 16),
     "ready": ("flag", 8),
     "primary_motion": ("text", 17),
-    "motions": ("text", 30),
+    "motions": ("text", 44),
     "play": ("text", 18),
     "owner": ("text", 19),
-    "expected_arr_increase": ("money", 13),
-    "close_rate": ("pct1", 8),
-    "expected_value": ("money", 12),
-    "due_in_days": ("int", 8),
-    "reasons": ("text", 90),
+    "expected_arr_increase": ("money", 21),
+    "close_rate": ("pct1", 10),
+    "expected_value": ("money", 15),
+    "due_in_days": ("days", 12),
+    "reasons": ("reason", 110),
 }
 
 
@@ -526,8 +532,9 @@ def _scores(ws, fm: _Formats, values: list[list[Any]], values_only: bool) -> Non
         fm.subtitle,
     )
     r0, c0 = SCORES_ANCHOR
-    height, width = _spill(ws, r0, c0, SCORES_FORMULA, values, fmts, fm.header, fm, values_only)
-    ws.set_row(r0, 30)
+    height, width = _spill(ws, r0, c0, SCORES_FORMULA, values, fmts, fm.spill_header, fm,
+                           values_only)
+    ws.set_row(r0, 22)
     ws.freeze_panes(r0 + 1, 1)
     last = r0 + max(height, 2) + 2000
     idx = {c: j for j, c in enumerate(header)}
