@@ -202,42 +202,44 @@ def _run(
     n_steps = n_years * per_year
     arr = np.empty((n_steps + 1, n_paths))
     base, new = np.full(n_paths, float(start)), np.zeros(n_paths)
-    exp_pool = np.zeros((n_paths, n_motions))
+    exp_pool = np.zeros((n_motions, n_paths))  # motions × paths: rows are contiguous
     arr[0] = start
     if flows:
         pools_base, pools_new = np.empty((n_steps + 1, n_paths)), np.empty((n_steps + 1, n_paths))
         pools_exp = np.empty((n_steps + 1, n_paths, n_motions))
         flow_exp = np.empty((n_steps, n_paths, n_motions))
         flow_churn, flow_contraction = np.empty((n_steps, n_paths)), np.empty((n_steps, n_paths))
-        pools_base[0], pools_new[0], pools_exp[0] = base, new, exp_pool
+        pools_base[0], pools_new[0], pools_exp[0] = base, new, exp_pool.T
     years = range(n_years) if progress is None else progress(range(n_years))
     for y in years:
-        total_exp = expansion[y].sum(axis=1)
+        rates = np.ascontiguousarray(expansion[y].T)  # motions × paths
+        total_exp = rates.sum(axis=0)
         net = 1.0 + total_exp - churn[y] - contraction[y]  # ≥ 0: churn + contraction ≤ 1
         g = np.power(net, 1.0 / per_year)
         s = np.ones(n_paths)  # S = 1 + g + … + g^(k-1), Horner: no 0/0 when g = 1
         for _ in range(per_year - 1):
             s = s * g + 1.0
-        step_exp = expansion[y] / s[:, None]
+        step_exp = rates / s
         step_churn, step_contraction = churn[y] / s, contraction[y] / s
         keep = 1.0 - step_churn - step_contraction
+        grow = keep + total_exp / s  # = g: ARR of every path grows by it each step
         for k in range(per_year):
             t = y * per_year + k
             current = arr[t]
-            gained = current[:, None] * step_exp
+            gained = step_exp * current
             base = base * keep
             new = new * keep
-            exp_pool = exp_pool * keep[:, None] + gained
-            if flows:
-                flow_exp[t] = gained
-                flow_churn[t] = current * step_churn
-                flow_contraction[t] = current * step_contraction
+            exp_pool = exp_pool * keep + gained
+            arr[t + 1] = current * grow
             if k == per_year - 1:
                 new = new + new_logo
-            arr[t + 1] = base + exp_pool.sum(axis=1) + new
+                arr[t + 1] += new_logo
             if flows:
-                pools_base[t + 1], pools_new[t + 1], pools_exp[t + 1] = base, new, exp_pool
-    out = {"arr": arr}
+                flow_exp[t] = gained.T
+                flow_churn[t] = current * step_churn
+                flow_contraction[t] = current * step_contraction
+                pools_base[t + 1], pools_new[t + 1], pools_exp[t + 1] = base, new, exp_pool.T
+    out = {"arr": arr, "exp_final": exp_pool}
     if flows:
         out.update(
             base=pools_base, new=pools_new, exp=pools_exp, flow_exp=flow_exp,
@@ -389,6 +391,7 @@ class MonteCarlo:
     final_arr: np.ndarray = field(repr=False)  # ARR at the horizon, one per path
     target_arr: float | None = None
     p_target: float | None = None
+    expansion_by_motion: pd.DataFrame | None = None  # expansion ARR still held at the horizon
     arr: np.ndarray | None = field(default=None, repr=False)  # (steps + 1, paths)
 
 
@@ -459,7 +462,12 @@ def monte_carlo_nrr(
     if draws != horizon:
         ch, co = np.broadcast_to(ch, (horizon, n_paths)), np.broadcast_to(co, (horizon, n_paths))
         ex = np.broadcast_to(ex, (horizon, n_paths, len(MOTIONS)))
-    arr = _run(start, ch, co, ex, logos, per_year, progress=progress)["arr"]
+    run = _run(start, ch, co, ex, logos, per_year, progress=progress)
+    arr = run["arr"]
+    by_motion = pd.DataFrame(
+        np.percentile(run["exp_final"], [10, 50, 90], axis=1).T, columns=["p10", "p50", "p90"]
+    )
+    by_motion.insert(0, "motion", list(MOTIONS))
     deterministic = _run(
         start, np.full((horizon, 1), c), np.full((horizon, 1), d),
         np.broadcast_to(rates, (horizon, 1, len(MOTIONS))), logos, per_year,
@@ -476,7 +484,10 @@ def monte_carlo_nrr(
     goal = None if _omitted(target_arr) else _args.number("target_arr", target_arr, minimum=0)
     final = arr[-1].copy()
     chance = None if goal is None else float(np.mean(final >= goal))
-    return MonteCarlo(fan=fan, final_arr=final, target_arr=goal, p_target=chance, arr=arr if keep_paths else None)
+    return MonteCarlo(
+        fan=fan, final_arr=final, target_arr=goal, p_target=chance, expansion_by_motion=by_motion,
+        arr=arr if keep_paths else None,
+    )
 
 
 # --------------------------------------------------------------------------- Excel UDFs
