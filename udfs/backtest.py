@@ -1064,7 +1064,8 @@ def walk_forward(
         "test_passes_gate", "test_expected_value",
     ]
     frame = pd.DataFrame(out, columns=columns)
-    frame["test_passes_gate"] = frame["test_passes_gate"].fillna(False).astype(bool)
+    frame["test_passes_gate"] = np.array(
+        [v is True or v is np.True_ for v in frame["test_passes_gate"].tolist()], dtype=bool)
     return frame
 
 
