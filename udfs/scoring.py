@@ -172,9 +172,7 @@ def _accounts(name: str, value: Any, headers: Any = None, *, require_id: bool = 
             one_row = True  # one row of values beside its headers
         elif headers is not None and _args.is_scalar(value):
             one_row = True
-        frame = _args.table(name, value, headers)
-        if len(frame) == 0:
-            raise ValueError(f"{name}: expected at least one row of values below the header row")
+        frame = _frame_from_rows(name, value, headers)
     columns: dict[str, Any] = {}
     labels: dict[str, Any] = {}
     for label in frame.columns:
@@ -191,6 +189,46 @@ def _accounts(name: str, value: Any, headers: Any = None, *, require_id: bool = 
         raise ValueError(f"{name}: expected a column 'account_id' in the header row")
     index = value.index if isinstance(value, pd.DataFrame) else None
     return _Accounts(len(frame), columns, first_row, one_row, index)
+
+
+def _clean_cell(v: Any) -> Any:
+    """One raw Office.js cell as the helpers expect: error dicts as '#N/A', JsNull as None."""
+    if isinstance(v, dict):
+        if v.get("type") == "Error":
+            return str(v.get("basicValue", "#VALUE!"))
+        return v.get("basicValue")
+    if v is None or v == "" or type(v).__name__ == "JsNull":
+        return None
+    return v
+
+
+_NUMBER_TYPES = frozenset({float, int, type(None)})
+
+
+def _frame_from_rows(name: str, value: Any, headers: Any) -> pd.DataFrame:
+    """A 2-D range (header row first, or ``headers``) as a DataFrame, built column-wise.
+
+    Cells may be as xlwings' raw reader passes them (error dicts, JsNull); columns holding
+    only numbers and blanks become float columns in one numpy call.
+    """
+    rows = _args._rows(name, value)
+    if headers is not None:
+        head = _args._header_row(name, headers, len(rows[0]) if rows else 0)
+        body = rows
+    else:
+        head, body = [_clean_cell(h) for h in rows[0]], rows[1:]
+    if not body:
+        raise ValueError(f"{name}: expected at least one row of values below the header row")
+    keys = _args.table(name, [head]).columns  # header checks: blanks, errors, duplicates
+    data = {}
+    for key, column in zip(keys, zip(*body, strict=True), strict=True):
+        if set(map(type, column)) <= _NUMBER_TYPES:
+            data[key] = np.array(column, dtype=float)
+        else:
+            cells = np.empty(len(column), dtype=object)
+            cells[:] = [_clean_cell(v) for v in column]
+            data[key] = cells
+    return pd.DataFrame(data, copy=False)
 
 
 @dataclass
@@ -246,21 +284,33 @@ def _numeric(acc: _Accounts, column: str, notes: dict | None) -> np.ndarray | No
         if notes is not None and bad.any():
             _note_bad(notes, acc, column, np.flatnonzero(bad), what)
         return values
-    values, bad = _args.coerce_numeric(raw if isinstance(raw, pd.Series) else pd.Series(raw))
+    native = isinstance(raw, pd.Series) and isinstance(raw.dtype, np.dtype)
+    if native and raw.dtype.kind in "iuf":
+        # numpy columns are used as they are (no copy; ints stay ints): two NaN-skipping
+        # reductions prove there is nothing to fix before any per-cell mask is built
+        values = raw.to_numpy()
+        low, high = (np.fmin.reduce(values), np.fmax.reduce(values)) if len(values) else (0, 0)
+        bad = np.zeros(1, dtype=bool)
+        if values.dtype.kind == "f" and (np.isinf(low) or np.isinf(high)):
+            bad = np.isinf(values)
+            values = np.where(bad, np.nan, values)
+    else:
+        values, bad = _args.coerce_numeric(raw if isinstance(raw, pd.Series) else pd.Series(raw))
+        low, high = -1, 101  # check below
     if notes is not None and bad.any():
         _note_bad(notes, acc, column, np.flatnonzero(bad), "is not a number")
-    if kind in playbook.NON_NEGATIVE_KINDS:
+    if kind in playbook.NON_NEGATIVE_KINDS and low < 0:
         negative = values < 0
         if negative.any():
             if notes is not None:
                 _note_bad(notes, acc, column, np.flatnonzero(negative), "is negative")
-            values[negative] = np.nan
-    if kind == "score":
+            values = np.where(negative, np.nan, values)
+    if kind == "score" and high > 100:
         high = values > 100
         if high.any():
             if notes is not None:
                 _note_bad(notes, acc, column, np.flatnonzero(high), "is above 100")
-            values[high] = np.nan
+            values = np.where(high, np.nan, values)
     return values
 
 
@@ -276,24 +326,30 @@ def _signal_values(acc: _Accounts, needed: set[str], notes: dict | None) -> dict
         if got is not None:
             values[column] = got
     active, licensed = values.get("seats_active"), values.get("seats_licensed")
+    given = values.get("seat_utilization")
+    if given is not None and (given.dtype.kind != "f" or not np.isnan(given).any()):
+        return values  # every row has its utilization: nothing to derive
     if "seat_utilization" in wanted and active is not None and licensed is not None:
         with np.errstate(divide="ignore", invalid="ignore"):
-            derived = np.where(licensed > 0, active / licensed, np.nan)
-        given = values.get("seat_utilization")
+            derived = np.true_divide(active, licensed, dtype=np.float64)
+        if not np.fmin.reduce(licensed) > 0:  # NaN-skipping: a real 0 licensed seats
+            derived[~(licensed > 0)] = np.nan
         values["seat_utilization"] = derived if given is None else np.where(np.isnan(given), derived, given)
     return values
 
 
-def _condition(values: np.ndarray, op: str, threshold: float) -> np.ndarray:
-    if op == ">=":
-        return values >= threshold
-    if op == ">":
-        return values > threshold
-    if op == "<=":
-        return values <= threshold
-    if op == "<":
-        return values < threshold
-    return np.abs(values - threshold) <= 1e-9 * max(1.0, abs(threshold))  # NaN -> False
+_COMPARE = {">=": np.greater_equal, ">": np.greater, "<=": np.less_equal, "<": np.less}
+
+
+def _condition(values: np.ndarray, op: str, threshold: float, out: np.ndarray | None = None) -> np.ndarray:
+    """One rule condition over a whole column: one numpy comparison (NaN never holds)."""
+    if op in _COMPARE:
+        return _COMPARE[op](values, threshold, out=out)
+    near = np.abs(values - threshold) <= 1e-9 * max(1.0, abs(threshold))
+    if out is None:
+        return near
+    out[:] = near
+    return out
 
 
 def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
@@ -304,33 +360,53 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
     needed = {s for r in rules for s, _, _ in r.conditions} | set(extra)
     values = _signal_values(acc, needed, found)
     fired = np.zeros((len(rules), n), dtype=bool)
-    score = np.zeros(n)
-    motion_points = np.zeros((len(MOTIONS), n))
-    motion_fired = np.zeros((len(MOTIONS), n), dtype=bool)
+    points = [r.points for r in rules]
+    # whole points (the usual case) add up in int16: a quarter of the memory traffic
+    small = all(float(p).is_integer() for p in points) and sum(points) < 32_000
+    dtype = np.int16 if small else np.float64
+    motion_points = np.zeros((len(MOTIONS), n), dtype=dtype)
+    zero_points = any(p == 0 for p in points)
+    motion_fired = np.zeros((len(MOTIONS), n), dtype=bool) if zero_points else None
     with np.errstate(invalid="ignore"):
         for r, rule in enumerate(rules):
+            if any(values.get(signal) is None for signal, _, _ in rule.conditions):
+                continue  # a missing column is no signal
             row = fired[r]
-            row[:] = True
-            for signal, op, threshold in rule.conditions:
-                column = values.get(signal)
-                if column is None:
-                    row[:] = False
-                    break
-                row &= _condition(column, op, threshold)
+            for k, (signal, op, threshold) in enumerate(rule.conditions):
+                if k == 0:
+                    _condition(values[signal], op, threshold, out=row)
+                else:
+                    row &= _condition(values[signal], op, threshold)
             if rule.points:
-                score += row * rule.points
-                motion_points[rule.motion] += row * rule.points
-            motion_fired[rule.motion] |= row
-    np.minimum(score, playbook.MAX_SCORE, out=score)
+                gained = row.view(np.int8) * dtype(rule.points)  # one multiply, no masked add
+                motion_points[rule.motion] += gained
+            if motion_fired is not None:
+                motion_fired[rule.motion] |= row
+    if motion_fired is None:
+        motion_fired = motion_points > 0
+    score = motion_points.sum(axis=0, dtype=np.int32 if small else np.float64)
+    score = np.minimum(score, playbook.MAX_SCORE, dtype=np.float64)
     return _Evaluation(n, rules, values, fired, score, motion_points, motion_fired, found or {})
 
 
 def _primary(ev: _Evaluation) -> np.ndarray:
     """Index of the primary motion per account (-1 when nothing fired); ties to MOTIONS order."""
-    key = np.where(ev.motion_fired, ev.motion_points, -1.0)
-    best = np.argmax(key, axis=0)
-    best[~ev.motion_fired.any(axis=0)] = -1
-    return best
+    if ev.motion_points.dtype == np.int16:
+        # whole points: one key per (motion, account) = points*8 + tie rank, then one max
+        wide = np.int16 if int(ev.motion_points.max(initial=0)) < 4000 else np.int32
+        key = ev.motion_points.astype(wide)  # in place from here: one (5, n) buffer
+        key *= 8
+        key += (7 - np.arange(len(MOTIONS), dtype=wide))[:, None]
+        key *= ev.motion_fired
+        top = key.max(axis=0)
+        return np.where(top > 0, 7 - top % 8, -1).astype(np.int64)
+    best = np.full(ev.n, -1, dtype=np.int8)
+    top = np.full(ev.n, -1, dtype=ev.motion_points.dtype)
+    for m in range(len(MOTIONS)):  # strict '>' keeps ties on the motion listed first
+        better = ev.motion_fired[m] & (ev.motion_points[m] > top)
+        best = np.where(better, np.int8(m), best)
+        top = np.where(better, ev.motion_points[m], top)
+    return best.astype(np.int64)
 
 
 _MOTION_LABELS = np.array([*MOTIONS, ""], dtype=object)  # index -1 -> ""
@@ -377,13 +453,17 @@ _SIGNAL_TEXT: dict[str, tuple[str, Any, tuple[str, str] | None]] = {
 }
 
 
-def _subject(signal: str, v: float) -> str:
+def _subjects(signal: str, values: np.ndarray) -> list[str]:
+    """The signal's value as words, for each of ``values``: '92% seat utilization'..."""
     template, fmt, nouns = _SIGNAL_TEXT.get(signal, (signal.replace("_", " ") + " {v}", _num, None))
     if nouns is not None:
-        return f"{fmt(v)} {nouns[0] if v == 1 else nouns[1]}"
+        one, many = nouns
+        return [f"{fmt(v)} {one if v == 1 else many}" for v in values.tolist()]
     if ACCOUNT_COLUMNS.get(signal) == "flag":
-        return template if v else template.replace(" ", " not ", 1)
-    return template.format(v=fmt(v))
+        negated = template.replace(" ", " not ", 1)
+        return [template if v else negated for v in values.tolist()]
+    head, _, tail = template.partition("{v}")
+    return [head + fmt(v) + tail for v in values.tolist()]
 
 
 def _threshold_text(signal: str, threshold: float) -> str:
@@ -391,21 +471,22 @@ def _threshold_text(signal: str, threshold: float) -> str:
     return fmt(threshold).lstrip("+") if fmt is _growth else fmt(threshold)
 
 
-def _rule_phrase(rule: _Rule, values: dict[str, np.ndarray], i: int) -> str:
+def _rule_phrases(rule: _Rule, values: dict[str, np.ndarray], rows: np.ndarray) -> list[str]:
+    """The fired rule in words for each of ``rows``, e.g. 'seat utilization 92% ≥ 90% (+40)'."""
     groups: dict[str, list[tuple[str, float]]] = {}
     for signal, op, threshold in rule.conditions:
         groups.setdefault(signal, []).append((op, threshold))
-    parts = []
+    columns = []
     for signal, conds in groups.items():
-        v = float(values[signal][i])
-        text = _subject(signal, v)
         shows_itself = ACCOUNT_COLUMNS.get(signal) == "flag" or (
             _SIGNAL_TEXT.get(signal, ("", None, None))[2] is not None and [c[0] for c in conds] == [">="]
         )
-        if not shows_itself:
-            text += " " + " and ".join(f"{_OP_SYMBOL[op]} {_threshold_text(signal, t)}" for op, t in conds)
-        parts.append(text)
-    return " and ".join(parts) + f" (+{_num(rule.points)})"
+        condition = "" if shows_itself else " " + " and ".join(
+            f"{_OP_SYMBOL[op]} {_threshold_text(signal, t)}" for op, t in conds
+        )
+        columns.append([text + condition for text in _subjects(signal, values[signal][rows])])
+    points = f" (+{_num(rule.points)})"
+    return [" and ".join(parts) + points for parts in zip(*columns, strict=True)]
 
 
 def _gate_masks(ev: _Evaluation) -> tuple[np.ndarray, np.ndarray]:
@@ -431,8 +512,11 @@ def _reasons(ev: _Evaluation, low_health: np.ndarray | None = None,
             parts[i].append(f"{playbook.GATE_TOO_EARLY}: tenure {t} months < {_num(playbook.GATE_TENURE_BELOW)}")
     any_fired = ev.fired.any(axis=0)
     for r, rule in enumerate(ev.rules):
-        for i in np.flatnonzero(ev.fired[r]):
-            parts[i].append(_rule_phrase(rule, ev.values, i))
+        rows = np.flatnonzero(ev.fired[r])
+        if rows.size == 0:
+            continue
+        for i, text in zip(rows.tolist(), _rule_phrases(rule, ev.values, rows), strict=True):
+            parts[i].append(text)
     for i in np.flatnonzero(~any_fired):
         parts[i].append("no expansion signal")
     for source in (ev.notes, extra or {}):
@@ -504,22 +588,28 @@ def _like(*inputs: Any) -> Any:
     return inputs[0]
 
 
-def _owners(codes: np.ndarray, increase: np.ndarray, arr: np.ndarray, plays: _Plays) -> np.ndarray:
-    out = np.full(len(codes), "", dtype=object)
+def _owner_codes(codes: np.ndarray, increase: np.ndarray, arr: np.ndarray,
+                 plays: _Plays) -> tuple[np.ndarray, list[str]]:
+    """Owner per row as codes into a label list (last label '' = no owner)."""
+    labels = list(dict.fromkeys([*plays.owner, *plays.owner_above]))
+    blank = len(labels)
+    labels.append("")
+    # per-motion lookup tables (index -1, a blank motion, reads the last entry: blank)
+    below = np.array([labels.index(o) for o in plays.owner] + [blank], dtype=np.int8)
+    above = np.array([labels.index(o) for o in plays.owner_above] + [blank], dtype=np.int8)
+    threshold = np.append(plays.threshold, np.nan)
+    by_arr = np.array([b == "arr" for b in plays.basis] + [False])
+    thr = threshold[codes]
+    amount = np.where(by_arr[codes], arr, increase)
     with np.errstate(invalid="ignore"):
-        for m in range(len(MOTIONS)):
-            mask = codes == m
-            if not mask.any():
-                continue
-            threshold = plays.threshold[m]
-            if np.isnan(threshold):
-                out[mask] = plays.owner[m]
-                continue
-            amount = arr if plays.basis[m] == "arr" else increase
-            above = amount >= threshold
-            out[mask & above] = plays.owner_above[m]
-            out[mask & (amount < threshold)] = plays.owner[m]
-    return out
+        out = np.where(amount >= thr, above[codes], below[codes])
+    unknown = np.isnan(amount) & ~np.isnan(thr)  # the amount that decides is blank
+    return np.where(unknown, np.int8(blank), out), labels
+
+
+def _owners(codes: np.ndarray, increase: np.ndarray, arr: np.ndarray, plays: _Plays) -> np.ndarray:
+    out, labels = _owner_codes(codes, increase, arr, plays)
+    return np.array(labels, dtype=object)[out]
 
 
 def _segment_codes(raw: Any, notes: dict | None = None, first_row: int = 2,
@@ -575,12 +665,19 @@ def expansion_score(values: Any, headers: Any = None, rules: Any = None):
 def expansion_motion(values: Any, headers: Any = None, rules: Any = None):
     """Primary motion per account row: most points among fired rules, ties in MOTIONS order.
 
+    Blank ('') when no rule fires. A DataFrame gives a categorical Series (categories: the
+    five motions and ''), which the other functions read without re-parsing the labels.
+
     >>> expansion_motion({"seat_utilization": 0.95, "usage_vs_cap": 0.95})
     'Tier upgrade'
     """
     acc = _accounts("values", values, headers)
     ev = _evaluate(acc, _rules(rules))
-    return _per_row(_MOTION_LABELS[_primary(ev)], acc, "primary_motion")
+    codes = _primary(ev)
+    if acc.index is not None and not acc.one_row:  # a DataFrame: a categorical Series
+        labels = pd.Categorical.from_codes(np.where(codes < 0, len(MOTIONS), codes), _MOTION_LABELS.tolist())
+        return pd.Series(labels, index=acc.index, name="primary_motion")
+    return _per_row(_MOTION_LABELS[codes], acc, "primary_motion")
 
 
 def expansion_reasons(values: Any, headers: Any = None, rules: Any = None):
@@ -663,13 +760,17 @@ def expansion_owner(motion: Any, expected_arr_increase: Any, account_arr: Any = 
     _require("expected_arr_increase", increase, known, expected_arr_increase, "a non-negative number")
     if account_arr is not None:
         arr = arrays[2]
-        by_arr = known & np.isin(codes, [m for m in range(len(MOTIONS)) if p.basis[m] == "arr"])
+        by_arr = known & np.array([b == "arr" for b in p.basis] + [False])[codes]
         _require("account_arr", arr, by_arr, account_arr, "a non-negative number")
     else:
         share = np.where(known, p.share[np.maximum(codes, 0)], np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
             arr = np.where(share > 0, increase / np.where(share > 0, share, 1.0), np.nan)
-    return _args.shaped(_owners(codes, increase, arr, p), _like(motion, expected_arr_increase, account_arr))
+    owner, labels = _owner_codes(codes, increase, arr, p)
+    like = _like(motion, expected_arr_increase, account_arr)
+    if isinstance(like, (pd.Series, pd.DataFrame)):  # pandas in: a categorical Series out
+        return pd.Series(pd.Categorical.from_codes(owner, labels), index=like.index, name="owner")
+    return _args.shaped(np.array(labels, dtype=object)[owner], like)
 
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -878,6 +979,26 @@ def _spill(result: Any, *inputs: Any) -> Any:
     return out
 
 
+def _table_cells(frame: pd.DataFrame) -> list[list]:
+    """A result table as cells (header row first; blanks as ''), written by xlwings as is.
+
+    The account tables are read and written "raw" (we clean the cells ourselves, column by
+    column): xlwings' per-cell conversion costs seconds on a 10,000-row table outside Pyodide.
+    """
+    columns = []
+    for name in frame.columns:
+        column = frame[name]
+        if column.dtype.kind == "f":
+            values = column.to_numpy()
+            cells = values.tolist()
+            if np.isnan(values).any():
+                cells = ["" if v != v else v for v in cells]
+        else:
+            cells = ["" if _args.is_blank(v) else v for v in column.tolist()]
+        columns.append(cells)
+    return [[str(c) for c in frame.columns]] + [list(row) for row in zip(*columns, strict=True)]
+
+
 def _cells(x: Any) -> Any:
     """An ndim=2 argument as the plain functions take it: one cell as a scalar."""
     if isinstance(x, list) and len(x) == 1 and isinstance(x[0], list) and len(x[0]) == 1:
@@ -886,16 +1007,17 @@ def _cells(x: Any) -> Any:
 
 
 @xw.func
-@xw.arg("accounts", ndim=2, err_to_str=True, doc="Account table with its header row, e.g. Accounts[#All]; only account_id is required.")
+@xw.arg("accounts", "raw", err_to_str=True, doc="Account table with its header row, e.g. Accounts[#All]; only account_id is required.")
 @xw.arg("rules", ndim=2, err_to_str=True, doc=_RULES_DOC)
 @xw.arg("plays", ndim=2, err_to_str=True, doc=_PLAYS_DOC)
+@xw.ret("raw")
 def SCORE_ACCOUNTS(accounts, rules=None, plays=None):
     """Ranked expansion queue: score, ready, motion, play, owner, expected value, due days and reasons per account. Example: =SCORE_ACCOUNTS(Accounts[#All])"""
-    return _args.to_excel(score_accounts(accounts, rules, plays))
+    return _table_cells(score_accounts(accounts, rules, plays))
 
 
 @xw.func
-@xw.arg("values", ndim=2, err_to_str=True, doc=_VALUES_DOC)
+@xw.arg("values", "raw", err_to_str=True, doc=_VALUES_DOC)
 @xw.arg("headers", ndim=2, err_to_str=True, doc=_HEADERS_DOC)
 @xw.arg("rules", ndim=2, err_to_str=True, doc=_RULES_DOC)
 def EXPANSION_SCORE(values, headers=None, rules=None):
@@ -904,7 +1026,7 @@ def EXPANSION_SCORE(values, headers=None, rules=None):
 
 
 @xw.func
-@xw.arg("values", ndim=2, err_to_str=True, doc=_VALUES_DOC)
+@xw.arg("values", "raw", err_to_str=True, doc=_VALUES_DOC)
 @xw.arg("headers", ndim=2, err_to_str=True, doc=_HEADERS_DOC)
 @xw.arg("rules", ndim=2, err_to_str=True, doc=_RULES_DOC)
 def EXPANSION_MOTION(values, headers=None, rules=None):
@@ -913,7 +1035,7 @@ def EXPANSION_MOTION(values, headers=None, rules=None):
 
 
 @xw.func
-@xw.arg("values", ndim=2, err_to_str=True, doc=_VALUES_DOC)
+@xw.arg("values", "raw", err_to_str=True, doc=_VALUES_DOC)
 @xw.arg("headers", ndim=2, err_to_str=True, doc=_HEADERS_DOC)
 @xw.arg("rules", ndim=2, err_to_str=True, doc=_RULES_DOC)
 def EXPANSION_REASONS(values, headers=None, rules=None):
