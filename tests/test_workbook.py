@@ -329,6 +329,9 @@ def test_import_report_names_everything(models):
     assert book.frame["arr"].tolist()[:2] == [12000.0, "n/a"]  # kept, named by scoring too
     assert book.frame["seat_utilization"].tolist()[0] == 0.96
     assert book.frame["segment"].tolist()[:1] == ["Mid-market"]
+    # extra columns: all-number text becomes numbers; a text column stays text, even '+1'
+    assert book.frame["ARR USD (duplicate)"].tolist() == [1.0, 2.0, 3.0, 4.0, 5.0]
+    assert book.frame["Notes"].tolist() == ["ok", "-cmd", "+1", None, None]
     text = str(report)
     for needle in ("row 4, arr", "row 5, seats_licensed", "Blank rows skipped: 3, 6",
                    "'Owner email'", "Missing columns", "segment not one of"):

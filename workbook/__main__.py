@@ -33,7 +33,7 @@ def cmd_build(args: argparse.Namespace) -> int:
     print(result.report)
     ready = int(result.queue["ready"].map(lambda v: v is True).sum()) if "ready" in result.queue else 0
     print(
-        f"Scored {len(result.queue)} accounts ({ready} ready) and wrote "
+        f"Scored {len(result.queue)} account{'s' * (len(result.queue) != 1)} ({ready} ready) and wrote "
         f"{_relative(result.path)} in {result.seconds:.1f} s."
     )
     return 0

@@ -337,7 +337,8 @@ def _convert(name: str, kind: str, raw: np.ndarray, rows: np.ndarray, report: Im
                 out.append(None)
             else:
                 out.append(v)
-        return out
+        return _numeric_if_all(out)
+
     if kind in TEXT_KINDS:
         out = [_cell_text(v) for v in raw]
         if name == "segment":
@@ -398,6 +399,20 @@ def _convert(name: str, kind: str, raw: np.ndarray, rows: np.ndarray, report: Im
                 BadCell(int(rows[j]), name, values[j], f"{values[j]:g} is above 100 (kept)")
             )
     return out
+
+
+def _numeric_if_all(values: list) -> list:
+    """An extra column typed as text in a CSV whose every cell is a plain number: numbers."""
+    texts = [v for v in values if isinstance(v, str)]
+    if not texts:
+        return values
+    try:
+        parsed = {t: float(t) for t in texts}
+    except ValueError:
+        return values  # a text column (stays text, whatever a cell starts with)
+    if not all(math.isfinite(x) for x in parsed.values()):
+        return values
+    return [parsed[v] if isinstance(v, str) else v for v in values]
 
 
 def _check_ids(ids: list, rows: np.ndarray, report: ImportReport) -> None:
