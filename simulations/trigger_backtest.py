@@ -1,0 +1,633 @@
+import marimo
+
+__generated_with = "0.25.2"
+app = marimo.App(width="medium", app_title="upcell · trigger backtest")
+
+
+@app.cell
+def _():
+    import datetime as dt
+    import os
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    import altair as alt
+    import marimo as mo
+    import numpy as np
+    import pandas as pd
+
+    try:
+        import udfs
+        from workbook import writeback
+    except ImportError:  # run from simulations/ or elsewhere: the repo root holds udfs/
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        import udfs
+        from workbook import writeback
+    from udfs import playbook
+
+    ROOT = Path(__file__).resolve().parent.parent
+    return ROOT, alt, dt, mo, np, os, pd, playbook, tempfile, udfs, writeback
+
+
+@app.cell
+def _(playbook):
+    GATE_COVERAGE = playbook.GATE_MIN_COVERAGE  # 0.40
+    GATE_FPR = playbook.GATE_MAX_FALSE_POSITIVE_RATE  # 0.50
+    TUNED_FPR = playbook.TUNED_FALSE_POSITIVE_RATE  # 0.30
+
+    def pct(x, digits=0):
+        return "–" if x is None or x != x else f"{x * 100:.{digits}f}%"
+
+    def num(x):
+        if x is None or x != x:
+            return "–"
+        return f"{x:,.0f}" if float(x).is_integer() else f"{x:.3g}"
+
+    def money(x):
+        if x is None or x != x:
+            return "–"
+        sign, x = ("-" if x < 0 else ""), abs(x)
+        if x >= 1e6:
+            return f"{sign}${x / 1e6:.1f}M"
+        if x >= 1e3:
+            return f"{sign}${x / 1e3:.0f}K"
+        return f"{sign}${x:.0f}"
+
+    return GATE_COVERAGE, GATE_FPR, TUNED_FPR, money, num, pct
+
+
+@app.cell(hide_code=True)
+def _(mo):
+    mo.md("""
+    # Trigger backtest
+
+    Replay account history to choose a signal threshold **without lookahead** (SPEC §7):
+    a trigger fires when its signal crosses the threshold, is *true* when the account
+    expands within the window, and an expansion is *covered* when a fire preceded it.
+    Automate a trigger only when it passes the gate, **coverage ≥ 40 %** and **false
+    positive rate < 50 %** (tune toward < 30 %). Then export the threshold into the
+    `Rules` table of the Excel model. The same functions run in Excel (`=TRIGGER_BACKTEST`).
+    """)
+    return
+
+
+@app.cell
+def _(mo):
+    source = mo.ui.radio(
+        ["Sample panel", "Upload CSV/XLSX"], value="Sample panel", label="History", inline=True
+    )
+    upload = mo.ui.file(
+        filetypes=[".csv", ".xlsx"],
+        label="Upload history: account_id, period or date, signal columns, expansion",
+    )
+    return source, upload
+
+
+@app.cell
+def _(mo, source, upload):
+    mo.hstack([source, upload], justify="start", gap=2, align="center")
+    return
+
+
+@app.cell
+def _(mo, os, pd, source, tempfile, udfs, upload):
+    problems = pd.DataFrame(columns=["row", "column", "value", "problem"])
+    if source.value == "Upload CSV/XLSX":
+        mo.stop(
+            not upload.value,
+            mo.callout(mo.md("Upload a CSV or XLSX history to backtest it."), kind="info"),
+        )
+        _file = upload.value[0]
+        _suffix = os.path.splitext(_file.name)[1].lower() or ".csv"
+        with tempfile.TemporaryDirectory() as _tmp:
+            _path = os.path.join(_tmp, "history" + _suffix)
+            with open(_path, "wb") as _f:
+                _f.write(_file.contents)
+            try:
+                panel, problems = udfs.load_history(_path)
+            except ValueError as _err:
+                mo.stop(True, mo.callout(mo.md(f"**{_file.name}**: {_err}"), kind="danger"))
+        data_name = _file.name
+    else:
+        panel = udfs.sample_history()
+        data_name = "the sample panel (planted triggers)"
+    return data_name, panel, problems
+
+
+@app.cell
+def _(data_name, mo, num, panel, problems):
+    _n_acc = panel["account_id"].nunique()
+    _periods = f"{int(panel['period'].min())}–{int(panel['period'].max())}"
+    _exp = int(panel["expansion"].sum())
+    _note = (
+        f" {len(problems)} cell(s) were not used as given (see the list below)."
+        if len(problems) else ""
+    )
+    mo.vstack([
+        mo.md(
+            f"Backtesting **{data_name}**: {num(len(panel))} account-periods, "
+            f"{num(_n_acc)} accounts, periods {_periods}, {num(_exp)} expansions.{_note}"
+        ),
+        mo.accordion({"Problems in the upload": mo.ui.table(problems, selection=None)})
+        if len(problems) else mo.md(""),
+    ])
+    return
+
+
+@app.cell
+def _(panel, playbook, udfs):
+    rules = udfs.rules_table()
+    first_rows = rules.groupby("rule", sort=False).head(1).set_index("rule")
+    available = [r for r in first_rows.index if first_rows.loc[r, "signal"] in panel.columns]
+    conditions = {
+        r: f"{first_rows.loc[r, 'signal']} {first_rows.loc[r, 'op']} "
+        f"{first_rows.loc[r, 'threshold']:g} → {first_rows.loc[r, 'motion']}"
+        for r in available
+    }
+    motions = list(playbook.MOTIONS)
+    return available, conditions, first_rows, motions, rules
+
+
+@app.cell
+def _(available, mo, udfs):
+    rule = mo.ui.dropdown(
+        available,
+        value="usage_at_cap" if "usage_at_cap" in available else available[0],
+        label="Rule",
+    )
+    persistence = mo.ui.slider(1, 4, value=udfs.DEFAULT_PERSISTENCE, label="Persistence (periods)",
+                               show_value=True)
+    window = mo.ui.slider(1, 6, value=udfs.DEFAULT_WINDOW, label="Window (periods)",
+                          show_value=True)
+    cost = mo.ui.number(0, 100_000, step=100, value=udfs.DEFAULT_FALSE_PLAY_COST,
+                        label="Cost of a false play ($)")
+    return cost, persistence, rule, window
+
+
+@app.cell
+def _(conditions, cost, mo, persistence, rule, window):
+    mo.vstack([
+        mo.hstack([rule, persistence, window, cost], justify="start", gap=2, wrap=True),
+        mo.md(f"Rule condition: `{conditions[rule.value]}` · the sweep moves the threshold "
+              "of its first condition (other conditions of the rule held as they are)."),
+    ])
+    return
+
+
+@app.cell
+def _(cost, panel, persistence, rule, udfs, window):
+    curve = udfs.backtest_curve(panel, rule.value, persistence=persistence.value,
+                                window=window.value)
+    rec = udfs.recommend_threshold(panel, rule.value, persistence=persistence.value,
+                                   window=window.value, false_play_cost=cost.value)
+    return curve, rec
+
+
+@app.cell
+def _(first_rows, mo, rec, rule):
+    _current = float(first_rows.loc[rule.value, "threshold"])
+    _default = rec["threshold"] if rec["threshold"] is not None else _current
+    chosen = mo.ui.number(value=float(_default), label="Threshold to export", step=0.001)
+    return (chosen,)
+
+
+@app.cell
+def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, chosen, curve, first_rows, pd, rec, rule):
+    _long = curve.melt(
+        id_vars=["threshold", "fires", "median_lead", "passes_gate"],
+        value_vars=["coverage", "false_positive_rate"], var_name="metric", value_name="rate",
+    ).dropna(subset=["rate"])
+    _long["metric"] = _long["metric"].map(
+        {"coverage": "coverage", "false_positive_rate": "false positive rate"})
+    _color = alt.Color(
+        "metric:N", title=None,
+        scale=alt.Scale(domain=["coverage", "false positive rate"], range=["#1f77b4", "#d62728"]),
+        legend=alt.Legend(orient="top"),
+    )
+    _x = alt.X("threshold:Q", title=f"threshold of {first_rows.loc[rule.value, 'signal']}",
+               scale=alt.Scale(zero=False))
+    # thresholds that pass the gate, as shaded bands
+    _pass = curve["passes_gate"].to_numpy()
+    _thr = curve["threshold"].to_numpy()
+    _bands, _start = [], None
+    for _i, _ok in enumerate(_pass):
+        if _ok and _start is None:
+            _start = _i
+        if _start is not None and (not _ok or _i == len(_pass) - 1):
+            _end = _i if _ok else _i - 1
+            _bands.append({"from": _thr[_start], "to": _thr[_end]})
+            _start = None
+    _layers = []
+    if _bands:
+        _layers.append(
+            alt.Chart(pd.DataFrame(_bands)).mark_rect(color="#2ca02c", opacity=0.10)
+            .encode(x="from:Q", x2="to:Q")
+        )
+    _layers.append(
+        alt.Chart(_long).mark_line(interpolate="step-after", strokeWidth=2).encode(
+            x=_x, y=alt.Y("rate:Q", title="rate", axis=alt.Axis(format="%"),
+                          scale=alt.Scale(domain=[0, 1])),
+            color=_color,
+            tooltip=[alt.Tooltip("threshold:Q", format=".3f"), "metric:N",
+                     alt.Tooltip("rate:Q", format=".1%"), "fires:Q", "median_lead:Q"],
+        )
+    )
+    _gates = pd.DataFrame([
+        {"y": GATE_COVERAGE, "label": "coverage gate ≥ 40%", "color": "#1f77b4", "dash": 6},
+        {"y": GATE_FPR, "label": "false positive gate < 50%", "color": "#d62728", "dash": 6},
+        {"y": TUNED_FPR, "label": "tuned false positive rate < 30%", "color": "#ff7f0e", "dash": 2},
+    ])
+    for _g in _gates.to_dict("records"):
+        _one = pd.DataFrame([_g])
+        _layers.append(alt.Chart(_one).mark_rule(color=_g["color"], strokeDash=[_g["dash"], 4])
+                       .encode(y="y:Q"))
+        _layers.append(alt.Chart(_one).mark_text(align="right", dx=-4, dy=-6, fontSize=11,
+                                                 color=_g["color"])
+                       .encode(y="y:Q", x=alt.value(640), text="label:N"))
+    _marks = [{"threshold": float(chosen.value), "what": "to export"}]
+    if rec["threshold"] is not None:
+        _marks.append({"threshold": float(rec["threshold"]), "what": "recommended"})
+    _marks.append({"threshold": float(first_rows.loc[rule.value, "threshold"]), "what": "current"})
+    _m = pd.DataFrame(_marks)
+    _layers.append(
+        alt.Chart(_m).mark_rule(strokeWidth=1.5).encode(
+            x="threshold:Q",
+            strokeDash=alt.StrokeDash("what:N", title=None,
+                                      scale=alt.Scale(domain=["recommended", "to export", "current"],
+                                                      range=[[1, 0], [4, 2], [1, 3]])),
+            tooltip=["what:N", alt.Tooltip("threshold:Q", format=".3f")],
+        )
+    )
+    curve_chart = alt.layer(*_layers).properties(width=640, height=300)
+    return (curve_chart,)
+
+
+@app.cell
+def _(chosen, panel, persistence, rule, udfs, window):
+    at_chosen = udfs.backtest_single(panel, rule.value, float(chosen.value),
+                                     persistence=persistence.value, window=window.value)
+    leads = udfs.lead_times(panel, rule.value, float(chosen.value),
+                            persistence=persistence.value, window=window.value)
+    return at_chosen, leads
+
+
+@app.cell
+def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rule, window):
+    if rec["threshold"] is None:
+        _rec = mo.callout(
+            mo.md(f"**Recommended threshold: none.** No threshold of `{rule.value}` passes "
+                  f"the gate with persistence {persistence.value} and window {window.value}: "
+                  "this trigger fails the gate; try a longer window or another rule."),
+            kind="warn",
+        )
+    else:
+        _tuned = " and is tuned (< 30 %)" if rec["false_positive_rate"] < 0.30 else ""
+        _rec = mo.callout(
+            mo.md(f"**Recommended threshold: {num(rec['threshold'])}** — it passes the gate"
+                  f"{_tuned}, with the highest expected value of the passing thresholds "
+                  f"({money(rec['expected_value'])}: true fires × close rate "
+                  f"{pct(rec['close_rate'], 1)} × deal {money(rec['deal_size'])} − false fires "
+                  f"× {money(rec['false_play_cost'])})."),
+            kind="success",
+        )
+    _gate = "passes the gate" if at_chosen["passes_gate"] else "fails the gate"
+    _stats = mo.hstack([
+        mo.stat(num(float(chosen.value)), label="threshold to export", caption=_gate,
+                bordered=True),
+        mo.stat(pct(at_chosen["coverage"]), label="coverage", caption="≥ 40 % to pass",
+                bordered=True),
+        mo.stat(pct(at_chosen["false_positive_rate"]), label="false positive rate",
+                caption="< 50 % to pass, < 30 % tuned", bordered=True),
+        mo.stat(num(at_chosen["fires"]), label="fires",
+                caption=f"{num(at_chosen['true_fires'])} true", bordered=True),
+        mo.stat(num(at_chosen["median_lead"]), label="median lead (periods)", bordered=True),
+    ], justify="start", gap=1, wrap=True)
+    mo.vstack([
+        mo.md(f"### {rule.value}: coverage and false positive rate against threshold"),
+        curve_chart,
+        _rec,
+        mo.hstack([chosen, mo.md("(defaults to the recommendation; type any value)")],
+                  justify="start", align="center"),
+        _stats,
+    ])
+    return
+
+
+@app.cell
+def _(alt, leads, mo, pd, window):
+    _covered = leads[leads["covered"]]
+    _counts = (
+        _covered["lead"].astype(int).value_counts().reindex(range(1, window.value + 1),
+                                                              fill_value=0)
+    )
+    _frame = pd.DataFrame({"lead": [f"{i}" for i in _counts.index], "expansions": _counts.values})
+    _frame.loc[len(_frame)] = ["not covered", int((~leads["covered"]).sum())]
+    _chart = alt.Chart(_frame).mark_bar().encode(
+        x=alt.X("lead:N", title="lead (periods from fire to expansion)", sort=None,
+                axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("expansions:Q", title="expansions"),
+        color=alt.condition(alt.datum.lead == "not covered", alt.value("#bbbbbb"),
+                            alt.value("#1f77b4")),
+        tooltip=["lead:N", "expansions:Q"],
+    ).properties(width=360, height=200)
+    mo.vstack([mo.md("### Lead time at the threshold to export"), _chart])
+    return
+
+
+@app.cell(hide_code=True)
+def _(mo):
+    mo.md("""
+    ## Every rule, by motion
+
+    Each playbook rule at its current threshold and at its recommended one, against the
+    expansions of its motion (same persistence and window).
+    """)
+    return
+
+
+@app.cell
+def _(cost, mo, panel, pd, persistence, rules, udfs, window):
+    _names = list(dict.fromkeys(rules["rule"]))
+    _rows = []
+    for _name in mo.status.progress_bar(_names, title="Sweeping every rule",
+                                        remove_on_exit=True):
+        _subset = rules[rules["rule"] == _name]
+        if _subset.iloc[0]["signal"] not in panel.columns:
+            continue
+        _rows.append(udfs.recommend_thresholds(panel, rules=_subset,
+                                               persistence=persistence.value,
+                                               window=window.value, false_play_cost=cost.value))
+    recommendations = pd.concat(_rows, ignore_index=True)
+    current = udfs.motion_backtests(panel, persistence=persistence.value, window=window.value)
+    return current, recommendations
+
+
+@app.cell
+def _(current, mo, motions, pd, recommendations):
+    _cur = current.set_index("rule")
+    _table = recommendations.assign(
+        current_coverage=recommendations["rule"].map(_cur["coverage"]),
+        current_fpr=recommendations["rule"].map(_cur["false_positive_rate"]),
+        current_gate=recommendations["rule"].map(_cur["passes_gate"]),
+    )
+    _table["order"] = _table["motion"].map({m: i for i, m in enumerate(motions)})
+    _table = _table.sort_values(["order", "rule"], kind="stable")
+    per_rule = pd.DataFrame({
+        "motion": _table["motion"],
+        "rule": _table["rule"],
+        "condition": _table["signal"] + " " + _table["op"],
+        "current": _table["current_threshold"],
+        "coverage now": _table["current_coverage"],
+        "false positives now": _table["current_fpr"],
+        "passes now": _table["current_gate"].map({True: "yes", False: "no"}),
+        "recommended": _table["threshold"],
+        "coverage": _table["coverage"],
+        "false positives": _table["false_positive_rate"],
+        "value gain": _table["expected_value"] - _table["current_expected_value"],
+    }).reset_index(drop=True)
+    _summary = (
+        per_rule.assign(passing=per_rule["recommended"].notna())
+        .groupby("motion", sort=False)
+        .agg(rules=("rule", "size"), rules_passing=("passing", "sum"),
+             best_coverage=("coverage", "max"))
+        .reset_index()
+    )
+    _fmt = {
+        "coverage now": "{:.0%}".format, "false positives now": "{:.0%}".format,
+        "coverage": lambda v: "–" if v != v else f"{v:.0%}",
+        "false positives": lambda v: "–" if v != v else f"{v:.0%}",
+        "recommended": lambda v: "none passes" if v != v else f"{v:g}",
+        "current": "{:g}".format,
+        "value gain": lambda v: "–" if v != v else f"${v:,.0f}",
+    }
+    mo.vstack([
+        mo.ui.table(_summary, selection=None, show_download=False,
+                    format_mapping={"best_coverage": lambda v: "–" if v != v else f"{v:.0%}"}),
+        mo.ui.table(per_rule, selection=None, format_mapping=_fmt, page_size=20),
+    ])
+    return (per_rule,)
+
+
+@app.cell(hide_code=True)
+def _(mo):
+    mo.md("""
+    ## Walk-forward: choose on the past, score on the future
+
+    At each split the threshold is chosen on earlier periods only (fires whose outcome
+    window reaches the split are censored) and scored on the periods from the split on.
+    """)
+    return
+
+
+@app.cell
+def _(cost, mo, panel, pd, persistence, rule, udfs, window):
+    _lo, _hi = int(panel["period"].min()), int(panel["period"].max())
+    _first = _lo + max(window.value + 2, (_hi - _lo + 1) // 3)
+    _last = _hi - window.value
+    _splits = sorted({int(s) for s in range(_first, _last + 1, max(1, (_last - _first) // 3 or 1))})
+    _rows = []
+    for _split in mo.status.progress_bar(_splits, title="Walk-forward", remove_on_exit=True):
+        _rows.append(udfs.walk_forward(panel, rule.value, splits=[_split],
+                                       persistence=persistence.value, window=window.value,
+                                       false_play_cost=cost.value))
+    walk = pd.concat(_rows, ignore_index=True) if _rows else None
+    mo.stop(walk is None, mo.md("Too few periods for a walk-forward split."))
+    _show = walk[["split", "threshold", "train_coverage", "train_false_positive_rate",
+                  "test_coverage", "test_false_positive_rate", "test_fires",
+                  "test_expansions", "test_passes_gate"]].rename(columns={
+        "split": "test from period", "threshold": "chosen on earlier periods",
+        "train_coverage": "train coverage", "train_false_positive_rate": "train false positives",
+        "test_coverage": "test coverage", "test_false_positive_rate": "test false positives",
+        "test_fires": "test fires", "test_expansions": "test expansions",
+        "test_passes_gate": "passes on test",
+    })
+    _rate = lambda v: "–" if v != v or v is None else f"{v:.0%}"  # noqa: E731
+    _held = int(walk["test_passes_gate"].sum())
+    mo.vstack([
+        mo.ui.table(_show, selection=None, show_download=False, format_mapping={
+            "train coverage": _rate, "train false positives": _rate,
+            "test coverage": _rate, "test false positives": _rate,
+            "chosen on earlier periods": lambda v: "none passes" if v != v else f"{v:g}",
+        }),
+        mo.md(f"The threshold chosen on the past passes the gate on the future in "
+              f"**{_held} of {len(walk)}** splits."),
+    ])
+    return (walk,)
+
+
+@app.cell(hide_code=True)
+def _(mo):
+    mo.md("""
+    ## Uncertainty: bootstrap over accounts
+
+    Accounts resampled with replacement (200 resamples, 90 % intervals): how much the
+    curve could move with a different book of the same kind.
+    """)
+    return
+
+
+@app.cell
+def _(chosen, mo, panel, persistence, rule, udfs, window):
+    with mo.status.spinner(title="Bootstrapping 200 resamples over accounts"):
+        boot = udfs.bootstrap_curve(panel, rule.value, persistence=persistence.value,
+                                    window=window.value, resamples=200, seed=0)
+        boot_at = udfs.bootstrap_curve(panel, rule.value, thresholds=[float(chosen.value)],
+                                       persistence=persistence.value, window=window.value,
+                                       resamples=200, seed=0).iloc[0]
+    return boot, boot_at
+
+
+@app.cell
+def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, mo, num, pct, pd):
+    _parts = []
+    for _metric, _label, _colour in (("coverage", "coverage", "#1f77b4"),
+                                     ("false_positive_rate", "false positive rate", "#d62728")):
+        _parts.append(pd.DataFrame({
+            "threshold": boot["threshold"], "metric": _label, "rate": boot[_metric],
+            "low": boot[f"{_metric}_low"], "high": boot[f"{_metric}_high"],
+        }))
+    _b = pd.concat(_parts, ignore_index=True).dropna(subset=["rate"])
+    _color = alt.Color("metric:N", title=None,
+                       scale=alt.Scale(domain=["coverage", "false positive rate"],
+                                       range=["#1f77b4", "#d62728"]),
+                       legend=alt.Legend(orient="top"))
+    _base = alt.Chart(_b).encode(x=alt.X("threshold:Q", scale=alt.Scale(zero=False)),
+                                 color=_color)
+    _band = _base.mark_area(opacity=0.18, interpolate="step-after").encode(
+        y=alt.Y("low:Q", title="rate (90% interval)", axis=alt.Axis(format="%"),
+                scale=alt.Scale(domain=[0, 1])), y2="high:Q")
+    _line = _base.mark_line(interpolate="step-after").encode(y="rate:Q")
+    _rules = alt.Chart(pd.DataFrame({"y": [GATE_COVERAGE, GATE_FPR]})).mark_rule(
+        strokeDash=[6, 4], color="#666666").encode(y="y:Q")
+    _x = alt.Chart(pd.DataFrame({"t": [float(chosen.value)]})).mark_rule(
+        strokeDash=[4, 2]).encode(x="t:Q")
+    _chart = alt.layer(_band, _line, _rules, _x).properties(width=640, height=220)
+    _text = mo.md(
+        f"At **{num(float(chosen.value))}**: coverage {pct(boot_at['coverage'])} "
+        f"({pct(boot_at['coverage_low'])}–{pct(boot_at['coverage_high'])}), false positive "
+        f"rate {pct(boot_at['false_positive_rate'])} "
+        f"({pct(boot_at['false_positive_rate_low'])}–{pct(boot_at['false_positive_rate_high'])}); "
+        f"it passes the gate in **{pct(boot_at['gate_probability'])}** of resamples."
+    )
+    mo.vstack([_chart, _text])
+    return
+
+
+@app.cell(hide_code=True)
+def _(mo):
+    mo.md("""
+    ## Export into the Excel model
+
+    Writes the threshold to export (and, if ticked, the recommended thresholds of the
+    other rules that pass the gate) to a CSV and into the `Rules` table of an existing
+    model workbook. Only those cells change; the rest of the file is kept byte for byte,
+    and the original is kept as a backup beside it.
+    """)
+    return
+
+
+@app.cell
+def _(ROOT, mo, os):
+    _default = (mo.cli_args().get("model") or os.environ.get("UPCELL_MODEL")
+                or str(ROOT / "workbook" / "upcell_model.xlsx"))
+    model_path = mo.ui.text(value=str(_default), label="Model workbook (.xlsx)", full_width=True)
+    csv_path = mo.ui.text(value=str(mo.cli_args().get("csv") or ""),
+                          placeholder="blank: a dated CSV beside the model",
+                          label="CSV of the thresholds", full_width=True)
+    replace_csv = mo.ui.checkbox(label="Replace the CSV if it exists")
+    include_others = mo.ui.checkbox(
+        label="Also the recommended thresholds of the other rules that pass the gate")
+    export = mo.ui.run_button(label="Export thresholds", kind="success")
+    mo.vstack([model_path, csv_path, mo.hstack([replace_csv, include_others], justify="start"),
+               export])
+    return csv_path, export, include_others, model_path, replace_csv
+
+
+@app.cell
+def _(at_chosen, chosen, first_rows, include_others, pd, per_rule, persistence, rule, window):
+    _rows = [{
+        "rule": rule.value, "signal": first_rows.loc[rule.value, "signal"],
+        "op": first_rows.loc[rule.value, "op"], "threshold": float(chosen.value),
+        "previous_default": float(first_rows.loc[rule.value, "threshold"]),
+        "coverage": at_chosen["coverage"], "false_positive_rate": at_chosen["false_positive_rate"],
+        "persistence": persistence.value, "window": window.value, "source": "chosen",
+    }]
+    if include_others.value:
+        for _r in per_rule.dropna(subset=["recommended"]).to_dict("records"):
+            if _r["rule"] == rule.value:
+                continue
+            _rows.append({
+                "rule": _r["rule"], "signal": first_rows.loc[_r["rule"], "signal"],
+                "op": first_rows.loc[_r["rule"], "op"], "threshold": float(_r["recommended"]),
+                "previous_default": float(_r["current"]), "coverage": _r["coverage"],
+                "false_positive_rate": _r["false positives"],
+                "persistence": persistence.value, "window": window.value,
+                "source": "recommended",
+            })
+    to_export = pd.DataFrame(_rows)
+    return (to_export,)
+
+
+@app.cell
+def _(csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, writeback):
+    mo.stop(not export.value,
+            mo.md(f"{len(to_export)} threshold(s) ready: click **Export thresholds** to write them."))
+    from pathlib import Path as _Path
+
+    _model = _Path(model_path.value.strip()).expanduser()
+    _csv = csv_path.value.strip()
+    _stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    _csv = _Path(_csv).expanduser() if _csv else _model.with_name(
+        f"{_model.stem}.thresholds-{_stamp}.csv")
+    try:
+        rules_before = udfs.rules_table(writeback.read_rules_table(_model))
+        _written_csv = writeback.export_thresholds_csv(to_export, _csv, force=replace_csv.value)
+        report = writeback.write_thresholds(_model, to_export)
+        rules_after = udfs.rules_table(writeback.read_rules_table(_model))
+    except (ValueError, FileNotFoundError, FileExistsError) as _err:
+        mo.stop(True, mo.callout(mo.md(f"**Export failed:** {_err}"), kind="danger"))
+    _n = int(report.changes["changed"].sum())
+    _changes = report.changes.rename(columns={"old": "before", "new": "after"})
+    _backup = f" Backup: `{report.backup.name}`." if report.backup else ""
+    _recalc = "" if report.full_calc_on_load else f"\n\nNote: {writeback.RECALC_NOTE}."
+    mo.vstack([
+        mo.callout(mo.md(
+            f"**Wrote {_n} threshold(s)** into the `Rules` table of `{_model.name}` "
+            f"(sheet {report.sheet}) and {len(to_export)} to `{_written_csv.name}`.{_backup}"
+            f"{_recalc}"), kind="success"),
+        mo.ui.table(_changes, selection=None, show_download=False),
+    ])
+    return rules_after, rules_before
+
+
+@app.cell
+def _(mo, pd, rules_after, rules_before, udfs):
+    _book = udfs.sample_accounts()
+    _before = udfs.score_accounts(_book, rules=rules_before).reset_index(drop=True)
+    _after = udfs.score_accounts(_book, rules=rules_after).reset_index(drop=True)
+    _before["rank before"] = range(1, len(_before) + 1)
+    _after["rank"] = range(1, len(_after) + 1)
+    _top = _after.head(10).merge(
+        _before[["account_id", "rank before", "expansion_score", "ready"]],
+        on="account_id", suffixes=("", " before"))
+    _moved = int((_before.set_index("account_id")["expansion_score"]
+                  != _after.set_index("account_id")["expansion_score"]
+                  .reindex(_before["account_id"])).sum())
+    _ready = int(_after["ready"].sum()) - int(_before["ready"].sum())
+    _show = pd.DataFrame({
+        "rank": _top["rank"], "was": _top["rank before"], "account": _top["account_id"],
+        "score": _top["expansion_score"], "score before": _top["expansion_score before"],
+        "play": _top["play"], "owner": _top["owner"], "expected value": _top["expected_value"],
+    })
+    mo.vstack([
+        mo.md(f"### Top of the queue with the new rules (sample book)\n\n"
+              f"{_moved} account score(s) changed; {_ready:+d} ready account(s)."),
+        mo.ui.table(_show, selection=None, show_download=False,
+                    format_mapping={"expected value": lambda v: f"${v:,.0f}"}),
+    ])
+    return
+
+
+if __name__ == "__main__":
+    app.run()
