@@ -375,16 +375,12 @@ def _convert(name: str, kind: str, raw: np.ndarray, rows: np.ndarray, report: Im
                 out.append(None if _blank(v) else parsed)
         return out
     # numeric kinds
-    dated = np.fromiter((isinstance(v, (datetime, date)) for v in raw), dtype=bool, count=len(raw))
-    clean = raw.copy()
-    clean[dated] = "date"
-    values, bad = _args.coerce_numeric(pd.Series(clean, dtype=object))
+    values, bad = _coerce_numbers(raw)
     out = [None if math.isnan(x) else float(x) for x in values]
     for j in np.flatnonzero(bad):
         v = raw[j]
-        text = _cell_text(v)
-        out[j] = text
-        what = "a date" if dated[j] else _args.describe(v)
+        out[j] = _cell_text(v)
+        what = "a date" if isinstance(v, (datetime, date)) else _args.describe(v)
         report.bad_cells.append(
             BadCell(int(rows[j]), name, v, f"{what} is not a number (kept as text; scoring names this row)")
         )
@@ -413,6 +409,44 @@ def _numeric_if_all(values: list) -> list:
     if not all(math.isfinite(x) for x in parsed.values()):
         return values
     return [parsed[v] if isinstance(v, str) else v for v in values]
+
+
+def _coerce_numbers(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Cells as floats (NaN = blank) and a mask of the cells that are not numbers.
+
+    Numbers typed as text are read as Excel users write them ('1,200', '$5K', '92%');
+    booleans, dates, Excel errors and non-finite values are bad cells.
+    """
+    n = len(raw)
+    out = np.full(n, np.nan)
+    bad = np.zeros(n, dtype=bool)
+    for j, v in enumerate(raw.tolist()):
+        t = type(v)
+        if t is float or t is int:
+            x = float(v)
+        elif t is str:
+            text = v.strip()
+            if not text:
+                continue
+            try:
+                x = float(text)
+            except ValueError:
+                x = _args.parse_number(text)
+                if x is None:
+                    bad[j] = True
+                    continue
+        elif v is None:
+            continue
+        elif isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):
+            x = float(v)
+        else:
+            bad[j] = True  # TRUE/FALSE, a date, anything else
+            continue
+        if math.isfinite(x):
+            out[j] = x
+        elif not math.isnan(x) or t is str:
+            bad[j] = True  # 'inf', 'nan' typed as text
+    return out, bad
 
 
 def _check_ids(ids: list, rows: np.ndarray, report: ImportReport) -> None:
