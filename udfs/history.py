@@ -221,7 +221,7 @@ def sample_history(n_accounts: int = 300, n_periods: int = 24, seed: int = 7) ->
 # =========================================================================== loader
 
 
-_PROBLEM_COLUMNS = ("row", "column", "value", "problem")
+_PROBLEM_COLUMNS = ("table", "row", "column", "value", "problem")
 
 
 def _read(source: Any, name: str) -> pd.DataFrame:
@@ -317,7 +317,8 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
     problems: list[tuple] = []
 
     def note(i, column, value, problem):
-        problems.append((int(i) + 2, column, _args.to_python(value) if not isinstance(value, str) else value, problem))
+        value = value if isinstance(value, str) else _args.to_python(value)
+        problems.append(("source", int(i) + 2, column, value, problem))
 
     if "account_id" not in frame.columns:
         raise ValueError("source: expected a column 'account_id' in the header row")
@@ -338,7 +339,7 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
     ids = frame["account_id"].astype(object)
     id_text = ids.map(lambda v: "" if _args.is_blank(v) or _args.is_excel_error(v) else (
         str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()))
-    keep = (id_text != "").to_numpy()
+    keep = np.array(id_text != "", dtype=bool)
     for i in np.flatnonzero(~keep):
         note(i, "account_id", ids.iloc[i], "no account id: row left out")
 
@@ -371,15 +372,19 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
     # ---- duplicates
     key = pd.DataFrame({"a": id_text, "p": period})
     dup = key.duplicated(keep="first").to_numpy() & keep
+    dup_of: dict[int, int] = {}
     if dup.any():
-        first_row = {}
+        first_row: dict = {}
         for i in np.flatnonzero(keep):
             k = (id_text.iloc[i], period[i])
             if k in first_row and dup[i]:
-                note(i, "period", frame["period" if not by_date else "date"].iloc[i],
-                     f"account {k[0]!r} period {int(k[1])} repeats row {first_row[k] + 2}: row left out")
+                dup_of[int(i)] = first_row[k]
+                pcol = "date" if by_date else "period"
+                note(i, pcol, frame[pcol].iloc[i],
+                     f"account {k[0]!r} period {int(k[1])} repeats row {first_row[k] + 2}: "
+                     "row left out (an expansion on it moves to that row)")
             else:
-                first_row.setdefault(k, i)
+                first_row.setdefault(k, int(i))
         keep &= ~dup
 
     rows = np.flatnonzero(keep)
@@ -402,7 +407,7 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
             for i, v in enumerate(raw.tolist()):
                 if _args.is_blank(v):
                     continue
-                f = _args.parse_flag(v)
+                f = _flag(v)
                 if f is None:
                     if keep[i]:
                         note(i, col, v, "expected TRUE or FALSE: left blank")
@@ -441,7 +446,7 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
         amount = np.where(bad, np.nan, vals)
     if "expansion" in frame.columns:
         for i, v in enumerate(frame["expansion"].astype(object).tolist()):
-            f = _args.parse_flag(v)
+            f = _flag(v)
             if f is None:
                 if keep[i]:
                     note(i, "expansion", v, "expected TRUE/FALSE or 1/0: read as no expansion")
@@ -451,6 +456,12 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
             flag[i] = flag[i] or f
     elif "expansion_motion" not in frame.columns and "expansion_amount" in frame.columns:
         flag = ~np.isnan(amount) & (amount > 0)
+    for i, j in dup_of.items():  # an expansion on a left-out repeated row is kept
+        if flag[i]:
+            flag[j] = True
+            motion[j] = motion[j] or motion[i]
+            if not np.isnan(amount[i]):
+                amount[j] = amount[i] if np.isnan(amount[j]) else amount[j] + amount[i]
     out["expansion"] = flag[rows].astype(np.int64)
     out["expansion_motion"] = motion[rows]
     out["expansion_amount"] = np.where(flag[rows], amount[rows], np.nan)
@@ -462,17 +473,21 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
 
     out = out.sort_values(["account_id", "period"], kind="stable").reset_index(drop=True)
     report = pd.DataFrame(problems, columns=list(_PROBLEM_COLUMNS))
-    if not report.empty:
-        report["problem"] = [
-            f"{where}row {r}, {c}: {p} (got {_args.describe(v)})"
-            for r, c, v, p, where in zip(report["row"], report["column"], report["value"],
-                                         report["problem"], _sources(report), strict=True)
-        ]
+    report["problem"] = [
+        f"{'events ' if t == 'events' else ''}row {r}, {c}: {p} (got {_args.describe(v)})"
+        for t, r, c, v, p in zip(report["table"], report["row"], report["column"],
+                                 report["value"], report["problem"], strict=True)
+    ]
     return out, report
 
 
-def _sources(report: pd.DataFrame):
-    return ["events " if str(c).startswith("events:") else "" for c in report["column"]]
+def _flag(value: Any) -> bool | None:
+    """TRUE/FALSE, yes/no, 1/0 — also '1.0'/'0.0' as CSV exports of floats write them."""
+    f = _args.parse_flag(value)
+    if f is None and isinstance(value, str):
+        num = _args.parse_number(value)
+        f = bool(num) if num in (0.0, 1.0) else None
+    return f
 
 
 def _month_label(m: float) -> str:
@@ -491,7 +506,8 @@ def _motion(value: Any) -> str | None:
 def _merge_events(out: pd.DataFrame, ev: pd.DataFrame, base_month, notes: list) -> pd.DataFrame:
     """Mark each event's account-period as an expansion (adding a blank row when needed)."""
     def note(i, column, value, problem):
-        notes.append((int(i) + 2, "events:" + column, value, problem))
+        value = value if isinstance(value, str) else _args.to_python(value)
+        notes.append(("events", int(i) + 2, column, value, problem))
 
     n = len(ev)
     ids = ev["account_id"].astype(object).map(
@@ -530,15 +546,21 @@ def _merge_events(out: pd.DataFrame, ev: pd.DataFrame, base_month, notes: list) 
             note(i, "amount", amounts.iloc[i], "expected a number: amount left blank")
         k = (ids.iloc[i], int(per[i]))
         if k in added:
-            note(i, pcol, ev[pcol].iloc[i], f"account {k[0]!r} already has an expansion in period {k[1]}: amounts added")
-            added[k]["expansion_amount"] = np.nansum([added[k]["expansion_amount"], amt[i]])
+            note(i, pcol, ev[pcol].iloc[i], f"account {k[0]!r} already has an expansion in period {k[1]}: merged (amounts added)")
+            prev = added[k]["expansion_amount"]
+            if not np.isnan(amt[i]):
+                added[k]["expansion_amount"] = amt[i] if np.isnan(prev) else prev + amt[i]
+            added[k]["expansion_motion"] = added[k]["expansion_motion"] or m
             continue
         if k in index:
             j = index[k]
             if out.at[j, "expansion"] == 1:
-                note(i, pcol, ev[pcol].iloc[i], f"account {k[0]!r} already has an expansion in period {k[1]}: amounts added")
+                note(i, pcol, ev[pcol].iloc[i], f"account {k[0]!r} already has an expansion in period {k[1]}: merged (amounts added)")
                 prev = out.at[j, "expansion_amount"]
-                out.at[j, "expansion_amount"] = np.nansum([prev, amt[i]])
+                if not np.isnan(amt[i]):
+                    out.at[j, "expansion_amount"] = amt[i] if pd.isna(prev) else prev + amt[i]
+                if not out.at[j, "expansion_motion"]:
+                    out.at[j, "expansion_motion"] = m
                 continue
             out.at[j, "expansion"] = 1
             out.at[j, "expansion_motion"] = m
