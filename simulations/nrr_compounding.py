@@ -189,6 +189,30 @@ def _(churn, contraction, drive, goal_seek_expansion, MOTIONS, nrr_slider, plan_
 
 
 @app.cell
+def _(c, d, drive, mo, nrr_slider, pct, plan_nrr, plan_rates, seek, used_nrr):
+    _plan = plan_nrr(c, d, plan_rates)
+    if drive.value == "NRR slider":
+        _how = (
+            f"The headline follows the **NRR slider ({nrr_slider.value}%)**: your plan's motion mix "
+            f"is scaled ×{seek['scale']:.2f} to reach it"
+            if seek["scale"] == seek["scale"] else
+            f"The headline follows the **NRR slider ({nrr_slider.value}%)**, expansion shared equally by the motions"
+        )
+        if used_nrr > nrr_slider.value / 100 + 1e-9:
+            _how += f" (NRR cannot fall below GRR {pct(1 - c - d)} here)"
+    else:
+        _how = "The headline follows **your expansion inputs**"
+    mo.callout(
+        mo.md(
+            f"Your plan: expansion {pct(float(plan_rates.sum()), 1)} of ARR a year, churn {pct(c, 1)}, "
+            f"contraction {pct(d, 1)} → **NRR {pct(_plan)}**, GRR {pct(1 - c - d)}. {_how}."
+        ),
+        kind="info",
+    )
+    return
+
+
+@app.cell
 def _(c, d, horizon, new_logo, simulate_nrr, start_arr, steps, used_rates):
     sim = simulate_nrr(start_arr.value or 0, horizon.value, c, d, used_rates, new_logo.value or 0, steps.value)
     return (sim,)
@@ -303,7 +327,7 @@ def _(alt, arr_after, horizon, mo, money, new_logo, nrr_projection, pct, pd, sta
          for k, v in zip(_scen, _finals, strict=True)],
         justify="start", gap=0.5, wrap=True,
     )
-    mo.vstack([_cards, _chart])
+    mo.vstack([mo.md("### Scenarios: the gap between 100 % and 130 % widens every year"), _cards, _chart])
     return
 
 
@@ -332,15 +356,15 @@ def _(alt, money, sim):
 def _(MOTIONS, c, d, goal, mo, pct, plan_nrr, plan_rates):
     # Goal-seek: expansion per motion (the plan's mix, scaled) to reach each target NRR.
     _plan = plan_nrr(c, d, plan_rates)
-    _rows = [{"Target NRR": "Your plan", "Scale vs plan": "1.00×", **{m: pct(r, 1) for m, r in zip(MOTIONS, plan_rates, strict=True)}, "Reached NRR": pct(_plan)}]
+    _rows = [{"Target": "Your plan", "Scale": "1.00×", **{m: pct(r, 1) for m, r in zip(MOTIONS, plan_rates, strict=True)}, "NRR": pct(_plan)}]
     for _r in goal.itertuples(index=False):
         _d = _r._asdict()
         _rows.append(
             {
-                "Target NRR": pct(_d["target_nrr"]),
-                "Scale vs plan": "–" if _d["scale"] != _d["scale"] else f"{_d['scale']:.2f}×",
+                "Target": pct(_d["target_nrr"]),
+                "Scale": "–" if _d["scale"] != _d["scale"] else f"{_d['scale']:.2f}×",
                 **{m: pct(v, 1) for m, v in zip(MOTIONS, list(_d.values())[3:8], strict=True)},
-                "Reached NRR": pct(_d["reachable_nrr"]),
+                "NRR": pct(_d["reachable_nrr"]),
             }
         )
     mo.vstack(
@@ -384,6 +408,7 @@ def _(alt, horizon, mc, mo, money, paths, pct, spread):
     _last = _f.iloc[-1]
     mo.vstack(
         [
+            mo.md(f"### Uncertainty\nChurn, contraction and each motion's expansion drawn per path and year around the plan (spread {spread.value}% of each rate, seeded)."),
             mo.hstack(
                 [
                     mo.stat(value=money(_last["p10"]), label="P10", caption=f"year {horizon.value}", bordered=True),

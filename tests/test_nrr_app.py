@@ -101,6 +101,18 @@ def test_moving_the_nrr_slider_changes_the_headline(chromium, tmp_path):
                 page.wait_for_timeout(2000)  # let vega finish drawing before the picture
                 SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
                 page.screenshot(path=str(SCREENSHOT))
+                # the other drivers: the plan's own NRR (1 + 24 % − 12 %), then the playbook
+                page.set_viewport_size({"width": 1280, "height": 900})
+                page.get_by_text("Expansion inputs", exact=True).first.click()
+                page.get_by_text("112% NRR").first.wait_for()
+                _, plan = headline(page)
+                page.get_by_text("From playbook", exact=True).first.click()
+                page.get_by_text("Triggers per quarter").first.wait_for()
+                page.wait_for_function(
+                    "(plan) => [...document.querySelectorAll('h2')].some("
+                    "h => h.innerText.includes('ARR in') && !h.innerText.includes(plan))",
+                    arg=plan, timeout=60_000,
+                )
             finally:
                 browser.close()
     finally:
