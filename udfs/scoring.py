@@ -642,7 +642,8 @@ def _segment_codes(raw: Any, notes: dict | None = None, first_row: int = 2,
 
 def _per_row(ev_values: np.ndarray, acc: _Accounts, name: str | None = None):
     if acc.one_row and len(ev_values) == 1:
-        return _args.to_python(ev_values[0])
+        first = ev_values[0]
+        return first if isinstance(first, str) else _args.to_python(first)
     if acc.index is not None:
         return pd.Series(ev_values, index=acc.index, name=name)
     return ev_values
