@@ -245,6 +245,19 @@ def test_and_rule_holds_other_conditions_fixed(history):
     assert curve.drop(columns="threshold").equals(direct.drop(columns="threshold"))
 
 
+def test_strict_operators_are_exact():
+    panel = pd.DataFrame({"account_id": ["a"] * 4 + ["b"] * 4, "period": [1, 2, 3, 4] * 2,
+                          "usage_vs_cap": [0.5, 0.9, 0.95, 0.5, 0.5, 0.9, 0.9, 0.5],
+                          "expansion_motion": ["", "", "Tier upgrade", "", "", "", "", ""]})
+    rules = [list(playbook.RULE_COLUMNS), ["hot", "usage_vs_cap", ">", 0.9, 10, "Tier upgrade"],
+             ["cold", "usage_vs_cap", "<", 0.9, 10, "Tier upgrade"]]
+    table = udfs.motion_backtests(panel, rules=rules).set_index("rule")
+    assert table.loc["hot", "fires"] == 1 and table.loc["hot", "true_fires"] == 0  # a at 3
+    assert table.loc["cold", "fires"] == 4  # a at 1 and 4, b at 1 and 4
+    ge = udfs.backtest_curve(panel, "usage_vs_cap", [0.9], motion="Tier upgrade")
+    assert ge["fires"].iloc[0] == 2
+
+
 def test_flag_rule_has_one_threshold(history):
     curve = udfs.backtest_curve(history, "champion_promoted")
     assert curve["threshold"].tolist() == [1.0]

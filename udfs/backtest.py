@@ -28,6 +28,24 @@ per expansion give coverage and the exact lead distribution (hence the median) a
 threshold. Cost: O((rows + thresholds) · log + expansions · w²), independent of the
 number of thresholds times rows.
 
+Public API (plain Python; ``panel`` = DataFrame or range with header; ``signal`` = a panel
+column or a rule name; k = ``persistence``, w = ``window``):
+
+- ``trigger_fires(signal_values, threshold, persistence=1)`` → bool per period (shape in
+  = shape out); ``TRIGGER_FIRES`` in Excel.
+- ``trigger_backtest(account_ids, periods, signal_values, expansion_flags, thresholds,
+  persistence=1, window=3)`` → DataFrame ``BACKTEST_COLUMNS``; ``TRIGGER_BACKTEST``.
+- ``backtest_curve(panel, signal, thresholds=None, persistence, window, *, motion, rules)``
+  → DataFrame ``CURVE_COLUMNS`` over every distinct threshold.
+- ``backtest_single(...)`` → dict for one threshold; ``lead_times(...)`` → one row per
+  expansion with its lead.
+- ``motion_backtests(panel, rules, persistence, window)``,
+  ``recommend_thresholds(panel, rules, persistence, window, *, plays, false_play_cost)``
+  → one row per rule; ``recommend_threshold(panel, signal, ...)`` → dict.
+- ``walk_forward(panel, signal, splits, ...)`` → one row per split (no lookahead).
+- ``bootstrap_curve(panel, signal, thresholds, ..., resamples=200, seed=0, level=0.9)``.
+- ``rule_indicators``, ``calibrate_points``, ``compare_points`` (learned rule points).
+
 >>> r = trigger_backtest(["a"] * 6, [1, 2, 3, 4, 5, 6], [0.5, 0.95, 0.5, 0.5, 0.95, 0.5],
 ...                      [0, 0, 1, 0, 0, 0], [0.9])
 >>> r.iloc[0].to_dict()
@@ -502,6 +520,7 @@ class _Signal(NamedTuple):
     column: str
     op: str
     threshold: float | None  # the rule's current threshold, in the signal's own units
+    current: float | None  # the same threshold in the swept space ('>' and '<' exact)
 
 
 class _Data(NamedTuple):
@@ -561,14 +580,14 @@ def _resolve(data: _Data, signal: str, rules: Any) -> _Signal:
     key = _args.normalize_key(signal)
     if key in frame.columns and key not in _PANEL_COLUMNS:
         x = _column_values(frame, key)[order]
-        return _Signal(x, 1.0, None, None, key, ">=", None)
+        return _Signal(x, 1.0, None, None, key, ">=", None, None)
     table = playbook.rules_table(rules)
     names = {_args.normalize_key(r): r for r in table["rule"]}
     if key in names:
         return _rule_signal(frame, order, table[table["rule"] == names[key]])
     col = playbook.account_column(signal)
     if col is not None and col in frame.columns:
-        return _Signal(_column_values(frame, col)[order], 1.0, None, None, col, ">=", None)
+        return _Signal(_column_values(frame, col)[order], 1.0, None, None, col, ">=", None, None)
     raise ValueError(
         f"signal: expected a panel column or a rule name, got {signal!r}"
     )
@@ -588,7 +607,8 @@ def _rule_signal(frame, order, rows: pd.DataFrame) -> _Signal:
     """The swept signal of a rule: its first condition, the others held fixed.
 
     '≥'/'>' sweep the signal itself; '≤'/'<' sweep the negated signal (reported back in
-    the signal's units); '=' gives a 0/1 signal swept at 1. Where another condition of
+    the signal's units); '=' gives a 0/1 signal swept at 1. Swept thresholds mean '≥'
+    (or '≤'); the rule's own strict '>'/'<' threshold is evaluated exactly. Where another condition of
     the rule fails, the swept signal is blank: the rule cannot hold there.
     """
     first = rows.iloc[0]
@@ -604,8 +624,13 @@ def _rule_signal(frame, order, rows: pd.DataFrame) -> _Signal:
         for _, other in rows.iloc[1:].iterrows():
             v = _column_values(frame, other["signal"])[order]
             s = np.where(_holds(v, other["op"], float(other["threshold"])), s, np.nan)
-    current = 1.0 if op == "=" else tau
-    return _Signal(s, sign, first["motion"], first["rule"], col, op, current)
+    if op == "=":
+        current = 1.0
+    elif op in (">", "<"):  # x > τ  ⇔  x ≥ the next float above τ (exact)
+        current = float(np.nextafter(sign * tau, _INF))
+    else:
+        current = sign * tau
+    return _Signal(s, sign, first["motion"], first["rule"], col, op, 1.0 if op == "=" else tau, current)
 
 
 def _holds(v: np.ndarray, op: str, tau: float) -> np.ndarray:
@@ -806,7 +831,7 @@ def motion_backtests(
         sig = _rule_signal(data.frame, data.P.order, table[table["rule"] == rule])
         k = _persistence_for(persistence, rule)
         y = _expansions(data, sig.motion)
-        thr = np.array([sig.threshold * sig.sign])
+        thr = np.array([sig.current])
         row = _run(data.P, sig.values, y, thr, k, w).iloc[0]
         out.append({
             "rule": rule, "motion": sig.motion, "signal": sig.column, "op": sig.op,
@@ -900,7 +925,8 @@ def recommend_threshold(
 def _recommendation(curve, sig, motion, cr, deal, cost) -> dict:
     i = _pick(curve)
     base = {
-        "signal": sig.column, "rule": sig.rule, "op": ">=" if sig.sign > 0 else "<=",
+        "signal": sig.column, "rule": sig.rule,
+        "op": "=" if sig.op == "=" else (">=" if sig.sign > 0 else "<="),
         "motion": motion, "close_rate": cr, "deal_size": deal, "false_play_cost": cost,
     }
     if i is None:
@@ -920,8 +946,9 @@ def recommend_thresholds(
 ) -> pd.DataFrame:
     """A recommended threshold for every rule (see ``recommend_threshold``).
 
-    One row per rule: rule, motion, signal, op, current_threshold, threshold (recommended;
-    blank when nothing passes the gate), fires, true_fires, false_positive_rate,
+    One row per rule: rule, motion, signal, op (how ``threshold`` applies: '>=', '<=' for
+    '≤'/'<' rules, '=' for flags), current_threshold, threshold (recommended; NaN when
+    nothing passes the gate), fires, true_fires, false_positive_rate,
     coverage, median_lead, passes_gate, expected_value, current_expected_value,
     close_rate, deal_size. '=' rules (flags) have the single threshold 1.
     """
@@ -936,14 +963,16 @@ def recommend_thresholds(
         cr, deal = _value_args(data, sig.motion, None, None, plays)
         y = _expansions(data, sig.motion)
         m, p = _window_min(data.P, sig.values, k)
-        cur = sig.threshold * sig.sign
-        thr = np.union1d(_candidates(m, p), [cur])
-        curve = _curve_frame(thr, _counts(data.P, m, p, _truth(data.P, y, w), y, thr, w))
+        truth = _truth(data.P, y, w)
+        thr = _candidates(m, p)
+        curve = _curve_frame(thr, _counts(data.P, m, p, truth, y, thr, w))
         curve = _with_value(_report(curve, sig), cr, deal, cost)
         rec = _recommendation(curve, sig, sig.motion, cr, deal, cost)
-        current = curve.loc[int(np.argmin(np.abs(curve["threshold"].to_numpy() - sig.threshold)))]
+        now = np.array([sig.current])
+        current = _with_value(_curve_frame(now, _counts(data.P, m, p, truth, y, now, w)),
+                              cr, deal, cost).iloc[0]
         out.append({
-            "rule": rule, "motion": sig.motion, "signal": sig.column, "op": sig.op,
+            "rule": rule, "motion": sig.motion, "signal": sig.column, "op": rec["op"],
             "current_threshold": sig.threshold, "threshold": rec["threshold"],
             "fires": rec["fires"], "true_fires": rec["true_fires"],
             "false_positive_rate": rec["false_positive_rate"], "coverage": rec["coverage"],
@@ -1019,11 +1048,7 @@ def walk_forward(
             thr = _candidates(mt, pt, Pt.per <= fire_until)
         else:
             thr = np.unique(_thresholds("thresholds", thresholds) * sig.sign)
-        train_data = _Data(data.frame, Pt, data.labels, yt, None)
-        cr, deal = _value_args(
-            data, motion, close_rate, deal_size, plays, until=split,
-        ) if deal_size is None or close_rate is None else _value_args(
-            train_data, motion, close_rate, deal_size, plays)
+        cr, deal = _value_args(data, motion, close_rate, deal_size, plays, until=split)
         row: dict[str, Any] = {"split": split}
         chosen = None
         if thr.size:
@@ -1151,8 +1176,6 @@ def bootstrap_curve(
     if sig.sign < 0:
         out = out.iloc[::-1].reset_index(drop=True)
         out["threshold"] = -out["threshold"]
-        low = out["false_positive_rate_low"].copy()  # intervals are in rate units: unchanged
-        out["false_positive_rate_low"] = low
     return out
 
 
