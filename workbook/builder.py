@@ -387,7 +387,8 @@ def _start_here(ws, fm: _Formats, book: AccountBook) -> None:
                  "xlwings Lite (Menu > Restart) and press Ctrl+Alt+F9."),
         ("wrap", "Windows xlwings add-in: pip install the upcell repository (pip install -e .) and "
                  "run xlwings addin install. The xlwings.conf sheet sets UDF Modules = udfs; click "
-                 "Import Functions on the xlwings ribbon, then Ctrl+Alt+F9."),
+                 "Import Functions on the xlwings ribbon (save the workbook as .xlsm when Excel "
+                 "asks: the add-in keeps its function stubs in a VBA module), then Ctrl+Alt+F9."),
         ("", ""),
         ("h2", "Sheets"),
         ("text", "Accounts: your book (table Accounts). Rules and Plays: the playbook (tables Rules "
