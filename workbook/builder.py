@@ -474,23 +474,26 @@ def _rules(wb, ws, fm: _Formats) -> None:
                        {"validate": "list", "source": "=Rules_signals"})
     signals = [c for c, k in playbook.ACCOUNT_COLUMNS.items() if k not in playbook.TEXT_KINDS]
     note_col = len(rows[0]) + 1
-    ws.set_column(note_col, note_col, 60)
+    ws.set_column(note_col, note_col, 90)
     notes = [
         ("h2", "How rules work"),
-        ("wrap", "A rule fires for an account when signal op threshold holds; the score is the sum "
-                 "of the points of the rules that fire, capped at 100. Rows sharing a rule name are "
-                 "AND-ed: the continuation row leaves points and motion blank."),
-        ("wrap", f"Ready = score >= {playbook.TRIGGER_THRESHOLD:g} and not gated (health_score < "
-                 f"{playbook.GATE_HEALTH_BELOW:g}: Fix adoption first; tenure_months < "
-                 f"{playbook.GATE_TENURE_BELOW:g}: Too early)."),
-        ("wrap", "Edit thresholds and points here: SCORE_ACCOUNTS takes this table, so Scores "
-                 "re-scores. Backtested thresholds can be written back into the threshold column."),
-        ("h2", "Signals"),
+        ("text", "A rule fires for an account when: signal op threshold."),
+        ("text", "Score = sum of the points of the rules that fire, capped at 100."),
+        ("text", "Rows sharing a rule name are AND-ed; the continuation row leaves points "
+                 "and motion blank."),
+        ("text", f"Ready = score >= {playbook.TRIGGER_THRESHOLD:g} and not gated: health_score < "
+                 f"{playbook.GATE_HEALTH_BELOW:g} is 'Fix adoption first', tenure_months < "
+                 f"{playbook.GATE_TENURE_BELOW:g} is 'Too early'."),
+        ("text", "Edit thresholds and points here: SCORE_ACCOUNTS takes this table, so Scores "
+                 "re-scores."),
+        ("text", "Backtested thresholds can be written back into the threshold column "
+                 "(python -m workbook.writeback)."),
+        ("", ""),
+        ("h2", "Signals (account columns)"),
     ]
     for i, (style, text) in enumerate(notes):
-        ws.write_string(i, note_col, text, getattr(fm, style))
-        if style == "wrap":
-            ws.set_row(i, 40)
+        if text:
+            ws.write_string(i, note_col, text, getattr(fm, style))
     for i, s in enumerate(signals, start=len(notes)):
         ws.write_string(i, note_col, s, fm.code)
     start = len(notes)
