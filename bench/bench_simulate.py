@@ -28,8 +28,19 @@ sys.path.insert(0, str(ROOT))
 
 import udfs  # noqa: E402
 from udfs import (  # noqa: E402
-    MOTIONS, arr_after, expansion_share, expansion_share_benchmark, goal_seek_expansion, grr,
-    monte_carlo_nrr, nrr, nrr_benchmark, nrr_projection, nrr_stage, plan_nrr, simulate_nrr,
+    MOTIONS,
+    arr_after,
+    expansion_share,
+    expansion_share_benchmark,
+    goal_seek_expansion,
+    grr,
+    monte_carlo_nrr,
+    nrr,
+    nrr_benchmark,
+    nrr_projection,
+    nrr_stage,
+    plan_nrr,
+    simulate_nrr,
 )
 
 START, YEARS, CHURN, CONTRACTION = 10_000_000.0, 5, 0.08, 0.04

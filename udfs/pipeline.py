@@ -60,6 +60,11 @@ def broadcast(*named: tuple[str, np.ndarray, Any]) -> tuple[list[np.ndarray], An
     return out, like
 
 
+def omitted(value: Any) -> bool:
+    """An optional argument left out: None or an empty cell (NaN is bad input, not omitted)."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
 def positive(name: str, values: np.ndarray) -> np.ndarray:
     """Reject zeros in an already non-negative array (a divisor: target, starting ARR)."""
     zero = values <= 0
@@ -70,8 +75,8 @@ def positive(name: str, values: np.ndarray) -> np.ndarray:
 
 
 def _cutoffs(healthy: Any, thin: Any) -> tuple[float, float]:
-    h = playbook.COVERAGE_HEALTHY if _args.is_blank(healthy) else _args.number("healthy", healthy, minimum=0)
-    t = playbook.COVERAGE_THIN if _args.is_blank(thin) else _args.number("thin", thin, minimum=0)
+    h = playbook.COVERAGE_HEALTHY if omitted(healthy) else _args.number("healthy", healthy, minimum=0)
+    t = playbook.COVERAGE_THIN if omitted(thin) else _args.number("thin", thin, minimum=0)
     if t > h:
         raise ValueError(f"thin: expected a cut-off at most healthy ({h:g}), got {t:g}")
     return h, t
@@ -146,7 +151,7 @@ def pipeline_gap(pipeline: Any, target: Any, healthy: Any = None):
     """
     p = _args.numbers("pipeline", pipeline, minimum=0)
     t = _args.numbers("target", target, minimum=0)
-    h = playbook.COVERAGE_HEALTHY if _args.is_blank(healthy) else _args.number("healthy", healthy, minimum=0)
+    h = playbook.COVERAGE_HEALTHY if omitted(healthy) else _args.number("healthy", healthy, minimum=0)
     (p, t), like = broadcast(("pipeline", p, pipeline), ("target", t, target))
     return _args.shaped(np.maximum(0.0, t * h - p), like, name="pipeline_gap")
 

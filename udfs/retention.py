@@ -31,6 +31,7 @@ import xlwings as xw
 
 from . import _args, playbook
 from .pipeline import broadcast, positive
+from .pipeline import omitted as _omitted
 
 __all__ = [
     "nrr", "NRR",
@@ -82,11 +83,6 @@ def _years(name: str, value: Any) -> np.ndarray:
         i = int(np.argmax(high))
         raise _args.fail(name, f"a number of years from 0 to {YEARS_MAX}", float(y[i]), i if y.size > 1 else None)
     return y
-
-
-def _omitted(value: Any) -> bool:
-    """An optional argument left out: None or an empty cell (NaN is bad input, not omitted)."""
-    return value is None or (isinstance(value, str) and value.strip() == "")
 
 
 def _losses_within(start: np.ndarray, contraction: np.ndarray, churn: np.ndarray) -> None:
