@@ -7,9 +7,9 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 import pytest
-from tests.conftest import call_udf, excel_error
 
 import udfs
+from tests.conftest import call_udf, excel_error
 from udfs.playbook import MOTIONS
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")

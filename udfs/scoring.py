@@ -761,8 +761,7 @@ def expansion_owner(motion: Any, expected_arr_increase: Any, account_arr: Any = 
     _require("expected_arr_increase", increase, known, expected_arr_increase, "a non-negative number")
     if account_arr is not None:
         arr = arrays[2]
-        by_arr = known & np.array([b == "arr" for b in p.basis] + [False])[codes]
-        _require("account_arr", arr, by_arr, account_arr, "a non-negative number")
+        _require("account_arr", arr, known, account_arr, "a non-negative number")
     else:
         share = np.where(known, p.share[np.maximum(codes, 0)], np.nan)
         with np.errstate(divide="ignore", invalid="ignore"):
@@ -1000,6 +999,11 @@ def _table_cells(frame: pd.DataFrame) -> list[list]:
     return [[str(c) for c in frame.columns]] + [list(row) for row in zip(*columns, strict=True)]
 
 
+def _raw(x: Any) -> Any:
+    """A table argument read "raw": one cell arrives bare (an error as Office.js' dict)."""
+    return x if isinstance(x, list) else _clean_cell(x)
+
+
 def _cells(x: Any) -> Any:
     """An ndim=2 argument as the plain functions take it: one cell as a scalar."""
     if isinstance(x, list) and len(x) == 1 and isinstance(x[0], list) and len(x[0]) == 1:
@@ -1014,7 +1018,7 @@ def _cells(x: Any) -> Any:
 @xw.ret("raw")
 def SCORE_ACCOUNTS(accounts, rules=None, plays=None):
     """Ranked expansion queue: score, ready, motion, play, owner, expected value, due days and reasons per account. Example: =SCORE_ACCOUNTS(Accounts[#All])"""
-    return _table_cells(score_accounts(accounts, rules, plays))
+    return _table_cells(score_accounts(_raw(accounts), rules, plays))
 
 
 @xw.func
@@ -1023,7 +1027,7 @@ def SCORE_ACCOUNTS(accounts, rules=None, plays=None):
 @xw.arg("rules", ndim=2, err_to_str=True, doc=_RULES_DOC)
 def EXPANSION_SCORE(values, headers=None, rules=None):
     """Expansion score (0-100) per account row: points of the rules that fire. Example: =EXPANSION_SCORE(Accounts[#All])"""
-    return _args.to_excel(expansion_score(values, headers, rules))
+    return _args.to_excel(expansion_score(_raw(values), headers, rules))
 
 
 @xw.func
@@ -1032,7 +1036,7 @@ def EXPANSION_SCORE(values, headers=None, rules=None):
 @xw.arg("rules", ndim=2, err_to_str=True, doc=_RULES_DOC)
 def EXPANSION_MOTION(values, headers=None, rules=None):
     """Primary expansion motion per account row (most points among fired rules). Example: =EXPANSION_MOTION(B2:T2, B1:T1)"""
-    return _args.to_excel(expansion_motion(values, headers, rules))
+    return _args.to_excel(expansion_motion(_raw(values), headers, rules))
 
 
 @xw.func
@@ -1041,7 +1045,7 @@ def EXPANSION_MOTION(values, headers=None, rules=None):
 @xw.arg("rules", ndim=2, err_to_str=True, doc=_RULES_DOC)
 def EXPANSION_REASONS(values, headers=None, rules=None):
     """Why each account row scores: the rules that fired with their points, and any bad cells. Example: =EXPANSION_REASONS(Accounts[#All])"""
-    return _args.to_excel(expansion_reasons(values, headers, rules))
+    return _args.to_excel(expansion_reasons(_raw(values), headers, rules))
 
 
 @xw.func
