@@ -410,7 +410,7 @@ def _accounts(ws, fm: _Formats, book: AccountBook) -> None:
     fmts = []
     for j, name in enumerate(columns):
         fmt_name, width = KIND_FORMAT[book.kinds[name]]
-        width = max(width, min(40, len(name) * 0.9 + 2))
+        width = max(width, min(40, len(name) + 2))
         if name == "account_name":
             width = 26
         fmt = getattr(fm, fmt_name)
@@ -421,7 +421,7 @@ def _accounts(ws, fm: _Formats, book: AccountBook) -> None:
         {
             "name": "Accounts",
             "style": "Table Style Medium 2",
-            "columns": [{"header": c, "header_format": fm.header, "format": f}
+            "columns": [{"header": c, "header_format": fm.spill_header, "format": f}
                         for c, f in zip(columns, fmts, strict=True)],
         },
     )
@@ -439,7 +439,7 @@ def _accounts(ws, fm: _Formats, book: AccountBook) -> None:
             else:
                 put(ws, i, j, v, fmt, fm)
     ws.freeze_panes(1, 1)
-    ws.set_row(0, 30)
+    ws.set_row(0, 22)
 
 
 def _rules(wb, ws, fm: _Formats) -> None:
@@ -452,7 +452,8 @@ def _rules(wb, ws, fm: _Formats) -> None:
     ws.add_table(
         0, 0, len(rows) - 1, len(rows[0]) - 1,
         {"name": "Rules", "style": "Table Style Medium 2",
-         "columns": [{"header": c, "header_format": fm.header, "format": fmts.get(c, fm.text)}
+         "columns": [{"header": c, "header_format": fm.spill_header,
+                      "format": fmts.get(c, fm.text)}
                      for c in rows[0]]},
     )
     for i, row in enumerate(rows[1:], start=1):
@@ -502,7 +503,7 @@ def _rules(wb, ws, fm: _Formats) -> None:
         f"='Rules'!${xl_col_to_name(note_col)}${start + 1}:${xl_col_to_name(note_col)}${start + len(signals)}",
     )
     ws.freeze_panes(1, 0)
-    ws.set_row(0, 30)
+    ws.set_row(0, 22)
 
 
 def _plays(ws, fm: _Formats) -> None:
@@ -514,11 +515,12 @@ def _plays(ws, fm: _Formats) -> None:
     }
     widths = {"motion": 17, "owner": 14, "owner_above": 19, "owner_basis": 12}
     for j, c in enumerate(rows[0]):
-        ws.set_column(j, j, widths.get(c, 13), fmts.get(c, fm.text))
+        ws.set_column(j, j, widths.get(c, max(13, len(c) + 2)), fmts.get(c, fm.text))
     ws.add_table(
         0, 0, len(rows) - 1, len(rows[0]) - 1,
         {"name": "Plays", "style": "Table Style Medium 2",
-         "columns": [{"header": c, "header_format": fm.header, "format": fmts.get(c, fm.text)}
+         "columns": [{"header": c, "header_format": fm.spill_header,
+                      "format": fmts.get(c, fm.text)}
                      for c in rows[0]]},
     )
     for i, row in enumerate(rows[1:], start=1):
@@ -537,7 +539,7 @@ def _plays(ws, fm: _Formats) -> None:
     for i, text in enumerate(notes):
         ws.write_string(r + i, 0, text, fm.subtitle)
     ws.freeze_panes(1, 1)
-    ws.set_row(0, 30)
+    ws.set_row(0, 22)
 
 
 def _scores(ws, fm: _Formats, values: list[list[Any]], values_only: bool) -> None:
