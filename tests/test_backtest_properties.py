@@ -147,3 +147,12 @@ def test_full_curve_equals_single_threshold_backtests(seed):
     # between candidates nothing changes: just above the largest there is no fire
     top = udfs.backtest_single(panel, "usage_vs_cap", curve["threshold"].max() + 1e-9, k, w)
     assert top["fires"] == 0
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_matches_spec_with_sparse_period_numbers(seed):
+    """Far-apart period numbers (e.g. 100000·account + t) take the sort/search paths."""
+    rng = np.random.default_rng(500 + seed)
+    rows = random_panel(rng, n_accounts=5, n_periods=9)
+    rows = [(a, int(a[3:]) * 100_000 + t - 7, x, e) for a, t, x, e in rows]
+    check(rows, [0.5, 0.8, 0.85, 0.9, 1.0], int(rng.integers(1, 3)), int(rng.integers(1, 4)))

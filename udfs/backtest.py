@@ -114,10 +114,19 @@ def _prepare(codes: np.ndarray, periods: np.ndarray, w: int, labels=None, where=
     pmin = int(periods.min())
     stride = int(periods.max()) - pmin + w + 1
     raw_key = codes * stride + (periods - pmin)
+    span = int(codes.max()) * stride + stride
     if n > 1 and bool((raw_key[1:] > raw_key[:-1]).all()):
         order = np.arange(n)  # already sorted by account and period
+    elif span <= 4 * n:  # dense keys: counting sort, O(n)
+        counts = np.bincount(raw_key, minlength=span)
+        if counts.max() > 1:
+            order = np.argsort(raw_key, kind="stable")  # repeated rows: reported below
+        else:
+            rank = (np.cumsum(counts) - counts)[raw_key]
+            order = np.empty(n, dtype=np.int64)
+            order[rank] = np.arange(n)
     else:
-        order = np.argsort(raw_key, kind="stable")
+        order = np.argsort(raw_key)
     acc, per, key = codes[order], periods[order], raw_key[order]
     dup = np.flatnonzero(key[1:] == key[:-1])
     if dup.size:
@@ -154,8 +163,21 @@ def _window_min(P: _Panel, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     return m, p
 
 
+def _dense(P: _Panel) -> int:
+    """Size of the key space when it is small enough for direct tables (else 0)."""
+    if P.key.size == 0:
+        return 0
+    span = int(P.key[-1]) + P.w + 2
+    return span if span <= 4 * P.key.size + 64 else 0
+
+
 def _truth(P: _Panel, y: np.ndarray, w: int) -> np.ndarray:
-    """Per sorted row: an expansion of the same account in (t, t + w]."""
+    """Per sorted row: an expansion of the same account in (t, t + w] (w ≤ P.w)."""
+    span = _dense(P)
+    if span:  # prefix counts of expansions over the key space
+        cum = np.zeros(span + 1, dtype=np.int64)
+        np.cumsum(np.bincount(P.key[y], minlength=span), out=cum[1:])
+        return (cum[P.key + w + 1] - cum[P.key + 1]) > 0
     ekeys = P.key[y]
     return (np.searchsorted(ekeys, P.key + w, "right") - np.searchsorted(ekeys, P.key, "right")) > 0
 
