@@ -37,7 +37,8 @@ import pandas as pd
 import xlwings as xw
 
 from . import _args, playbook
-from .retention import NRR_MAX, _fraction, _omitted
+from .pipeline import omitted as _omitted
+from .retention import NRR_MAX, _fraction
 
 __all__ = [
     "STEPS", "NrrSimulation", "MonteCarlo",
