@@ -242,7 +242,7 @@ def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, chosen, curve, first_rows, pd, re
         _one = pd.DataFrame([_g])
         _layers.append(alt.Chart(_one).mark_rule(color=_g["color"], strokeDash=[_g["dash"], 4])
                        .encode(y="y:Q"))
-        _layers.append(alt.Chart(_one).mark_text(align="right", dx=-4, dy=-6, fontSize=11,
+        _layers.append(alt.Chart(_one).mark_text(align="left", dx=8, fontSize=11,
                                                  color=_g["color"])
                        .encode(y="y:Q", x=alt.value(640), text="label:N"))
     _marks = [{"threshold": float(chosen.value), "what": "to export"}]
@@ -253,7 +253,7 @@ def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, chosen, curve, first_rows, pd, re
     _layers.append(
         alt.Chart(_m).mark_rule(strokeWidth=1.5).encode(
             x="threshold:Q",
-            strokeDash=alt.StrokeDash("what:N", title=None,
+            strokeDash=alt.StrokeDash("what:N", title=None, legend=alt.Legend(orient="top"),
                                       scale=alt.Scale(domain=["recommended", "to export", "current"],
                                                       range=[[1, 0], [4, 2], [1, 3]])),
             tooltip=["what:N", alt.Tooltip("threshold:Q", format=".3f")],
@@ -304,7 +304,8 @@ def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rul
         mo.stat(num(at_chosen["median_lead"]), label="median lead (periods)", bordered=True),
     ], justify="start", gap=1, wrap=True)
     mo.vstack([
-        mo.md(f"### {rule.value}: coverage and false positive rate against threshold"),
+        mo.md(f"### {rule.value}: coverage and false positive rate against threshold\n"
+              "Green bands: thresholds that pass the gate."),
         curve_chart,
         _rec,
         mo.hstack([chosen, mo.md("(defaults to the recommendation; type any value)")],
@@ -330,20 +331,13 @@ def _(alt, leads, mo, pd, window):
         color=alt.condition(alt.datum.lead == "not covered", alt.value("#bbbbbb"),
                             alt.value("#1f77b4")),
         tooltip=["lead:N", "expansions:Q"],
-    ).properties(width=360, height=200)
-    mo.vstack([mo.md("### Lead time at the threshold to export"), _chart])
-    return
-
-
-@app.cell(hide_code=True)
-def _(mo):
-    mo.md("""
-    ## Every rule, by motion
-
-    Each playbook rule at its current threshold and at its recommended one, against the
-    expansions of its motion (same persistence and window).
-    """)
-    return
+    ).properties(width=420, height=200)
+    lead_view = mo.vstack([
+        mo.md("Every expansion of the rule's motion at the threshold to export: how many "
+              "periods ahead the first fire came, or *not covered*."),
+        _chart,
+    ])
+    return (lead_view,)
 
 
 @app.cell
@@ -364,64 +358,49 @@ def _(cost, mo, panel, pd, persistence, rules, udfs, window):
 
 
 @app.cell
-def _(current, mo, motions, pd, recommendations):
+def _(current, mo, motions, money, pct, pd, recommendations):
     _cur = current.set_index("rule")
-    _table = recommendations.assign(
-        current_coverage=recommendations["rule"].map(_cur["coverage"]),
-        current_fpr=recommendations["rule"].map(_cur["false_positive_rate"]),
-        current_gate=recommendations["rule"].map(_cur["passes_gate"]),
-    )
-    _table["order"] = _table["motion"].map({m: i for i, m in enumerate(motions)})
-    _table = _table.sort_values(["order", "rule"], kind="stable")
+    _t = recommendations.assign(order=recommendations["motion"].map(
+        {m: i for i, m in enumerate(motions)})).sort_values(["order", "rule"], kind="stable")
+    _ops = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+    def _pair(coverage, fpr):
+        return f"{pct(coverage)} · {pct(fpr)}"
+
     per_rule = pd.DataFrame({
-        "motion": _table["motion"],
-        "rule": _table["rule"],
-        "condition": _table["signal"] + " " + _table["op"],
-        "current": _table["current_threshold"],
-        "coverage now": _table["current_coverage"],
-        "false positives now": _table["current_fpr"],
-        "passes now": _table["current_gate"].map({True: "yes", False: "no"}),
-        "recommended": _table["threshold"],
-        "coverage": _table["coverage"],
-        "false positives": _table["false_positive_rate"],
-        "value gain": _table["expected_value"] - _table["current_expected_value"],
+        "motion": _t["motion"],
+        "rule": _t["rule"],
+        "condition now": [f"{s} {_ops.get(o, o)} {c:g}" for s, o, c in
+                          zip(_t["signal"], _t["op"], _t["current_threshold"], strict=True)],
+        "coverage · false pos. now": [_pair(_cur.loc[r, "coverage"],
+                                            _cur.loc[r, "false_positive_rate"]) for r in _t["rule"]],
+        "gate now": ["✓ passes" if _cur.loc[r, "passes_gate"] else "✗ fails" for r in _t["rule"]],
+        "recommended": _t["threshold"],
+        "coverage · false pos. then": [_pair(c, f) if c == c else "–" for c, f in
+                                       zip(_t["coverage"], _t["false_positive_rate"], strict=True)],
+        "value gain": [money(v) for v in _t["expected_value"] - _t["current_expected_value"]],
+        "current": _t["current_threshold"],
+        "coverage": _t["coverage"],
+        "false_positive_rate": _t["false_positive_rate"],
     }).reset_index(drop=True)
-    _summary = (
-        per_rule.assign(passing=per_rule["recommended"].notna())
-        .groupby("motion", sort=False)
-        .agg(rules=("rule", "size"), rules_passing=("passing", "sum"),
-             best_coverage=("coverage", "max"))
-        .reset_index()
-    )
-    _fmt = {
-        "coverage now": "{:.0%}".format, "false positives now": "{:.0%}".format,
-        "coverage": lambda v: "–" if v != v else f"{v:.0%}",
-        "false positives": lambda v: "–" if v != v else f"{v:.0%}",
-        "recommended": lambda v: "none passes" if v != v else f"{v:g}",
-        "current": "{:g}".format,
-        "value gain": lambda v: "–" if v != v else f"${v:,.0f}",
-    }
-    mo.vstack([
-        mo.ui.table(_summary, selection=None, show_download=False,
-                    format_mapping={"best_coverage": lambda v: "–" if v != v else f"{v:.0%}"}),
-        mo.ui.table(per_rule, selection=None, format_mapping=_fmt, page_size=20),
+    _passing = per_rule.assign(ok=per_rule["recommended"].notna()).groupby("motion", sort=False)
+    _summary = ", ".join(f"{m} {int(g['ok'].sum())}/{len(g)}" for m, g in _passing)
+    rules_view = mo.vstack([
+        mo.md("Each playbook rule at its current threshold and at its recommended one, "
+              "against the expansions of its motion (same persistence and window). "
+              f"Rules with a threshold that passes the gate, by motion: {_summary}."),
+        mo.ui.table(
+            per_rule, selection=None, page_size=15, show_column_summaries=False,
+            show_data_types=False, show_search=False,
+            hidden_columns=["current", "coverage", "false_positive_rate"],
+            format_mapping={"recommended": lambda v: "none passes" if v != v else f"{v:g}"},
+        ),
     ])
-    return (per_rule,)
-
-
-@app.cell(hide_code=True)
-def _(mo):
-    mo.md("""
-    ## Walk-forward: choose on the past, score on the future
-
-    At each split the threshold is chosen on earlier periods only (fires whose outcome
-    window reaches the split are censored) and scored on the periods from the split on.
-    """)
-    return
+    return per_rule, rules_view
 
 
 @app.cell
-def _(cost, mo, panel, pd, persistence, rule, udfs, window):
+def _(cost, mo, panel, pct, pd, persistence, rule, udfs, window):
     _lo, _hi = int(panel["period"].min()), int(panel["period"].max())
     _first = _lo + max(window.value + 2, (_hi - _lo + 1) // 3)
     _last = _hi - window.value
@@ -432,39 +411,35 @@ def _(cost, mo, panel, pd, persistence, rule, udfs, window):
                                        persistence=persistence.value, window=window.value,
                                        false_play_cost=cost.value))
     walk = pd.concat(_rows, ignore_index=True) if _rows else None
-    mo.stop(walk is None, mo.md("Too few periods for a walk-forward split."))
-    _show = walk[["split", "threshold", "train_coverage", "train_false_positive_rate",
-                  "test_coverage", "test_false_positive_rate", "test_fires",
-                  "test_expansions", "test_passes_gate"]].rename(columns={
-        "split": "test from period", "threshold": "chosen on earlier periods",
-        "train_coverage": "train coverage", "train_false_positive_rate": "train false positives",
-        "test_coverage": "test coverage", "test_false_positive_rate": "test false positives",
-        "test_fires": "test fires", "test_expansions": "test expansions",
-        "test_passes_gate": "passes on test",
-    })
-    _rate = lambda v: "–" if v != v or v is None else f"{v:.0%}"  # noqa: E731
-    _held = int(walk["test_passes_gate"].sum())
-    mo.vstack([
-        mo.ui.table(_show, selection=None, show_download=False, format_mapping={
-            "train coverage": _rate, "train false positives": _rate,
-            "test coverage": _rate, "test false positives": _rate,
-            "chosen on earlier periods": lambda v: "none passes" if v != v else f"{v:g}",
-        }),
-        mo.md(f"The threshold chosen on the past passes the gate on the future in "
-              f"**{_held} of {len(walk)}** splits."),
-    ])
-    return (walk,)
-
-
-@app.cell(hide_code=True)
-def _(mo):
-    mo.md("""
-    ## Uncertainty: bootstrap over accounts
-
-    Accounts resampled with replacement (200 resamples, 90 % intervals): how much the
-    curve could move with a different book of the same kind.
-    """)
-    return
+    if walk is None:
+        walk_view = mo.md("Too few periods for a walk-forward split.")
+    else:
+        _show = pd.DataFrame({
+            "test from period": walk["split"],
+            "chosen on earlier periods": ["none passes" if v != v else f"{v:g}"
+                                          for v in walk["threshold"]],
+            "train: coverage · false pos.": [
+                f"{pct(c)} · {pct(f)}" for c, f in
+                zip(walk["train_coverage"], walk["train_false_positive_rate"], strict=True)],
+            "test: coverage · false pos.": [
+                f"{pct(c)} · {pct(f)}" for c, f in
+                zip(walk["test_coverage"], walk["test_false_positive_rate"], strict=True)],
+            "test fires / expansions": [
+                "–" if f != f else f"{int(f)} / {int(e)}" for f, e in
+                zip(walk["test_fires"], walk["test_expansions"], strict=True)],
+            "gate on test": ["✓ passes" if v else "✗ fails" for v in walk["test_passes_gate"]],
+        })
+        _held = int(walk["test_passes_gate"].sum())
+        walk_view = mo.vstack([
+            mo.md("At each split the threshold is chosen on earlier periods only (fires whose "
+                  "outcome window reaches the split are censored) and scored on the periods "
+                  "from the split on."),
+            mo.ui.table(_show, selection=None, show_column_summaries=False,
+                        show_data_types=False, show_search=False, show_download=False),
+            mo.md(f"The threshold chosen on the past passes the gate on the future in "
+                  f"**{_held} of {len(walk)}** splits."),
+        ])
+    return (walk_view,)
 
 
 @app.cell
@@ -479,10 +454,10 @@ def _(chosen, mo, panel, persistence, rule, udfs, window):
 
 
 @app.cell
-def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, mo, num, pct, pd):
+def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, first_rows, mo, num, pct, pd, rule):
     _parts = []
-    for _metric, _label, _colour in (("coverage", "coverage", "#1f77b4"),
-                                     ("false_positive_rate", "false positive rate", "#d62728")):
+    for _metric, _label in (("coverage", "coverage"),
+                            ("false_positive_rate", "false positive rate")):
         _parts.append(pd.DataFrame({
             "threshold": boot["threshold"], "metric": _label, "rate": boot[_metric],
             "low": boot[f"{_metric}_low"], "high": boot[f"{_metric}_high"],
@@ -492,8 +467,10 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, mo, num, pct, pd):
                        scale=alt.Scale(domain=["coverage", "false positive rate"],
                                        range=["#1f77b4", "#d62728"]),
                        legend=alt.Legend(orient="top"))
-    _base = alt.Chart(_b).encode(x=alt.X("threshold:Q", scale=alt.Scale(zero=False)),
-                                 color=_color)
+    _base = alt.Chart(_b).encode(
+        x=alt.X("threshold:Q", title=f"threshold of {first_rows.loc[rule.value, 'signal']}",
+                scale=alt.Scale(zero=False)),
+        color=_color)
     _band = _base.mark_area(opacity=0.18, interpolate="step-after").encode(
         y=alt.Y("low:Q", title="rate (90% interval)", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])), y2="high:Q")
@@ -503,15 +480,31 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, mo, num, pct, pd):
     _x = alt.Chart(pd.DataFrame({"t": [float(chosen.value)]})).mark_rule(
         strokeDash=[4, 2]).encode(x="t:Q")
     _chart = alt.layer(_band, _line, _rules, _x).properties(width=640, height=220)
-    _text = mo.md(
-        f"At **{num(float(chosen.value))}**: coverage {pct(boot_at['coverage'])} "
-        f"({pct(boot_at['coverage_low'])}–{pct(boot_at['coverage_high'])}), false positive "
-        f"rate {pct(boot_at['false_positive_rate'])} "
-        f"({pct(boot_at['false_positive_rate_low'])}–{pct(boot_at['false_positive_rate_high'])}); "
-        f"it passes the gate in **{pct(boot_at['gate_probability'])}** of resamples."
-    )
-    mo.vstack([_chart, _text])
+    boot_view = mo.vstack([
+        mo.md("Accounts resampled with replacement (200 resamples, 90 % intervals): how much "
+              "the curve could move with another book of the same kind."),
+        _chart,
+        mo.md(
+            f"At **{num(float(chosen.value))}**: coverage {pct(boot_at['coverage'])} "
+            f"({pct(boot_at['coverage_low'])}–{pct(boot_at['coverage_high'])}), false positive "
+            f"rate {pct(boot_at['false_positive_rate'])} "
+            f"({pct(boot_at['false_positive_rate_low'])}–"
+            f"{pct(boot_at['false_positive_rate_high'])}); it passes the gate in "
+            f"**{pct(boot_at['gate_probability'])}** of resamples."),
+    ])
+    return (boot_view,)
+
+
+@app.cell
+def _(boot_view, lead_view, mo, rules_view, walk_view):
+    mo.ui.tabs({
+        "Lead time": lead_view,
+        "Every rule, by motion": rules_view,
+        "Walk-forward": walk_view,
+        "Bootstrap intervals": boot_view,
+    })
     return
+
 
 
 @app.cell(hide_code=True)
@@ -561,7 +554,7 @@ def _(at_chosen, chosen, first_rows, include_others, pd, per_rule, persistence, 
                 "rule": _r["rule"], "signal": first_rows.loc[_r["rule"], "signal"],
                 "op": first_rows.loc[_r["rule"], "op"], "threshold": float(_r["recommended"]),
                 "previous_default": float(_r["current"]), "coverage": _r["coverage"],
-                "false_positive_rate": _r["false positives"],
+                "false_positive_rate": _r["false_positive_rate"],
                 "persistence": persistence.value, "window": window.value,
                 "source": "recommended",
             })
@@ -589,6 +582,7 @@ def _(csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, writeb
         mo.stop(True, mo.callout(mo.md(f"**Export failed:** {_err}"), kind="danger"))
     _n = int(report.changes["changed"].sum())
     _changes = report.changes.rename(columns={"old": "before", "new": "after"})
+    _changes["changed"] = _changes["changed"].map({True: "yes", False: "no (same value)"})
     _backup = f" Backup: `{report.backup.name}`." if report.backup else ""
     _recalc = "" if report.full_calc_on_load else f"\n\nNote: {writeback.RECALC_NOTE}."
     mo.vstack([
@@ -596,7 +590,8 @@ def _(csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, writeb
             f"**Wrote {_n} threshold(s)** into the `Rules` table of `{_model.name}` "
             f"(sheet {report.sheet}) and {len(to_export)} to `{_written_csv.name}`.{_backup}"
             f"{_recalc}"), kind="success"),
-        mo.ui.table(_changes, selection=None, show_download=False),
+        mo.ui.table(_changes, selection=None, show_download=False, show_search=False,
+                    show_column_summaries=False, show_data_types=False),
     ])
     return rules_after, rules_before
 
@@ -617,14 +612,18 @@ def _(mo, pd, rules_after, rules_before, udfs):
     _ready = int(_after["ready"].sum()) - int(_before["ready"].sum())
     _show = pd.DataFrame({
         "rank": _top["rank"], "was": _top["rank before"], "account": _top["account_id"],
+        "name": _top["account_id"].map(_book.set_index("account_id")["account_name"]),
         "score": _top["expansion_score"], "score before": _top["expansion_score before"],
         "play": _top["play"], "owner": _top["owner"], "expected value": _top["expected_value"],
     })
     mo.vstack([
-        mo.md(f"### Top of the queue with the new rules (sample book)\n\n"
-              f"{_moved} account score(s) changed; {_ready:+d} ready account(s)."),
-        mo.ui.table(_show, selection=None, show_download=False,
-                    format_mapping={"expected value": lambda v: f"${v:,.0f}"}),
+        mo.md(f"### Top of the queue with the new rules (sample book)\n"
+              f"`udfs.score_accounts` with the Rules read back from the workbook: "
+              f"{_moved} account score(s) changed, {_ready:+d} ready account(s)."),
+        mo.ui.table(_show, selection=None, show_download=False, show_search=False,
+                    show_column_summaries=False, show_data_types=False,
+                    format_mapping={"expected value": lambda v: f"${v:,.0f}",
+                                    "score": "{:.0f}".format, "score before": "{:.0f}".format}),
     ])
     return
 

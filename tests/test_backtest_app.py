@@ -133,8 +133,15 @@ def test_browser_sweep_and_export(chromium, tmp_path):
                 page.get_by_text(re.compile(r"Wrote \d+ threshold")).first.wait_for()
                 page.get_by_text("Top of the queue").first.wait_for()
                 page.wait_for_timeout(1500)  # let charts finish drawing
+                # the app scrolls inside its own container: grow the viewport to show it all
+                height = page.evaluate(
+                    "Math.max(...Array.from(document.querySelectorAll('*'), e => e.scrollHeight))")
+                page.set_viewport_size({"width": 1280, "height": min(int(height) + 240, 4200)})
+                page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; });"
+                              " window.scrollTo(0, 0)")
+                page.wait_for_timeout(1500)
                 SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(SCREENSHOT), full_page=True)
+                page.screenshot(path=str(SCREENSHOT))
                 body = page.inner_text("body")
             finally:
                 browser.close()
