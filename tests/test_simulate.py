@@ -231,6 +231,27 @@ def test_notebook_runs_as_a_script(cwd):
     assert done.returncode == 0, done.stderr[-2000:]
 
 
+def test_notebook_finds_udfs_without_an_installed_package(tmp_path):
+    """The first cell puts the repo root on sys.path only when `import udfs` fails."""
+    runner = tmp_path / "run_without_udfs.py"
+    runner.write_text(
+        "import runpy, sys\n"
+        "sys.meta_path[:] = [f for f in sys.meta_path if getattr(f, '__name__', '') != '_EditableFinder']\n"
+        f"sys.path[:] = [p for p in sys.path if p not in ('', {str(ROOT)!r}, {str(NOTEBOOK.parent)!r})]\n"
+        "try:\n"
+        "    import udfs\n"
+        "    sys.exit('udfs is still importable')\n"
+        "except ImportError:\n"
+        "    pass\n"
+        "runpy.run_path(sys.argv[1], run_name='__main__')\n",
+        encoding="utf-8",
+    )
+    done = subprocess.run(
+        [sys.executable, str(runner), str(NOTEBOOK)], cwd=tmp_path, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, done.stdout[-1000:] + done.stderr[-2000:]
+
+
 def session_of(html: str) -> dict:
     """The cell outputs marimo embeds in an exported HTML page."""
     at = html.index('"session"')
