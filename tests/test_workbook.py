@@ -377,8 +377,10 @@ def test_cli_missing_account_id_and_queue(tmp_path):
     assert q.returncode == 0, q.stderr
     lines = q.stdout.splitlines()
     top = udfs.score_accounts(load_accounts(os.path.join(ROOT, "workbook", "sample_accounts.csv")).frame)
-    assert top["account_id"].iloc[0] in lines[3]
-    assert len([ln for ln in lines if re.match(r"^\s*\d+\s", ln)]) == 5
+    ids = top["account_id"].head(6).tolist()
+    rows = [ln for ln in lines if re.match(r"^\d+\s\s", ln)]
+    assert [ln.split()[1] for ln in rows] == ids[:5]
+    assert ids[0] in lines[3] and top["reasons"].iloc[0][:20] in lines[4]
 
 
 # --------------------------------------------------------------------------- LibreOffice

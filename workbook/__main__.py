@@ -54,27 +54,26 @@ def cmd_lite(args: argparse.Namespace) -> int:
     return 0
 
 
-def queue_table(queue: pd.DataFrame, top: int, width: int = 120) -> str:
-    """The top of the scored queue as a plain-text table."""
+def queue_table(queue: pd.DataFrame, top: int, width: int = 120, names: dict | None = None) -> str:
+    """The top of the scored queue as a plain-text table (``names``: account_id -> name)."""
     rows = queue.head(top)
+    names = names or {}
     cols = [
         ("#", lambda i, r: str(i)),
         ("account", lambda i, r: str(r.get("account_id", ""))),
+        ("name", lambda i, r: str(names.get(r.get("account_id")) or "")),
         ("score", lambda i, r: _num(r.get("expansion_score"), "{:.0f}")),
         ("ready", lambda i, r: "yes" if r.get("ready") is True else "no"),
         ("play", lambda i, r: str(r.get("play") or "")),
         ("owner", lambda i, r: str(r.get("owner") or "")),
         ("exp. value", lambda i, r: _num(r.get("expected_value"), "${:,.0f}")),
         ("due", lambda i, r: _num(r.get("due_in_days"), "{:.0f}d")),
-        ("reasons", lambda i, r: str(r.get("reasons") or "")),
+        ("why", lambda i, r: str(r.get("reasons") or "")),
     ]
     table = [[h for h, _ in cols]]
     for i, (_, r) in enumerate(rows.iterrows(), start=1):
         table.append([f(i, r) for _, f in cols])
-    widths = [max(len(row[j]) for row in table) for j in range(len(cols) - 1)]
-    widths = [min(w, 22) for w in widths]
-    lead = sum(widths) + 2 * (len(widths))
-    reason_w = max(20, width - lead)
+    widths = [min(22, max(len(row[j]) for row in table)) for j in range(len(cols) - 1)]
     lines = []
     for k, row in enumerate(table):
         cells = []
@@ -82,10 +81,15 @@ def queue_table(queue: pd.DataFrame, top: int, width: int = 120) -> str:
             v = v if len(v) <= widths[j] else v[: widths[j] - 1] + "…"
             right = cols[j][0] in ("#", "score", "exp. value", "due")
             cells.append(v.rjust(widths[j]) if right else v.ljust(widths[j]))
-        reason = row[-1] if len(row[-1]) <= reason_w else row[-1][: reason_w - 1] + "…"
-        lines.append("  ".join(cells) + "  " + reason)
+        lines.append("  ".join(cells).rstrip())
         if k == 0:
-            lines.append("-" * min(width, len(lines[0]) + 40))
+            lines.append("-" * len(lines[0]))
+            continue
+        reason = row[-1]
+        indent = " " * (widths[0] + 2)
+        room = max(20, width - len(indent))
+        if reason:
+            lines.append(indent + (reason if len(reason) <= room else reason[: room - 1] + "…"))
     return "\n".join(lines)
 
 
@@ -117,7 +121,10 @@ def cmd_queue(args: argparse.Namespace) -> int:
     width = shutil.get_terminal_size((140, 20)).columns
     print(f"Expansion queue: {book.report.source}, {len(queue)} accounts, {ready} ready; "
           f"top {min(args.top, len(queue))} by expected value")
-    print(queue_table(queue, args.top, width=max(width, 100)))
+    names = {}
+    if "account_name" in book.frame:
+        names = dict(zip(book.frame["account_id"], book.frame["account_name"], strict=True))
+    print(queue_table(queue, args.top, width=max(width, 100), names=names))
     if book.report.bad_cells or book.report.unmapped or book.report.blank_rows:
         print(f"\nImport notes ({len(book.report.bad_cells)} bad cells); run "
               "`python -m workbook build --accounts FILE` for the full report.")
