@@ -101,24 +101,31 @@ def main():
     numeric["champion_promoted_90d"] = numeric["champion_promoted_90d"].astype(float)
 
     vectorized(numeric.head(1000))  # warm-up
-    t_vec, (score, motion, owner) = best_of(3, lambda: vectorized(numeric))
+    t_vec, (score, motion, owner) = best_of(5, lambda: vectorized(numeric))
     print(f"vectorized score + motion + owner, {N:,} accounts: {t_vec:.3f} s (target <= 0.300 s)")
 
     sub = numeric.head(SUBSAMPLE)
-    records = sub.to_dict("records")
     rules, plays = scoring._default_rules(), scoring._default_plays()
-    t_loop, rows = best_of(1, lambda: plain_python(records, rules, plays))
-    t_loop_full = t_loop * N / SUBSAMPLE
+    # the loop over rows already extracted as dicts (the loop alone), and the same loop
+    # reading its rows from the DataFrame (what per-row code over a table really pays)
+    records = sub.to_dict("records")
+    t_loop, rows = best_of(3, lambda: plain_python(records, rules, plays))
+    t_rows, _ = best_of(3, lambda: plain_python(sub.to_dict("records"), rules, plays))
     agree = (
         np.array_equal(np.array([r[0] for r in rows]), score.to_numpy()[:SUBSAMPLE])
         and [r[1] for r in rows] == motion.tolist()[:SUBSAMPLE]
         and [r[2] for r in rows] == owner.tolist()[:SUBSAMPLE]
     )
+    scale = N / SUBSAMPLE
     print(
-        f"plain Python loop, {SUBSAMPLE:,} accounts: {t_loop:.3f} s -> {N:,} extrapolated "
-        f"{t_loop_full:.2f} s (results agree with vectorized: {agree})"
+        f"plain Python loop, {SUBSAMPLE:,} accounts: {t_loop:.3f} s on pre-extracted dict rows, "
+        f"{t_rows:.3f} s reading rows from the DataFrame -> {N:,} extrapolated "
+        f"{t_loop * scale:.2f} s / {t_rows * scale:.2f} s (results agree with vectorized: {agree})"
     )
-    print(f"speed-up: {t_loop_full / t_vec:.0f}x (target >= 50x)")
+    print(
+        f"speed-up: {t_loop * scale / t_vec:.0f}x over the bare loop, "
+        f"{t_rows * scale / t_vec:.0f}x over the loop reading the DataFrame (target >= 50x)"
+    )
 
     table = udfs.sample_accounts(TABLE_ROWS, seed=5)
     header = list(table.columns)

@@ -246,9 +246,12 @@ class _Evaluation:
 def _flag_column(raw: Any) -> tuple[np.ndarray, np.ndarray]:
     if isinstance(raw, pd.Series) and raw.dtype == bool:
         return raw.to_numpy(dtype=float), np.zeros(len(raw), dtype=bool)
-    if isinstance(raw, pd.Series) and raw.dtype.kind in "iuf":
-        out, bad = _args.coerce_numeric(raw)
-        bad |= ~np.isnan(out) & (out != 0) & (out != 1)
+    if isinstance(raw, pd.Series) and isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf":
+        out = raw.to_numpy(dtype=np.float64)
+        if len(out) == 0 or (np.fmin.reduce(out) >= 0 and np.fmax.reduce(out) <= 1
+                             and not ((out > 0) & (out < 1)).any()):
+            return out, np.zeros(1, dtype=bool)  # only 0, 1 and blanks: nothing to fix
+        bad = ~np.isnan(out) & (out != 0) & (out != 1)
         return np.where(bad, np.nan, out), bad
     items = pd.Series(raw).astype(object).to_numpy()
     parsed = [None if _args.is_blank(v) else _args.parse_flag(v) for v in items]
