@@ -345,6 +345,20 @@ def test_import_report_names_everything(models):
     assert (8, "tenure_months") in xbad and (4, "arr") in xbad
 
 
+def test_header_below_title_rows_and_empty_book(tmp_path):
+    titled = tmp_path / "report.csv"
+    titled.write_text("Account report 2026\nFiltered: all\n\nAccount ID,ARR\nA1,100\n")
+    book = load_accounts(titled)
+    assert book.frame.to_dict("records") == [{"account_id": "A1", "arr": 100.0}]
+    assert "Header found on row 4; rows above it skipped: 1, 2" in str(book.report)
+    empty = tmp_path / "empty.csv"
+    empty.write_text("Account ID,ARR\n")
+    model = build(empty, tmp_path / "empty.xlsx")
+    assert model.report.rows == 0 and len(model.queue) == 0
+    wb = openpyxl.load_workbook(model.path)
+    assert wb["Scores"]["A4"].value.ref == "A4:L4"  # the header row alone
+
+
 def _cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "workbook", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)

@@ -77,7 +77,7 @@ class ImportReport:
         return sorted({b.row for b in self.bad_cells})
 
     def lines(self, limit: int | None = None) -> list[str]:
-        out = [f"Imported {self.rows} account rows from {self.source}."]
+        out = [f"Imported {self.rows} account row{'s' * (self.rows != 1)} from {self.source}."]
         renamed = [f"{h!r} -> {c}" for h, c in self.mapped if h != c]
         out.append(
             f"Matched {len(self.mapped)} columns"
@@ -218,6 +218,17 @@ def _import(rows: list[list[Any]], numbers_: list[int], label: str) -> AccountBo
     start = next((i for i, r in enumerate(rows) if not all(_blank(v) for v in r)), None)
     if start is None:
         raise ImportError_(f"accounts: {label} is empty (expected a header row with account_id)")
+    # Report exports often put a title or filters above the header: the header is the
+    # first row (of the first 20 non-blank ones) naming an account_id column.
+    for i in range(start, min(len(rows), start + 20)):
+        if any(not _blank(v) and account_column(_header_text(v)) == "account_id" for v in rows[i]):
+            if i > start:
+                above = [numbers_[k] for k in range(start, i) if not all(_blank(v) for v in rows[k])]
+                report.notes.append(
+                    f"Header found on row {numbers_[i]}; rows above it skipped: {_rows_text(above)}"
+                )
+            start = i
+            break
     header = list(rows[start])
     body = rows[start + 1 :]
     body_numbers = numbers_[start + 1 :]
