@@ -434,3 +434,28 @@ def test_precision_at_k_counts_ties_fairly():
     hit = np.array([1, 1, 0, 0, 1])
     assert backtest._precision_at_k(score, hit, 2) == pytest.approx((1 + 1 / 3) / 2)
     assert math.isnan(backtest._precision_at_k(np.zeros(0), np.zeros(0), 3))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "name"),
+    [
+        ({"thresholds": [0.9, float("nan")]}, "thresholds"),
+        ({"periods": [1, 2, 3, 4, 1, float("nan"), 4]}, "periods"),
+        ({"account_ids": pd.Series(["a", "a", None, "a", "b", "b", "b"])}, "account_ids"),
+        ({"signal_values": [0.5, np.inf, 0.6, 0.95, 0.93, 0.95, None]}, "signal_values"),
+        ({"persistence": float("nan")}, "persistence"),
+        ({"window": -1}, "window"),
+    ],
+)
+def test_python_bad_input_is_one_named_line(kwargs, name):
+    args = {"account_ids": IDS, "periods": PER, "signal_values": SIG, "expansion_flags": EXP,
+            "thresholds": [0.9]}
+    args.update(kwargs)
+    with pytest.raises(ValueError) as err:
+        udfs.trigger_backtest(**args)
+    assert str(err.value).startswith(name + ":") and "\n" not in str(err.value)
+
+
+def test_python_signal_nan_is_not_present():
+    a = udfs.trigger_backtest(IDS, PER, [np.nan if v is None else v for v in SIG], EXP, [0.9])
+    assert a.equals(udfs.trigger_backtest(IDS, PER, SIG, EXP, [0.9]))

@@ -156,3 +156,20 @@ def test_matches_spec_with_sparse_period_numbers(seed):
     rows = random_panel(rng, n_accounts=5, n_periods=9)
     rows = [(a, int(a[3:]) * 100_000 + t - 7, x, e) for a, t, x, e in rows]
     check(rows, [0.5, 0.8, 0.85, 0.9, 1.0], int(rng.integers(1, 3)), int(rng.integers(1, 4)))
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_excel_path_matches_spec(seed):
+    """The same through xlwings' runtime: columns of cells, blanks as None, thresholds a row."""
+    from tests.conftest import call_udf
+
+    rng = np.random.default_rng(900 + seed)
+    rows = random_panel(rng, n_accounts=4, n_periods=8)
+    thresholds = [0.5, 0.8, 0.9, 1.0]
+    k, w = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    out = call_udf("TRIGGER_BACKTEST", [r[0] for r in rows], [r[1] for r in rows],
+                   [r[2] for r in rows], [bool(r[3]) for r in rows], [thresholds], k, w)
+    assert out[0] == list(backtest.BACKTEST_COLUMNS)
+    for exp, got in zip(spec_backtest(rows, thresholds, k, w), out[1:], strict=True):
+        for e, g in zip(exp, got, strict=True):
+            assert same(e, None if g == "" else g), (exp, got)

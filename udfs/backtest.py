@@ -450,8 +450,8 @@ def _flags(name: str, values: Any, rows: bool = False) -> np.ndarray:
 
 
 def _count_arg(name: str, value: Any, default: int) -> int:
-    if value is None or (_args.is_scalar(value) and _args.is_blank(value)):
-        return default
+    if value is None or (isinstance(value, str) and value.strip() == ""):
+        return default  # an omitted optional argument (NaN is not "omitted": it is an error)
     return _args.integer(name, value, minimum=1)
 
 
