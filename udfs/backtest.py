@@ -1166,35 +1166,42 @@ def bootstrap_curve(
     thr = _curve_thresholds(sig, thresholds, m, p)
     if thresholds is None and thr.size > max_thresholds:
         thr = np.unique(np.quantile(thr, np.linspace(0, 1, max_thresholds), method="nearest"))
-    c = _counts(P, m, p, _truth(P, y, w), y, thr, w, by_account=True)
-    point = _curve_frame(thr, _Counts(
-        c.fires.sum(0, keepdims=True), c.true_fires.sum(0, keepdims=True),
-        c.expansions.sum(keepdims=True), c.at_least.sum(1, keepdims=True)))
+    truth = _truth(P, y, w)
     rng = np.random.default_rng(seed)
     a = max(P.n_acc, 1)
     weights = rng.multinomial(a, np.full(a, 1.0 / a), size=b).astype(float)
-    fires = weights @ c.fires
-    false = fires - weights @ c.true_fires
-    exps = weights @ c.expansions.astype(float)
-    at_least = np.stack([weights @ c.at_least[j] for j in range(w)])  # (w, B, T)
-    fpr = _ratio(false, fires)
-    coverage = _ratio(at_least[0], exps[:, None])
-    lead = _median_lead(np.rint(at_least).astype(np.int64))
     qlo, qhi = (1 - level) / 2, (1 + level) / 2
-    out = pd.DataFrame({
-        "threshold": thr,
-        "fires": point["fires"],
-        "false_positive_rate": point["false_positive_rate"],
-        "false_positive_rate_low": _nan_quantile(fpr, qlo),
-        "false_positive_rate_high": _nan_quantile(fpr, qhi),
-        "coverage": point["coverage"],
-        "coverage_low": _nan_quantile(coverage, qlo),
-        "coverage_high": _nan_quantile(coverage, qhi),
-        "median_lead": point["median_lead"],
-        "median_lead_low": _nan_quantile(lead, qlo),
-        "median_lead_high": _nan_quantile(lead, qhi),
-        "gate_probability": _gate(fpr, coverage).mean(axis=0),
-    })
+    # per-account tables are accounts × thresholds: build them a block of thresholds at a time
+    block = max(1, int(20_000_000 // (a * (w + 2))))
+    parts = []
+    for start in range(0, max(thr.size, 1), block):
+        t = thr[start:start + block]
+        c = _counts(P, m, p, truth, y, t, w, by_account=True)
+        point = _curve_frame(t, _Counts(
+            c.fires.sum(0, keepdims=True), c.true_fires.sum(0, keepdims=True),
+            c.expansions.sum(keepdims=True), c.at_least.sum(1, keepdims=True)))
+        fires = weights @ c.fires
+        false = fires - weights @ c.true_fires
+        exps = weights @ c.expansions.astype(float)
+        at_least = np.stack([weights @ c.at_least[j] for j in range(w)])  # (w, B, T)
+        fpr = _ratio(false, fires)
+        coverage = _ratio(at_least[0], exps[:, None])
+        lead = _median_lead(np.rint(at_least).astype(np.int64))
+        parts.append(pd.DataFrame({
+            "threshold": t,
+            "fires": point["fires"],
+            "false_positive_rate": point["false_positive_rate"],
+            "false_positive_rate_low": _nan_quantile(fpr, qlo),
+            "false_positive_rate_high": _nan_quantile(fpr, qhi),
+            "coverage": point["coverage"],
+            "coverage_low": _nan_quantile(coverage, qlo),
+            "coverage_high": _nan_quantile(coverage, qhi),
+            "median_lead": point["median_lead"],
+            "median_lead_low": _nan_quantile(lead, qlo),
+            "median_lead_high": _nan_quantile(lead, qhi),
+            "gate_probability": _gate(fpr, coverage).mean(axis=0),
+        }))
+    out = pd.concat(parts, ignore_index=True)
     if sig.sign < 0:
         out = out.iloc[::-1].reset_index(drop=True)
         out["threshold"] = -out["threshold"]
