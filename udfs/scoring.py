@@ -191,8 +191,18 @@ def _accounts(name: str, value: Any, headers: Any = None, *, require_id: bool = 
     return _Accounts(len(frame), columns, first_row, one_row, index)
 
 
+# Excel errors as the Windows COM add-in reads them raw (xlwings' ``cell_errors``)
+_COM_ERRORS = {
+    -2146826281: "#DIV/0!", -2146826246: "#N/A", -2146826259: "#NAME?", -2146826288: "#NULL!",
+    -2146826252: "#NUM!", -2146826265: "#REF!", -2146826273: "#VALUE!",
+}
+
+
 def _clean_cell(v: Any) -> Any:
-    """One raw Office.js cell as the helpers expect: error dicts as '#N/A', JsNull as None."""
+    """One raw cell as the helpers expect: an error (Office.js dict, COM code) as '#N/A',
+    Pyodide's JsNull or '' as None."""
+    if type(v) is int and v in _COM_ERRORS:
+        return _COM_ERRORS[v]
     if isinstance(v, dict):
         if v.get("type") == "Error":
             return str(v.get("basicValue", "#VALUE!"))
@@ -222,7 +232,10 @@ def _frame_from_rows(name: str, value: Any, headers: Any) -> pd.DataFrame:
     keys = _args.table(name, [head]).columns  # header checks: blanks, errors, duplicates
     data = {}
     for key, column in zip(keys, zip(*body, strict=True), strict=True):
-        if set(map(type, column)) <= _NUMBER_TYPES:
+        types = set(map(type, column))
+        if types <= _NUMBER_TYPES and not (int in types and any(
+            type(v) is int and v in _COM_ERRORS for v in column
+        )):
             data[key] = np.array(column, dtype=float)
         else:
             cells = np.empty(len(column), dtype=object)
