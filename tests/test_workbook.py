@@ -379,6 +379,9 @@ def test_cli_build_report_and_no_overwrite(models, tmp_path):
     assert forced.returncode == 0, forced.stderr
     assert out.read_bytes() != before
     assert [p.name for p in tmp_path.iterdir()] == ["model.xlsx"]  # no temp file left
+    mask = os.umask(0)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # a normal file, not mkstemp's 0600
 
 
 def test_cli_missing_account_id_and_queue(tmp_path):

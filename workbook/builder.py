@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import xlsxwriter
-from xlsxwriter.utility import xl_col_to_name, xl_rowcol_to_cell
+from xlsxwriter.utility import xl_col_to_name
 
 import udfs
 from udfs import _args, playbook
@@ -96,12 +96,19 @@ def build(
     os.close(fd)
     try:
         queue = _write(book, tmp, values_only=values_only)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a model is a normal file
         os.replace(tmp, out)
     except BaseException:
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
     return BuildResult(out, book.report, queue, time.perf_counter() - started)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _load(accounts: Any) -> AccountBook:
@@ -803,6 +810,3 @@ def _conf(ws, fm: _Formats) -> None:
     ws.write_string(0, 0, "UDF Modules", fm.text)
     ws.write_string(0, 1, "udfs", fm.text)
 
-
-def cell_name(row: int, col: int) -> str:
-    return xl_rowcol_to_cell(row, col)

@@ -124,6 +124,9 @@ def write_bundle(directory: str | os.PathLike = DEFAULT_DIR, *, force: bool = Fa
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
                 fh.write(text)
+            mask = os.umask(0)
+            os.umask(mask)
+            os.chmod(tmp, 0o666 & ~mask)
             os.replace(tmp, path)
         except BaseException:
             if os.path.exists(tmp):
