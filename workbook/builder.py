@@ -770,7 +770,7 @@ def _retention(wb, ws, fm: _Formats, book: AccountBook, values_only: bool) -> No
     # B10 ending, B11 NRR, B12 GRR, B13 share, B14 benchmark
     ws.write_string(15, 0, "Years to project", fm.label)
     ws.write_number(15, 1, years, fm.in_int)
-    ws.write_string(3, 3, "NRR projection (no new logos beyond the input)", fm.h2)
+    ws.write_string(3, 3, "ARR by year at this NRR (new-logo ARR from B8 joins each year)", fm.h2)
     projection = (
         cached("NRR_PROJECTION", start, nrr, years, new_logo) if nrr != "#VALUE!" else [["#VALUE!"]]
     )
