@@ -258,11 +258,11 @@ def _counts(
     expansions = np.bincount(exp_groups, minlength=g)
     lag_lo = np.full((rows.size, w), _INF)
     lag_hi = np.full((rows.size, w), _INF)
-    for j in range(1, w + 1):
-        pos, found = _lag_rows(P, rows, j) if rows.size else (rows, rows.astype(bool))
-        found = found & (P.per[pos] >= cover_from) if rows.size else found
-        lag_lo[:, j - 1] = np.where(found, p[pos], _INF) if rows.size else lag_lo[:, j - 1]
-        lag_hi[:, j - 1] = np.where(found, m[pos], _INF) if rows.size else lag_hi[:, j - 1]
+    for j in range(1, w + 1 if rows.size else 1):  # the fire interval of (a, e − j)
+        pos, found = _lag_rows(P, rows, j)
+        found &= P.per[pos] >= cover_from
+        lag_lo[:, j - 1] = np.where(found, p[pos], _INF)
+        lag_hi[:, j - 1] = np.where(found, m[pos], _INF)
     at_least = np.zeros((w, g, thr.size), dtype=np.int64)
     for j in range(1, w + 1):  # lead ≥ j  ⇔  a fire at one of the lags j … w
         ulo, uhi = _union(lag_lo[:, j - 1:], lag_hi[:, j - 1:])
