@@ -268,7 +268,7 @@ def test_gates_keep_score_and_reasons_but_no_play_owner_or_value():
         assert row["primary_motion"] == "Tier upgrade"
         assert row["reasons"].startswith(play)
         assert "usage at 95% of cap ≥ 90% (+50)" in row["reasons"]
-    assert "Fix adoption first: health score 20 < 40; Too early: tenure 1 months < 4" in queue["both"]["reasons"]
+    assert "Fix adoption first: health score 20 < 40; Too early: tenure 1 month < 4" in queue["both"]["reasons"]
 
 
 def test_bad_rows_are_kept_and_named_nothing_dropped():

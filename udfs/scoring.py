@@ -25,9 +25,17 @@ Decisions a RevOps user can rely on (documented once, here):
   play; an ungated account below the trigger shows ``Nurture``. Both keep their score,
   motions and reasons, have a blank owner and an expected value of 0, so the queue sorted
   by expected value puts every ready account first and drops nobody.
-- A bad cell (text, Excel error, negative count, a duplicate or blank ``account_id``) never
-  stops the table: the row is scored on its good cells and its reasons name the row
-  (spreadsheet row, header = row 1), the column and the value.
+- The play of a ready account is its fired motion with the highest expected value
+  (arr × arr_increase_share × close_rate; ties in MOTIONS order); ``motions`` lists every
+  fired motion so the others travel with it. A ready account with a blank ``arr`` keeps
+  its play but has no expected increase (expected value 0) and its reasons say so.
+- A bad cell (text, Excel error, negative count, a duplicate or blank ``account_id``, an
+  unknown segment) never stops the table: the row is scored on its good cells and its
+  reasons name the row (spreadsheet row, header = row 1), the column and the value.
+- Text results use '' for "none" (never NaN). From a DataFrame, ``expansion_motion`` and
+  ``expansion_owner`` return categorical Series (cheap for a million rows).
+- The Excel wrappers read account tables "raw" and clean the cells column by column:
+  xlwings' per-cell conversion costs seconds on 10,000 rows outside Pyodide.
 """
 
 from __future__ import annotations
@@ -462,7 +470,7 @@ _SIGNAL_TEXT: dict[str, tuple[str, Any, tuple[str, str] | None]] = {
     "cross_sell_intent_7d": ("", _num, ("cross-sell intent event", "cross-sell intent events")),
     "champion_promoted_90d": ("champion promoted", _num, None),
     "health_score": ("health score {v}", _num, None),
-    "tenure_months": ("tenure {v} months", _num, None),
+    "tenure_months": ("tenure {v}", _num, None),  # 'tenure 14 months' (see _months)
     "arr": ("ARR {v}", _money, None),
     "seats_licensed": ("", _num, ("licensed seat", "licensed seats")),
     "seats_active": ("", _num, ("active seat", "active seats")),
@@ -479,7 +487,13 @@ def _subjects(signal: str, values: np.ndarray) -> list[str]:
         negated = template.replace(" ", " not ", 1)
         return [template if v else negated for v in values.tolist()]
     head, _, tail = template.partition("{v}")
+    if ACCOUNT_COLUMNS.get(signal) == "months":
+        return [head + _months(v) + tail for v in values.tolist()]
     return [head + fmt(v) + tail for v in values.tolist()]
+
+
+def _months(v: float) -> str:
+    return f"{_num(v)} month" + ("" if v == 1 else "s")
 
 
 def _threshold_text(signal: str, threshold: float) -> str:
@@ -524,8 +538,8 @@ def _reasons(ev: _Evaluation, low_health: np.ndarray | None = None,
             parts[i].append(f"{playbook.GATE_FIX_ADOPTION}: health score {h} < {_num(playbook.GATE_HEALTH_BELOW)}")
     if too_early is not None:
         for i in np.flatnonzero(too_early):
-            t = _num(ev.values["tenure_months"][i])
-            parts[i].append(f"{playbook.GATE_TOO_EARLY}: tenure {t} months < {_num(playbook.GATE_TENURE_BELOW)}")
+            t = _months(ev.values["tenure_months"][i])
+            parts[i].append(f"{playbook.GATE_TOO_EARLY}: tenure {t} < {_num(playbook.GATE_TENURE_BELOW)}")
     any_fired = ev.fired.any(axis=0)
     for r, rule in enumerate(ev.rules):
         rows = np.flatnonzero(ev.fired[r])
