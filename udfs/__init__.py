@@ -13,11 +13,11 @@ the package in Excel (Windows, Mac, web). The Windows add-in loads it with
 ``UDF Modules = udfs``.
 """
 
-from .playbook import *  # noqa: F403  (vocabulary and defaults)
-from .scoring import *  # noqa: F403  (SCORE_ACCOUNTS, EXPANSION_SCORE, plays, owners)
-from .pipeline import *  # noqa: F403  (PIPELINE_COVERAGE, COVERAGE_STATUS, ...)
-from .retention import *  # noqa: F403  (NRR, GRR, ARR_AFTER, NRR_PROJECTION, ...)
-from .simulate import *  # noqa: F403  (NRR compounding engine, Monte Carlo)
 from .backtest import *  # noqa: F403  (TRIGGER_FIRES, TRIGGER_BACKTEST, sweeps)
-from .sample import *  # noqa: F403  (deterministic sample account book)
 from .history import *  # noqa: F403  (account-period history panels for backtests)
+from .pipeline import *  # noqa: F403  (PIPELINE_COVERAGE, COVERAGE_STATUS, ...)
+from .playbook import *  # noqa: F403  (vocabulary and defaults)
+from .retention import *  # noqa: F403  (NRR, GRR, ARR_AFTER, NRR_PROJECTION, ...)
+from .sample import *  # noqa: F403  (deterministic sample account book)
+from .scoring import *  # noqa: F403  (SCORE_ACCOUNTS, EXPANSION_SCORE, plays, owners)
+from .simulate import *  # noqa: F403  (NRR compounding engine, Monte Carlo)
