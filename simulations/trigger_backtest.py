@@ -136,10 +136,10 @@ def _(data_name, mo, num, panel, problems):
 
 
 @app.cell
-def _(panel, playbook, udfs):
+def _(playbook, udfs):
     rules = udfs.rules_table()
     first_rows = rules.groupby("rule", sort=False).head(1).set_index("rule")
-    available = [r for r in first_rows.index if first_rows.loc[r, "signal"] in panel.columns]
+    available = list(first_rows.index)  # every rule; a history without its signal says so
     conditions = {
         r: f"{first_rows.loc[r, 'signal']} {first_rows.loc[r, 'op']} "
         f"{first_rows.loc[r, 'threshold']:g} → {first_rows.loc[r, 'motion']}"
@@ -151,15 +151,22 @@ def _(panel, playbook, udfs):
 
 @app.cell
 def _(available, mo, udfs):
-    rule = mo.ui.dropdown(
-        available,
-        value="usage_at_cap" if "usage_at_cap" in available else available[0],
-        label="Rule",
-    )
-    persistence = mo.ui.slider(1, 4, value=udfs.DEFAULT_PERSISTENCE, label="Persistence (periods)",
-                               show_value=True)
-    window = mo.ui.slider(1, 6, value=udfs.DEFAULT_WINDOW, label="Window (periods)",
-                          show_value=True)
+    # optional deep link: marimo run simulations/trigger_backtest.py -- --rule seats_full
+    _args = mo.cli_args()
+    _rule = _args.get("rule") or ("usage_at_cap" if "usage_at_cap" in available else available[0])
+
+    def _int(name, default, lo, hi):
+        try:
+            return min(hi, max(lo, int(_args.get(name, default))))
+        except (TypeError, ValueError):
+            return default
+
+    rule = mo.ui.dropdown(available, value=_rule if _rule in available else available[0],
+                          label="Rule")
+    persistence = mo.ui.slider(1, 4, value=_int("persistence", udfs.DEFAULT_PERSISTENCE, 1, 4),
+                               label="Persistence (periods)", show_value=True)
+    window = mo.ui.slider(1, 6, value=_int("window", udfs.DEFAULT_WINDOW, 1, 6),
+                          label="Window (periods)", show_value=True)
     cost = mo.ui.number(0, 100_000, step=100, value=udfs.DEFAULT_FALSE_PLAY_COST,
                         label="Cost of a false play ($)")
     return cost, persistence, rule, window
@@ -176,7 +183,12 @@ def _(conditions, cost, mo, persistence, rule, window):
 
 
 @app.cell
-def _(cost, panel, persistence, rule, udfs, window):
+def _(cost, mo, panel, persistence, rule, rules, udfs, window):
+    _missing = [s for s in rules.loc[rules["rule"] == rule.value, "signal"]
+                if s not in panel.columns]
+    mo.stop(bool(_missing), mo.callout(mo.md(
+        f"This history has no `{_missing[0] if _missing else ''}` column, so rule "
+        f"`{rule.value}` cannot be backtested on it: pick another rule."), kind="warn"))
     curve = udfs.backtest_curve(panel, rule.value, persistence=persistence.value,
                                 window=window.value)
     rec = udfs.recommend_threshold(panel, rule.value, persistence=persistence.value,
@@ -347,13 +359,14 @@ def _(cost, mo, panel, pd, persistence, rules, udfs, window):
     for _name in mo.status.progress_bar(_names, title="Sweeping every rule",
                                         remove_on_exit=True):
         _subset = rules[rules["rule"] == _name]
-        if _subset.iloc[0]["signal"] not in panel.columns:
+        if not _subset["signal"].isin(panel.columns).all():
             continue
         _rows.append(udfs.recommend_thresholds(panel, rules=_subset,
                                                persistence=persistence.value,
                                                window=window.value, false_play_cost=cost.value))
     recommendations = pd.concat(_rows, ignore_index=True)
-    current = udfs.motion_backtests(panel, persistence=persistence.value, window=window.value)
+    current = udfs.motion_backtests(panel, rules=rules[rules["rule"].isin(recommendations["rule"])],
+                                    persistence=persistence.value, window=window.value)
     return current, recommendations
 
 

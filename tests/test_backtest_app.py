@@ -48,9 +48,21 @@ def test_export_html_has_no_errors(tmp_path):
     html = out.read_text()
     for marker in ERROR_MARKERS:
         assert marker not in html, marker
-    # the sweep actually ran: the recommendation and the gate are in the outputs
-    assert "Recommended threshold" in html
-    assert "passes the gate" in html or "fails the gate" in html
+    # the sweep actually ran: outputs (not just the code) hold a numeric recommendation
+    assert re.search(r"Recommended threshold: 0\.\d+", html)
+    assert "passes the gate" in html
+    # and without the code, the outputs alone still carry the sweep
+    bare = tmp_path / "bare.html"
+    proc = subprocess.run(
+        [str(MARIMO), "export", "html", str(APP), "-o", str(bare), "--force", "--no-include-code",
+         "--", "--rule", "funding", "--persistence", "2", "--window", "4"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, env=_env(tmp_path),
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    bare_html = bare.read_text()
+    for marker in ERROR_MARKERS:
+        assert marker not in bare_html, marker
+    assert "funding: coverage and false positive rate" in bare_html
 
 
 # --------------------------------------------------------------------------- browser
@@ -73,6 +85,14 @@ def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
         except OSError:
             time.sleep(0.25)
     raise AssertionError(f"marimo run did not answer at {url} within {timeout}s")
+
+
+def _rec_text(panel, rule: str) -> str:
+    """The app's line for the recommendation the engine gives on ``panel``."""
+    import udfs
+
+    value = udfs.recommend_threshold(panel, rule)["threshold"]
+    return f"Recommended threshold: {value:.3g}"
 
 
 def _build_model(path: Path) -> Path:
@@ -103,8 +123,16 @@ def _thresholds(path: Path) -> dict[tuple[str, str, str], float]:
 def test_browser_sweep_and_export(chromium, tmp_path):
     from playwright.sync_api import sync_playwright
 
+    import udfs
+
     model = _build_model(tmp_path / "upcell_model.xlsx")
     before = _thresholds(model)
+    sample = udfs.sample_history()
+    history = tmp_path / "history.csv"
+    udfs.sample_history(n_accounts=80).to_csv(history, index=False)
+    uploaded = udfs.load_history(history)[0]
+    recs = udfs.recommend_thresholds(sample).dropna(subset=["threshold"])
+    expected = dict(zip(recs["rule"], recs["threshold"], strict=True))  # what the app exports
     port = _free_port()
     log = open(tmp_path / "marimo.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
@@ -120,15 +148,26 @@ def test_browser_sweep_and_export(chromium, tmp_path):
                 page = browser.new_page(viewport={"width": 1280, "height": 900})
                 page.set_default_timeout(90_000)
                 page.goto(f"http://127.0.0.1:{port}/")
-                page.get_by_text("Recommended threshold").first.wait_for()
+                page.get_by_text(_rec_text(sample, "usage_at_cap")).first.wait_for()
 
-                # a sweep: pick another rule, wait for its curve
+                # a sweep: pick another rule, wait for its recommendation
                 rule_select = page.locator("select").filter(has_text="seats_full").first
                 rule_select.select_option("seats_full")
                 page.get_by_text(re.compile(r"seats_full: coverage and false positive rate")).first.wait_for()
-                page.get_by_text("Recommended threshold").first.wait_for()
+                page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
 
-                # export into the model copy passed on the command line
+                # the analyst's own history: upload a CSV, the sweep reruns on it
+                page.get_by_text("Upload CSV/XLSX").first.click()
+                page.locator("input[type=file]").first.set_input_files(str(history))
+                page.get_by_text(re.compile(r"Backtesting .*history\.csv.*80 accounts")).first.wait_for()
+                page.get_by_text(_rec_text(uploaded, "seats_full")).first.wait_for()
+
+                # back to the sample; export the chosen threshold and the other passing ones
+                page.get_by_text("Sample panel").first.click()
+                page.get_by_text(re.compile(r"Backtesting the sample panel")).first.wait_for()
+                page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
+                page.get_by_text("Also the recommended thresholds").first.click()
+                page.get_by_text(f"{len(expected)} threshold(s) ready").first.wait_for()
                 page.get_by_role("button", name=re.compile("Export thresholds")).click()
                 page.get_by_text(re.compile(r"Wrote \d+ threshold")).first.wait_for()
                 page.get_by_text("Top of the queue").first.wait_for()
@@ -157,9 +196,15 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     for marker in ("Traceback", "MarimoExceptionRaisedError"):
         assert marker not in body
     after = _thresholds(model)
-    changed = {k for k in before if before[k] != after.get(k)}
-    assert any(k[0] == "seats_full" for k in changed), (changed, after)
-    csvs = list(tmp_path.glob("*.csv"))
+    first = {}
+    for (rule, _signal, _op), value in after.items():
+        first.setdefault(rule, value)
+    assert expected["seats_full"] != 0.9
+    for rule, value in expected.items():  # every exported rule now holds its recommendation
+        assert first[rule] == pytest.approx(value), rule
+    changed = {k[0] for k in before if before[k] != after.get(k)}
+    assert "seats_full" in changed and changed <= set(expected), changed
+    csvs = list(tmp_path.glob("upcell_model.thresholds-*.csv"))
     assert csvs, "the CSV of the exported thresholds was not written beside the model"
     assert "seats_full" in csvs[0].read_text()
     assert list(tmp_path.glob("upcell_model.backup-*.xlsx"))
