@@ -70,6 +70,8 @@ def test_score_never_decreases_when_a_signal_strengthens(record, signal, step):
     strong[signal] = weak[signal] + STRONGER[signal] * step * (1 if isinstance(weak[signal], float) else 20)
     if signal == "funding_event_days_ago":
         strong[signal] = max(0, strong[signal])
+    if signal == "health_score":  # a 0-100 score: above 100 is a bad cell, not a stronger one
+        strong[signal] = min(100, strong[signal])
     out = call_udf("EXPANSION_SCORE", [HEAD, as_row(weak), as_row(strong)])
     (before,), (after,) = out
     assert 0 <= before <= 100 and 0 <= after <= 100

@@ -221,6 +221,7 @@ def _clean_cell(v: Any) -> Any:
 
 
 _NUMBER_TYPES = frozenset({float, int, type(None)})
+_PLAIN_TYPES = frozenset({float, int, type(None), str, bool})
 
 
 def _frame_from_rows(name: str, value: Any, headers: Any) -> pd.DataFrame:
@@ -241,10 +242,15 @@ def _frame_from_rows(name: str, value: Any, headers: Any) -> pd.DataFrame:
     data = {}
     for key, column in zip(keys, zip(*body, strict=True), strict=True):
         types = set(map(type, column))
-        if types <= _NUMBER_TYPES and not (int in types and any(
-            type(v) is int and v in _COM_ERRORS for v in column
-        )):
+        plain = types <= _PLAIN_TYPES  # hashable cells: no error dicts, no JsNull
+        com_errors = plain and int in types and not _COM_ERRORS.keys().isdisjoint(column)
+        if types <= _NUMBER_TYPES and not com_errors:
             data[key] = np.array(column, dtype=float)
+        elif plain and not com_errors:  # only '' needs cleaning
+            cells = np.empty(len(column), dtype=object)
+            cells[:] = column
+            cells[cells == ""] = None
+            data[key] = cells
         else:
             cells = np.empty(len(column), dtype=object)
             cells[:] = [_clean_cell(v) for v in column]
@@ -967,7 +973,13 @@ def _account_ids(acc: _Accounts, notes: dict) -> np.ndarray:
     raw = acc.columns["account_id"]
     items = raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else np.asarray(raw, dtype=object)
     ids = np.empty(len(items), dtype=object)
-    for i, item in enumerate(items):
+    if set(map(type, items)) == {str}:  # the usual case: text ids, checked in bulk
+        ids[:] = [v.strip() for v in items]
+        suspects = [i for i, v in enumerate(ids) if not v or v[0] == "#"]
+    else:
+        suspects = range(len(items))
+    for i in suspects:
+        item = items[i]
         if _args.is_blank(item) or _args.is_excel_error(item):
             ids[i] = ""
             what = f"is the Excel error {str(item).strip().upper()}" if _args.is_excel_error(item) else "is blank"
@@ -1023,8 +1035,8 @@ def _table_cells(frame: pd.DataFrame) -> list[list]:
             cells = values.tolist()
             if np.isnan(values).any():
                 cells = ["" if v != v else v for v in cells]
-        else:
-            cells = ["" if _args.is_blank(v) else v for v in column.tolist()]
+        else:  # text columns hold '' for none already; bools stay bools
+            cells = ["" if v is None else v for v in column.tolist()]
         columns.append(cells)
     return [[str(c) for c in frame.columns]] + [list(row) for row in zip(*columns, strict=True)]
 
