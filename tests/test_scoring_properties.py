@@ -256,3 +256,30 @@ def test_a_bad_cell_in_a_table_is_kept_and_named(column, bad, n, position):
         assert f"row {i + 2}: {column}" in reasons[i][0]
     else:
         assert "row" not in reasons[i][0]
+
+
+cells = st.one_of(
+    st.none(), st.just(""), st.text(max_size=6), st.booleans(), st.integers(-5, 10**6),
+    st.floats(allow_nan=True, allow_infinity=True), st.sampled_from([excel_error("#N/A"), excel_error("#VALUE!")]),
+)
+headers = st.sampled_from(
+    ["account_id", "Account ID", "arr", "segment", "seat_utilization", "seats_active",
+     "seats_licensed", "usage_vs_cap", "pricing_page_visits_30d", "champion_promoted_90d",
+     "health_score", "tenure_months", "funding_event_days_ago", "notes", "", None]
+)
+
+
+@SETTINGS
+@given(head=st.lists(headers, min_size=1, max_size=6), body=st.lists(st.lists(cells, min_size=6, max_size=6), max_size=4),
+       func=st.sampled_from(sorted(TABLE_FUNCS)))
+def test_any_range_gives_a_result_or_a_one_line_value_error(head, body, func):
+    width = len(head)
+    table = [head] + [row[:width] for row in body]
+    try:
+        out = call_udf(func, table)
+    except ValueError as err:
+        assert type(err) is ValueError and "\n" not in str(err)
+        assert str(err).startswith(TABLE_FUNCS[func] + ":") or str(err).startswith("headers"), str(err)
+        return
+    n = len(body) + (1 if func == "SCORE_ACCOUNTS" else 0)
+    assert len(out) == n
