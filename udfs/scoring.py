@@ -167,6 +167,8 @@ def _accounts(name: str, value: Any, headers: Any = None, *, require_id: bool = 
             frame, one_row = pd.DataFrame([value]), True
         else:
             frame = pd.DataFrame(value)
+    elif isinstance(value, (list, tuple)) and value and all(isinstance(v, dict) for v in value):
+        frame = pd.DataFrame(list(value))  # records, as pandas' to_dict("records") gives them
     elif isinstance(value, pd.DataFrame):
         frame = value
         if headers is not None:
@@ -231,6 +233,8 @@ def _frame_from_rows(name: str, value: Any, headers: Any) -> pd.DataFrame:
     only numbers and blanks become float columns in one numpy call.
     """
     rows = _args._rows(name, value)
+    if not rows:
+        raise ValueError(f"{name}: expected a table with a header row, got nothing")
     if headers is not None:
         head = _args._header_row(name, headers, len(rows[0]) if rows else 0)
         body = rows
@@ -566,13 +570,27 @@ def _reasons(ev: _Evaluation, low_health: np.ndarray | None = None,
 # =========================================================================== motions, owners
 
 
+def _factorize(name: str, items: Any, expected: str) -> tuple[np.ndarray, list]:
+    """Labels as codes into their distinct values (one hash pass); NA gives -1."""
+    if isinstance(items, np.ndarray):
+        array = items.astype(object, copy=False).ravel()
+    else:
+        array = np.fromiter(items, dtype=object, count=len(items))  # nested lists stay cells
+    try:
+        codes, cats = pd.factorize(array, use_na_sentinel=True)
+    except TypeError:  # an unhashable cell (a dict, a list): not a label
+        i = next(k for k, v in enumerate(array) if not isinstance(v, (str, int, float, type(None))))
+        raise _args.fail(name, expected, array[i], i if len(array) > 1 else None) from None
+    return codes, list(cats)
+
+
 def _motion_codes(name: str, value: Any) -> tuple[np.ndarray, Any]:
     """Motion labels as indices into MOTIONS (-1 for a blank); unknown text raises."""
     if isinstance(value, pd.Series) and isinstance(value.dtype, pd.CategoricalDtype):
         cats, codes = list(value.cat.categories), value.cat.codes.to_numpy()
     else:
         items = [value] if _args.is_scalar(value) else _args._column(name, value)
-        codes, cats = pd.factorize(np.asarray(items, dtype=object), use_na_sentinel=True)
+        codes, cats = _factorize(name, items, "one of " + _MOTION_LIST)
         cats = list(cats)
     lookup = {_args.normalize_key(m): k for k, m in enumerate(MOTIONS)}
     table = np.empty(len(cats) + 1, dtype=np.int64)
@@ -652,7 +670,7 @@ def _segment_codes(raw: Any, notes: dict | None = None, first_row: int = 2,
                    strict_name: str | None = None) -> np.ndarray:
     """Segments as 0/1/2 (SMB, Mid-market, Enterprise) and 3 for blank or unknown."""
     items = np.asarray(raw.to_numpy() if hasattr(raw, "to_numpy") else raw, dtype=object).ravel()
-    codes, cats = pd.factorize(items, use_na_sentinel=True)
+    codes, cats = _factorize(strict_name or "segment", items, "one of " + ", ".join(SEGMENTS))
     table = np.full(len(cats) + 1, 3, dtype=np.int64)
     for k, cat in enumerate(cats):
         if _args.is_blank(cat):
