@@ -359,6 +359,27 @@ def test_header_below_title_rows_and_empty_book(tmp_path):
     assert wb["Scores"]["A4"].value.ref == "A4:L4"  # the header row alone
 
 
+def test_hostile_headers_and_values_only_snapshot(tmp_path):
+    src = tmp_path / "h.csv"
+    src.write_text('Account ID,ARR,=cmd(),@x,notes,Notes\nA1,100,=2+2,-1,+1,-cmd\n')
+    live = build(src, tmp_path / "live.xlsx")
+    snap = build(src, tmp_path / "snap.xlsx", values_only=True)
+    assert live.report.unmapped == ["=cmd()", "@x", "notes", "Notes"]
+    wb = openpyxl.load_workbook(live.path)
+    header = [(c.value, c.data_type) for c in wb["Accounts"][1]]
+    assert header == [("account_id", "s"), ("arr", "s"), ("=cmd()", "s"), ("@x", "s"),
+                      ("notes", "s"), ("Notes (2)", "s")]
+    row = [(c.value, c.data_type) for c in wb["Accounts"][2]]
+    # an all-number extra column is numbers (+1 is 1, as Excel reads a CSV); text stays text
+    assert row == [("A1", "s"), (100, "n"), ("=2+2", "s"), (-1, "n"), (1, "n"), ("-cmd", "s")]
+    # the snapshot: the same values, no spilling formula
+    a = openpyxl.load_workbook(live.path, data_only=True)["Scores"]
+    b = openpyxl.load_workbook(snap.path)["Scores"]
+    assert [[c.value for c in r] for r in a.iter_rows(min_row=4)] == [
+        [c.value for c in r] for r in b.iter_rows(min_row=4)]
+    assert all(c.data_type != "f" for r in b.iter_rows() for c in r)
+
+
 def _cli(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "workbook", *args], cwd=cwd,
                           capture_output=True, text=True, timeout=120)
