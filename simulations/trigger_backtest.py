@@ -14,7 +14,6 @@ def _():
 
     import altair as alt
     import marimo as mo
-    import numpy as np
     import pandas as pd
 
     try:
@@ -27,7 +26,7 @@ def _():
     from udfs import playbook
 
     ROOT = Path(__file__).resolve().parent.parent
-    return ROOT, alt, dt, mo, np, os, pd, playbook, tempfile, udfs, writeback
+    return Path, ROOT, alt, dt, mo, os, pd, playbook, tempfile, udfs, writeback
 
 
 @app.cell
@@ -385,13 +384,13 @@ def _(current, mo, motions, money, pct, pd, recommendations):
         "rule": _t["rule"],
         "condition now": [f"{s} {_ops.get(o, o)} {c:g}" for s, o, c in
                           zip(_t["signal"], _t["op"], _t["current_threshold"], strict=True)],
-        "coverage · false pos. now": [_pair(_cur.loc[r, "coverage"],
+        "coverage · FP now": [_pair(_cur.loc[r, "coverage"],
                                             _cur.loc[r, "false_positive_rate"]) for r in _t["rule"]],
         "gate now": ["✓ passes" if _cur.loc[r, "passes_gate"] else "✗ fails" for r in _t["rule"]],
         "recommended": _t["threshold"],
-        "coverage · false pos. then": [_pair(c, f) if c == c else "–" for c, f in
+        "coverage · FP at recommended": [_pair(c, f) if c == c else "–" for c, f in
                                        zip(_t["coverage"], _t["false_positive_rate"], strict=True)],
-        "value gain": [money(v) for v in _t["expected_value"] - _t["current_expected_value"]],
+        "gain": [money(v) for v in _t["expected_value"] - _t["current_expected_value"]],
         "current": _t["current_threshold"],
         "coverage": _t["coverage"],
         "false_positive_rate": _t["false_positive_rate"],
@@ -576,15 +575,13 @@ def _(at_chosen, chosen, first_rows, include_others, pd, per_rule, persistence, 
 
 
 @app.cell
-def _(csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, writeback):
+def _(Path, csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, writeback):
     mo.stop(not export.value,
             mo.md(f"{len(to_export)} threshold(s) ready: click **Export thresholds** to write them."))
-    from pathlib import Path as _Path
-
-    _model = _Path(model_path.value.strip()).expanduser()
+    _model = Path(model_path.value.strip()).expanduser()
     _csv = csv_path.value.strip()
     _stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
-    _csv = _Path(_csv).expanduser() if _csv else _model.with_name(
+    _csv = Path(_csv).expanduser() if _csv else _model.with_name(
         f"{_model.stem}.thresholds-{_stamp}.csv")
     try:
         rules_before = udfs.rules_table(writeback.read_rules_table(_model))

@@ -162,7 +162,10 @@ def test_only_the_threshold_cells_change(model):
     old_entries, new_entries = _raw_entries_from(before, model.parent / "before.xlsx"), _raw_entries(model)
     assert [i.filename for i, _ in old_entries] == [i.filename for i, _ in new_entries]
     for (a, raw_a), (b, raw_b) in zip(old_entries, new_entries, strict=True):
-        assert (a.date_time, a.external_attr, a.create_system) == (b.date_time, b.external_attr, b.create_system)
+        assert (a.date_time, a.external_attr, a.create_system, a.create_version, a.extract_version,
+                a.compress_type, a.extra, a.comment, a.flag_bits & ~0x08) == (
+                b.date_time, b.external_attr, b.create_system, b.create_version, b.extract_version,
+                b.compress_type, b.extra, b.comment, b.flag_bits)
         if a.filename == rules_part:
             continue
         assert raw_a == raw_b, f"{a.filename} changed"
@@ -352,3 +355,45 @@ def test_libreoffice_opens_the_written_model(model, soffice, tmp_path):
     frame = frame[frame["rule"].isin(default_rules()["rule"])]
     first = udfs.rules_table(frame).groupby("rule").head(1).set_index("rule")["threshold"]
     assert first["seats_full"] == 0.80 and first["usage_at_cap"] == 0.85
+
+
+def _standin_variant(path: Path, *, blank: str | None = None, formula: str | None = None) -> Path:
+    """The stand-in with one rule's threshold cell left empty, or holding a formula."""
+    import xlsxwriter
+
+    rules = default_rules()
+    wb = xlsxwriter.Workbook(str(path))
+    sheet = wb.add_worksheet("Rules")
+    sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,
+                    {"name": "Rules", "columns": [{"header": c} for c in rules.columns]})
+    for r, row in enumerate(rules.itertuples(index=False), start=1):
+        for c, v in enumerate(row):
+            if c == 3 and row.rule == blank:
+                continue  # no cell at all
+            if c == 3 and row.rule == formula:
+                sheet.write_formula(r, c, "=0.5+0.4", None, 0.9)
+            elif isinstance(v, str):
+                sheet.write_string(r, c, v)
+            elif not pd.isna(v):
+                sheet.write_number(r, c, v)
+    wb.close()
+    return path
+
+
+def test_a_missing_threshold_cell_is_added_in_column_order(tmp_path):
+    path = _standin_variant(tmp_path / "m.xlsx", blank="seats_full")
+    report = write_thresholds(path, {"seats_full": 0.85})
+    assert report.changes.loc[0, "changed"] and np.isnan(report.changes.loc[0, "old"])
+    rules = udfs.rules_table(_openpyxl_rules(path)).groupby("rule").head(1).set_index("rule")
+    assert rules.loc["seats_full", "threshold"] == 0.85
+    with zipfile.ZipFile(path) as z:
+        row = re.search(rb'<row r="5".*?</row>', z.read("xl/worksheets/sheet1.xml"), re.S).group(0)
+    assert re.findall(rb'r="([A-Z])5"', row) == [b"A", b"B", b"C", b"D", b"E", b"F"]
+
+
+def test_a_threshold_formula_is_not_overwritten(tmp_path):
+    path = _standin_variant(tmp_path / "m.xlsx", formula="seats_full")
+    before = path.read_bytes()
+    with pytest.raises(ValueError, match=r"Rules!D5 \(threshold of seats_full\) holds a formula"):
+        write_thresholds(path, {"seats_full": 0.85})
+    assert path.read_bytes() == before
