@@ -397,3 +397,16 @@ def test_a_threshold_formula_is_not_overwritten(tmp_path):
     with pytest.raises(ValueError, match=r"Rules!D5 \(threshold of seats_full\) holds a formula"):
         write_thresholds(path, {"seats_full": 0.85})
     assert path.read_bytes() == before
+
+
+def test_command_line(model, tmp_path):
+    csv = export_thresholds_csv({"seats_full": 0.86}, tmp_path / "t.csv")
+    run = [sys.executable, "-m", "workbook.writeback"]
+    ok = subprocess.run([*run, str(model), str(csv)], cwd=ROOT, capture_output=True, text=True,
+                        timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert "1 threshold cell(s) changed" in ok.stdout and "backup:" in ok.stdout
+    bad = subprocess.run([*run, str(tmp_path / "nope.xlsx"), str(csv)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1 and bad.stderr.startswith("error: model workbook not found")
+    assert bad.stderr.count("\n") == 1
