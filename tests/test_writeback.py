@@ -410,3 +410,25 @@ def test_command_line(model, tmp_path):
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and bad.stderr.startswith("error: model workbook not found")
     assert bad.stderr.count("\n") == 1
+
+
+@pytest.mark.e2e
+def test_a_model_saved_by_libreoffice_takes_the_write_back_too(model, soffice, tmp_path):
+    """Another producer's zip (its own timestamps, data descriptors, XML layout)."""
+    out = tmp_path / "lo"
+    proc = subprocess.run(
+        [soffice, f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+         "--convert-to", "xlsx:Calc MS Excel 2007 XML", "--outdir", str(out), str(model)],
+        capture_output=True, text=True, timeout=180, env={**os.environ, "HOME": str(tmp_path)},
+    )
+    assert proc.returncode == 0, proc.stderr
+    saved = out / model.name
+    before = _raw_entries(saved)
+    report = write_thresholds(saved, {"seats_full": 0.86})
+    assert list(report.changed["rule"]) == ["seats_full"]
+    after = _raw_entries(saved)
+    part = report.sheet_part
+    assert [(i.filename, raw) for i, raw in before if i.filename != part] == [
+        (i.filename, raw) for i, raw in after if i.filename != part]
+    rules = udfs.rules_table(_openpyxl_rules(saved)).groupby("rule").head(1).set_index("rule")
+    assert rules.loc["seats_full", "threshold"] == 0.86
