@@ -306,8 +306,13 @@ def _note_bad(notes: dict, acc: _Accounts, column: str, rows: np.ndarray, what: 
         notes.setdefault(int(i), []).append(f"row {int(i) + acc.first_row}: {text}")
 
 
-def _numeric(acc: _Accounts, column: str, notes: dict | None) -> np.ndarray | None:
-    """A numeric account column as floats (NaN = no signal); bad cells noted, never raised."""
+def _numeric(acc: _Accounts, column: str, notes: dict | None,
+             check: tuple[bool, bool] = (True, True)) -> np.ndarray | None:
+    """A numeric account column as floats (NaN = no signal); bad cells noted, never raised.
+
+    ``check`` = (low, high): whether values below 0 / -inf, and +inf / above a score's 100,
+    could make a rule fire (see :func:`_checks`); without notes, impossible ones are skipped.
+    """
     raw = acc.columns.get(column)
     if raw is None:
         return None
@@ -323,7 +328,8 @@ def _numeric(acc: _Accounts, column: str, notes: dict | None) -> np.ndarray | No
         # numpy columns are used as they are (no copy; ints stay ints): two NaN-skipping
         # reductions prove there is nothing to fix before any per-cell mask is built
         values = raw.to_numpy()
-        low, high = (np.fmin.reduce(values), np.fmax.reduce(values)) if len(values) else (0, 0)
+        low = np.fmin.reduce(values) if len(values) and (check[0] or notes is not None) else 0
+        high = np.fmax.reduce(values) if len(values) and (check[1] or notes is not None) else 0
         bad = np.zeros(1, dtype=bool)
         if values.dtype.kind == "f" and (np.isinf(low) or np.isinf(high)):
             bad = np.isinf(values)
@@ -348,27 +354,68 @@ def _numeric(acc: _Accounts, column: str, notes: dict | None) -> np.ndarray | No
     return values
 
 
-def _signal_values(acc: _Accounts, needed: set[str], notes: dict | None) -> dict[str, np.ndarray]:
+def _checks(rules: tuple[_Rule, ...]) -> dict[str, tuple[bool, bool]]:
+    """Per signal: can a negative (or -inf) value, or +inf (or a score above 100), fire a rule?
+
+    A rule cannot fire on a negative value when one of its conditions on that signal is
+    ``>=``/``>``/``=`` a threshold ≥ 0; nor on +inf when one is ``<=``/``<``/``=`` a finite
+    threshold (≤ 100 for a score). The seat counts behind a derived utilization are always
+    checked (two negatives would divide into a positive).
+    """
+    out: dict[str, list[bool]] = {}
+    for rule in rules:
+        by_signal: dict[str, list[tuple[str, float]]] = {}
+        for signal, op, threshold in rule.conditions:
+            by_signal.setdefault(signal, []).append((op, threshold))
+        for signal, conds in by_signal.items():
+            score = ACCOUNT_COLUMNS.get(signal) == "score"
+            floor = any(op in (">=", ">", "=") and t >= 0 for op, t in conds)
+            ceiling = any(op in ("<=", "<", "=") and math.isfinite(t) and (not score or t <= 100)
+                          for op, t in conds)
+            need = out.setdefault(signal, [False, False])
+            need[0] |= not floor
+            need[1] |= not ceiling
+    out.pop("seats_active", None)
+    out.pop("seats_licensed", None)
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _signal_values(acc: _Accounts, needed: set[str], notes: dict | None,
+                   rules: tuple[_Rule, ...] | None = None) -> dict[str, np.ndarray]:
     values: dict[str, np.ndarray] = {}
     wanted = set(needed)
     if "seat_utilization" in wanted:
         wanted |= {"seats_active", "seats_licensed"}
     if notes is not None:  # report every bad numeric cell, used by a rule or not
         wanted |= {c for c in acc.columns if ACCOUNT_COLUMNS[c] in _NUMERIC_KINDS}
+    checks = _checks(rules) if rules is not None else {}
     for column in sorted(wanted):
-        got = _numeric(acc, column, notes)
+        got = _numeric(acc, column, notes, checks.get(column, (True, True)))
         if got is not None:
             values[column] = got
     active, licensed = values.get("seats_active"), values.get("seats_licensed")
     given = values.get("seat_utilization")
-    if given is not None and (given.dtype.kind != "f" or not np.isnan(given).any()):
-        return values  # every row has its utilization: nothing to derive
-    if "seat_utilization" in wanted and active is not None and licensed is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            derived = np.true_divide(active, licensed, dtype=np.float64)
-        if not np.fmin.reduce(licensed) > 0:  # NaN-skipping: a real 0 licensed seats
-            derived[~(licensed > 0)] = np.nan
-        values["seat_utilization"] = derived if given is None else np.where(np.isnan(given), derived, given)
+    if "seat_utilization" not in wanted or active is None or licensed is None:
+        return values
+    if given is None:
+        rows = slice(None)  # derive every row
+    elif given.dtype.kind != "f":
+        return values  # whole numbers, no blanks: nothing to derive
+    else:
+        rows = np.flatnonzero(np.isnan(given))  # derive only where the cell is blank/bad
+        if rows.size == 0:
+            return values
+    a, lic = active[rows], licensed[rows]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        derived = np.true_divide(a, lic, dtype=np.float64)
+    if lic.size and not np.fmin.reduce(lic) > 0:  # NaN-skipping: a real 0 licensed seats
+        derived[~(lic > 0)] = np.nan
+    if given is None:
+        values["seat_utilization"] = derived
+    else:
+        filled = given.copy()
+        filled[rows] = derived
+        values["seat_utilization"] = filled
     return values
 
 
@@ -392,7 +439,7 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
     n = acc.n
     found: dict[int, list[str]] | None = {} if notes else None
     needed = {s for r in rules for s, _, _ in r.conditions} | set(extra)
-    values = _signal_values(acc, needed, found)
+    values = _signal_values(acc, needed, found, rules)
     fired = np.zeros((len(rules), n), dtype=bool)
     points = [r.points for r in rules]
     # whole points (the usual case) add up in int16: a quarter of the memory traffic
@@ -423,24 +470,27 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
     return _Evaluation(n, rules, values, fired, score, motion_points, motion_fired, found or {})
 
 
-def _primary(ev: _Evaluation) -> np.ndarray:
-    """Index of the primary motion per account (-1 when nothing fired); ties to MOTIONS order."""
+def _primary(ev: _Evaluation, *, consume: bool = False) -> np.ndarray:
+    """Index of the primary motion per account (-1 when nothing fired); ties to MOTIONS order.
+
+    With ``consume`` the evaluation's points matrix is reused as the work buffer.
+    """
     if ev.motion_points.dtype == np.int16:
         # whole points: one key per (motion, account) = points*8 + tie rank, then one max
         wide = np.int16 if int(ev.motion_points.max(initial=0)) < 4000 else np.int32
-        key = ev.motion_points.astype(wide)  # in place from here: one (5, n) buffer
+        key = ev.motion_points.astype(wide, copy=not (consume and wide == np.int16))
         key *= 8
         key += (7 - np.arange(len(MOTIONS), dtype=wide))[:, None]
         key *= ev.motion_fired
         top = key.max(axis=0)
-        return np.where(top > 0, 7 - top % 8, -1).astype(np.int64)
+        return np.where(top > 0, 7 - top % 8, -1).astype(np.int8)
     best = np.full(ev.n, -1, dtype=np.int8)
     top = np.full(ev.n, -1, dtype=ev.motion_points.dtype)
     for m in range(len(MOTIONS)):  # strict '>' keeps ties on the motion listed first
         better = ev.motion_fired[m] & (ev.motion_points[m] > top)
         best = np.where(better, np.int8(m), best)
         top = np.where(better, ev.motion_points[m], top)
-    return best.astype(np.int64)
+    return best
 
 
 _MOTION_LABELS = np.array([*MOTIONS, ""], dtype=object)  # index -1 -> ""
@@ -728,9 +778,10 @@ def expansion_motion(values: Any, headers: Any = None, rules: Any = None):
     """
     acc = _accounts("values", values, headers)
     ev = _evaluate(acc, _rules(rules))
-    codes = _primary(ev)
+    codes = _primary(ev, consume=True)
     if acc.index is not None and not acc.one_row:  # a DataFrame: a categorical Series
-        labels = pd.Categorical.from_codes(np.where(codes < 0, len(MOTIONS), codes), _MOTION_LABELS.tolist())
+        codes[codes < 0] = len(MOTIONS)
+        labels = pd.Categorical.from_codes(codes, _MOTION_LABELS.tolist())
         return pd.Series(labels, index=acc.index, name="primary_motion")
     return _per_row(_MOTION_LABELS[codes], acc, "primary_motion")
 
