@@ -267,10 +267,10 @@ class _Evaluation:
     n: int
     rules: tuple[_Rule, ...]
     values: dict[str, np.ndarray]  # canonical -> float (NaN = no signal)
-    fired: np.ndarray  # (R, n) bool
+    fired: np.ndarray | None  # (R, n) bool; None for the score alone
     score: np.ndarray  # (n,)
-    motion_points: np.ndarray  # (5, n)
-    motion_fired: np.ndarray  # (5, n) bool
+    motion_points: np.ndarray  # (5, n); (1, n) for the score alone
+    motion_fired: np.ndarray | None  # (5, n) bool
     notes: dict[int, list[str]]  # row -> bad-cell notes
 
 
@@ -434,25 +434,30 @@ def _condition(values: np.ndarray, op: str, threshold: float, out: np.ndarray | 
 
 
 def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
-              extra: tuple[str, ...] = ()) -> _Evaluation:
-    """The one scoring engine: fired-rule matrix, score and per-motion points."""
+              extra: tuple[str, ...] = (), motions: bool = True) -> _Evaluation:
+    """The one scoring engine: fired-rule matrix, score and per-motion points.
+
+    With ``motions=False`` (the score alone) the points add up in one row and the fired
+    matrix is not kept; everything else is the same computation.
+    """
     n = acc.n
     found: dict[int, list[str]] | None = {} if notes else None
     needed = {s for r in rules for s, _, _ in r.conditions} | set(extra)
     values = _signal_values(acc, needed, found, rules)
-    fired = np.zeros((len(rules), n), dtype=bool)
+    fired = np.zeros((len(rules), n), dtype=bool) if motions else None
+    scratch = None if motions else np.empty(n, dtype=bool)
     points = [r.points for r in rules]
     # whole points (the usual case) add up in int16: a quarter of the memory traffic
     small = all(float(p).is_integer() for p in points) and sum(points) < 32_000
     dtype = np.int16 if small else np.float64
-    motion_points = np.zeros((len(MOTIONS), n), dtype=dtype)
+    motion_points = np.zeros((len(MOTIONS) if motions else 1, n), dtype=dtype)
     zero_points = any(p == 0 for p in points)
-    motion_fired = np.zeros((len(MOTIONS), n), dtype=bool) if zero_points else None
+    motion_fired = np.zeros((len(MOTIONS), n), dtype=bool) if zero_points and motions else None
     with np.errstate(invalid="ignore"):
         for r, rule in enumerate(rules):
             if any(values.get(signal) is None for signal, _, _ in rule.conditions):
                 continue  # a missing column is no signal
-            row = fired[r]
+            row = fired[r] if motions else scratch
             for k, (signal, op, threshold) in enumerate(rule.conditions):
                 if k == 0:
                     _condition(values[signal], op, threshold, out=row)
@@ -460,12 +465,12 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
                     row &= _condition(values[signal], op, threshold)
             if rule.points:
                 gained = row.view(np.int8) * dtype(rule.points)  # one multiply, no masked add
-                motion_points[rule.motion] += gained
+                motion_points[rule.motion if motions else 0] += gained
             if motion_fired is not None:
                 motion_fired[rule.motion] |= row
-    if motion_fired is None:
+    if motion_fired is None and motions:
         motion_fired = motion_points > 0
-    score = motion_points.sum(axis=0, dtype=np.int32 if small else np.float64)
+    score = motion_points.sum(axis=0, dtype=np.int32 if small else np.float64) if motions else motion_points[0]
     score = np.minimum(score, playbook.MAX_SCORE, dtype=np.float64)
     return _Evaluation(n, rules, values, fired, score, motion_points, motion_fired, found or {})
 
@@ -659,6 +664,12 @@ def _motion_codes(name: str, value: Any) -> tuple[np.ndarray, Any]:
 
 def _amounts(name: str, value: Any, *, what: str = "a non-negative number") -> np.ndarray:
     """Money/number argument as floats; blanks NaN (checked against motions by the caller)."""
+    column = value.to_numpy() if isinstance(value, pd.Series) else value
+    if isinstance(column, np.ndarray) and column.ndim == 1 and column.dtype.kind == "f" and column.size:
+        # a float column is used as it is when two reductions prove it clean (no copy)
+        low, high = np.fmin.reduce(column), np.fmax.reduce(column)
+        if not (np.isinf(low) or np.isinf(high) or low < 0):
+            return column
     return _args.numbers(name, value, minimum=0, allow_blank=True, what=what)
 
 
@@ -677,6 +688,8 @@ def _broadcast(*named: tuple[str, np.ndarray]) -> tuple[int, list[np.ndarray]]:
 
 def _require(name: str, values: np.ndarray, needed: np.ndarray, raw: Any, what: str) -> None:
     """A blank where a motion needs a number: the one-line ValueError of SPEC §8."""
+    if values.dtype.kind != "f" or not np.isnan(np.minimum.reduce(values, initial=np.inf)):
+        return  # no blank at all (NaN propagates through the minimum)
     missing = np.isnan(values) & needed
     if missing.any():
         i = int(np.argmax(missing))
@@ -763,7 +776,7 @@ def expansion_score(values: Any, headers: Any = None, rules: Any = None):
     80.0
     """
     acc = _accounts("values", values, headers)
-    ev = _evaluate(acc, _rules(rules))
+    ev = _evaluate(acc, _rules(rules), motions=False)
     return _per_row(ev.score, acc, "expansion_score")
 
 
