@@ -435,3 +435,22 @@ def test_bad_rules_and_plays_tables_name_the_argument():
     plays = [["motion", "arr_increase_share", "close_rate", "owner", "cycle_days"], ["Upsell", 0.1, 0.5, "CSM", 10]]
     with pytest.raises(ValueError, match=r"^plays motion: expected one of"):
         call_udf("CLOSE_RATE", "Tier upgrade", plays)
+
+
+def test_a_zero_point_rule_still_names_its_motion():
+    rules = [["rule", "signal", "op", "threshold", "points", "motion"],
+             ["watch", "champion_promoted_90d", "=", 1, 0, "Cross-sell"],
+             ["seats", "seat_utilization", ">=", 0.9, 10, "Seat expansion"]]
+    table = [["champion_promoted_90d", "seat_utilization"], [True, 0.1], [False, 0.1], [True, 0.95]]
+    assert call_udf("EXPANSION_MOTION", table, None, rules) == [["Cross-sell"], [""], ["Seat expansion"]]
+    assert call_udf("EXPANSION_SCORE", table, None, rules) == [[0.0], [0.0], [10.0]]
+    assert call_udf("EXPANSION_REASONS", table, None, rules)[0] == ["champion promoted (+0)"]
+
+
+def test_fractional_points_are_exact():
+    rules = [["rule", "signal", "op", "threshold", "points", "motion"],
+             ["a", "usage_vs_cap", ">=", 0.5, 0.1, "Tier upgrade"],
+             ["b", "seat_utilization", ">=", 0.5, 0.2, "Seat expansion"]]
+    table = [["usage_vs_cap", "seat_utilization"], [0.6, 0.6]]
+    assert cell("EXPANSION_SCORE", table, None, rules) == pytest.approx(0.3)
+    assert cell("EXPANSION_MOTION", table, None, rules) == "Seat expansion"

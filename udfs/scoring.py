@@ -270,8 +270,13 @@ class _Evaluation:
     fired: np.ndarray | None  # (R, n) bool; None for the score alone
     score: np.ndarray  # (n,)
     motion_points: np.ndarray  # (5, n); (1, n) for the score alone
-    motion_fired: np.ndarray | None  # (5, n) bool
+    exact_fired: np.ndarray | None  # (5, n) bool when a 0-point rule exists; else points > 0
     notes: dict[int, list[str]]  # row -> bad-cell notes
+
+    @property
+    def motion_fired(self) -> np.ndarray:
+        """(5, n): which motions have a fired rule, per account."""
+        return self.exact_fired if self.exact_fired is not None else self.motion_points > 0
 
 
 def _flag_column(raw: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -434,18 +439,21 @@ def _condition(values: np.ndarray, op: str, threshold: float, out: np.ndarray | 
 
 
 def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
-              extra: tuple[str, ...] = (), motions: bool = True) -> _Evaluation:
+              extra: tuple[str, ...] = (), motions: bool = True,
+              keep_fired: bool = True) -> _Evaluation:
     """The one scoring engine: fired-rule matrix, score and per-motion points.
 
-    With ``motions=False`` (the score alone) the points add up in one row and the fired
-    matrix is not kept; everything else is the same computation.
+    With ``motions=False`` (the score alone) the points add up in one row; without
+    ``keep_fired`` the (rules × accounts) fired matrix is not kept (reasons need it).
+    Everything else is the same computation.
     """
     n = acc.n
     found: dict[int, list[str]] | None = {} if notes else None
     needed = {s for r in rules for s, _, _ in r.conditions} | set(extra)
     values = _signal_values(acc, needed, found, rules)
-    fired = np.zeros((len(rules), n), dtype=bool) if motions else None
-    scratch = None if motions else np.empty(n, dtype=bool)
+    keep_fired = keep_fired and motions
+    fired = np.zeros((len(rules), n), dtype=bool) if keep_fired else None
+    scratch = None if keep_fired else np.empty(n, dtype=bool)
     points = [r.points for r in rules]
     # whole points (the usual case) add up in int16: a quarter of the memory traffic
     small = all(float(p).is_integer() for p in points) and sum(points) < 32_000
@@ -457,7 +465,7 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
         for r, rule in enumerate(rules):
             if any(values.get(signal) is None for signal, _, _ in rule.conditions):
                 continue  # a missing column is no signal
-            row = fired[r] if motions else scratch
+            row = fired[r] if keep_fired else scratch
             for k, (signal, op, threshold) in enumerate(rule.conditions):
                 if k == 0:
                     _condition(values[signal], op, threshold, out=row)
@@ -468,8 +476,6 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
                 motion_points[rule.motion if motions else 0] += gained
             if motion_fired is not None:
                 motion_fired[rule.motion] |= row
-    if motion_fired is None and motions:
-        motion_fired = motion_points > 0
     score = motion_points.sum(axis=0, dtype=np.int32 if small else np.float64) if motions else motion_points[0]
     score = np.minimum(score, playbook.MAX_SCORE, dtype=np.float64)
     return _Evaluation(n, rules, values, fired, score, motion_points, motion_fired, found or {})
@@ -481,14 +487,16 @@ def _primary(ev: _Evaluation, *, consume: bool = False) -> np.ndarray:
     With ``consume`` the evaluation's points matrix is reused as the work buffer.
     """
     if ev.motion_points.dtype == np.int16:
-        # whole points: one key per (motion, account) = points*8 + tie rank, then one max
+        # whole points: one key per (motion, account) = points*8 + tie rank, then one max;
+        # a motion with no points has key = its rank < 8, so top < 8 means nothing fired
         wide = np.int16 if int(ev.motion_points.max(initial=0)) < 4000 else np.int32
         key = ev.motion_points.astype(wide, copy=not (consume and wide == np.int16))
         key *= 8
         key += (7 - np.arange(len(MOTIONS), dtype=wide))[:, None]
-        key *= ev.motion_fired
+        if ev.exact_fired is not None:  # 0-point rules: a fired motion may have 0 points
+            key += ev.exact_fired * wide(8)  # fired: >= 8 + rank; never fired: rank < 8
         top = key.max(axis=0)
-        return np.where(top > 0, 7 - top % 8, -1).astype(np.int8)
+        return np.where(top >= 8, 7 - top % 8, -1).astype(np.int8)
     best = np.full(ev.n, -1, dtype=np.int8)
     top = np.full(ev.n, -1, dtype=ev.motion_points.dtype)
     for m in range(len(MOTIONS)):  # strict '>' keeps ties on the motion listed first
@@ -790,7 +798,7 @@ def expansion_motion(values: Any, headers: Any = None, rules: Any = None):
     'Tier upgrade'
     """
     acc = _accounts("values", values, headers)
-    ev = _evaluate(acc, _rules(rules))
+    ev = _evaluate(acc, _rules(rules), keep_fired=False)
     codes = _primary(ev, consume=True)
     if acc.index is not None and not acc.one_row:  # a DataFrame: a categorical Series
         codes[codes < 0] = len(MOTIONS)
