@@ -461,6 +461,8 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
     motion_points = np.zeros((len(MOTIONS) if motions else 1, n), dtype=dtype)
     zero_points = any(p == 0 for p in points)
     motion_fired = np.zeros((len(MOTIONS), n), dtype=bool) if zero_points and motions else None
+    also = np.empty(n, dtype=bool)  # work buffers, reused by every rule (no allocations)
+    gained = np.empty(n, dtype=dtype)
     with np.errstate(invalid="ignore"):
         for r, rule in enumerate(rules):
             if any(values.get(signal) is None for signal, _, _ in rule.conditions):
@@ -470,9 +472,9 @@ def _evaluate(acc: _Accounts, rules: tuple[_Rule, ...], *, notes: bool = False,
                 if k == 0:
                     _condition(values[signal], op, threshold, out=row)
                 else:
-                    row &= _condition(values[signal], op, threshold)
+                    row &= _condition(values[signal], op, threshold, out=also)
             if rule.points:
-                gained = row.view(np.int8) * dtype(rule.points)  # one multiply, no masked add
+                np.multiply(row, dtype(rule.points), out=gained)  # one multiply, no masked add
                 motion_points[rule.motion if motions else 0] += gained
             if motion_fired is not None:
                 motion_fired[rule.motion] |= row
