@@ -454,3 +454,11 @@ def test_fractional_points_are_exact():
     table = [["usage_vs_cap", "seat_utilization"], [0.6, 0.6]]
     assert cell("EXPANSION_SCORE", table, None, rules) == pytest.approx(0.3)
     assert cell("EXPANSION_MOTION", table, None, rules) == "Seat expansion"
+
+
+def test_ready_account_without_arr_keeps_its_play_with_unknown_value():
+    head = ["account_id", "arr", "usage_vs_cap", "cross_sell_intent_7d"]
+    (row,) = score_table([["a1", None, 0.95, 2]], head)
+    assert (row["ready"], row["play"], row["owner"]) == (True, "Cross-sell", "Expansion AE")
+    assert (row["expected_arr_increase"], row["expected_value"], row["due_in_days"]) == ("", 0.0, 75)
+    assert row["reasons"].endswith("no usable arr: expected ARR increase and value unknown")

@@ -1018,7 +1018,7 @@ def score_accounts(accounts: Any, rules: Any = None, plays: Any = None) -> pd.Da
     no_arr = has_play & np.isnan(arr)
     expected[no_arr] = 0.0
     for i in np.flatnonzero(no_arr):
-        notes.setdefault(int(i), []).append("arr is blank: expected value unknown")
+        notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
     due = np.where(has_play, p.cycle[safe, seg], np.nan)
     owner = _owners(play_code, increase, arr, p)
 
