@@ -80,17 +80,21 @@ def _(mo):
         filetypes=[".csv", ".xlsx"],
         label="Upload history: account_id, period or date, signal columns, expansion",
     )
-    return source, upload
+    sample_size = mo.ui.dropdown({"300": 300, "1,000": 1_000, "5,000": 5_000}, value="300",
+                                 label="Sample accounts")
+    sample_periods = mo.ui.dropdown({"24": 24, "36": 36}, value="24", label="months")
+    return sample_periods, sample_size, source, upload
 
 
 @app.cell
-def _(mo, source, upload):
-    mo.hstack([source, upload], justify="start", gap=2, align="center")
+def _(mo, sample_periods, sample_size, source, upload):
+    mo.hstack([source, sample_size, sample_periods, upload], justify="start", gap=2,
+              align="center", wrap=True)
     return
 
 
 @app.cell
-def _(mo, os, pd, source, tempfile, udfs, upload):
+def _(mo, os, pd, sample_periods, sample_size, source, tempfile, udfs, upload):
     problems = pd.DataFrame(columns=["row", "column", "value", "problem"])
     if source.value == "Upload CSV/XLSX":
         mo.stop(
@@ -109,7 +113,7 @@ def _(mo, os, pd, source, tempfile, udfs, upload):
                 mo.stop(True, mo.callout(mo.md(f"**{_file.name}**: {_err}"), kind="danger"))
         data_name = _file.name
     else:
-        panel = udfs.sample_history()
+        panel = udfs.sample_history(n_accounts=sample_size.value, n_periods=sample_periods.value)
         data_name = "the sample panel (planted triggers)"
     return data_name, panel, problems
 
