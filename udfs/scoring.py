@@ -334,7 +334,9 @@ def _numeric(acc: _Accounts, column: str, notes: dict | None,
         # reductions prove there is nothing to fix before any per-cell mask is built
         values = raw.to_numpy()
         low = np.fmin.reduce(values) if len(values) and (check[0] or notes is not None) else 0
-        high = np.fmax.reduce(values) if len(values) and (check[1] or notes is not None) else 0
+        # whole numbers are never infinite: their maximum matters only for a 0-100 score
+        wants_high = (check[1] or notes is not None) and (values.dtype.kind == "f" or kind == "score")
+        high = np.fmax.reduce(values) if len(values) and wants_high else 0
         bad = np.zeros(1, dtype=bool)
         if values.dtype.kind == "f" and (np.isinf(low) or np.isinf(high)):
             bad = np.isinf(values)
@@ -852,7 +854,7 @@ def expected_expansion(motion: Any, account_arr: Any, plays: Any = None):
     p = _plays(plays)
     n, (codes, arr) = _broadcast(("motion", codes), ("account_arr", arr))
     _require("account_arr", arr, codes >= 0, account_arr, "a non-negative number")
-    share = np.where(codes >= 0, p.share[codes], np.nan)
+    share = np.append(p.share, np.nan)[codes]  # code -1 (no motion) reads the NaN
     return _args.shaped(arr * share, _like(motion, account_arr))
 
 
@@ -864,7 +866,7 @@ def close_rate(motion: Any, plays: Any = None):
     """
     codes, _ = _motion_codes("motion", motion)
     p = _plays(plays)
-    return _args.shaped(np.where(codes >= 0, p.close[codes], np.nan), motion)
+    return _args.shaped(np.append(p.close, np.nan)[codes], motion)  # -1 (no motion): NaN
 
 
 def expansion_owner(motion: Any, expected_arr_increase: Any, account_arr: Any = None, plays: Any = None):
@@ -891,7 +893,7 @@ def expansion_owner(motion: Any, expected_arr_increase: Any, account_arr: Any = 
         arr = arrays[2]
         _require("account_arr", arr, known, account_arr, "a non-negative number")
     else:
-        share = np.where(known, p.share[np.maximum(codes, 0)], np.nan)
+        share = np.append(p.share, np.nan)[codes]
         with np.errstate(divide="ignore", invalid="ignore"):
             arr = np.where(share > 0, increase / np.where(share > 0, share, 1.0), np.nan)
     owner, labels = _owner_codes(codes, increase, arr, p)
