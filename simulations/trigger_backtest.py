@@ -592,7 +592,7 @@ def _(Path, csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, 
         _written_csv = writeback.export_thresholds_csv(to_export, _csv, force=replace_csv.value)
         report = writeback.write_thresholds(_model, to_export)
         rules_after = udfs.rules_table(writeback.read_rules_table(_model))
-    except (ValueError, FileNotFoundError, FileExistsError) as _err:
+    except (ValueError, OSError) as _err:  # one-line messages: not found, exists, locked
         mo.stop(True, mo.callout(mo.md(f"**Export failed:** {_err}"), kind="danger"))
     _n = int(report.changes["changed"].sum())
     _changes = report.changes.rename(columns={"old": "before", "new": "after"})

@@ -432,3 +432,13 @@ def test_a_model_saved_by_libreoffice_takes_the_write_back_too(model, soffice, t
         (i.filename, raw) for i, raw in after if i.filename != part]
     rules = udfs.rules_table(_openpyxl_rules(saved)).groupby("rule").head(1).set_index("rule")
     assert rules.loc["seats_full", "threshold"] == 0.86
+
+
+def test_permissions_are_kept(model, tmp_path):
+    os.chmod(model, 0o640)
+    write_thresholds(model, {"seats_full": 0.81})
+    assert (model.stat().st_mode & 0o777) == 0o640
+    csv = export_thresholds_csv({"seats_full": 0.81}, tmp_path / "t.csv")
+    umask = os.umask(0o022)
+    os.umask(umask)
+    assert (csv.stat().st_mode & 0o777) == 0o666 & ~umask  # as open() would make it

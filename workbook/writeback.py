@@ -39,6 +39,7 @@ import math
 import os
 import posixpath
 import re
+import stat
 import struct
 import sys
 import tempfile
@@ -373,9 +374,13 @@ def read_rules_table(model_path: str | os.PathLike) -> pd.DataFrame:
     ``udfs.rules_table(read_rules_table(path))`` validates it as the model would.
     """
     pkg = _open(Path(model_path))
-    sheet, sheet_part, table = _find_table(pkg, TABLE_NAME)
-    layout = _layout(pkg, table)
-    cells = _sheet_cells(pkg.read(sheet_part), _shared_strings(pkg), layout["rows"], set(layout["cols"].values()))
+    try:
+        _sheet, sheet_part, table = _find_table(pkg, TABLE_NAME)
+        layout = _layout(pkg, table)
+        cells = _sheet_cells(pkg.read(sheet_part), _shared_strings(pkg), layout["rows"],
+                             set(layout["cols"].values()))
+    finally:
+        pkg.zip.close()
     records = []
     for r in layout["rows"]:
         records.append({name: cells.get((col, r)) for name, col in layout["cols"].items()})
@@ -469,7 +474,8 @@ def _rewrite_cell(sheet_xml: bytes, ref: str, value: float) -> tuple[bytes, bool
     if not m:
         return sheet_xml, False
     prefix = m.group("p")
-    attrs = re.sub(rb'\s+t="[^"]*"', b"", m.group("attrs"))
+    # the value's type (t=) and value metadata (vm=) belonged to the old value
+    attrs = re.sub(rb'\s+(?:t|vm)="[^"]*"', b"", m.group("attrs"))
     text = _format_number(value).encode()
     new = b"<" + prefix + b"c" + attrs + b"><" + prefix + b"v>" + text + b"</" + prefix + b"v></" + prefix + b"c>"
     return sheet_xml[: m.start()] + new + sheet_xml[m.end() :], True
@@ -581,11 +587,19 @@ def write_thresholds(model_path: str | os.PathLike, thresholds: Any, *, backup: 
     or a table (DataFrame / CSV path) with columns ``rule, [signal], [op], threshold``.
     Keeps the original as ``<name>.backup-YYYYmmdd-HHMMSS.xlsx`` beside it (``backup=True``),
     writes a temp file in the same folder and moves it into place. Returns a
-    :class:`WriteReport`; raises ``FileNotFoundError`` / ``ValueError`` with one line.
+    :class:`WriteReport`; raises ``FileNotFoundError`` / ``ValueError`` / ``PermissionError``
+    (the file is open in Excel, the folder is read-only) with one line.
     """
     path = Path(model_path)
     frame = _threshold_frame(thresholds)
     pkg = _open(path)
+    try:
+        return _write(path, pkg, frame, backup)
+    finally:
+        pkg.zip.close()
+
+
+def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> WriteReport:
     sheet, sheet_part, table = _find_table(pkg, TABLE_NAME)
     layout = _layout(pkg, table)
     missing = [c for c in (*KEY_COLUMNS, "threshold") if c not in layout["cols"]]
@@ -646,25 +660,32 @@ def write_thresholds(model_path: str | os.PathLike, thresholds: Any, *, backup: 
     if new_xml == sheet_xml:
         return report  # nothing to change: the file is left alone (no backup needed)
 
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
+    except OSError as err:
+        raise PermissionError(f"{path.parent}: cannot write a file beside the model ({err.strerror})") from None
     try:
         with os.fdopen(fd, "wb") as out:
             _write_zip(pkg, {sheet_part: new_xml}, out)
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # keep the model's permissions
         with zipfile.ZipFile(tmp) as check:
             bad = check.testzip()
             if bad is not None:
                 raise ValueError(f"{path.name}: the rewritten file failed its CRC check at {bad}")
         if backup:
             report.backup = _make_backup(path, pkg.data)
-        os.replace(tmp, path)
+        try:
+            os.replace(tmp, path)
+        except PermissionError:
+            raise PermissionError(
+                f"{path.name}: cannot replace the file (is it open in Excel? close it and retry)"
+            ) from None
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
-    finally:
-        pkg.zip.close()
     report.parts_rewritten = [sheet_part]
     return report
 
@@ -684,6 +705,18 @@ def _make_backup(path: Path, data: bytes) -> Path:
     raise ValueError(f"{path.name}: could not find a free backup name")
 
 
+def _umask() -> int:
+    """The process umask, read without changing it (os.umask would, for every thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    return 0o022
+
+
 def export_thresholds_csv(thresholds: Any, path: str | os.PathLike, *, force: bool = False) -> Path:
     """Write thresholds as a CSV (rule, signal, op, threshold, extra columns); atomic.
 
@@ -700,6 +733,11 @@ def export_thresholds_csv(thresholds: Any, path: str | os.PathLike, *, force: bo
     try:
         with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
             frame.to_csv(out, index=False, float_format=None)
+        if target.exists():
+            mode = stat.S_IMODE(os.stat(target).st_mode)
+        else:  # what a plain open() would give: 0666 minus the umask
+            mode = 0o666 & ~_umask()
+        os.chmod(tmp, mode)
         os.replace(tmp, target)
     except BaseException:
         if os.path.exists(tmp):
