@@ -31,7 +31,8 @@ Decisions a RevOps user can rely on (documented once, here):
   its play but has no expected increase (expected value 0) and its reasons say so.
 - A bad cell (text, Excel error, negative count, a duplicate or blank ``account_id``, an
   unknown segment) never stops the table: the row is scored on its good cells and its
-  reasons name the row (spreadsheet row, header = row 1), the column and the value.
+  reasons name the row (spreadsheet row, header = row 1; with ``headers`` given apart,
+  the first row of values is row 1), the column and the value.
 - Text results use '' for "none" (never NaN). From a DataFrame, ``expansion_motion`` and
   ``expansion_owner`` return categorical Series (cheap for a million rows).
 - The Excel wrappers read account tables "raw" and clean the cells column by column:
