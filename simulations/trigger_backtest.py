@@ -102,15 +102,18 @@ def _(mo, os, pd, sample_periods, sample_size, source, tempfile, udfs, upload):
             mo.callout(mo.md("Upload a CSV or XLSX history to backtest it."), kind="info"),
         )
         _file = upload.value[0]
-        _suffix = os.path.splitext(_file.name)[1].lower() or ".csv"
         with tempfile.TemporaryDirectory() as _tmp:
-            _path = os.path.join(_tmp, "history" + _suffix)
+            # keep the user's file name, so that messages name their file
+            _path = os.path.join(_tmp, os.path.basename(_file.name) or "history.csv")
             with open(_path, "wb") as _f:
                 _f.write(_file.contents)
             try:
                 panel, problems = udfs.load_history(_path)
             except ValueError as _err:
                 mo.stop(True, mo.callout(mo.md(f"**{_file.name}**: {_err}"), kind="danger"))
+        mo.stop(panel.empty, mo.callout(
+            mo.md(f"**{_file.name}**: no row could be placed (account and period)."),
+            kind="danger"))
         data_name = _file.name
     else:
         panel = udfs.sample_history(n_accounts=sample_size.value, n_periods=sample_periods.value)
@@ -143,8 +146,9 @@ def _(playbook, udfs):
     rules = udfs.rules_table()
     first_rows = rules.groupby("rule", sort=False).head(1).set_index("rule")
     available = list(first_rows.index)  # every rule; a history without its signal says so
+    _ops = {">=": "≥", "<=": "≤"}
     conditions = {
-        r: f"{first_rows.loc[r, 'signal']} {first_rows.loc[r, 'op']} "
+        r: f"{first_rows.loc[r, 'signal']} {_ops.get(first_rows.loc[r, 'op'], first_rows.loc[r, 'op'])} "
         f"{first_rows.loc[r, 'threshold']:g} → {first_rows.loc[r, 'motion']}"
         for r in available
     }
@@ -208,7 +212,19 @@ def _(first_rows, mo, rec, rule):
 
 
 @app.cell
-def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, chosen, curve, first_rows, pd, rec, rule):
+def _(chosen, first_rows, rec, rule):
+    # the threshold to export; a cleared input falls back to the recommendation
+    if chosen.value is not None:
+        tau = float(chosen.value)
+    elif rec["threshold"] is not None:
+        tau = float(rec["threshold"])
+    else:
+        tau = float(first_rows.loc[rule.value, "threshold"])
+    return (tau,)
+
+
+@app.cell
+def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, curve, first_rows, pd, rec, rule, tau):
     _long = curve.melt(
         id_vars=["threshold", "fires", "median_lead", "passes_gate"],
         value_vars=["coverage", "false_positive_rate"], var_name="metric", value_name="rate",
@@ -260,7 +276,7 @@ def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, chosen, curve, first_rows, pd, re
         _layers.append(alt.Chart(_one).mark_text(align="left", dx=8, fontSize=11,
                                                  color=_g["color"])
                        .encode(y="y:Q", x=alt.value(640), text="label:N"))
-    _marks = [{"threshold": float(chosen.value), "what": "to export"}]
+    _marks = [{"threshold": tau, "what": "to export"}]
     if rec["threshold"] is not None:
         _marks.append({"threshold": float(rec["threshold"]), "what": "recommended"})
     _marks.append({"threshold": float(first_rows.loc[rule.value, "threshold"]), "what": "current"})
@@ -279,16 +295,16 @@ def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, chosen, curve, first_rows, pd, re
 
 
 @app.cell
-def _(chosen, panel, persistence, rule, udfs, window):
-    at_chosen = udfs.backtest_single(panel, rule.value, float(chosen.value),
+def _(panel, persistence, rule, tau, udfs, window):
+    at_chosen = udfs.backtest_single(panel, rule.value, tau,
                                      persistence=persistence.value, window=window.value)
-    leads = udfs.lead_times(panel, rule.value, float(chosen.value),
+    leads = udfs.lead_times(panel, rule.value, tau,
                             persistence=persistence.value, window=window.value)
     return at_chosen, leads
 
 
 @app.cell
-def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rule, window):
+def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rule, tau, window):
     if rec["threshold"] is None:
         _rec = mo.callout(
             mo.md(f"**Recommended threshold: none.** No threshold of `{rule.value}` passes "
@@ -308,7 +324,7 @@ def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rul
         )
     _gate = "passes the gate" if at_chosen["passes_gate"] else "fails the gate"
     _stats = mo.hstack([
-        mo.stat(num(float(chosen.value)), label="threshold to export", caption=_gate,
+        mo.stat(num(tau), label="threshold to export", caption=_gate,
                 bordered=True),
         mo.stat(pct(at_chosen["coverage"]), label="coverage", caption="≥ 40 % to pass",
                 bordered=True),
@@ -459,18 +475,18 @@ def _(cost, mo, panel, pct, pd, persistence, rule, udfs, window):
 
 
 @app.cell
-def _(chosen, mo, panel, persistence, rule, udfs, window):
+def _(mo, panel, persistence, rule, tau, udfs, window):
     with mo.status.spinner(title="Bootstrapping 200 resamples over accounts"):
         boot = udfs.bootstrap_curve(panel, rule.value, persistence=persistence.value,
                                     window=window.value, resamples=200, seed=0)
-        boot_at = udfs.bootstrap_curve(panel, rule.value, thresholds=[float(chosen.value)],
+        boot_at = udfs.bootstrap_curve(panel, rule.value, thresholds=[tau],
                                        persistence=persistence.value, window=window.value,
                                        resamples=200, seed=0).iloc[0]
     return boot, boot_at
 
 
 @app.cell
-def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, first_rows, mo, num, pct, pd, rule):
+def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, first_rows, mo, num, pct, pd, rule, tau):
     _parts = []
     for _metric, _label in (("coverage", "coverage"),
                             ("false_positive_rate", "false positive rate")):
@@ -493,7 +509,7 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, first_rows, mo, num, 
     _line = _base.mark_line(interpolate="step-after").encode(y="rate:Q")
     _rules = alt.Chart(pd.DataFrame({"y": [GATE_COVERAGE, GATE_FPR]})).mark_rule(
         strokeDash=[6, 4], color="#666666").encode(y="y:Q")
-    _x = alt.Chart(pd.DataFrame({"t": [float(chosen.value)]})).mark_rule(
+    _x = alt.Chart(pd.DataFrame({"t": [tau]})).mark_rule(
         strokeDash=[4, 2]).encode(x="t:Q")
     _chart = alt.layer(_band, _line, _rules, _x).properties(width=640, height=220)
     boot_view = mo.vstack([
@@ -501,7 +517,7 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, chosen, first_rows, mo, num, 
               "the curve could move with another book of the same kind."),
         _chart,
         mo.md(
-            f"At **{num(float(chosen.value))}**: coverage {pct(boot_at['coverage'])} "
+            f"At **{num(tau)}**: coverage {pct(boot_at['coverage'])} "
             f"({pct(boot_at['coverage_low'])}–{pct(boot_at['coverage_high'])}), false positive "
             f"rate {pct(boot_at['false_positive_rate'])} "
             f"({pct(boot_at['false_positive_rate_low'])}–"
@@ -554,10 +570,10 @@ def _(ROOT, mo, os):
 
 
 @app.cell
-def _(at_chosen, chosen, first_rows, include_others, pd, per_rule, persistence, rule, window):
+def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, tau, window):
     _rows = [{
         "rule": rule.value, "signal": first_rows.loc[rule.value, "signal"],
-        "op": first_rows.loc[rule.value, "op"], "threshold": float(chosen.value),
+        "op": first_rows.loc[rule.value, "op"], "threshold": tau,
         "previous_default": float(first_rows.loc[rule.value, "threshold"]),
         "coverage": at_chosen["coverage"], "false_positive_rate": at_chosen["false_positive_rate"],
         "persistence": persistence.value, "window": window.value, "source": "chosen",
