@@ -442,3 +442,35 @@ def test_permissions_are_kept(model, tmp_path):
     umask = os.umask(0o022)
     os.umask(umask)
     assert (csv.stat().st_mode & 0o777) == 0o666 & ~umask  # as open() would make it
+
+
+def test_another_writers_xml_prefixed_namespace_and_inline_strings(tmp_path):
+    """Some writers use a namespace prefix (<x:c>) and inline strings instead of shared ones."""
+    src = _standin_variant(tmp_path / "plain.xlsx")
+    out = tmp_path / "other.xlsx"
+    with zipfile.ZipFile(src) as zi:
+        strings = [
+            "".join(t.text or "" for t in si.iter(NS + "t"))
+            for si in ET.fromstring(zi.read("xl/sharedStrings.xml")).iter(NS + "si")
+        ]
+
+        def inline(m):
+            text = strings[int(m.group(2))].replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            return b'<c r="' + m.group(1) + b'" t="inlineStr"><is><t>' + text.encode() + b"</t></is></c>"
+
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zo:
+            for info in zi.infolist():
+                data = zi.read(info)
+                if info.filename == "xl/worksheets/sheet1.xml":
+                    data = re.sub(rb'<c r="([A-Z]+[0-9]+)" t="s"><v>([0-9]+)</v></c>', inline, data)
+                    data = re.sub(rb"<(/?)(?!\?)([A-Za-z]+)", rb"<\1x:\2", data)
+                    data = data.replace(b'<x:worksheet xmlns="', b'<x:worksheet xmlns:x="')
+                zo.writestr(info, data)
+    with zipfile.ZipFile(out) as z:
+        assert b"<x:is><x:t>seats_full</x:t></x:is>" in z.read("xl/worksheets/sheet1.xml")
+    report = write_thresholds(out, {"seats_full": 0.83, "funding": 60})
+    assert list(report.changed["cell"]) == ["D5", "D13"]
+    with zipfile.ZipFile(out) as z:
+        assert b'<x:c r="D5"><x:v>0.83</x:v></x:c>' in z.read("xl/worksheets/sheet1.xml")
+    rules = udfs.rules_table(_openpyxl_rules(out)).groupby("rule").head(1).set_index("rule")
+    assert rules.loc["seats_full", "threshold"] == 0.83 and rules.loc["funding", "threshold"] == 60
