@@ -474,3 +474,16 @@ def test_another_writers_xml_prefixed_namespace_and_inline_strings(tmp_path):
         assert b'<x:c r="D5"><x:v>0.83</x:v></x:c>' in z.read("xl/worksheets/sheet1.xml")
     rules = udfs.rules_table(_openpyxl_rules(out)).groupby("rule").head(1).set_index("rule")
     assert rules.loc["seats_full", "threshold"] == 0.83 and rules.loc["funding", "threshold"] == 60
+
+
+def test_a_users_own_zip_part_survives(model):
+    """Whatever else the user's tools put in the package is carried over untouched."""
+    note = b'<?xml version="1.0"?><note xmlns="urn:example">thresholds reviewed by RevOps</note>'
+    with zipfile.ZipFile(model, "a", zipfile.ZIP_STORED) as z:
+        z.writestr("customXml/user-note.xml", note)
+    names_before = [i.filename for i, _ in _raw_entries(model)]
+    write_thresholds(model, NEW)
+    entries = _raw_entries(model)
+    assert [i.filename for i, _ in entries] == names_before
+    info, raw = next((i, r) for i, r in entries if i.filename == "customXml/user-note.xml")
+    assert info.compress_type == zipfile.ZIP_STORED and raw == note
