@@ -605,8 +605,10 @@ def _(Path, csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, 
         f"{_model.stem}.thresholds-{_stamp}.csv")
     try:
         rules_before = udfs.rules_table(writeback.read_rules_table(_model))
-        _written_csv = writeback.export_thresholds_csv(to_export, _csv, force=replace_csv.value)
+        if _csv.exists() and not replace_csv.value:  # checked first: nothing written on error
+            raise FileExistsError(f"{_csv}: already exists (tick 'Replace the CSV if it exists')")
         report = writeback.write_thresholds(_model, to_export)
+        _written_csv = writeback.export_thresholds_csv(to_export, _csv, force=replace_csv.value)
         rules_after = udfs.rules_table(writeback.read_rules_table(_model))
     except (ValueError, OSError) as _err:  # one-line messages: not found, exists, locked
         mo.stop(True, mo.callout(mo.md(f"**Export failed:** {_err}"), kind="danger"))
