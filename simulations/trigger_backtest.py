@@ -528,12 +528,41 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, first_rows, mo, num, pct, pd,
 
 
 @app.cell
-def _(boot_view, lead_view, mo, rules_view, walk_view):
+def _(mo, panel, pct, pd, recommendations, rules, udfs, window):
+    _usable = rules[rules["rule"].isin(recommendations["rule"])]
+    try:
+        _cmp = udfs.compare_points(panel, rules=_usable, k=50, window=window.value)
+    except ValueError as _err:
+        points_view = mo.md(f"Calibration not available on this history: {_err}")
+    else:
+        _pts = _cmp["points"]
+        _table = pd.DataFrame({
+            "rule": _pts["rule"], "motion": _pts["motion"],
+            "default points": _pts["default_points"], "calibrated points": _pts["points"],
+        })
+        points_view = mo.vstack([
+            mo.md(
+                "Rule points learned from history (a logistic model of *expansion within the "
+                f"window* on the rules that hold, fitted on periods before {_cmp['split']}), "
+                f"then both scores ranked on the later periods: precision at the top "
+                f"{_cmp['k']} is **{pct(_cmp['precision_default'])}** with the default points "
+                f"and **{pct(_cmp['precision_calibrated'])}** with the calibrated ones "
+                f"(base rate {pct(_cmp['base_rate'])}). Points stay editable in the `Rules` "
+                "table; this export writes thresholds only."),
+            mo.ui.table(_table, selection=None, show_column_summaries=False,
+                        show_data_types=False, show_search=False, page_size=15),
+        ])
+    return (points_view,)
+
+
+@app.cell
+def _(boot_view, lead_view, mo, points_view, rules_view, walk_view):
     mo.ui.tabs({
         "Lead time": lead_view,
         "Every rule, by motion": rules_view,
         "Walk-forward": walk_view,
         "Bootstrap intervals": boot_view,
+        "Calibrated points": points_view,
     })
     return
 
