@@ -126,6 +126,17 @@ def _raw_entries(path: Path) -> list[tuple[zipfile.ZipInfo, bytes]]:
     return out
 
 
+def _local_records(path: Path) -> dict[str, bytes]:
+    """name -> the bytes from its local header to the next entry (or the central directory)."""
+    data = path.read_bytes()
+    with zipfile.ZipFile(path) as z:
+        infos = sorted(z.infolist(), key=lambda i: i.header_offset)
+    eocd = data.rfind(b"PK\x05\x06")
+    cd_start = int.from_bytes(data[eocd + 16 : eocd + 20], "little")
+    ends = [i.header_offset for i in infos[1:]] + [cd_start]
+    return {i.filename: data[i.header_offset : end] for i, end in zip(infos, ends, strict=True)}
+
+
 def _rules_part(path: Path) -> str:
     with zipfile.ZipFile(path) as z:
         for name in z.namelist():
@@ -170,6 +181,11 @@ def test_only_the_threshold_cells_change(model):
             continue
         assert raw_a == raw_b, f"{a.filename} changed"
         assert (a.CRC, a.compress_type, a.file_size) == (b.CRC, b.compress_type, b.file_size)
+
+    # every other entry's local record (header, data, descriptor) is the same bytes
+    records_a, records_b = _local_records(model.parent / "before.xlsx"), _local_records(model)
+    assert records_a.keys() == records_b.keys()
+    assert [n for n in records_a if records_a[n] != records_b[n]] == [rules_part]
 
     with zipfile.ZipFile(model.parent / "before.xlsx") as za, zipfile.ZipFile(model) as zb:
         xa, xb = za.read(rules_part), zb.read(rules_part)
@@ -424,12 +440,15 @@ def test_a_model_saved_by_libreoffice_takes_the_write_back_too(model, soffice, t
     assert proc.returncode == 0, proc.stderr
     saved = out / model.name
     before = _raw_entries(saved)
+    lo_records = _local_records(saved)
     report = write_thresholds(saved, {"seats_full": 0.86})
     assert list(report.changed["rule"]) == ["seats_full"]
     after = _raw_entries(saved)
     part = report.sheet_part
     assert [(i.filename, raw) for i, raw in before if i.filename != part] == [
         (i.filename, raw) for i, raw in after if i.filename != part]
+    records = _local_records(saved)
+    assert all(records[n] == r for n, r in lo_records.items() if n != part)
     rules = udfs.rules_table(_openpyxl_rules(saved)).groupby("rule").head(1).set_index("rule")
     assert rules.loc["seats_full", "threshold"] == 0.86
 

@@ -7,8 +7,9 @@ write-back is zip surgery: it finds the Excel table named ``Rules``
 (``xl/workbook.xml`` -> its rels -> the sheet -> the sheet's rels -> the table part),
 reads the table's ``ref`` and column names, maps table rows by their rule / signal / op
 cells, and rewrites only the ``<v>`` of the ``threshold`` cells in that sheet's XML.
-Every other zip part is copied as the same compressed bytes, in the same order, with the
-same entry metadata; the sheet XML differs only inside the changed cells.
+Every other zip entry is copied verbatim (its local record: header, compressed bytes,
+data descriptor; its central-directory record with only the offset updated), in the same
+order; the sheet XML differs only inside the changed cells.
 
 Recalculation: this module never touches ``xl/workbook.xml``; it reports whether that
 part asks Excel to recompute everything on open (``<calcPr fullCalcOnLoad="1"/>``,
@@ -235,15 +236,44 @@ class _Package:
             out[rel.get("Id")] = (rel.get("Type", ""), resolved)
         return out
 
-    def raw_entry(self, info: zipfile.ZipInfo) -> bytes:
-        """The compressed bytes of one entry, exactly as stored in the file."""
+    def local_record(self, info: zipfile.ZipInfo) -> bytes:
+        """One entry's whole local record as stored: header, name, extra, data, descriptor.
+
+        A local record holds no offset, so an unchanged entry is copied verbatim.
+        """
         offset = info.header_offset
-        header = self.data[offset : offset + 30]
-        if header[:4] != b"PK\x03\x04":
-            raise ValueError(f"{self.path.name}: damaged zip entry {info.filename}")
-        name_len, extra_len = struct.unpack("<HH", header[26:30])
-        start = offset + 30 + name_len + extra_len
-        return self.data[start : start + info.compress_size]
+        name_len, extra_len = struct.unpack("<HH", self.data[offset + 26 : offset + 30])
+        end = offset + 30 + name_len + extra_len + info.compress_size
+        if info.flag_bits & 0x08:  # a data descriptor follows, with or without its signature
+            end += 16 if self.data[end : end + 4] == b"PK\x07\x08" else 12
+        return self.data[offset:end]
+
+    def central_records(self) -> list[bytes] | None:
+        """The raw central-directory records in entry order; None when not plain zip32."""
+        data = self.data
+        eocd = data.rfind(b"PK\x05\x06")
+        while eocd >= 0:
+            size, start = struct.unpack("<II", data[eocd + 12 : eocd + 20])
+            if start + size == eocd:
+                break
+            eocd = data.rfind(b"PK\x05\x06", 0, eocd)
+        if eocd < 0:
+            return None
+        records, i = [], start
+        while i < start + size:
+            if data[i : i + 4] != b"PK\x01\x02":
+                return None
+            n, m, k = struct.unpack("<HHH", data[i + 28 : i + 34])
+            records.append(data[i : i + 46 + n + m + k])
+            i += 46 + n + m + k
+        if len(records) != len(self.infos):
+            return None
+        for rec, info in zip(records, self.infos, strict=True):
+            csize, usize = struct.unpack("<II", rec[20:28])
+            (offset,) = struct.unpack("<I", rec[42:46])
+            if 0xFFFFFFFF in (csize, usize, offset) or offset != info.header_offset:
+                return None
+        return records
 
     def local_extra(self, info: zipfile.ZipInfo) -> bytes:
         offset = info.header_offset
@@ -517,28 +547,41 @@ def _dos_time(info: zipfile.ZipInfo) -> tuple[int, int]:
 def _write_zip(pkg: _Package, replaced: dict[str, bytes], out) -> None:
     """Write ``pkg`` to the binary file ``out``, replacing the parts in ``replaced``.
 
-    Unchanged entries keep their compressed bytes, CRC, timestamps, attributes and
-    extra fields; the data-descriptor flag is dropped (sizes go into the local header).
+    An unchanged entry's local record (header, compressed bytes, data descriptor) is
+    copied verbatim and its central-directory record too, with only its offset updated;
+    a replaced entry keeps its name, time, attributes, extra fields and compression method,
+    with sizes in its local header (no data descriptor).
     """
+    central_raw = pkg.central_records()
     central = []
     offset = 0
-    for info in pkg.infos:
-        name = info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
-        if info.filename in replaced:
-            content = replaced[info.filename]
-            method = info.compress_type if info.compress_type in (0, 8) else 8
-            if method == 8:
-                comp = zlib.compressobj(6, zlib.DEFLATED, -15)
-                raw = comp.compress(content) + comp.flush()
+    for n, info in enumerate(pkg.infos):
+        if offset >= 0xFFFFFFFF:
+            raise ValueError(f"{pkg.path.name}: too large for the write-back (zip64)")
+        if info.filename not in replaced:
+            record = pkg.local_record(info)
+            out.write(record)
+            if central_raw is not None:
+                rec = central_raw[n]
+                central.append(rec[:42] + struct.pack("<I", offset) + rec[46:])
             else:
-                raw = content
-            crc, usize = zlib.crc32(content) & 0xFFFFFFFF, len(content)
+                central.append(_central_record(
+                    info, info.flag_bits, info.compress_type, info.CRC, info.compress_size,
+                    info.file_size, offset))
+            offset += len(record)
+            continue
+        content = replaced[info.filename]
+        method = info.compress_type if info.compress_type in (0, 8) else 8
+        if method == 8:
+            comp = zlib.compressobj(6, zlib.DEFLATED, -15)
+            raw = comp.compress(content) + comp.flush()
         else:
-            raw = pkg.raw_entry(info)
-            method, crc, usize = info.compress_type, info.CRC, info.file_size
-        if len(raw) >= 0xFFFFFFFF or usize >= 0xFFFFFFFF or offset >= 0xFFFFFFFF:
+            raw = content
+        crc, usize = zlib.crc32(content) & 0xFFFFFFFF, len(content)
+        if len(raw) >= 0xFFFFFFFF or usize >= 0xFFFFFFFF:
             raise ValueError(f"{pkg.path.name}: too large for the write-back (zip64)")
         flags = info.flag_bits & ~0x08
+        name = _name_bytes(info)
         dtime, ddate = _dos_time(info)
         local_extra = _strip_zip64(pkg.local_extra(info))
         header = struct.pack(
@@ -546,24 +589,41 @@ def _write_zip(pkg: _Package, replaced: dict[str, bytes], out) -> None:
             crc, len(raw), usize, len(name), len(local_extra),
         )
         out.write(header + name + local_extra + raw)
-        extra = _strip_zip64(info.extra)
-        central.append(
-            struct.pack(
-                "<IBBHHHHHIIIHHHHHII", 0x02014B50, info.create_version, info.create_system,
-                info.extract_version, flags, method, dtime, ddate, crc, len(raw), usize,
-                len(name), len(extra), len(info.comment), 0, info.internal_attr,
-                info.external_attr, offset,
+        if central_raw is not None:
+            rec = central_raw[n]
+            central.append(
+                rec[:8] + struct.pack("<HH", flags, method) + rec[12:16]
+                + struct.pack("<III", crc, len(raw), usize) + rec[28:42]
+                + struct.pack("<I", offset) + rec[46:]
             )
-            + name + extra + info.comment
-        )
+        else:
+            central.append(_central_record(info, flags, method, crc, len(raw), usize, offset))
         offset += len(header) + len(name) + len(local_extra) + len(raw)
     cd = b"".join(central)
     comment = pkg.zip.comment
     out.write(cd)
     out.write(
-        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(cd), offset, len(comment))
+        struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(central), len(central), len(cd), offset,
+                    len(comment))
         + comment
     )
+
+
+def _name_bytes(info: zipfile.ZipInfo) -> bytes:
+    return info.filename.encode("utf-8" if info.flag_bits & 0x800 else "cp437")
+
+
+def _central_record(info: zipfile.ZipInfo, flags, method, crc, csize, usize, offset) -> bytes:
+    """A central-directory record rebuilt from ``info`` (when the original is not zip32)."""
+    name = _name_bytes(info)
+    extra = _strip_zip64(info.extra)
+    dtime, ddate = _dos_time(info)
+    return struct.pack(
+        "<IBBHHHHHIIIHHHHHII", 0x02014B50, info.create_version, info.create_system,
+        info.extract_version, flags, method, dtime, ddate, crc, csize, usize,
+        len(name), len(extra), len(info.comment), 0, info.internal_attr,
+        info.external_attr, offset,
+    ) + name + extra + info.comment
 
 
 def _strip_zip64(extra: bytes) -> bytes:
