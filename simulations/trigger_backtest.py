@@ -567,7 +567,6 @@ def _(boot_view, lead_view, mo, points_view, rules_view, walk_view):
     return
 
 
-
 @app.cell(hide_code=True)
 def _(mo):
     mo.md("""
