@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -221,4 +220,3 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     assert csvs, "the CSV of the exported thresholds was not written beside the model"
     assert "seats_full" in csvs[0].read_text()
     assert list(tmp_path.glob("upcell_model.backup-*.xlsx"))
-    shutil.rmtree(tmp_path / "lo", ignore_errors=True)
