@@ -373,12 +373,14 @@ def test_libreoffice_opens_the_written_model(model, soffice, tmp_path):
     assert first["seats_full"] == 0.80 and first["usage_at_cap"] == 0.85
 
 
-def _standin_variant(path: Path, *, blank: str | None = None, formula: str | None = None) -> Path:
-    """The stand-in with one rule's threshold cell left empty, or holding a formula."""
+def _standin_variant(path: Path, *, blank: str | None = None, formula: str | None = None,
+                     styled_blank: str | None = None) -> Path:
+    """The stand-in with one rule's threshold cell absent, blank but formatted, or a formula."""
     import xlsxwriter
 
     rules = default_rules()
     wb = xlsxwriter.Workbook(str(path))
+    pct = wb.add_format({"num_format": "0%", "bg_color": "#FFF2CC"})
     sheet = wb.add_worksheet("Rules")
     sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,
                     {"name": "Rules", "columns": [{"header": c} for c in rules.columns]})
@@ -386,7 +388,9 @@ def _standin_variant(path: Path, *, blank: str | None = None, formula: str | Non
         for c, v in enumerate(row):
             if c == 3 and row.rule == blank:
                 continue  # no cell at all
-            if c == 3 and row.rule == formula:
+            if c == 3 and row.rule == styled_blank:
+                sheet.write_blank(r, c, None, pct)  # <c r=".." s=".."/>
+            elif c == 3 and row.rule == formula:
                 sheet.write_formula(r, c, "=0.5+0.4", None, 0.9)
             elif isinstance(v, str):
                 sheet.write_string(r, c, v)
@@ -506,3 +510,15 @@ def test_a_users_own_zip_part_survives(model):
     assert [i.filename for i, _ in entries] == names_before
     info, raw = next((i, r) for i, r in entries if i.filename == "customXml/user-note.xml")
     assert info.compress_type == zipfile.ZIP_STORED and raw == note
+
+
+def test_a_blank_formatted_threshold_cell_keeps_its_format(tmp_path):
+    path = _standin_variant(tmp_path / "m.xlsx", styled_blank="seats_full")
+    with zipfile.ZipFile(path) as z:
+        before = re.search(rb'<c r="D5"[^>]*/>', z.read("xl/worksheets/sheet1.xml")).group(0)
+    style = re.search(rb's="(\d+)"', before).group(1)
+    write_thresholds(path, {"seats_full": 0.87})
+    with zipfile.ZipFile(path) as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    assert b'<c r="D5" s="' + style + b'"><v>0.87</v></c>' in xml
+    assert openpyxl.load_workbook(path)["Rules"]["D5"].number_format == "0%"
