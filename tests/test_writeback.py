@@ -522,3 +522,31 @@ def test_a_blank_formatted_threshold_cell_keeps_its_format(tmp_path):
         xml = z.read("xl/worksheets/sheet1.xml")
     assert b'<c r="D5" s="' + style + b'"><v>0.87</v></c>' in xml
     assert openpyxl.load_workbook(path)["Rules"]["D5"].number_format == "0%"
+
+
+_RULE_NAMES = list(dict.fromkeys(default_rules()["rule"]))
+
+
+def test_any_thresholds_round_trip_exactly(built, tmp_path_factory):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.floats(min_value=-1e12, max_value=1e12, allow_nan=False, allow_infinity=False)
+
+    @settings(max_examples=25, deadline=None)
+    @given(st.dictionaries(st.sampled_from(_RULE_NAMES), values, min_size=1, max_size=6))
+    def check(thresholds):
+        path = tmp_path_factory.mktemp("rt") / "m.xlsx"
+        path.write_bytes(built["standin"].read_bytes())
+        before = _local_records(path)
+        part = _rules_part(path)
+        write_thresholds(path, thresholds, backup=False)
+        after = _local_records(path)
+        assert {n: r for n, r in before.items() if n != part} == {
+            n: r for n, r in after.items() if n != part}
+        first = _openpyxl_rules(path).groupby("rule").head(1).set_index("rule")["threshold"]
+        for rule, value in thresholds.items():
+            assert first[rule] == value  # exactly: the shortest repr reads back as the float
+        assert not list(path.parent.glob("*backup*"))
+
+    check()
