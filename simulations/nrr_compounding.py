@@ -1,7 +1,7 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="upcell · NRR compounding")
+app = marimo.App(width="medium", app_title="NRR compounding")
 
 
 @app.cell
