@@ -337,16 +337,16 @@ def _candidates(m: np.ndarray, p: np.ndarray, mask=None) -> np.ndarray:
 # =========================================================================== coercion
 
 
-def _position_text(name: str, rows: bool):
-    if rows:
-        return lambda i: f"row {i + 2}"
-    return lambda i: f"item {i + 1}"
-
-
 def _bad(name: str, expected: str, value: Any, i: int, rows: bool, n: int) -> ValueError:
     if rows:
         return ValueError(f"{name}: expected {expected}, got {_args.describe(value)} (row {i + 2})")
     return _args.fail(name, expected, value, i if n > 1 else None)
+
+
+def _series(name: str, values: Any) -> pd.Series:
+    """A column argument (Series, list, range) as a Series indexed 0 … n−1."""
+    s = values if isinstance(values, pd.Series) else pd.Series(_args._column(name, values))
+    return s.reset_index(drop=True)
 
 
 def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -355,7 +355,7 @@ def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.n
     Factorizes the raw values once, then checks and normalizes only the distinct ids
     (1,000,000 rows of 50,000 accounts cost one hash pass, not a million Python calls).
     """
-    s = values if isinstance(values, pd.Series) else pd.Series(_args._column(name, values))
+    s = _series(name, values)
     n = len(s)
     raw = s.to_numpy()
     if raw.dtype.kind in "iub":
@@ -388,8 +388,7 @@ def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.n
 
 def _whole(name: str, values: Any, rows: bool = False) -> np.ndarray:
     """Periods → int64; blanks, text and fractions name their item."""
-    s = values if isinstance(values, pd.Series) else pd.Series(_args._column(name, values))
-    s = s.reset_index(drop=True)
+    s = _series(name, values)
     n = len(s)
     if s.dtype.kind in "iu":
         return s.to_numpy(dtype=np.int64)
@@ -407,8 +406,7 @@ def _whole(name: str, values: Any, rows: bool = False) -> np.ndarray:
 
 def _signal(name: str, values: Any, rows: bool = False) -> np.ndarray:
     """Signal → float, blank → NaN (not present); text and errors name their item."""
-    s = values if isinstance(values, pd.Series) else pd.Series(_args._column(name, values))
-    s = s.reset_index(drop=True)
+    s = _series(name, values)
     if s.dtype.kind == "b":
         return s.to_numpy(dtype=float)
     if s.dtype.kind in "iuf":
@@ -428,8 +426,7 @@ def _signal(name: str, values: Any, rows: bool = False) -> np.ndarray:
 
 def _flags(name: str, values: Any, rows: bool = False) -> np.ndarray:
     """Expansion flags → bool: TRUE/FALSE, 1/0, yes/no; blank is no expansion."""
-    s = values if isinstance(values, pd.Series) else pd.Series(_args._column(name, values))
-    s = s.reset_index(drop=True)
+    s = _series(name, values)
     if s.dtype.kind == "b":
         return s.to_numpy(dtype=bool)
     if s.dtype.kind in "iuf":
