@@ -62,6 +62,7 @@ import pandas as pd
 import xlwings as xw
 
 from . import _args, playbook
+from .pipeline import omitted
 
 __all__ = [
     "DEFAULT_PERSISTENCE", "DEFAULT_WINDOW", "DEFAULT_FALSE_PLAY_COST",
@@ -447,8 +448,8 @@ def _flags(name: str, values: Any, rows: bool = False) -> np.ndarray:
 
 
 def _count_arg(name: str, value: Any, default: int) -> int:
-    if value is None or (isinstance(value, str) and value.strip() == ""):
-        return default  # an omitted optional argument (NaN is not "omitted": it is an error)
+    if omitted(value):
+        return default  # NaN is not "omitted": it is an error
     return _args.integer(name, value, minimum=1)
 
 
