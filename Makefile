@@ -1,11 +1,12 @@
 # make demo : set up .venv, score the sample book, build the Excel model, serve the apps
 # make test : set up .venv, run every test
+# make screenshots : regenerate the README pictures in docs/img/ (browser tests + LibreOffice)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.upcell-installed
 
-.PHONY: demo test bench lint lite clean
+.PHONY: demo test bench lint lite clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "upcell needs Python 3.11+"'
@@ -34,6 +35,12 @@ bench: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+# The app pictures are taken by the browser tests themselves; a plain `make test` saves
+# them under tests/_artifacts/ instead, so the tree stays clean.
+screenshots: $(STAMP)
+	UPCELL_SCREENSHOTS=docs UPCELL_REQUIRE_E2E=1 $(BIN)/python -m pytest -q tests/test_nrr_app.py tests/test_backtest_app.py
+	$(BIN)/python -m workbook picture
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

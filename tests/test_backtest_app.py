@@ -3,87 +3,49 @@ analyst in a real browser can run a sweep and write thresholds into a model work
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import (
+    assert_no_marimo_errors,
+    chromium_page,
+    export_html,
+    marimo_app,
+    marimo_env,
+    screenshot_path,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "simulations" / "trigger_backtest.py"
-MARIMO = Path(sys.executable).with_name("marimo")
-SCREENSHOT = ROOT / "docs" / "img" / "backtest_app.png"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]
-ERROR_MARKERS = ("marimo+error", "Traceback (most recent call last)", "MarimoExceptionRaisedError")
-
-
-def _env(tmp_path: Path) -> dict:
-    return {**os.environ, "HOME": str(tmp_path), "MARIMO_SKIP_UPDATE_CHECK": "1",
-            "PYTHONDONTWRITEBYTECODE": "1"}
 
 
 def test_app_runs_as_a_script(tmp_path):
     proc = subprocess.run([sys.executable, str(APP)], cwd=ROOT, capture_output=True, text=True,
-                          timeout=300, env=_env(tmp_path))
+                          timeout=300, env=marimo_env(tmp_path))
     assert proc.returncode == 0, proc.stderr[-3000:]
 
 
 def test_export_html_has_no_errors(tmp_path):
-    out = tmp_path / "app.html"
-    proc = subprocess.run(
-        [str(MARIMO), "export", "html", str(APP), "-o", str(out), "--force"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=_env(tmp_path),
-    )
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
-    html = out.read_text()
-    for marker in ERROR_MARKERS:
-        assert marker not in html, marker
+    html = export_html(APP, tmp_path / "app.html", env=marimo_env(tmp_path))
+    assert_no_marimo_errors(html)
     # the sweep actually ran: outputs (not just the code) hold a numeric recommendation
     assert re.search(r"Recommended threshold: 0\.\d+", html)
     assert "passes the gate" in html
     # and without the code, the outputs alone still carry the sweep
-    bare = tmp_path / "bare.html"
-    proc = subprocess.run(
-        [str(MARIMO), "export", "html", str(APP), "-o", str(bare), "--force", "--no-include-code",
-         "--", "--rule", "funding", "--persistence", "2", "--window", "4"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env=_env(tmp_path),
+    bare_html = export_html(
+        APP, tmp_path / "bare.html", "--no-include-code",
+        "--", "--rule", "funding", "--persistence", "2", "--window", "4",
+        env=marimo_env(tmp_path),
     )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    bare_html = bare.read_text()
-    for marker in ERROR_MARKERS:
-        assert marker not in bare_html, marker
+    assert_no_marimo_errors(bare_html)
     assert "funding: coverage and false positive rate" in bare_html
 
 
 # --------------------------------------------------------------------------- browser
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if proc.poll() is not None:
-            raise AssertionError(f"marimo run exited with {proc.returncode}")
-        try:
-            urllib.request.urlopen(url, timeout=2).read()
-            return
-        except OSError:
-            time.sleep(0.25)
-    raise AssertionError(f"marimo run did not answer at {url} within {timeout}s")
 
 
 def _rec_text(panel, rule: str) -> str:
@@ -120,8 +82,6 @@ def _thresholds(path: Path) -> dict[tuple[str, str, str], float]:
 
 @pytest.mark.e2e
 def test_browser_sweep_and_export(chromium, tmp_path):
-    from playwright.sync_api import sync_playwright
-
     import udfs
 
     model = _build_model(tmp_path / "upcell_model.xlsx")
@@ -132,78 +92,58 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     uploaded = udfs.load_history(history)[0]
     recs = udfs.recommend_thresholds(sample).dropna(subset=["threshold"])
     expected = dict(zip(recs["rule"], recs["threshold"], strict=True))  # what the app exports
-    port = _free_port()
-    log = open(tmp_path / "marimo.log", "w")  # noqa: SIM115
-    server = subprocess.Popen(
-        [str(MARIMO), "run", str(APP), "--headless", "--host", "127.0.0.1", "--port", str(port),
-         "--no-token", "--", "--model", str(model)],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=_env(tmp_path), start_new_session=True,
-    )
-    try:
-        _wait_http(f"http://127.0.0.1:{port}/", server)
-        with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS, timeout=60_000)
-            try:
-                page = browser.new_page(viewport={"width": 1280, "height": 900})
-                page.set_default_timeout(90_000)
-                page.goto(f"http://127.0.0.1:{port}/")
-                page.get_by_text(_rec_text(sample, "usage_at_cap")).first.wait_for()
+    with (
+        marimo_app(APP, "--", "--model", str(model), log=tmp_path / "marimo.log",
+                   env=marimo_env(tmp_path)) as url,
+        chromium_page(chromium, {"width": 1280, "height": 900}, timeout=90_000) as page,
+    ):
+        page.goto(url)
+        page.get_by_text(_rec_text(sample, "usage_at_cap")).first.wait_for()
 
-                # a sweep: pick another rule, wait for its recommendation
-                rule_select = page.locator("select").filter(has_text="seats_full").first
-                rule_select.select_option("seats_full")
-                page.get_by_text(re.compile(r"seats_full: coverage and false positive rate")).first.wait_for()
-                page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
+        # a sweep: pick another rule, wait for its recommendation
+        rule_select = page.locator("select").filter(has_text="seats_full").first
+        rule_select.select_option("seats_full")
+        page.get_by_text(re.compile(r"seats_full: coverage and false positive rate")).first.wait_for()
+        page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
 
-                # the analyst's own history: upload a CSV, the sweep reruns on it
-                page.get_by_text("Upload CSV/XLSX").first.click()
-                page.locator("input[type=file]").first.set_input_files(str(history))
-                page.get_by_text(re.compile(r"Backtesting .*history\.csv.*80 accounts")).first.wait_for()
-                page.get_by_text(_rec_text(uploaded, "seats_full")).first.wait_for()
+        # the analyst's own history: upload a CSV, the sweep reruns on it
+        page.get_by_text("Upload CSV/XLSX").first.click()
+        page.locator("input[type=file]").first.set_input_files(str(history))
+        page.get_by_text(re.compile(r"Backtesting .*history\.csv.*80 accounts")).first.wait_for()
+        page.get_by_text(_rec_text(uploaded, "seats_full")).first.wait_for()
 
-                # back to the sample; export the chosen threshold and the other passing ones
-                page.get_by_text("Sample panel").first.click()
-                page.get_by_text(re.compile(r"Backtesting the sample panel")).first.wait_for()
-                page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
-                page.get_by_text("Also the recommended thresholds").first.click()
-                page.get_by_text(f"{len(expected)} threshold(s) ready").first.wait_for()
-                # a wrong path first: a one-line message, nothing written
-                inputs = page.locator("input")
-                path_box = next(inputs.nth(i) for i in range(inputs.count())
-                                if inputs.nth(i).input_value() == str(model))
-                path_box.fill(str(tmp_path / "missing.xlsx"))
-                path_box.press("Enter")
-                page.get_by_role("button", name=re.compile("Export thresholds")).click()
-                page.get_by_text(re.compile(r"Export failed: model workbook not found")).first.wait_for()
-                assert not list(tmp_path.glob("*.csv")) or all(
-                    p.name == "history.csv" for p in tmp_path.glob("*.csv"))
-                path_box.fill(str(model))
-                path_box.press("Enter")
-                page.wait_for_timeout(500)
-                page.get_by_role("button", name=re.compile("Export thresholds")).click()
-                page.get_by_text(re.compile(r"Wrote \d+ threshold")).first.wait_for()
-                page.get_by_text("Top of the queue").first.wait_for()
-                page.wait_for_timeout(1500)  # let charts finish drawing
-                # the app scrolls inside its own container: grow the viewport to show it all
-                height = page.evaluate(
-                    "Math.max(...Array.from(document.querySelectorAll('*'), e => e.scrollHeight))")
-                page.set_viewport_size({"width": 1280, "height": min(int(height) + 240, 4200)})
-                page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; });"
-                              " window.scrollTo(0, 0)")
-                page.wait_for_timeout(1500)
-                SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(SCREENSHOT))
-                body = page.inner_text("body")
-            finally:
-                browser.close()
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=15)
-        log.close()
+        # back to the sample; export the chosen threshold and the other passing ones
+        page.get_by_text("Sample panel").first.click()
+        page.get_by_text(re.compile(r"Backtesting the sample panel")).first.wait_for()
+        page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
+        page.get_by_text("Also the recommended thresholds").first.click()
+        page.get_by_text(f"{len(expected)} threshold(s) ready").first.wait_for()
+        # a wrong path first: a one-line message, nothing written
+        inputs = page.locator("input")
+        path_box = next(inputs.nth(i) for i in range(inputs.count())
+                        if inputs.nth(i).input_value() == str(model))
+        path_box.fill(str(tmp_path / "missing.xlsx"))
+        path_box.press("Enter")
+        page.get_by_role("button", name=re.compile("Export thresholds")).click()
+        page.get_by_text(re.compile(r"Export failed: model workbook not found")).first.wait_for()
+        assert not list(tmp_path.glob("*.csv")) or all(
+            p.name == "history.csv" for p in tmp_path.glob("*.csv"))
+        path_box.fill(str(model))
+        path_box.press("Enter")
+        page.wait_for_timeout(500)
+        page.get_by_role("button", name=re.compile("Export thresholds")).click()
+        page.get_by_text(re.compile(r"Wrote \d+ threshold")).first.wait_for()
+        page.get_by_text("Top of the queue").first.wait_for()
+        page.wait_for_timeout(1500)  # let charts finish drawing
+        # the app scrolls inside its own container: grow the viewport to show it all
+        height = page.evaluate(
+            "Math.max(...Array.from(document.querySelectorAll('*'), e => e.scrollHeight))")
+        page.set_viewport_size({"width": 1280, "height": min(int(height) + 240, 4200)})
+        page.evaluate("document.querySelectorAll('*').forEach(e => { e.scrollTop = 0; });"
+                      " window.scrollTo(0, 0)")
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(screenshot_path("backtest_app.png")))
+        body = page.inner_text("body")
 
     for marker in ("Traceback", "MarimoExceptionRaisedError"):
         assert marker not in body

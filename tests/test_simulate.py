@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import udfs
-from tests.conftest import call_udf, udf_meta
+from tests.conftest import assert_no_marimo_errors, call_udf, export_html, udf_meta
 from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate_nrr
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -259,14 +259,8 @@ def session_of(html: str) -> dict:
 
 
 def test_notebook_exports_to_html_without_errors(tmp_path):
-    out = tmp_path / "nrr.html"
-    marimo = Path(sys.executable).with_name("marimo")
-    done = subprocess.run(
-        [str(marimo), "export", "html", str(NOTEBOOK), "-o", str(out)],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
-    )
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    html = out.read_text(encoding="utf-8")
+    html = export_html(NOTEBOOK, tmp_path / "nrr.html")
+    assert_no_marimo_errors(html)
     session = session_of(html)
     cells = session["cells"]
     assert len(cells) == NOTEBOOK.read_text(encoding="utf-8").count("@app.cell")

@@ -18,7 +18,6 @@ from __future__ import annotations
 import math
 import numbers
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -32,6 +31,7 @@ from xlsxwriter.utility import xl_col_to_name
 import udfs
 from udfs import _args, playbook
 
+from ._files import atomic_write, new_file_mode, refuse_overwrite
 from .importer import AccountBook, ImportReport, load_accounts
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -87,28 +87,12 @@ def build(
     """
     started = time.perf_counter()
     out = os.fspath(out)
-    if os.path.exists(out) and not force:
-        raise OutputExists(f"{out} already exists; pass --force to overwrite it")
+    refuse_overwrite(out, force=force, error=OutputExists)  # before the (slower) import
     book = accounts if isinstance(accounts, AccountBook) else _load(accounts)
-    directory = os.path.dirname(os.path.abspath(out))
-    os.makedirs(directory, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".upcell-", suffix=".xlsx", dir=directory)
-    os.close(fd)
-    try:
-        queue = _write(book, tmp, values_only=values_only)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes it private; a model is a normal file
-        os.replace(tmp, out)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    # a model is a normal file (not mkstemp's 0600), whatever mode the old one had
+    queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only),
+                         force=True, mode=new_file_mode())
     return BuildResult(out, book.report, queue, time.perf_counter() - started)
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def _load(accounts: Any) -> AccountBook:

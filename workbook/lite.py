@@ -12,9 +12,10 @@ that a fresh generation equals the committed behaviour.
 from __future__ import annotations
 
 import os
-import tempfile
 
 import xlwings
+
+from ._files import atomic_write, new_file_mode, refuse_overwrite
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 UDFS_DIR = os.path.join(os.path.dirname(HERE), "udfs")
@@ -115,21 +116,7 @@ def write_bundle(directory: str | os.PathLike = DEFAULT_DIR, *, force: bool = Fa
     directory = os.fspath(directory)
     files = bundle()
     paths = [os.path.join(directory, n) for n in files]
-    existing = [p for p in paths if os.path.exists(p)]
-    if existing and not force:
-        raise FileExistsError(f"{existing[0]} already exists; pass --force to overwrite it")
-    os.makedirs(directory, exist_ok=True)
+    refuse_overwrite(paths, force=force)  # all checked before any is written
     for path, text in zip(paths, files.values(), strict=True):
-        fd, tmp = tempfile.mkstemp(prefix=".upcell-", dir=directory)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-            mask = os.umask(0)
-            os.umask(mask)
-            os.chmod(tmp, 0o666 & ~mask)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.remove(tmp)
-            raise
+        atomic_write(path, text, force=True, mode=new_file_mode())
     return paths

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 
+from ._files import atomic_write
 from .builder import build
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -45,8 +46,8 @@ def render_scores(out: str = DEFAULT_PNG, *, accounts=None, dpi: int = 200,
              "-H", str(int(height_in * dpi)), "-singlefile", pdf, prefix],
             check=True, capture_output=True, timeout=timeout,
         )
-        os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
-        shutil.copyfile(prefix + ".png", out)
+        with open(prefix + ".png", "rb") as png:
+            atomic_write(out, png.read(), force=True)  # the picture is regenerated in place
     return out
 
 

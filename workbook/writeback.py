@@ -40,10 +40,8 @@ import math
 import os
 import posixpath
 import re
-import stat
 import struct
 import sys
-import tempfile
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
@@ -55,6 +53,8 @@ from typing import Any
 import pandas as pd
 
 from udfs import _args
+
+from ._files import atomic_write, refuse_overwrite
 
 __all__ = ["RECALC_NOTE", "WriteReport", "export_thresholds_csv", "read_rules_table", "write_thresholds"]
 
@@ -720,32 +720,24 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
     if new_xml == sheet_xml:
         return report  # nothing to change: the file is left alone (no backup needed)
 
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".xlsx.tmp", dir=path.parent)
-    except OSError as err:
-        raise PermissionError(f"{path.parent}: cannot write a file beside the model ({err.strerror})") from None
-    try:
-        with os.fdopen(fd, "wb") as out:
+    def write_zip(tmp: str) -> None:
+        with open(tmp, "wb") as out:
             _write_zip(pkg, {sheet_part: new_xml}, out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, stat.S_IMODE(os.stat(path).st_mode))  # keep the model's permissions
+
+    def check_and_back_up(tmp: str) -> None:
         with zipfile.ZipFile(tmp) as check:
             bad = check.testzip()
             if bad is not None:
                 raise ValueError(f"{path.name}: the rewritten file failed its CRC check at {bad}")
         if backup:
             report.backup = _make_backup(path, pkg.data)
-        try:
-            os.replace(tmp, path)
-        except PermissionError:
-            raise PermissionError(
-                f"{path.name}: cannot replace the file (is it open in Excel? close it and retry)"
-            ) from None
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(
+        path, write_zip, force=True, fsync=True,  # mode None: keep the model's permissions
+        before_replace=check_and_back_up,
+        temp_error="{dir}: cannot write a file beside the model ({reason})",
+        replace_error="{name}: cannot replace the file (is it open in Excel? close it and retry)",
+    )
     report.parts_rewritten = [sheet_part]
     return report
 
@@ -765,18 +757,6 @@ def _make_backup(path: Path, data: bytes) -> Path:
     raise ValueError(f"{path.name}: could not find a free backup name")
 
 
-def _umask() -> int:
-    """The process umask, read without changing it (os.umask would, for every thread)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    return 0o022
-
-
 def export_thresholds_csv(thresholds: Any, path: str | os.PathLike, *, force: bool = False) -> Path:
     """Write thresholds as a CSV (rule, signal, op, threshold, extra columns); atomic.
 
@@ -785,24 +765,15 @@ def export_thresholds_csv(thresholds: Any, path: str | os.PathLike, *, force: bo
     """
     target = Path(path)
     frame = _threshold_frame(thresholds)
-    if target.exists() and not force:
-        raise FileExistsError(f"{target}: already exists (pass force=True to overwrite)")
+    refuse_overwrite(target, force=force, message="{path}: already exists (pass force=True to overwrite)")
     if not target.parent.is_dir():
         raise FileNotFoundError(f"{target.parent}: folder not found")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=".csv.tmp", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as out:
+
+    def write_csv(tmp: str) -> None:
+        with open(tmp, "w", newline="", encoding="utf-8") as out:
             frame.to_csv(out, index=False, float_format=None)
-        if target.exists():
-            mode = stat.S_IMODE(os.stat(target).st_mode)
-        else:  # what a plain open() would give: 0666 minus the umask
-            mode = 0o666 & ~_umask()
-        os.chmod(tmp, mode)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+
+    atomic_write(target, write_csv, force=True)  # mode None: as open() would give it
     return target
 
 
