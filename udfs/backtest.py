@@ -1064,10 +1064,7 @@ def walk_forward(
         mt, pt = _window_min(Pt, xt, k)
         truth_t = _truth(Pt, yt, w)
         fire_until = split - 1 - w
-        if thresholds is None:
-            thr = _candidates(mt, pt, Pt.per <= fire_until)
-        else:
-            thr = np.unique(_thresholds("thresholds", thresholds) * sig.sign)
+        thr = _curve_thresholds(sig, thresholds, mt, pt, Pt.per <= fire_until)
         cr, deal = _value_args(data, motion, close_rate, deal_size, plays, until=split)
         row: dict[str, Any] = {"split": split}
         chosen = None
