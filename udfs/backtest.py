@@ -734,6 +734,19 @@ def backtest_curve(
     return _report(curve, sig)
 
 
+def _leads(P: _Panel, fire: np.ndarray, y: np.ndarray, w: int) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted rows of the expansions, and each one's lead: e − t of the earliest fire in
+    e−w ≤ t < e (0 when none), from the fires at one threshold."""
+    rows = np.flatnonzero(y)
+    lead = np.zeros(rows.size, dtype=np.int64)
+    for j in range(w, 0, -1):
+        if rows.size == 0:
+            break
+        pos, found = _lag_rows(P, rows, j)
+        lead[found & fire[pos] & (lead == 0)] = j
+    return rows, lead
+
+
 def _single(P: _Panel, xs, ys, truth, tau: float, k: int, w: int) -> dict:
     """One threshold, computed directly from the signal (the per-threshold baseline)."""
     n = xs.size
@@ -749,14 +762,7 @@ def _single(P: _Panel, xs, ys, truth, tau: float, k: int, w: int) -> dict:
     fire = holds & ~before
     fires = int(fire.sum())
     true = int((fire & truth).sum())
-    rows = np.flatnonzero(ys)
-    lead = np.zeros(rows.size, dtype=np.int64)
-    for j in range(w, 0, -1):
-        if rows.size == 0:
-            break
-        pos, found = _lag_rows(P, rows, j)
-        hit = found & fire[pos] & (lead == 0)
-        lead[hit] = j
+    rows, lead = _leads(P, fire, ys, w)
     covered = lead > 0
     fpr = (fires - true) / fires if fires else math.nan
     coverage = covered.sum() / rows.size if rows.size else math.nan
@@ -807,13 +813,7 @@ def lead_times(
     P = data.P
     m, p = _window_min(P, sig.values, k)
     fire = (m >= tau) & (p < tau)
-    rows = np.flatnonzero(y)
-    lead = np.zeros(rows.size, dtype=np.int64)
-    for j in range(w, 0, -1):
-        if rows.size == 0:
-            break
-        pos, found = _lag_rows(P, rows, j)
-        lead[found & fire[pos] & (lead == 0)] = j
+    rows, lead = _leads(P, fire, y, w)
     covered = lead > 0
     return pd.DataFrame({
         "account_id": data.labels[P.acc[rows]],
