@@ -660,6 +660,17 @@ def _holds(v: np.ndarray, op: str, tau: float) -> np.ndarray:
         }[op] & ~np.isnan(v)
 
 
+def _signal_panel(
+    panel: Any, signal: str, w: int, motion: Any, rules: Any
+) -> tuple[_Data, _Signal, str | None, np.ndarray]:
+    """The panel, the signal to sweep, the motion whose expansions count (``motion``, else
+    the rule's) and those expansions (bool per sorted row)."""
+    data = _data(panel, w)
+    sig = _resolve(data, signal, rules)
+    motion = _motion_arg(motion) or sig.motion
+    return data, sig, motion, _expansions(data, motion)
+
+
 def _expansions(data: _Data, motion: str | None) -> np.ndarray:
     if motion is None or data.motion is None:
         return data.expansion
@@ -723,10 +734,7 @@ def backtest_curve(
     """
     k = _count_arg("persistence", persistence, DEFAULT_PERSISTENCE)
     w = _count_arg("window", window, DEFAULT_WINDOW)
-    data = _data(panel, w)
-    sig = _resolve(data, signal, rules)
-    motion = _motion_arg(motion) or sig.motion
-    y = _expansions(data, motion)
+    data, sig, motion, y = _signal_panel(panel, signal, w, motion, rules)
     m, p = _window_min(data.P, sig.values, k)
     thr = _curve_thresholds(sig, thresholds, m, p)
     truth = _truth(data.P, y, w)
@@ -786,9 +794,7 @@ def backtest_single(
     """
     k = _count_arg("persistence", persistence, DEFAULT_PERSISTENCE)
     w = _count_arg("window", window, DEFAULT_WINDOW)
-    data = _data(panel, w)
-    sig = _resolve(data, signal, rules)
-    y = _expansions(data, _motion_arg(motion) or sig.motion)
+    data, sig, _, y = _signal_panel(panel, signal, w, motion, rules)
     tau = _args.number("threshold", threshold) * sig.sign
     out = _single(data.P, sig.values, y, _truth(data.P, y, w), tau, k, w)
     out["threshold"] = tau * sig.sign
@@ -806,9 +812,7 @@ def lead_times(
     """
     k = _count_arg("persistence", persistence, DEFAULT_PERSISTENCE)
     w = _count_arg("window", window, DEFAULT_WINDOW)
-    data = _data(panel, w)
-    sig = _resolve(data, signal, rules)
-    y = _expansions(data, _motion_arg(motion) or sig.motion)
+    data, sig, _, y = _signal_panel(panel, signal, w, motion, rules)
     tau = _args.number("threshold", threshold) * sig.sign
     P = data.P
     m, p = _window_min(P, sig.values, k)
@@ -929,12 +933,9 @@ def recommend_threshold(
     """
     k = _count_arg("persistence", persistence, DEFAULT_PERSISTENCE)
     w = _count_arg("window", window, DEFAULT_WINDOW)
-    data = _data(panel, w)
-    sig = _resolve(data, signal, rules)
-    motion = _motion_arg(motion) or sig.motion
+    data, sig, motion, y = _signal_panel(panel, signal, w, motion, rules)
     cost = _args.number("false_play_cost", false_play_cost, minimum=0)
     cr, deal = _value_args(data, motion, close_rate, deal_size, plays)
-    y = _expansions(data, motion)
     m, p = _window_min(data.P, sig.values, k)
     thr = _curve_thresholds(sig, thresholds, m, p)
     curve = _curve_frame(thr, _counts(data.P, m, p, _truth(data.P, y, w), y, thr, w))
@@ -1041,11 +1042,8 @@ def walk_forward(
     """
     k = _count_arg("persistence", persistence, DEFAULT_PERSISTENCE)
     w = _count_arg("window", window, DEFAULT_WINDOW)
-    data = _data(panel, w)
-    sig = _resolve(data, signal, rules)
-    motion = _motion_arg(motion) or sig.motion
+    data, sig, motion, y = _signal_panel(panel, signal, w, motion, rules)
     cost = _args.number("false_play_cost", false_play_cost, minimum=0)
-    y = _expansions(data, motion)
     P = data.P
     if P.per.size == 0:
         raise ValueError("panel: expected at least one row, got none")
@@ -1152,10 +1150,7 @@ def bootstrap_curve(
     level = _args.number("level", level)
     if not 0 < level < 1:
         raise _args.fail("level", "a fraction between 0 and 1", level)
-    data = _data(panel, w)
-    sig = _resolve(data, signal, rules)
-    motion = _motion_arg(motion) or sig.motion
-    y = _expansions(data, motion)
+    data, sig, motion, y = _signal_panel(panel, signal, w, motion, rules)
     P = data.P
     m, p = _window_min(P, sig.values, k)
     thr = _curve_thresholds(sig, thresholds, m, p)
