@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -51,6 +51,10 @@ _PER_YEAR = {"monthly": 12, "annual": 1}
 YEARS_MAX = 50
 PATHS_MAX = 1_000_000
 MOTIONS = playbook.MOTIONS
+# defaults of a plan (simulate_nrr and monte_carlo_nrr) and of the Monte Carlo
+DEFAULT_YEARS, DEFAULT_CHURN, DEFAULT_CONTRACTION = 5, 0.08, 0.04
+DEFAULT_EXPANSION = (0.08, 0.06, 0.04, 0.02, 0.02)  # per motion, in MOTIONS order
+DEFAULT_PATHS, DEFAULT_SPREAD, DEFAULT_SEED = 10_000, 0.25, 0
 
 
 # --------------------------------------------------------------------------- coercion
@@ -249,6 +253,40 @@ def _run(
     return out
 
 
+# --------------------------------------------------------------------------- a plan
+
+
+class _Plan(NamedTuple):
+    """A plan's arguments, checked: what simulate_nrr and monte_carlo_nrr share."""
+
+    start: float
+    horizon: int  # years
+    churn: float
+    contraction: float
+    expansion: np.ndarray  # the five annual rates
+    new_logo: float  # a year
+    steps: str  # one of STEPS
+
+
+def _plan(starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year, steps) -> _Plan:
+    start = _money("starting_arr", starting_arr)
+    horizon = _horizon(years)
+    c, d = _losses(churn, contraction)
+    rates = _expansion("expansion", expansion)
+    logos = _money("new_logo_arr_per_year", new_logo_arr_per_year)
+    return _Plan(start, horizon, c, d, rates, logos, _steps(steps))
+
+
+def _deterministic(plan: _Plan, *, flows: bool = False) -> dict[str, np.ndarray]:
+    """The plan's one path (its rates every year), as :func:`_run` returns it."""
+    shape = (plan.horizon, 1)
+    return _run(
+        plan.start, np.full(shape, plan.churn), np.full(shape, plan.contraction),
+        np.broadcast_to(plan.expansion, (*shape, len(MOTIONS))), plan.new_logo,
+        _PER_YEAR[plan.steps], flows=flows,
+    )
+
+
 # --------------------------------------------------------------------------- deterministic
 
 
@@ -271,10 +309,10 @@ class NrrSimulation:
 
 def simulate_nrr(
     starting_arr: Any,
-    years: Any = 5,
-    churn: Any = 0.08,
-    contraction: Any = 0.04,
-    expansion: Any = (0.08, 0.06, 0.04, 0.02, 0.02),
+    years: Any = DEFAULT_YEARS,
+    churn: Any = DEFAULT_CHURN,
+    contraction: Any = DEFAULT_CONTRACTION,
+    expansion: Any = DEFAULT_EXPANSION,
     new_logo_arr_per_year: Any = 0.0,
     steps: Any = "monthly",
 ) -> NrrSimulation:
@@ -289,17 +327,10 @@ def simulate_nrr(
     >>> sim.years[["year", "nrr", "grr"]].round(4).values.tolist()
     [[1.0, 1.2, 0.88], [2.0, 1.2, 0.88]]
     """
-    start = _money("starting_arr", starting_arr)
-    horizon = _horizon(years)
-    c, d = _losses(churn, contraction)
-    rates = _expansion("expansion", expansion)
-    logos = _money("new_logo_arr_per_year", new_logo_arr_per_year)
-    mode = _steps(steps)
+    plan = _plan(starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year, steps)
+    start, horizon, c, d, rates, logos, mode = plan
     per_year = _PER_YEAR[mode]
-    run = _run(
-        start, np.full((horizon, 1), c), np.full((horizon, 1), d),
-        np.broadcast_to(rates, (horizon, 1, len(MOTIONS))), logos, per_year, flows=True,
-    )
+    run = _deterministic(plan, flows=True)
     n_steps = horizon * per_year
     path = pd.DataFrame({"step": np.arange(n_steps + 1), "year": np.arange(n_steps + 1) / per_year})
     path["arr"] = run["arr"][:, 0]
@@ -398,19 +429,19 @@ class MonteCarlo:
 
 def monte_carlo_nrr(
     starting_arr: Any,
-    years: Any = 5,
-    churn: Any = 0.08,
-    contraction: Any = 0.04,
-    expansion: Any = (0.08, 0.06, 0.04, 0.02, 0.02),
+    years: Any = DEFAULT_YEARS,
+    churn: Any = DEFAULT_CHURN,
+    contraction: Any = DEFAULT_CONTRACTION,
+    expansion: Any = DEFAULT_EXPANSION,
     new_logo_arr_per_year: Any = 0.0,
     steps: Any = "monthly",
     *,
-    paths: Any = 10_000,
-    spread: Any = 0.25,
+    paths: Any = DEFAULT_PATHS,
+    spread: Any = DEFAULT_SPREAD,
     churn_spread: Any = None,
     contraction_spread: Any = None,
     expansion_spread: Any = None,
-    seed: Any = 0,
+    seed: Any = DEFAULT_SEED,
     target_arr: Any = None,
     redraw: str = "year",
     keep_paths: bool = False,
@@ -428,12 +459,9 @@ def monte_carlo_nrr(
     >>> round(mc.fan["p50"].iloc[-1])
     12000000
     """
-    start = _money("starting_arr", starting_arr)
-    horizon = _horizon(years)
-    c, d = _losses(churn, contraction)
-    rates = _expansion("expansion", expansion)
-    logos = _money("new_logo_arr_per_year", new_logo_arr_per_year)
-    per_year = _PER_YEAR[_steps(steps)]
+    plan = _plan(starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year, steps)
+    start, horizon, c, d, rates, logos, mode = plan
+    per_year = _PER_YEAR[mode]
     n_paths = _args.integer("paths", paths, minimum=1)
     if n_paths > PATHS_MAX:
         raise _args.fail("paths", f"a whole number from 1 to {PATHS_MAX:,}", n_paths)
@@ -469,10 +497,7 @@ def monte_carlo_nrr(
         np.percentile(run["exp_final"], [10, 50, 90], axis=1).T, columns=["p10", "p50", "p90"]
     )
     by_motion.insert(0, "motion", list(MOTIONS))
-    deterministic = _run(
-        start, np.full((horizon, 1), c), np.full((horizon, 1), d),
-        np.broadcast_to(rates, (horizon, 1, len(MOTIONS))), logos, per_year,
-    )["arr"][:, 0]
+    deterministic = _deterministic(plan)["arr"][:, 0]
     p10, p50, p90 = np.percentile(arr, [10, 50, 90], axis=1)
     n_steps = horizon * per_year
     fan = pd.DataFrame(
@@ -538,7 +563,8 @@ def NRR_MONTE_CARLO(
     """Table of year with P10, P50 and P90 ARR over simulated rate paths. Example: =NRR_MONTE_CARLO(10000000, 5, 0.08, 0.04, B2:B6)"""
     mc = monte_carlo_nrr(
         starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year, steps,
-        paths=10_000 if _omitted(paths) else paths, spread=0.25 if _omitted(spread) else spread,
-        seed=0 if _omitted(seed) else seed,
+        paths=DEFAULT_PATHS if _omitted(paths) else paths,
+        spread=DEFAULT_SPREAD if _omitted(spread) else spread,
+        seed=DEFAULT_SEED if _omitted(seed) else seed,
     )
     return _args.to_excel(mc.fan[["year", "p10", "p50", "p90"]])
