@@ -65,13 +65,17 @@ def omitted(value: Any) -> bool:
     return value is None or (isinstance(value, str) and value.strip() == "")
 
 
+def reject(name: str, values: np.ndarray, bad: np.ndarray, expected: str) -> np.ndarray:
+    """``values``, unless ``bad`` holds somewhere: then the one-line error naming the first."""
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _args.fail(name, expected, float(values[i]), i if values.size > 1 else None)
+    return values
+
+
 def positive(name: str, values: np.ndarray) -> np.ndarray:
     """Reject zeros in an already non-negative array (a divisor: target, starting ARR)."""
-    zero = values <= 0
-    if zero.any():
-        i = int(np.argmax(zero))
-        raise _args.fail(name, "a number above 0", float(values[i]), i if values.size > 1 else None)
-    return values
+    return reject(name, values, values <= 0, "a number above 0")
 
 
 def _cutoffs(healthy: Any, thin: Any) -> tuple[float, float]:

@@ -30,7 +30,7 @@ import pandas as pd
 import xlwings as xw
 
 from . import _args, playbook
-from .pipeline import broadcast, positive
+from .pipeline import broadcast, positive, reject
 from .pipeline import omitted as _omitted
 
 __all__ = [
@@ -49,6 +49,7 @@ NRR_MAX = 5.0  # 500 %: anything above is almost surely a percentage typed as 12
 YEARS_MAX = 100
 
 _RATE = "a fraction such as 1.2 for 120%"
+_FRACTION = "a fraction between 0 and 1"
 
 
 # --------------------------------------------------------------------------- coercion
@@ -60,29 +61,17 @@ def _money(name: str, value: Any) -> np.ndarray:
 
 def _nrr(name: str, value: Any) -> np.ndarray:
     x = _args.numbers(name, value, minimum=0, what=_RATE)
-    high = x > NRR_MAX
-    if high.any():
-        i = int(np.argmax(high))
-        raise _args.fail(name, f"{_RATE} (at most {NRR_MAX:g})", float(x[i]), i if x.size > 1 else None)
-    return x
+    return reject(name, x, x > NRR_MAX, f"{_RATE} (at most {NRR_MAX:g})")
 
 
 def _fraction(name: str, value: Any) -> np.ndarray:
-    x = _args.numbers(name, value, minimum=0, what="a fraction between 0 and 1")
-    high = x > 1
-    if high.any():
-        i = int(np.argmax(high))
-        raise _args.fail(name, "a fraction between 0 and 1", float(x[i]), i if x.size > 1 else None)
-    return x
+    x = _args.numbers(name, value, minimum=0, what=_FRACTION)
+    return reject(name, x, x > 1, _FRACTION)
 
 
 def _years(name: str, value: Any) -> np.ndarray:
     y = _args.numbers(name, value, minimum=0)
-    high = y > YEARS_MAX
-    if high.any():
-        i = int(np.argmax(high))
-        raise _args.fail(name, f"a number of years from 0 to {YEARS_MAX}", float(y[i]), i if y.size > 1 else None)
-    return y
+    return reject(name, y, y > YEARS_MAX, f"a number of years from 0 to {YEARS_MAX}")
 
 
 def _losses_within(start: np.ndarray, contraction: np.ndarray, churn: np.ndarray) -> None:
@@ -288,10 +277,7 @@ def expansion_readiness(paying_customers: Any, avg_tenure_months: Any, annual_ch
     ['Build the motion', 'Stay acquisition-first', 'Stay acquisition-first', 'Fix churn first']
     """
     c = _args.numbers("paying_customers", paying_customers, minimum=0, what="a whole number")
-    frac = c != np.floor(c)
-    if frac.any():
-        i = int(np.argmax(frac))
-        raise _args.fail("paying_customers", "a whole number", float(c[i]), i if c.size > 1 else None)
+    reject("paying_customers", c, c != np.floor(c), "a whole number")
     t = _args.numbers("avg_tenure_months", avg_tenure_months, minimum=0)
     ch = _fraction("annual_churn", annual_churn)
     (c, t, ch), like = broadcast(

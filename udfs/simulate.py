@@ -37,7 +37,7 @@ import pandas as pd
 import xlwings as xw
 
 from . import _args, playbook
-from .pipeline import omitted as _omitted
+from .pipeline import omitted as _omitted, reject
 from .retention import NRR_MAX, _fraction
 
 __all__ = [
@@ -78,10 +78,7 @@ def _expansion(name: str, value: Any) -> np.ndarray:
         raise ValueError(
             f"{name}: expected {len(MOTIONS)} rates (one per motion: {', '.join(MOTIONS)}), got {x.size}"
         )
-    if (x > NRR_MAX).any():
-        i = int(np.argmax(x > NRR_MAX))
-        raise _args.fail(name, f"an annual expansion rate such as 0.08 (at most {NRR_MAX:g})", float(x[i]), i)
-    return x
+    return reject(name, x, x > NRR_MAX, f"an annual expansion rate such as 0.08 (at most {NRR_MAX:g})")
 
 
 def _losses(churn: Any, contraction: Any) -> tuple[float, float]:
@@ -152,9 +149,7 @@ def playbook_expansion_rates(
     table = playbook.plays_table(plays)
     triggers = _per_motion("triggers_per_quarter", triggers_per_quarter)
     close = table["close_rate"].to_numpy(float) if _omitted(close_rates) else _per_motion("close_rates", close_rates)
-    if (close > 1).any():
-        i = int(np.argmax(close > 1))
-        raise _args.fail("close_rates", "a fraction between 0 and 1", float(close[i]), i)
+    reject("close_rates", close, close > 1, "a fraction between 0 and 1")
     if _omitted(deal_sizes):
         deal = table["arr_increase_share"].to_numpy(float) * start / n
     else:
