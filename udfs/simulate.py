@@ -37,7 +37,8 @@ import pandas as pd
 import xlwings as xw
 
 from . import _args, playbook
-from .pipeline import omitted as _omitted, reject
+from .pipeline import omitted as _omitted
+from .pipeline import reject
 from .retention import NRR_MAX, _fraction
 
 __all__ = [
