@@ -291,6 +291,13 @@ def _month_index(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return months, bad | blank
 
 
+def _id_text(value: Any) -> str:
+    """An account id cell as text: '' for a blank or an Excel error, 1234.0 as '1234'."""
+    if _args.is_blank(value) or _args.is_excel_error(value):
+        return ""
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value).strip()
+
+
 def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Load a user's history (DataFrame, or CSV/XLSX path read now) into a backtest panel.
 
@@ -337,8 +344,7 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
 
     # ---- account ids
     ids = frame["account_id"].astype(object)
-    id_text = ids.map(lambda v: "" if _args.is_blank(v) or _args.is_excel_error(v) else (
-        str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()))
+    id_text = ids.map(_id_text)
     keep = np.array(id_text != "", dtype=bool)
     for i in np.flatnonzero(~keep):
         note(i, "account_id", ids.iloc[i], "no account id: row left out")
@@ -510,9 +516,7 @@ def _merge_events(out: pd.DataFrame, ev: pd.DataFrame, base_month, notes: list) 
         notes.append(("events", int(i) + 2, column, value, problem))
 
     n = len(ev)
-    ids = ev["account_id"].astype(object).map(
-        lambda v: "" if _args.is_blank(v) or _args.is_excel_error(v) else (
-            str(int(v)) if isinstance(v, float) and v.is_integer() else str(v).strip()))
+    ids = ev["account_id"].astype(object).map(_id_text)
     if "date" in ev.columns and base_month is not None:
         months, bad = _month_index(ev["date"])
         per = months - base_month + 1
