@@ -291,6 +291,13 @@ def _month_index(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return months, bad | blank
 
 
+def _period_index(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Whole period numbers as floats; bad marks blank, non-numeric and fractional cells."""
+    num, bad = _args.coerce_numeric(values.astype(object))
+    with np.errstate(invalid="ignore"):
+        return num, bad | np.isnan(num) | (num != np.round(num))
+
+
 def _id_text(value: Any) -> str:
     """An account id cell as text: '' for a blank or an Excel error, 1234.0 as '1234'."""
     if _args.is_blank(value) or _args.is_excel_error(value):
@@ -367,9 +374,7 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
             note(i, "date", frame["date"].iloc[i], "expected a date: row left out")
         keep &= ~bad
     else:
-        num, bad = _args.coerce_numeric(frame["period"].astype(object))
-        with np.errstate(invalid="ignore"):
-            bad = bad | np.isnan(num) | (num != np.round(num))
+        num, bad = _period_index(frame["period"])
         for i in np.flatnonzero(bad & keep):
             note(i, "period", frame["period"].iloc[i], "expected a whole number (period index): row left out")
         keep &= ~bad
@@ -522,9 +527,7 @@ def _merge_events(out: pd.DataFrame, ev: pd.DataFrame, base_month, notes: list) 
         per = months - base_month + 1
         pcol = "date"
     elif "period" in ev.columns:
-        per, bad = _args.coerce_numeric(ev["period"].astype(object))
-        with np.errstate(invalid="ignore"):
-            bad = bad | np.isnan(per) | (per != np.round(per))
+        per, bad = _period_index(ev["period"])
         pcol = "period"
     else:
         raise ValueError("events: expected a 'period' column when the history has periods, not dates")
