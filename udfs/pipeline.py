@@ -86,6 +86,12 @@ def _cutoffs(healthy: Any, thin: Any) -> tuple[float, float]:
     return h, t
 
 
+def _status(coverage: np.ndarray, healthy: float, thin: float) -> np.ndarray:
+    """Healthy at or above ``healthy``, Thin at or above ``thin``, else Undercovered (NaN too)."""
+    labels = np.array([playbook.UNDERCOVERED, playbook.THIN, playbook.HEALTHY], dtype=object)
+    return labels[(coverage >= thin).astype(int) + (coverage >= healthy).astype(int)]
+
+
 def _close_rates(plays: Any) -> dict[str, float]:
     table = playbook.plays_table(plays)
     return {m: float(r) for m, r in zip(table["motion"], table["close_rate"], strict=True)}
@@ -131,9 +137,7 @@ def coverage_status(coverage: Any, healthy: Any = None, thin: Any = None):
     """
     c = _args.numbers("coverage", coverage, minimum=0)
     h, t = _cutoffs(healthy, thin)
-    labels = np.array([playbook.UNDERCOVERED, playbook.THIN, playbook.HEALTHY], dtype=object)
-    level = (c >= t).astype(int) + (c >= h).astype(int)
-    return _args.shaped(labels[level], coverage, name="coverage_status")
+    return _args.shaped(_status(c, h, t), coverage, name="coverage_status")
 
 
 def weighted_pipeline(amounts: Any, motions: Any, plays: Any = None) -> float:
@@ -201,10 +205,8 @@ def coverage_by_motion(
     tg = out["target"].to_numpy(float)
     pl = out["pipeline"].to_numpy(float)
     cov = np.divide(pl, tg, out=np.full(tg.size, np.nan), where=tg > 0)
-    labels = np.array([playbook.UNDERCOVERED, playbook.THIN, playbook.HEALTHY], dtype=object)
-    status = labels[(cov >= t).astype(int) + (cov >= h).astype(int)]
     out["coverage"] = cov
-    out["status"] = np.where(tg > 0, status, None)
+    out["status"] = np.where(tg > 0, _status(cov, h, t), None)
     out["gap"] = np.maximum(0.0, tg * h - pl)
     return out
 
