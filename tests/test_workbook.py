@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 import udfs
-from tests.conftest import call_udf
+from tests.conftest import call_udf, need_tool
 from udfs import playbook
 from workbook import build, load_accounts
 from workbook.builder import SCORES_FORMULA
@@ -435,19 +435,13 @@ def test_libreoffice_opens_and_renders(models, soffice, tmp_path):
     )
     pdf = tmp_path / (os.path.splitext(os.path.basename(src))[0] + ".pdf")
     assert run.returncode == 0 and pdf.exists() and pdf.stat().st_size > 10_000, run.stderr
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                          text=True, timeout=60).stdout if _has("pdftotext") else ""
-    if text:
-        for needle in ("upcell: expansion revenue", "Expansion queue",
-                       "Expansion pipeline vs quarterly target", "Net revenue retention",
-                       "UDF Modules", HOSTILE[1]):
-            assert needle in text
-        # single-cell UDF formulas show their cached values in LibreOffice
-        assert re.search(r"Healthy|Thin|Undercovered", text)
-        assert re.search(r"\d+\.\d%", text)
-
-
-def _has(tool: str) -> bool:
-    from shutil import which
-
-    return which(tool) is not None
+    pdftotext = need_tool("pdftotext")
+    text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True,
+                          text=True, timeout=60).stdout
+    for needle in ("upcell: expansion revenue", "Expansion queue",
+                   "Expansion pipeline vs quarterly target", "Net revenue retention",
+                   "UDF Modules", HOSTILE[1]):
+        assert needle in text
+    # single-cell UDF formulas show their cached values in LibreOffice
+    assert re.search(r"Healthy|Thin|Undercovered", text)
+    assert re.search(r"\d+\.\d%", text)
