@@ -78,8 +78,12 @@ def positive(name: str, values: np.ndarray) -> np.ndarray:
     return reject(name, values, values <= 0, "a number above 0")
 
 
+def _healthy(healthy: Any) -> float:
+    return playbook.COVERAGE_HEALTHY if omitted(healthy) else _args.number("healthy", healthy, minimum=0)
+
+
 def _cutoffs(healthy: Any, thin: Any) -> tuple[float, float]:
-    h = playbook.COVERAGE_HEALTHY if omitted(healthy) else _args.number("healthy", healthy, minimum=0)
+    h = _healthy(healthy)
     t = playbook.COVERAGE_THIN if omitted(thin) else _args.number("thin", thin, minimum=0)
     if t > h:
         raise ValueError(f"thin: expected a cut-off at most healthy ({h:g}), got {t:g}")
@@ -159,7 +163,7 @@ def pipeline_gap(pipeline: Any, target: Any, healthy: Any = None):
     """
     p = _args.numbers("pipeline", pipeline, minimum=0)
     t = _args.numbers("target", target, minimum=0)
-    h = playbook.COVERAGE_HEALTHY if omitted(healthy) else _args.number("healthy", healthy, minimum=0)
+    h = _healthy(healthy)
     (p, t), like = broadcast(("pipeline", p, pipeline), ("target", t, target))
     return _args.shaped(np.maximum(0.0, t * h - p), like, name="pipeline_gap")
 
