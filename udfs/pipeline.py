@@ -96,9 +96,11 @@ def _status(coverage: np.ndarray, healthy: float, thin: float) -> np.ndarray:
     return labels[(coverage >= thin).astype(int) + (coverage >= healthy).astype(int)]
 
 
-def _close_rates(plays: Any) -> dict[str, float]:
+def _close_rates(motions: np.ndarray, plays: Any) -> np.ndarray:
+    """The close rate of each row's motion (SPEC §4, or the ``plays`` table's)."""
     table = playbook.plays_table(plays)
-    return {m: float(r) for m, r in zip(table["motion"], table["close_rate"], strict=True)}
+    rate = {m: float(r) for m, r in zip(table["motion"], table["close_rate"], strict=True)}
+    return pd.Series(motions).map(rate).to_numpy(dtype=float)
 
 
 def _pipeline_rows(amounts: Any, motions: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -151,7 +153,7 @@ def weighted_pipeline(amounts: Any, motions: Any, plays: Any = None) -> float:
     58000.0
     """
     a, m = _pipeline_rows(amounts, motions)
-    rates = pd.Series(m).map(_close_rates(plays)).to_numpy(dtype=float)
+    rates = _close_rates(m, plays)
     return float(np.sum(a * rates))
 
 
@@ -192,7 +194,7 @@ def coverage_by_motion(
             f"targets: expected {len(playbook.MOTIONS)} values (one per motion: "
             f"{', '.join(playbook.MOTIONS)}), got {goal.size}"
         )
-    rates = pd.Series(m).map(_close_rates(plays)).to_numpy(dtype=float)
+    rates = _close_rates(m, plays)
     frame = pd.DataFrame({"motion": m, "pipeline": a, "weighted_pipeline": a * rates})
     per = frame.groupby("motion", sort=False)[["pipeline", "weighted_pipeline"]].sum()
     per = per.reindex(list(playbook.MOTIONS), fill_value=0.0)
