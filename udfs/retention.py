@@ -50,6 +50,7 @@ YEARS_MAX = 100
 
 _RATE = "a fraction such as 1.2 for 120%"
 _FRACTION = "a fraction between 0 and 1"
+_EPS = 1e-9  # benchmark ends are inclusive: 1.1 typed as 110% parses to 1.1000000000000001
 
 
 # --------------------------------------------------------------------------- coercion
@@ -211,9 +212,8 @@ def nrr_benchmark(arr: Any, nrr: Any):
     i = _band_index(a)
     low = np.array([b[1] for b in playbook.NRR_BANDS])[i]
     high = np.array([b[2] for b in playbook.NRR_BANDS])[i]
-    eps = 1e-9  # 1.1 typed as 110% parses to 1.1000000000000001
     labels = np.array([playbook.BELOW_RANGE, playbook.IN_RANGE, playbook.ABOVE_RANGE], dtype=object)
-    level = np.where(r < low - eps, 0, np.where(r > high + eps, 2, 1))
+    level = np.where(r < low - _EPS, 0, np.where(r > high + _EPS, 2, 1))
     return _args.shaped(labels[level], like, name="nrr_benchmark")
 
 
@@ -256,12 +256,11 @@ def expansion_share_benchmark(share: Any, arr: Any = None):
     mature = a > playbook.EXPANSION_SHARE_MATURE_ARR  # NaN compares False
     lo = np.where(mature, playbook.EXPANSION_SHARE_MATURE[0], playbook.EXPANSION_SHARE_BEST_IN_CLASS[0])
     hi = np.where(mature, playbook.EXPANSION_SHARE_MATURE[1], playbook.EXPANSION_SHARE_BEST_IN_CLASS[1])
-    eps = 1e-9
-    out = np.where(s < lo - eps, playbook.SHARE_BELOW, np.where(s > hi + eps, playbook.SHARE_ABOVE, playbook.SHARE_IN))
+    out = np.where(s < lo - _EPS, playbook.SHARE_BELOW, np.where(s > hi + _EPS, playbook.SHARE_ABOVE, playbook.SHARE_IN))
     small_base = a < playbook.NRR_BANDS[0][0]
-    low = s < playbook.EXPANSION_SHARE_MISSED_BELOW - eps
+    low = s < playbook.EXPANSION_SHARE_MISSED_BELOW - _EPS
     out = np.where(low, np.where(small_base, playbook.SHARE_EARLY, playbook.SHARE_MISSED), out)
-    out = np.where(s > playbook.EXPANSION_SHARE_CHECK_ABOVE + eps, playbook.SHARE_CHECK_NEW_LOGOS, out)
+    out = np.where(s > playbook.EXPANSION_SHARE_CHECK_ABOVE + _EPS, playbook.SHARE_CHECK_NEW_LOGOS, out)
     return _args.shaped(out.astype(object), like, name="expansion_share_benchmark")
 
 
