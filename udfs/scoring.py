@@ -657,7 +657,7 @@ def _motion_codes(name: str, value: Any) -> tuple[np.ndarray, Any]:
     if isinstance(value, pd.Series) and isinstance(value.dtype, pd.CategoricalDtype):
         cats, codes = list(value.cat.categories), value.cat.codes.to_numpy()
     else:
-        items = [value] if _args.is_scalar(value) else _args._column(name, value)
+        items = _args._column(name, value)
         codes, cats = _factorize(name, items, "one of " + _MOTION_LIST)
         cats = list(cats)
     lookup = {_args.normalize_key(m): k for k, m in enumerate(MOTIONS)}
@@ -706,7 +706,7 @@ def _require(name: str, values: np.ndarray, needed: np.ndarray, raw: Any, what: 
     missing = np.isnan(values) & needed
     if missing.any():
         i = int(np.argmax(missing))
-        items = [raw] if _args.is_scalar(raw) else list(_args.flat(raw))
+        items = list(_args.flat(raw))
         item = items[i] if i < len(items) else items[0]
         raise _args.fail(name, what, item, i if len(values) > 1 else None)
 
@@ -911,7 +911,7 @@ def _dates(name: str, value: Any) -> np.ndarray:
     """Dates as datetime64[D] (NaT for blanks): Excel serials, date/datetime/Timestamp, ISO text."""
     if isinstance(value, pd.Series) and pd.api.types.is_datetime64_any_dtype(value.dtype):
         return value.to_numpy().astype("datetime64[D]")
-    items = [value] if _args.is_scalar(value) else _args._column(name, value)
+    items = _args._column(name, value)
     if isinstance(items, np.ndarray) and items.dtype.kind == "M":
         return items.astype("datetime64[D]")
     items = list(items)
@@ -958,7 +958,7 @@ def play_due_date(motion: Any, trigger_date: Any, segment: Any = None, plays: An
     p = _plays(plays)
     named = [("motion", codes), ("trigger_date", dates)]
     if segment is not None:
-        seg_raw = [segment] if _args.is_scalar(segment) else _args._column("segment", segment)
+        seg_raw = _args._column("segment", segment)
         _args.texts("segment", seg_raw, allow_blank=True)  # Excel errors, non-text -> ValueError
         named.append(("segment", _segment_codes(seg_raw, strict_name="segment")))
     n, arrays = _broadcast(*named)
