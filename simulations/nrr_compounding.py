@@ -178,6 +178,7 @@ def _(close, customers, deal, mode, np, playbook_expansion_rates, rates, start_a
 def _(churn, contraction, drive, goal_seek_expansion, MOTIONS, nrr_slider, plan_nrr, plan_rates):
     # Goal-seek: the plan's motion mix, scaled uniformly to reach the NRR slider.
     c, d = churn.value / 100, contraction.value / 100
+    planned_nrr = plan_nrr(c, d, plan_rates)
     goal = goal_seek_expansion([1.0, 1.1, 1.2, 1.3, nrr_slider.value / 100], c, d, plan_rates)
     seek = goal.iloc[-1]
     if drive.value == "NRR slider":
@@ -185,12 +186,11 @@ def _(churn, contraction, drive, goal_seek_expansion, MOTIONS, nrr_slider, plan_
     else:
         used_rates = plan_rates
     used_nrr = plan_nrr(c, d, used_rates)
-    return c, d, goal, seek, used_nrr, used_rates
+    return c, d, goal, planned_nrr, seek, used_nrr, used_rates
 
 
 @app.cell
-def _(c, d, drive, mo, nrr_slider, pct, plan_nrr, plan_rates, seek, used_nrr):
-    _plan = plan_nrr(c, d, plan_rates)
+def _(c, d, drive, mo, nrr_slider, pct, plan_rates, planned_nrr, seek, used_nrr):
     if drive.value == "NRR slider":
         _how = (
             f"The headline follows the **NRR slider ({nrr_slider.value}%)**: your plan's motion mix "
@@ -205,7 +205,7 @@ def _(c, d, drive, mo, nrr_slider, pct, plan_nrr, plan_rates, seek, used_nrr):
     mo.callout(
         mo.md(
             f"Your plan: expansion {pct(float(plan_rates.sum()), 1)} of ARR a year, churn {pct(c, 1)}, "
-            f"contraction {pct(d, 1)} → **NRR {pct(_plan)}**, GRR {pct(1 - c - d)}. {_how}."
+            f"contraction {pct(d, 1)} → **NRR {pct(planned_nrr)}**, GRR {pct(1 - c - d)}. {_how}."
         ),
         kind="info",
     )
@@ -353,10 +353,9 @@ def _(alt, money, sim):
 
 
 @app.cell
-def _(MOTIONS, c, d, goal, mo, pct, plan_nrr, plan_rates):
+def _(MOTIONS, c, d, goal, mo, pct, plan_rates, planned_nrr):
     # Goal-seek: expansion per motion (the plan's mix, scaled) to reach each target NRR.
-    _plan = plan_nrr(c, d, plan_rates)
-    _rows = [{"Target": "Your plan", "Scale": "1.00×", **{m: pct(r, 1) for m, r in zip(MOTIONS, plan_rates, strict=True)}, "NRR": pct(_plan)}]
+    _rows = [{"Target": "Your plan", "Scale": "1.00×", **{m: pct(r, 1) for m, r in zip(MOTIONS, plan_rates, strict=True)}, "NRR": pct(planned_nrr)}]
     for _r in goal.itertuples(index=False):
         _d = _r._asdict()
         _rows.append(
@@ -369,7 +368,7 @@ def _(MOTIONS, c, d, goal, mo, pct, plan_nrr, plan_rates):
         )
     mo.vstack(
         [
-            mo.md(f"### Goal-seek\nGRR is {pct(1 - c - d)}: NRR needs expansion of (target − GRR) a year; your plan gives {pct(_plan)}."),
+            mo.md(f"### Goal-seek\nGRR is {pct(1 - c - d)}: NRR needs expansion of (target − GRR) a year; your plan gives {pct(planned_nrr)}."),
             mo.ui.table(_rows, selection=None, pagination=False, label="Annual expansion per motion (% of ARR)"),
         ]
     )
