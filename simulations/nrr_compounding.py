@@ -261,7 +261,7 @@ def _(MOTIONS, alt, money, pd, sim):
 
 
 @app.cell
-def _(expansion_share, expansion_share_benchmark, grr, mo, money, new_logo, nrr, pct, sim):
+def _(expansion_share, expansion_share_benchmark, grr, mo, money, new_logo, nrr, pct, sim, udfs):
     # NRR and GRR per year from the year's flows, by the same functions Excel calls.
     _y = sim.years
     _ok = _y["starting_arr"] > 0
@@ -286,12 +286,19 @@ def _(expansion_share, expansion_share_benchmark, grr, mo, money, new_logo, nrr,
         ],
         selection=None, pagination=False, label="NRR, GRR and expansion share of new ARR per year",
     )
+    _pb = udfs.playbook  # the benchmark's numbers, as the functions above apply them
+
+    def _pcts(*xs):
+        return "–".join(f"{x * 100:g}" for x in xs) + " %"
+
     mo.vstack(
         [
             year_table,
             mo.md(
-                "Expansion share benchmark: 20–30 % best in class, 30–40 % above \\$10M ARR; "
-                "below 20 % with a real base is missed expansion, above 60 % check new-logo acquisition."
+                f"Expansion share benchmark: {_pcts(*_pb.EXPANSION_SHARE_BEST_IN_CLASS)} best in class, "
+                f"{_pcts(*_pb.EXPANSION_SHARE_MATURE)} above \\${_pb.EXPANSION_SHARE_MATURE_ARR / 1e6:g}M ARR; "
+                f"below {_pcts(_pb.EXPANSION_SHARE_MISSED_BELOW)} with a real base is missed expansion, "
+                f"above {_pcts(_pb.EXPANSION_SHARE_CHECK_ABOVE)} check new-logo acquisition."
             ),
         ]
     )
