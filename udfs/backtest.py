@@ -344,6 +344,13 @@ def _bad(name: str, expected: str, value: Any, i: int, rows: bool, n: int) -> Va
     return _args.fail(name, expected, value, i if n > 1 else None)
 
 
+def _reject(name: str, expected: str, s: pd.Series, bad: np.ndarray, rows: bool) -> None:
+    """The one-line error for the first item (panel row) of ``s`` where ``bad`` holds, if any."""
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _bad(name, expected, s.iloc[i], i, rows, len(s))
+
+
 def _series(name: str, values: Any) -> pd.Series:
     """A column argument (Series, list, range) as a Series indexed 0 … n−1."""
     s = values if isinstance(values, pd.Series) else pd.Series(_args._column(name, values))
@@ -366,9 +373,7 @@ def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.n
         raw = s.to_numpy(dtype=object)
     codes, uniques = pd.factorize(raw)
     codes = codes.astype(np.int64)
-    if (codes < 0).any():  # NaN / None
-        i = int(np.argmax(codes < 0))
-        raise _bad(name, "an account id", s.iloc[i], i, rows, n)
+    _reject(name, "an account id", s, codes < 0, rows)  # NaN / None
     labels = np.empty(len(uniques), dtype=object)
     for u, v in enumerate(np.asarray(uniques, dtype=object).tolist()):
         if (
@@ -399,9 +404,7 @@ def _whole(name: str, values: Any, rows: bool = False) -> np.ndarray:
         arr, badmask = _args.coerce_numeric(s.astype(object))
     with np.errstate(invalid="ignore"):
         bad = badmask | ~np.isfinite(arr) | (arr != np.round(arr))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _bad(name, "a whole number (period index)", s.iloc[i], i, rows, n)
+    _reject(name, "a whole number (period index)", s, bad, rows)
     return arr.astype(np.int64)
 
 
@@ -419,9 +422,7 @@ def _signal(name: str, values: Any, rows: bool = False) -> np.ndarray:
         arr, bad = _args.coerce_numeric(obj.where(~is_bool, None))
         arr[is_bool] = obj[is_bool].astype(float).to_numpy() if is_bool.any() else arr[is_bool]
         bad = bad & ~is_bool
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _bad(name, "a number (or a blank cell)", s.iloc[i], i, rows, len(s))
+    _reject(name, "a number (or a blank cell)", s, bad, rows)
     return arr
 
 
@@ -433,10 +434,7 @@ def _flags(name: str, values: Any, rows: bool = False) -> np.ndarray:
     if s.dtype.kind in "iuf":
         arr = s.to_numpy(dtype=float)
         arr = np.where(np.isnan(arr), 0.0, arr)
-        bad = (arr != 0) & (arr != 1)
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise _bad(name, "TRUE or FALSE (1 or 0)", s.iloc[i], i, rows, len(s))
+        _reject(name, "TRUE or FALSE (1 or 0)", s, (arr != 0) & (arr != 1), rows)
         return arr == 1
     out = np.zeros(len(s), dtype=bool)
     for i, v in enumerate(s.tolist()):
