@@ -6,7 +6,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.upcell-installed
 
-.PHONY: demo test bench lint lite clean screenshots
+.PHONY: demo test bench lint clean screenshots
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "upcell needs Python 3.11+"'
