@@ -1353,10 +1353,7 @@ def TRIGGER_FIRES(signal_values, threshold, persistence=None):
     rows = signal_values if isinstance(signal_values, list) else [[signal_values]]
     if len(rows) > 1 and any(len(r) > 1 for r in rows):
         raise ValueError("signal_values: expected a single row or column")
-    fires = trigger_fires(
-        [v for r in rows for v in r], threshold,
-        DEFAULT_PERSISTENCE if persistence is None else persistence,
-    )
+    fires = trigger_fires([v for r in rows for v in r], threshold, persistence)
     values = [bool(v) for v in fires]
     if len(values) == 1:
         return values[0]
@@ -1377,8 +1374,6 @@ def TRIGGER_BACKTEST(account_ids, periods, signal_values, expansion_flags, thres
                      persistence=None, window=None):
     """Backtest a trigger per threshold: fires, false positive rate, coverage, lead, gate. Example: =TRIGGER_BACKTEST(H[account_id],H[period],H[usage_vs_cap],H[expansion],{0.8,0.9})"""
     result = trigger_backtest(
-        account_ids, periods, signal_values, expansion_flags, thresholds,
-        DEFAULT_PERSISTENCE if persistence is None else persistence,
-        DEFAULT_WINDOW if window is None else window,
+        account_ids, periods, signal_values, expansion_flags, thresholds, persistence, window
     )
     return _args.to_excel(result)
