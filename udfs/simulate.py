@@ -39,7 +39,7 @@ import xlwings as xw
 from . import _args, playbook
 from .pipeline import omitted as _omitted
 from .pipeline import reject
-from .retention import NRR_MAX, _fraction
+from .retention import _FRACTION, _RATE, NRR_MAX, _fraction
 
 __all__ = [
     "STEPS", "NrrSimulation", "MonteCarlo",
@@ -83,9 +83,9 @@ def _expansion(name: str, value: Any) -> np.ndarray:
 
 
 def _losses(churn: Any, contraction: Any) -> tuple[float, float]:
-    c = float(_fraction("churn", [_args.number("churn", churn, what="a fraction between 0 and 1")])[0])
+    c = float(_fraction("churn", [_args.number("churn", churn, what=_FRACTION)])[0])
     d = float(
-        _fraction("contraction", [_args.number("contraction", contraction, what="a fraction between 0 and 1")])[0]
+        _fraction("contraction", [_args.number("contraction", contraction, what=_FRACTION)])[0]
     )
     if c + d > 1 + 1e-12:
         raise ValueError(f"contraction: expected churn + contraction at most 1, got {c + d:g}")
@@ -150,7 +150,7 @@ def playbook_expansion_rates(
     table = playbook.plays_table(plays)
     triggers = _per_motion("triggers_per_quarter", triggers_per_quarter)
     close = table["close_rate"].to_numpy(float) if _omitted(close_rates) else _per_motion("close_rates", close_rates)
-    reject("close_rates", close, close > 1, "a fraction between 0 and 1")
+    reject("close_rates", close, close > 1, _FRACTION)
     if _omitted(deal_sizes):
         deal = table["arr_increase_share"].to_numpy(float) * start / n
     else:
@@ -390,10 +390,10 @@ def goal_seek_expansion(target_nrr: Any, churn: Any, contraction: Any, expansion
     >>> goal_seek_expansion([1.1, 1.2], 0.08, 0.04, [0.1, 0.05, 0.05, 0.0, 0.0])[["target_nrr", "scale"]].round(4).values.tolist()
     [[1.1, 1.1], [1.2, 1.6]]
     """
-    targets = _args.numbers("target_nrr", target_nrr, minimum=0, what="a fraction such as 1.2 for 120%")
+    targets = _args.numbers("target_nrr", target_nrr, minimum=0, what=_RATE)
     if (targets > NRR_MAX).any():
         i = int(np.argmax(targets > NRR_MAX))
-        raise _args.fail("target_nrr", f"a fraction such as 1.2 for 120% (at most {NRR_MAX:g})", float(targets[i]))
+        raise _args.fail("target_nrr", f"{_RATE} (at most {NRR_MAX:g})", float(targets[i]))
     c, d = _losses(churn, contraction)
     rates = _expansion("expansion", expansion)
     total = rates.sum()
