@@ -52,6 +52,7 @@ _PER_YEAR = {"monthly": 12, "annual": 1}
 YEARS_MAX = 50
 PATHS_MAX = 1_000_000
 MOTIONS = playbook.MOTIONS
+_MOTION_INDEX = {_args.normalize_key(m): i for i, m in enumerate(MOTIONS)}
 # defaults of a plan (simulate_nrr and monte_carlo_nrr) and of the Monte Carlo
 DEFAULT_YEARS, DEFAULT_CHURN, DEFAULT_CONTRACTION = 5, 0.08, 0.04
 DEFAULT_EXPANSION = (0.08, 0.06, 0.04, 0.02, 0.02)  # per motion, in MOTIONS order
@@ -64,14 +65,10 @@ DEFAULT_PATHS, DEFAULT_SPREAD, DEFAULT_SEED = 10_000, 0.25, 0
 def _expansion(name: str, value: Any) -> np.ndarray:
     """Five annual expansion rates, one per motion (a dict by motion name, or 5 values)."""
     if isinstance(value, dict):
-        lookup = {_args.normalize_key(m): m for m in MOTIONS}
-        rates = dict.fromkeys(MOTIONS, 0.0)
+        rates: list[Any] = [0.0] * len(MOTIONS)
         for key, rate in value.items():
-            motion = lookup.get(_args.normalize_key(key))
-            if motion is None:
-                raise _args.fail(name, "motions among " + ", ".join(MOTIONS), key)
-            rates[motion] = rate
-        value = [rates[m] for m in MOTIONS]
+            rates[_motion_index(name, key)] = rate
+        value = rates
     elif isinstance(value, pd.Series) and not isinstance(value.index, pd.RangeIndex):
         return _expansion(name, value.to_dict())
     x = _args.numbers(name, value, minimum=0, what="an annual expansion rate such as 0.08")
@@ -170,14 +167,19 @@ def _per_motion(name: str, value: Any) -> np.ndarray:
 
 
 def _by_motion_dict(name: str, value: dict) -> np.ndarray:
-    lookup = {_args.normalize_key(m): i for i, m in enumerate(MOTIONS)}
     out = np.zeros(len(MOTIONS))
     for key, v in value.items():
-        i = lookup.get(_args.normalize_key(key))
-        if i is None:
-            raise _args.fail(name, "motions among " + ", ".join(MOTIONS), key)
+        i = _motion_index(name, key)
         out[i] = _args.number(f"{name} {MOTIONS[i]}", v, minimum=0)
     return out
+
+
+def _motion_index(name: str, key: Any) -> int:
+    """Position in MOTIONS of a motion named as a dict key (case and spacing ignored)."""
+    i = _MOTION_INDEX.get(_args.normalize_key(key))
+    if i is None:
+        raise _args.fail(name, "motions among " + ", ".join(MOTIONS), key)
+    return i
 
 
 # --------------------------------------------------------------------------- the core
