@@ -1,7 +1,7 @@
 import marimo
 
 __generated_with = "0.25.2"
-app = marimo.App(width="medium", app_title="upcell · trigger backtest")
+app = marimo.App(width="medium", app_title="Trigger backtests")
 
 
 @app.cell

@@ -56,6 +56,8 @@ def is_excel_error(value: Any) -> bool:
 
 def describe(value: Any) -> str:
     """How a bad value is named in an error message: ``'n/a'``, ``a blank cell``..."""
+    if isinstance(value, np.generic):
+        value = value.item()
     if value is None or (isinstance(value, str) and value.strip() == ""):
         return "a blank cell"
     if is_excel_error(value):
