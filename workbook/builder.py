@@ -433,29 +433,30 @@ def _accounts(ws, fm: _Formats, book: AccountBook) -> None:
     ws.set_row(0, 22)
 
 
-def _rules(wb, ws, fm: _Formats) -> None:
-    rules = playbook.default_rules()
-    rows = excel_rows(rules)
-    widths = {"rule": 20, "signal": 28, "op": 6, "threshold": 11, "points": 8, "motion": 17}
-    fmts = {"threshold": fm.num, "points": fm.int}
+def _playbook_table(ws, fm: _Formats, name: str, rows: list[list[Any]], fmts: dict,
+                    width) -> None:
+    """An editable playbook table (Rules, Plays) at A1: widths, formats, cells by type."""
     for j, c in enumerate(rows[0]):
-        ws.set_column(j, j, widths.get(c, 12), fmts.get(c, fm.text))
+        ws.set_column(j, j, width(c), fmts.get(c, fm.text))
     ws.add_table(
         0, 0, len(rows) - 1, len(rows[0]) - 1,
-        {"name": "Rules", "style": "Table Style Medium 2",
+        {"name": name, "style": "Table Style Medium 2",
          "columns": [{"header": c, "header_format": fm.spill_header,
                       "format": fmts.get(c, fm.text)}
                      for c in rows[0]]},
     )
     for i, row in enumerate(rows[1:], start=1):
         for j, v in enumerate(row):
-            if v is None:
-                continue  # continuation rows of an AND-ed rule: blank points and motion
-            col = rows[0][j]
-            if col in ("threshold", "points"):
-                ws.write_number(i, j, float(v), fmts[col])
-            else:
-                ws.write_string(i, j, str(v), fm.text)
+            if v is not None:
+                put(ws, i, j, v, fmts.get(rows[0][j], fm.text), fm)
+
+
+def _rules(wb, ws, fm: _Formats) -> None:
+    rows = rules_rows()
+    widths = {"rule": 20, "signal": 28, "op": 6, "threshold": 11, "points": 8, "motion": 17}
+    # continuation rows of an AND-ed rule keep points and motion blank (None: not written)
+    _playbook_table(ws, fm, "Rules", rows, {"threshold": fm.num, "points": fm.int},
+                    lambda c: widths.get(c, 12))
     last = len(rows) - 1 + 200
     idx = {c: j for j, c in enumerate(rows[0])}
     ws.data_validation(1, idx["op"], last, idx["op"],
@@ -505,19 +506,7 @@ def _plays(ws, fm: _Formats) -> None:
         "cycle_days_enterprise": fm.int,
     }
     widths = {"motion": 17, "owner": 14, "owner_above": 19, "owner_basis": 12}
-    for j, c in enumerate(rows[0]):
-        ws.set_column(j, j, widths.get(c, max(13, len(c) + 2)), fmts.get(c, fm.text))
-    ws.add_table(
-        0, 0, len(rows) - 1, len(rows[0]) - 1,
-        {"name": "Plays", "style": "Table Style Medium 2",
-         "columns": [{"header": c, "header_format": fm.spill_header,
-                      "format": fmts.get(c, fm.text)}
-                     for c in rows[0]]},
-    )
-    for i, row in enumerate(rows[1:], start=1):
-        for j, v in enumerate(row):
-            if v is not None:
-                put(ws, i, j, v, fmts.get(rows[0][j], fm.text), fm)
+    _playbook_table(ws, fm, "Plays", rows, fmts, lambda c: widths.get(c, max(13, len(c) + 2)))
     r = len(rows) + 1
     notes = [
         "arr_increase_share: expected ARR increase as a share of the account's ARR; close_rate: "
