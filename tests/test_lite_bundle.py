@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import xlwings
 
@@ -77,7 +78,7 @@ def test_bundle_is_generated_from_udfs_without_drift(tmp_path):
     udfs_dir = os.path.join(ROOT, "udfs")
     on_disk = {
         ("udfs" if f == "__init__.py" else "udfs." + f[:-3]):
-            open(os.path.join(udfs_dir, f), encoding="utf-8").read()
+            Path(udfs_dir, f).read_text(encoding="utf-8")
         for f in os.listdir(udfs_dir) if f.endswith(".py")
     }
     assert sources == on_disk
@@ -87,7 +88,7 @@ def test_bundle_is_generated_from_udfs_without_drift(tmp_path):
 
     paths = lite.write_bundle(tmp_path)
     assert [os.path.basename(p) for p in paths] == ["main.py", "requirements.txt"]
-    assert open(paths[0], encoding="utf-8").read() == main_py
+    assert Path(paths[0]).read_text(encoding="utf-8") == main_py
     try:
         lite.write_bundle(tmp_path)
         raise AssertionError("expected FileExistsError")
