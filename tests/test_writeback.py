@@ -421,7 +421,7 @@ def test_a_threshold_formula_is_not_overwritten(tmp_path):
 
 def test_command_line(model, tmp_path):
     csv = export_thresholds_csv({"seats_full": 0.86}, tmp_path / "t.csv")
-    run = [sys.executable, "-m", "workbook.writeback"]
+    run = [sys.executable, "-m", "workbook", "thresholds"]
     ok = subprocess.run([*run, str(model), str(csv)], cwd=ROOT, capture_output=True, text=True,
                         timeout=120)
     assert ok.returncode == 0, ok.stderr

@@ -1,4 +1,4 @@
-"""Command line: ``python -m workbook build | lite | queue`` (see ``--help``)."""
+"""Command line: ``python -m workbook build | lite | queue | picture | thresholds`` (``--help``)."""
 
 from __future__ import annotations
 
@@ -143,6 +143,12 @@ def cmd_picture(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_thresholds(args: argparse.Namespace) -> int:
+    from . import writeback
+
+    return writeback.main([args.model, args.thresholds])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m workbook", description="Build the upcell Excel model and its Lite bundle."
@@ -167,6 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     pic = sub.add_parser("picture", help="render the Scores sheet with LibreOffice to a PNG")
     pic.add_argument("--out", metavar="PNG", help="default docs/img/scores_sheet.png")
     pic.set_defaults(func=cmd_picture)
+    th = sub.add_parser("thresholds", help="write backtested thresholds into a model's Rules table")
+    th.add_argument("model", help="the model workbook (.xlsx); the original is kept as a backup")
+    th.add_argument("thresholds", help="CSV or XLSX of rule, signal, op, threshold (the app's export)")
+    th.set_defaults(func=cmd_thresholds)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -480,7 +480,7 @@ def _rules(wb, ws, fm: _Formats) -> None:
         ("text", "Edit thresholds and points here: SCORE_ACCOUNTS takes this table, so Scores "
                  "re-scores."),
         ("text", "Backtested thresholds can be written back into the threshold column "
-                 "(python -m workbook.writeback)."),
+                 "(python -m workbook thresholds)."),
         ("", ""),
         ("h2", "Signals (account columns)"),
     ]

@@ -30,7 +30,7 @@ a table with columns ``rule, [signal], [op], threshold`` (a DataFrame, or the CS
 :func:`export_thresholds_csv` writes); in a table, the n-th row with a given key maps to
 the n-th matching row of the workbook.
 
-Command line: ``python -m workbook.writeback MODEL.xlsx THRESHOLDS.csv``.
+Command line: ``python -m workbook thresholds MODEL.xlsx THRESHOLDS.csv``.
 """
 
 from __future__ import annotations
@@ -780,7 +780,7 @@ def export_thresholds_csv(thresholds: Any, path: str | os.PathLike, *, force: bo
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 2:
-        print("usage: python -m workbook.writeback MODEL.xlsx THRESHOLDS.csv", file=sys.stderr)
+        print("usage: python -m workbook thresholds MODEL.xlsx THRESHOLDS.csv", file=sys.stderr)
         return 2
     try:
         print(write_thresholds(argv[0], argv[1]))
@@ -789,6 +789,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    raise SystemExit(main())
