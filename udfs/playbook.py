@@ -281,7 +281,7 @@ _PLAY_NUMBERS = (
 def default_plays() -> pd.DataFrame:
     """SPEC §4 default plays, indexed by motion.
 
-    >>> default_plays().loc["Seat expansion", ["arr_increase_share", "close_rate"]].tolist()
+    >>> default_plays().loc["Seat expansion", ["arr_increase_share", "close_rate"]].astype(float).tolist()
     [0.15, 0.5]
     """
     frame = pd.DataFrame(_DEFAULT_PLAYS, columns=list(PLAY_COLUMNS)).astype(object)
