@@ -598,6 +598,19 @@ def _is_num(v: Any) -> bool:
     return isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)) and math.isfinite(v)
 
 
+def _coverage_cells(ws, r: int, pipeline: float, target: float, healthy: float, thin: float,
+                    fmts: tuple) -> None:
+    """Coverage, status and gap of one Pipeline row (pipeline in D, target in C, cut-offs B5:B6)."""
+    n = r + 1  # Excel row number
+    ratio, text, money = fmts
+    cov = cached("PIPELINE_COVERAGE", pipeline, target)
+    _formula(ws, r, 5, f"=PIPELINE_COVERAGE(D{n}, C{n})", cov, ratio)
+    _formula(ws, r, 6, f"=COVERAGE_STATUS(F{n}, $B$5, $B$6)",
+             cached("COVERAGE_STATUS", cov, healthy, thin) if cov != "#VALUE!" else "#VALUE!", text)
+    _formula(ws, r, 7, f"=PIPELINE_GAP(D{n}, C{n}, $B$5)",
+             cached("PIPELINE_GAP", pipeline, target, healthy), money)
+
+
 def _pipeline(wb, ws, fm: _Formats, queue: pd.DataFrame, book: AccountBook) -> None:
     per, motion_col, ready_col, amount_col = _pipeline_amounts(queue)
     cols = list(queue.columns)
@@ -649,16 +662,9 @@ def _pipeline(wb, ws, fm: _Formats, queue: pd.DataFrame, book: AccountBook) -> N
                  pipe, fm.money)
         _formula(ws, r, 4, f"=WEIGHTED_PIPELINE(D{n}, A{n}, Plays[#All])",
                  cached("WEIGHTED_PIPELINE", pipe, motion, plays), fm.money)
-        cov = cached("PIPELINE_COVERAGE", pipe, tgt)
-        _formula(ws, r, 5, f"=PIPELINE_COVERAGE(D{n}, C{n})", cov, fm.ratio)
-        _formula(ws, r, 6, f"=COVERAGE_STATUS(F{n}, $B$5, $B$6)",
-                 cached("COVERAGE_STATUS", cov, healthy, thin) if cov != "#VALUE!" else "#VALUE!",
-                 fm.text)
-        _formula(ws, r, 7, f"=PIPELINE_GAP(D{n}, C{n}, $B$5)",
-                 cached("PIPELINE_GAP", pipe, tgt, healthy), fm.money)
+        _coverage_cells(ws, r, pipe, tgt, healthy, thin, (fm.ratio, fm.text, fm.money))
     last = first + len(playbook.MOTIONS) - 1
     t = last + 1
-    n = t + 1
     a, b = first + 1, last + 1
     share_sum = sum(TARGET_SHARES.values())
     tgt_total = sum(target * s for s in TARGET_SHARES.values())
@@ -670,13 +676,8 @@ def _pipeline(wb, ws, fm: _Formats, queue: pd.DataFrame, book: AccountBook) -> N
     motions = [[m] for m in playbook.MOTIONS]
     _formula(ws, t, 4, f"=WEIGHTED_PIPELINE(D{a}:D{b}, A{a}:A{b}, Plays[#All])",
              cached("WEIGHTED_PIPELINE", amounts, motions, plays), fm.total_money)
-    cov = cached("PIPELINE_COVERAGE", total_pipeline, tgt_total)
-    _formula(ws, t, 5, f"=PIPELINE_COVERAGE(D{n}, C{n})", cov, fm.total_ratio)
-    _formula(ws, t, 6, f"=COVERAGE_STATUS(F{n}, $B$5, $B$6)",
-             cached("COVERAGE_STATUS", cov, healthy, thin) if cov != "#VALUE!" else "#VALUE!",
-             fm.total_text)
-    _formula(ws, t, 7, f"=PIPELINE_GAP(D{n}, C{n}, $B$5)",
-             cached("PIPELINE_GAP", total_pipeline, tgt_total, healthy), fm.total_money)
+    _coverage_cells(ws, t, total_pipeline, tgt_total, healthy, thin,
+                    (fm.total_ratio, fm.total_text, fm.total_money))
     for label, fmt in ((playbook.HEALTHY, fm.good), (playbook.THIN, fm.warn),
                        (playbook.UNDERCOVERED, fm.bad)):
         ws.conditional_format(first, 6, t, 6, {"type": "cell", "criteria": "==",
