@@ -236,7 +236,7 @@ def _read(source: Any, name: str) -> pd.DataFrame:
             if ext in (".csv", ".txt"):
                 return pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""])
             if ext in (".xlsx", ".xlsm"):
-                return pd.read_excel(path, dtype=object)
+                return pd.read_excel(path, dtype=object, engine="openpyxl")
         except Exception as err:  # noqa: BLE001 - any reader failure is the file's problem
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise ValueError(f"{name}: could not read {os.path.basename(path)!r}: {first}") from None

@@ -114,7 +114,7 @@ def _threshold_frame(thresholds: Any) -> pd.DataFrame:
         if not path.is_file():
             raise FileNotFoundError(f"thresholds: file not found: {path}")
         if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object)
+            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
         else:
             frame = pd.read_csv(path, dtype=object, keep_default_na=False)
         return _threshold_frame(frame)
