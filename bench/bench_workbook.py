@@ -40,7 +40,8 @@ import csv, json, resource, sys, time
 t0 = time.perf_counter()
 import openpyxl
 import udfs
-from workbook.builder import excel_rows, plays_rows, rules_rows
+from workbook.sheets.cells import excel_rows
+from workbook.sheets.playbook import plays_rows, rules_rows
 from workbook.importer import load_accounts
 t1 = time.perf_counter()
 r1 = resource.getrusage(resource.RUSAGE_SELF)

@@ -18,7 +18,7 @@ import udfs
 from tests.conftest import call_udf, need_tool
 from udfs import playbook
 from workbook import build, load_accounts
-from workbook.builder import SCORES_FORMULA
+from workbook.sheets.scores import SCORES_FORMULA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1", "-cmd", "=1+1"]

@@ -103,8 +103,9 @@ def _num(v, fmt: str) -> str:
 def cmd_queue(args: argparse.Namespace) -> int:
     import udfs
 
-    from .builder import SAMPLE_CSV, plays_rows, rules_rows
+    from .builder import SAMPLE_CSV
     from .importer import load_accounts
+    from .sheets.playbook import plays_rows, rules_rows
 
     try:
         if args.accounts:

@@ -1,0 +1,1 @@
+"""One module per sheet of the Excel model; ``cells`` holds what they share."""

@@ -1,0 +1,93 @@
+"""The Scores sheet: SCORE_ACCOUNTS spilling the ranked, explained queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import udfs
+from udfs import _args, playbook
+
+from .cells import Formats, spill
+from .playbook import plays_rows, rules_rows
+
+SCORES_FORMULA = "=SCORE_ACCOUNTS(Accounts[#All], Rules[#All], Plays[#All])"
+
+
+SCORES_ANCHOR = (3, 0)  # A4: rows 1-3 hold the title and the note
+
+
+QUEUE_FORMAT = {  # column -> (format, width); widths fit the header names unbroken
+    "account_id": ("text", 13),
+    "account_name": ("text", 24),
+    "expansion_score": ("int", 16),
+    "ready": ("flag", 8),
+    "primary_motion": ("text", 17),
+    "motions": ("text", 44),
+    "play": ("text", 18),
+    "owner": ("text", 19),
+    "expected_arr_increase": ("money", 21),
+    "close_rate": ("pct1", 10),
+    "expected_value": ("money", 15),
+    "due_in_days": ("days", 12),
+    "reasons": ("reason", 110),
+}
+
+
+def score_queue(accounts: Any) -> list[list[Any]]:
+    """The SCORE_ACCOUNTS spill (header row first) for the Accounts, Rules and Plays tables.
+
+    ``accounts`` is the Accounts table (a DataFrame of the imported cells, or its Excel
+    range); the tests re-evaluate the cached spill from the written cells through xlwings.
+    """
+    result = _args.to_excel(udfs.score_accounts(accounts, rules_rows(), plays_rows()))
+    if not isinstance(result, list):
+        result = [[result]]
+    return result
+
+
+def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool) -> None:
+    header = values[0]
+    fmts = []
+    for j, name in enumerate(header):
+        fmt_name, width = QUEUE_FORMAT.get(name, ("text", 14))
+        fmts.append(getattr(fm, fmt_name))
+        ws.set_column(j, j, width, getattr(fm, fmt_name))
+    ws.write_string(0, 0, "Expansion queue", fm.title)
+    ws.write_string(
+        1, 0,
+        "One row per account, highest expected value first. A4 holds "
+        + SCORES_FORMULA + " (spilling); tune Rules and Plays to re-score.",
+        fm.subtitle,
+    )
+    r0, c0 = SCORES_ANCHOR
+    height, width = spill(ws, r0, c0, SCORES_FORMULA, values, fmts, fm.spill_header, fm,
+                           values_only)
+    ws.set_row(r0, 22)
+    ws.freeze_panes(r0 + 1, 1)
+    last = r0 + max(height, 2) + 2000
+    idx = {c: j for j, c in enumerate(header)}
+    if "expansion_score" in idx:
+        j = idx["expansion_score"]
+        ws.conditional_format(
+            r0 + 1, j, last, j,
+            {"type": "3_color_scale", "min_type": "num", "min_value": 0, "min_color": "#F8696B",
+             "mid_type": "num", "mid_value": playbook.TRIGGER_THRESHOLD, "mid_color": "#FFEB84",
+             "max_type": "num", "max_value": 100, "max_color": "#63BE7B"},
+        )
+    if "ready" in idx:
+        j = idx["ready"]
+        ws.conditional_format(r0 + 1, j, last, j,
+                              {"type": "cell", "criteria": "==", "value": "TRUE", "format": fm.good})
+    if "play" in idx:
+        j = idx["play"]
+        for gate in (playbook.GATE_FIX_ADOPTION, playbook.GATE_TOO_EARLY):
+            ws.conditional_format(r0 + 1, j, last, j,
+                                  {"type": "cell", "criteria": "==", "value": f'"{gate}"',
+                                   "format": fm.bad})
+    ws.set_landscape()
+    ws.set_paper(1)
+    ws.fit_to_pages(1, 0)
+    ws.repeat_rows(r0)
+    ws.print_area(0, 0, r0 + height - 1, width - 1)
+    ws.set_margins(left=0.3, right=0.3, top=0.4, bottom=0.4)
+    ws.set_footer("&L&8upcell expansion queue&R&8Page &P of &N")
