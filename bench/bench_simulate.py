@@ -62,18 +62,20 @@ def best_of(fn, repeat: int) -> tuple[float, float]:
 
 
 def draws(paths: int, seed: int, rates, spread: float):
-    """The engine's rate draws (same generator, same order), as nested Python lists."""
+    """The engine's rate draws (same generator, same order; each path keeps its rates
+    for the whole horizon, the default), as nested Python lists indexed [year][path]."""
     rng = np.random.default_rng(seed)
 
     def factor(shape):
         return np.exp(spread * rng.standard_normal(shape) - 0.5 * spread * spread)
 
-    ch = CHURN * factor((YEARS, paths))
-    co = CONTRACTION * factor((YEARS, paths))
-    ex = np.asarray(rates) * factor((YEARS, paths, len(MOTIONS)))
+    ch = CHURN * factor((1, paths))
+    co = CONTRACTION * factor((1, paths))
+    ex = np.asarray(rates) * factor((1, paths, len(MOTIONS)))
     over = ch + co
     squeeze = np.where(over > 1, 1 / np.where(over > 1, over, 1), 1)
-    return (ch * squeeze).tolist(), (co * squeeze).tolist(), ex.tolist()
+    ch, co = np.repeat(ch * squeeze, YEARS, axis=0), np.repeat(co * squeeze, YEARS, axis=0)
+    return ch.tolist(), co.tolist(), np.repeat(ex, YEARS, axis=0).tolist()
 
 
 def python_paths(start, churn, contraction, expansion, new_logo, per_year, which):
@@ -90,13 +92,11 @@ def python_paths(start, churn, contraction, expansion, new_logo, per_year, which
             for _ in range(per_year - 1):
                 s = s * g + 1.0
             keep = 1.0 - c / s - d / s
-            for k in range(per_year):
+            for _ in range(per_year):
                 gained = [arr * (em / s) for em in e]
                 base *= keep
-                new *= keep
+                new = new * keep + new_logo / per_year  # a year's logos land in equal parts
                 pools = [x * keep + gm for x, gm in zip(pools, gained, strict=True)]
-                if k == per_year - 1:
-                    new += new_logo
                 arr = base + sum(pools) + new
                 traj.append(arr)
         out.append(traj)

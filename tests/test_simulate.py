@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import assert_no_marimo_errors, call_udf, export_html, udf_meta
-from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate_nrr
+from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate, simulate_nrr
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "simulations" / "nrr_compounding.py"
@@ -47,15 +47,12 @@ def test_spec_figures_through_excel():
 
 
 def test_monthly_steps_compound_exactly_to_the_annual_figure():
-    monthly = simulate_nrr(10_000_000, 5, 0.1, 0.05, rates_for(1.18, 0.1, 0.05), 1_500_000, "monthly")
-    annual = simulate_nrr(10_000_000, 5, 0.1, 0.05, rates_for(1.18, 0.1, 0.05), 1_500_000, "annual")
+    monthly = simulate_nrr(10_000_000, 5, 0.1, 0.05, rates_for(1.18, 0.1, 0.05), 0, "monthly")
+    annual = simulate_nrr(10_000_000, 5, 0.1, 0.05, rates_for(1.18, 0.1, 0.05), 0, "annual")
     arr = monthly.path["arr"].to_numpy()
     assert arr[::12] == pytest.approx(annual.path["arr"].to_numpy(), rel=1e-12)
-    # within a year every month grows by the same m, and m ** 12 is the annual NRR
-    growth = arr[1:12] / arr[:11]
-    assert growth == pytest.approx(np.full(11, 1.18 ** (1 / 12)), rel=1e-12)
-    assert np.prod(arr[1:13] / arr[:12]) == pytest.approx(1.18 * (1 + 1_500_000 / (arr[12] - 1_500_000)))
-    assert (arr[12] - 1_500_000) / arr[0] == pytest.approx(1.18, rel=1e-12)
+    # every month grows by the same m, and m ** 12 is the annual NRR
+    assert arr[1:] / arr[:-1] == pytest.approx(np.full(60, 1.18 ** (1 / 12)), rel=1e-12)
     # a year's flows are exactly the annual rates × start-of-year ARR
     y = monthly.years
     assert y["churn"].to_numpy() == pytest.approx(0.1 * y["starting_arr"].to_numpy(), rel=1e-12)
@@ -63,11 +60,37 @@ def test_monthly_steps_compound_exactly_to_the_annual_figure():
     assert y["grr"].to_numpy() == pytest.approx(np.full(5, 0.85), rel=1e-12)
 
 
+def test_monthly_new_logos_land_every_month_not_at_year_end():
+    # flat retention: ARR climbs by a twelfth of the year's new logos every month
+    flat = simulate_nrr(10_000_000, 2, 0.0, 0.0, [0.0] * 5, 1_200_000, "monthly")
+    assert np.diff(flat.path["arr"].to_numpy()) == pytest.approx(np.full(24, 100_000), rel=1e-12)
+    # with churn and expansion: no month's step is more than the year's growth allows
+    sim = simulate_nrr(10_000_000, 3, 0.1, 0.05, rates_for(1.1, 0.1, 0.05), 2_400_000, "monthly")
+    arr = sim.path["arr"].to_numpy()
+    m = 1.1 ** (1 / 12)
+    assert arr[1:] == pytest.approx(arr[:-1] * m + 200_000, rel=1e-12)
+    y = sim.years
+    # the year's NRR and GRR are those of the ARR held at its start (new logos apart)
+    assert y["nrr"].to_numpy() == pytest.approx(np.full(3, 1.1), rel=1e-12)
+    assert y["grr"].to_numpy() == pytest.approx(np.full(3, 0.85), rel=1e-12)
+    landed = 200_000 * sum(m**k for k in range(12))  # each month's logos, grown to year end
+    assert y["new_logo_retained"].to_numpy() == pytest.approx(np.full(3, landed), rel=1e-12)
+    ends = y["starting_arr"] + y["expansion"] - y["contraction"] - y["churn"] + y["new_logo_retained"]
+    assert ends.to_numpy() == pytest.approx(y["ending_arr"].to_numpy(), rel=1e-12)
+    # annual steps keep the year-end landing of ARR_AFTER
+    annual = simulate_nrr(10_000_000, 3, 0.1, 0.05, rates_for(1.1, 0.1, 0.05), 2_400_000, "annual")
+    assert annual.years["new_logo_retained"].tolist() == [2_400_000] * 3
+
+
 def test_year_ends_match_arr_after_and_projection():
-    sim = simulate_nrr(8_000_000, 4, 0.06, 0.03, rates_for(1.12, 0.06, 0.03), 750_000)
-    ends = sim.path["arr"].to_numpy()[::12]
+    sim = simulate_nrr(8_000_000, 4, 0.06, 0.03, rates_for(1.12, 0.06, 0.03), 750_000, "annual")
+    ends = sim.path["arr"].to_numpy()
     assert ends == pytest.approx(udfs.nrr_projection(8_000_000, 1.12, 4, 750_000)["arr"].to_numpy(), rel=1e-12)
     assert ends[-1] == pytest.approx(udfs.arr_after(8_000_000, 1.12, 4, 750_000), rel=1e-12)
+    monthly = simulate_nrr(8_000_000, 4, 0.06, 0.03, rates_for(1.12, 0.06, 0.03), 0)
+    assert monthly.path["arr"].to_numpy()[::12] == pytest.approx(
+        udfs.nrr_projection(8_000_000, 1.12, 4)["arr"].to_numpy(), rel=1e-12
+    )
 
 
 def test_pools_add_up_and_cohorts_layer_to_arr():
@@ -171,6 +194,71 @@ def test_monte_carlo_is_centred_on_the_plan():
     spread_year = mc.fan["p90"].iloc[-1] - mc.fan["p10"].iloc[-1]
     spread_path = persistent.fan["p90"].iloc[-1] - persistent.fan["p10"].iloc[-1]
     assert spread_path > spread_year  # a rate that stays off compounds its miss
+
+
+def test_draws_persist_per_path_by_default_and_per_year_on_request():
+    args = (10_000_000, 4, 0.08, 0.04, rates_for(1.15), 0)
+    persistent = monte_carlo_nrr(*args, paths=400, spread=0.3, seed=5, keep_paths=True)
+    assert persistent.draws["churn"].shape == (1, 400)
+    growth = persistent.arr[12::12] / persistent.arr[:-12:12]  # each path's NRR, year by year
+    assert np.allclose(growth, growth[0], rtol=1e-12)  # the same every year of a path
+    assert growth[0].std() > 0.01  # and different between paths
+    yearly = monte_carlo_nrr(*args, paths=400, spread=0.3, seed=5, keep_paths=True, redraw="year")
+    assert yearly.draws["churn"].shape == (4, 400) and yearly.draws["expansion"].shape == (4, 400, 5)
+    g = yearly.arr[12::12] / yearly.arr[:-12:12]
+    assert not np.allclose(g, g[0], rtol=1e-3)
+    # a rate that stays off compounds its miss: the persistent fan is the wider one
+    width = {mc.draws["churn"].shape[0]: mc.fan["p90"].iloc[-1] - mc.fan["p10"].iloc[-1] for mc in (persistent, yearly)}
+    assert width[1] > width[4]
+
+
+@pytest.mark.parametrize("rho", [-0.7, 0.0, 0.7])
+def test_churn_expansion_correlation_shows_in_the_draws(rho):
+    mc = monte_carlo_nrr(10_000_000, 3, 0.1, 0.04, rates_for(1.1, 0.1, 0.04), paths=20_000, spread=0.3, seed=2, correlation=rho)
+    churn = np.log(mc.draws["churn"][0])
+    for m in range(5):
+        r = np.corrcoef(churn, np.log(mc.draws["expansion"][0, :, m]))[0, 1]
+        assert r == pytest.approx(rho, abs=0.03)
+
+
+def test_negative_correlation_widens_the_fan():
+    args = (10_000_000, 5, 0.1, 0.04, rates_for(1.1, 0.1, 0.04), 0)
+    width = {}
+    for rho in (-0.8, 0.8):
+        f = monte_carlo_nrr(*args, paths=5_000, spread=0.3, seed=9, correlation=rho).fan.iloc[-1]
+        width[rho] = f["p90"] - f["p10"]
+    assert width[-0.8] > 1.2 * width[0.8]  # bad churn and weak expansion arrive together
+
+
+def test_zero_spread_is_the_deterministic_path_whatever_the_draw_options():
+    args = (10_000_000, 3, 0.08, 0.04, rates_for(1.15), 1_000_000)
+    det = simulate_nrr(*args).path["arr"].to_numpy()
+    for redraw in ("path", "year"):
+        mc = monte_carlo_nrr(*args, paths=50, spread=0, correlation=-0.5, redraw=redraw, keep_paths=True)
+        assert np.allclose(mc.arr, det[:, None], rtol=1e-12, atol=0)
+
+
+def test_paths_times_steps_is_bounded_by_a_named_error():
+    big = simulate.CELLS_MAX  # more paths than the bound allows for any horizon
+    with pytest.raises(ValueError, match=r"^paths: expected at most [\d,]+ paths for 50 years of monthly steps .*got 1000000$"):
+        monte_carlo_nrr(10_000_000, 50, 0.08, 0.04, rates_for(1.1), paths=1_000_000)
+    with pytest.raises(ValueError, match=r"^paths: expected a whole number from 1 to"):
+        monte_carlo_nrr(10_000_000, 1, 0.08, 0.04, rates_for(1.1), paths=big)
+    # the bound is on paths × steps: the same paths fit in annual steps
+    mc = monte_carlo_nrr(10_000_000, 50, 0.08, 0.04, rates_for(1.1), 0, "annual", paths=100_000, spread=0)
+    assert len(mc.final_arr) == 100_000
+    with pytest.raises(ValueError, match=r"^redraw: expected one of path, year"):
+        monte_carlo_nrr(10_000_000, 1, 0.08, 0.04, rates_for(1.1), redraw="month")
+    with pytest.raises(ValueError, match=r"^correlation: expected a correlation from -1 to 1, got 1.5$"):
+        monte_carlo_nrr(10_000_000, 1, 0.08, 0.04, rates_for(1.1), correlation=1.5)
+
+
+def test_monte_carlo_udf_bound_and_options():
+    with pytest.raises(ValueError, match=r"^paths: expected at most"):
+        call_udf("NRR_MONTE_CARLO", 10_000_000, 50, 0.08, 0.04, rates_for(1.2), None, 0.2, 1_000_000)
+    a = call_udf("NRR_MONTE_CARLO", 10_000_000, 2, 0.08, 0.04, rates_for(1.2), None, 0.3, 500, 1, "annual", -0.5, "year")
+    b = call_udf("NRR_MONTE_CARLO", 10_000_000, 2, 0.08, 0.04, rates_for(1.2), None, 0.3, 500, 1, "annual", 0.5, "year")
+    assert a[0] == ["year", "p10", "p50", "p90"] and a != b
 
 
 def test_monte_carlo_progress_hook_sees_every_year():

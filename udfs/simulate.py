@@ -9,17 +9,20 @@ The model (annual rates are fractions of the ARR at the start of the year):
   figure: with g = NRR^(1/12) and S = 1 + g + … + g^11, each month books rate/S of the
   current ARR for every flow, so a year's flows sum to exactly rate × start-of-year ARR,
   ARR grows by g a month and by g^12 = NRR a year. Annual steps give the same year ends.
-- New-logo ARR of each year joins at the end of that year (as ``arr_after``) and then
-  behaves like every other customer (it churns, contracts and expands).
+- New-logo ARR of a year lands in equal parts at the end of each step: a twelfth a
+  month with monthly steps (no stair-step at year end), all of it at year end with annual
+  steps (as ``arr_after``). Once landed it behaves like every other customer (it churns,
+  contracts and expands). A year's NRR and GRR are those of the ARR held at its start.
 - ARR is split into pools: ``retained_base`` (starting ARR still retained), expansion by
   motion (expansion ARR still retained) and ``new_logos`` (landed new-logo ARR retained);
   the pools add up to ARR at every step. Churn and contraction hit every pool in
   proportion to its size (monthly, part of a year's losses falls on expansion booked
   earlier that year). Cohorts (layer cake) are ARR by acquisition year.
-- Monte Carlo: each path draws its rates for each year (``redraw="year"``) or once
-  (``redraw="path"``) as rate × a mean-one lognormal factor with relative spread σ:
-  exp(σZ − σ²/2). σ = 0 gives exactly the deterministic path. Paths are vectorized; only
-  time steps loop.
+- Monte Carlo: each path draws its rates once for the whole horizon (``redraw="path"``,
+  the default: a rate that is off stays off) or again every year (``redraw="year"``), as
+  rate × a mean-one lognormal factor with relative spread σ: exp(σZ − σ²/2); the churn
+  and expansion draws may be correlated. σ = 0 gives exactly the deterministic path.
+  Paths are vectorized; only time steps loop. paths × steps is bounded (``CELLS_MAX``).
 
 >>> sim = simulate_nrr(10_000_000, 1, churn=0.05, contraction=0.03, expansion=[0.1, 0.08, 0.05, 0.03, 0.02])
 >>> round(sim.final_arr), round(sim.nrr, 4), round(sim.grr, 4)
@@ -44,7 +47,7 @@ from .retention import _FRACTION, _RATE, NRR_MAX, _fraction
 __all__ = [
     "STEPS", "NrrSimulation", "MonteCarlo",
     "plan_nrr", "playbook_expansion_rates", "simulate_nrr", "goal_seek_expansion",
-    "monte_carlo_nrr", "NRR_SIMULATE", "NRR_GOAL_SEEK", "NRR_MONTE_CARLO",
+    "monte_carlo_nrr", "fan_from_rates", "correlated_normals", "NRR_SIMULATE", "NRR_GOAL_SEEK", "NRR_MONTE_CARLO",
 ]
 
 STEPS = ("monthly", "annual")
@@ -198,11 +201,15 @@ def _run(
 ) -> dict[str, np.ndarray]:
     """Step every path; rates are (years, paths) and (years, paths, motions).
 
-    Returns ``arr`` (steps + 1, paths) and, with ``flows``, the pools and the flows of
-    every step. Only time steps loop; paths and motions are vectorized.
+    A year's new-logo ARR lands in equal parts at the end of each step (monthly: a
+    twelfth a month; annual: all at year end). Returns ``arr`` (steps + 1, paths) and,
+    with ``flows``, the pools, the flows of the ARR held at the start of each year (the
+    cohort NRR is measured on) and ``fresh``: the year's landed logos still held at its
+    end. Only time steps loop; paths and motions are vectorized.
     """
     n_years, n_paths, n_motions = expansion.shape
     n_steps = n_years * per_year
+    landed = float(new_logo) / per_year
     arr = np.empty((n_steps + 1, n_paths))
     base, new = np.full(n_paths, float(start)), np.zeros(n_paths)
     exp_pool = np.zeros((n_motions, n_paths))  # motions × paths: rows are contiguous
@@ -212,6 +219,7 @@ def _run(
         pools_exp = np.empty((n_steps + 1, n_paths, n_motions))
         flow_exp = np.empty((n_steps, n_paths, n_motions))
         flow_churn, flow_contraction = np.empty((n_steps, n_paths)), np.empty((n_steps, n_paths))
+        fresh_end = np.empty((n_years, n_paths))
         pools_base[0], pools_new[0], pools_exp[0] = base, new, exp_pool.T
     years = range(n_years) if progress is None else progress(range(n_years))
     for y in years:
@@ -226,27 +234,29 @@ def _run(
         step_churn, step_contraction = churn[y] / s, contraction[y] / s
         keep = 1.0 - step_churn - step_contraction
         grow = keep + total_exp / s  # = g: ARR of every path grows by it each step
+        fresh = np.zeros(n_paths)
         for k in range(per_year):
             t = y * per_year + k
             current = arr[t]
             gained = step_exp * current
             base = base * keep
-            new = new * keep
+            new = new * keep + landed
             exp_pool = exp_pool * keep + gained
-            arr[t + 1] = current * grow
-            if k == per_year - 1:
-                new = new + new_logo
-                arr[t + 1] += new_logo
+            arr[t + 1] = current * grow + landed
             if flows:
-                flow_exp[t] = gained.T
-                flow_churn[t] = current * step_churn
-                flow_contraction[t] = current * step_contraction
+                cohort = current - fresh  # the ARR held at the start of the year, today
+                flow_exp[t] = (step_exp * cohort).T
+                flow_churn[t] = cohort * step_churn
+                flow_contraction[t] = cohort * step_contraction
+                fresh = fresh * grow + landed
                 pools_base[t + 1], pools_new[t + 1], pools_exp[t + 1] = base, new, exp_pool.T
+        if flows:
+            fresh_end[y] = fresh
     out = {"arr": arr, "exp_final": exp_pool}
     if flows:
         out.update(
             base=pools_base, new=pools_new, exp=pools_exp, flow_exp=flow_exp,
-            flow_churn=flow_churn, flow_contraction=flow_contraction,
+            flow_churn=flow_churn, flow_contraction=flow_contraction, fresh=fresh_end,
         )
     return out
 
@@ -350,6 +360,8 @@ def simulate_nrr(
     table["contraction"] = contracted
     table["churn"] = churned
     table["new_logo_arr"] = logos
+    fresh = run["fresh"][:, 0]
+    table["new_logo_retained"] = fresh  # the year's new logos still held at its end
     table["ending_arr"] = year_ends[1:]
     begin = table["starting_arr"].to_numpy()
     kept = begin > 0
@@ -359,9 +371,9 @@ def simulate_nrr(
     new_arr = table["expansion"].to_numpy() + logos
     table["expansion_share"] = _ratio(table["expansion"].to_numpy(), new_arr, new_arr > 0)
 
-    growth = _ratio(year_ends[1:] - logos, year_ends[:-1], year_ends[:-1] > 0)  # cohort growth a year
+    growth = _ratio(year_ends[1:] - fresh, year_ends[:-1], year_ends[:-1] > 0)  # cohort growth a year
     growth = np.nan_to_num(growth, nan=0.0)
-    amounts = np.r_[start, np.full(horizon, logos)]
+    amounts = np.r_[start, fresh]
     rows = []
     for j, amount in enumerate(amounts):  # horizon ≤ 50: a small table
         value = amount * np.r_[np.ones(1), np.cumprod(growth[j:])]
@@ -423,73 +435,72 @@ class MonteCarlo:
     p_target: float | None = None
     expansion_by_motion: pd.DataFrame | None = None  # expansion ARR still held at the horizon
     arr: np.ndarray | None = field(default=None, repr=False)  # (steps + 1, paths)
+    draws: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # rates, (draws, paths[, motions])
 
 
-def monte_carlo_nrr(
-    starting_arr: Any,
-    years: Any = DEFAULT_YEARS,
-    churn: Any = DEFAULT_CHURN,
-    contraction: Any = DEFAULT_CONTRACTION,
-    expansion: Any = DEFAULT_EXPANSION,
-    new_logo_arr_per_year: Any = 0.0,
-    steps: Any = "monthly",
+REDRAW = ("path", "year")
+CELLS_MAX = 30_000_000  # paths × (steps + 1 + 7 × draws) floats: about 240 MB at most
+
+
+def _paths(value: Any, plan: _Plan, redraw: str) -> int:
+    """Paths, bounded so that the paths × steps arrays fit in memory (a named error)."""
+    n = _args.integer("paths", value, minimum=1)
+    if n > PATHS_MAX:
+        raise _args.fail("paths", f"a whole number from 1 to {PATHS_MAX:,}", n)
+    per_year = _PER_YEAR[plan.steps]
+    draws = plan.horizon if redraw == "year" else 1
+    per_path = plan.horizon * per_year + 1 + draws * (len(MOTIONS) + 2)
+    if n * per_path > CELLS_MAX:
+        raise _args.fail(
+            "paths",
+            f"at most {CELLS_MAX // per_path:,} paths for {plan.horizon} years of {plan.steps} steps "
+            f"(paths × steps ≤ {CELLS_MAX:,}: fewer paths, fewer years or annual steps)",
+            n,
+        )
+    return n
+
+
+def _redraw(value: Any) -> str:
+    if _omitted(value):
+        return "path"
+    return str(_args.choices("redraw", [value], REDRAW)[0])
+
+
+def correlated_normals(
+    rng: np.random.Generator, shape: tuple[int, ...], n_motions: int, correlation: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standard normals for churn, contraction and each motion's expansion.
+
+    Each motion's expansion normal has correlation ``correlation`` with the churn normal
+    (contraction is independent); the draw order is fixed, so one seed gives one stream.
+    """
+    z_churn = rng.standard_normal(shape)
+    z_contraction = rng.standard_normal(shape)
+    eps = rng.standard_normal((*shape, n_motions))
+    z_exp = correlation * z_churn[..., None] + np.sqrt(1.0 - correlation**2) * eps
+    return z_churn, z_contraction, z_exp
+
+
+def fan_from_rates(
+    plan: _Plan,
+    churn: np.ndarray,
+    contraction: np.ndarray,
+    expansion: np.ndarray,
     *,
-    paths: Any = DEFAULT_PATHS,
-    spread: Any = DEFAULT_SPREAD,
-    churn_spread: Any = None,
-    contraction_spread: Any = None,
-    expansion_spread: Any = None,
-    seed: Any = DEFAULT_SEED,
     target_arr: Any = None,
-    redraw: str = "year",
     keep_paths: bool = False,
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> MonteCarlo:
-    """Monte Carlo over churn, contraction and expansion rates (seeded, reproducible).
-
-    Each rate is multiplied by a mean-one lognormal factor exp(σZ − σ²/2) drawn per path
-    and per year (``redraw="year"``) or once per path (``"path"``), σ = ``spread`` unless
-    a per-rate spread is given; churn + contraction are capped at 1. Returns P10/P50/P90
-    per step and P(ARR at the horizon ≥ ``target_arr``). ``progress`` wraps the loop over
-    years (e.g. ``mo.status.progress_bar``).
-
-    >>> mc = monte_carlo_nrr(10_000_000, 1, 0.05, 0.03, [0.1, 0.08, 0.05, 0.03, 0.02], spread=0, paths=100)
-    >>> round(mc.fan["p50"].iloc[-1])
-    12000000
-    """
-    plan = _plan(starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year, steps)
-    start, horizon, c, d, rates, logos, mode = plan
-    per_year = _PER_YEAR[mode]
-    n_paths = _args.integer("paths", paths, minimum=1)
-    if n_paths > PATHS_MAX:
-        raise _args.fail("paths", f"a whole number from 1 to {PATHS_MAX:,}", n_paths)
-    sigma = _args.number("spread", spread, minimum=0)
-    sig = {
-        name: sigma if _omitted(v) else _args.number(name, v, minimum=0)
-        for name, v in (
-            ("churn_spread", churn_spread), ("contraction_spread", contraction_spread),
-            ("expansion_spread", expansion_spread),
-        )
-    }
-    if redraw not in ("year", "path"):
-        raise _args.fail("redraw", "'year' or 'path'", redraw)
-    rng = np.random.default_rng(_args.integer("seed", seed, minimum=0))
-    draws = horizon if redraw == "year" else 1
-
-    def factor(s: float, shape: tuple[int, ...]) -> np.ndarray:
-        z = rng.standard_normal(shape)  # always drawn, so a seed gives the same stream
-        return np.exp(s * z - 0.5 * s * s)
-
-    ch = c * factor(sig["churn_spread"], (draws, n_paths))
-    co = d * factor(sig["contraction_spread"], (draws, n_paths))
-    ex = rates * factor(sig["expansion_spread"], (draws, n_paths, len(MOTIONS)))
-    over = ch + co
-    squeeze = np.where(over > 1.0, 1.0 / np.where(over > 1.0, over, 1.0), 1.0)
-    ch, co = ch * squeeze, co * squeeze
-    if draws != horizon:
-        ch, co = np.broadcast_to(ch, (horizon, n_paths)), np.broadcast_to(co, (horizon, n_paths))
-        ex = np.broadcast_to(ex, (horizon, n_paths, len(MOTIONS)))
-    run = _run(start, ch, co, ex, logos, per_year, progress=progress)
+    """Run the plan with drawn rates, (draws, paths) and (draws, paths, motions), where
+    draws is 1 (each path keeps its rates) or the horizon (one draw a year)."""
+    horizon, per_year = plan.horizon, _PER_YEAR[plan.steps]
+    n_paths = churn.shape[1]
+    draws = {"churn": churn, "contraction": contraction, "expansion": expansion}
+    if churn.shape[0] != horizon:
+        churn = np.broadcast_to(churn, (horizon, n_paths))
+        contraction = np.broadcast_to(contraction, (horizon, n_paths))
+        expansion = np.broadcast_to(expansion, (horizon, n_paths, len(MOTIONS)))
+    run = _run(plan.start, churn, contraction, expansion, plan.new_logo, per_year, progress=progress)
     arr = run["arr"]
     by_motion = pd.DataFrame(
         np.percentile(run["exp_final"], [10, 50, 90], axis=1).T, columns=["p10", "p50", "p90"]
@@ -510,7 +521,73 @@ def monte_carlo_nrr(
     chance = None if goal is None else float(np.mean(final >= goal))
     return MonteCarlo(
         fan=fan, final_arr=final, target_arr=goal, p_target=chance, expansion_by_motion=by_motion,
-        arr=arr if keep_paths else None,
+        arr=arr if keep_paths else None, draws=draws,
+    )
+
+
+def monte_carlo_nrr(
+    starting_arr: Any,
+    years: Any = DEFAULT_YEARS,
+    churn: Any = DEFAULT_CHURN,
+    contraction: Any = DEFAULT_CONTRACTION,
+    expansion: Any = DEFAULT_EXPANSION,
+    new_logo_arr_per_year: Any = 0.0,
+    steps: Any = "monthly",
+    *,
+    paths: Any = DEFAULT_PATHS,
+    spread: Any = DEFAULT_SPREAD,
+    churn_spread: Any = None,
+    contraction_spread: Any = None,
+    expansion_spread: Any = None,
+    correlation: Any = 0.0,
+    seed: Any = DEFAULT_SEED,
+    target_arr: Any = None,
+    redraw: Any = "path",
+    keep_paths: bool = False,
+    progress: Callable[[Iterable], Iterable] | None = None,
+) -> MonteCarlo:
+    """Monte Carlo over churn, contraction and expansion rates (seeded, reproducible).
+
+    Each rate is multiplied by a mean-one lognormal factor exp(σZ − σ²/2) drawn once per
+    path (``redraw="path"``, the default) or per path and year (``"year"``), σ = ``spread``
+    unless a per-rate spread is given; ``correlation`` (−1 to 1) is the correlation of
+    the churn and expansion normals (negative: a bad year brings more churn and less
+    expansion); churn + contraction are capped at 1. Returns P10/P50/P90 per step and
+    P(ARR at the horizon ≥ ``target_arr``). ``progress`` wraps the loop over years (e.g.
+    ``mo.status.progress_bar``). paths × steps above ``CELLS_MAX`` is a named error.
+
+    >>> mc = monte_carlo_nrr(10_000_000, 1, 0.05, 0.03, [0.1, 0.08, 0.05, 0.03, 0.02], spread=0, paths=100)
+    >>> round(mc.fan["p50"].iloc[-1])
+    12000000
+    """
+    plan = _plan(starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year, steps)
+    how = _redraw(redraw)
+    n_paths = _paths(paths, plan, how)
+    sigma = _args.number("spread", spread, minimum=0)
+    sig = {
+        name: sigma if _omitted(v) else _args.number(name, v, minimum=0)
+        for name, v in (
+            ("churn_spread", churn_spread), ("contraction_spread", contraction_spread),
+            ("expansion_spread", expansion_spread),
+        )
+    }
+    rho = _args.number("correlation", correlation, what="a correlation from -1 to 1")
+    if not -1.0 <= rho <= 1.0:
+        raise _args.fail("correlation", "a correlation from -1 to 1", rho)
+    rng = np.random.default_rng(_args.integer("seed", seed, minimum=0))
+    draws = plan.horizon if how == "year" else 1
+    z_ch, z_co, z_ex = correlated_normals(rng, (draws, n_paths), len(MOTIONS), rho)
+
+    def factor(s: float, z: np.ndarray) -> np.ndarray:
+        return np.exp(s * z - 0.5 * s * s)
+
+    ch = plan.churn * factor(sig["churn_spread"], z_ch)
+    co = plan.contraction * factor(sig["contraction_spread"], z_co)
+    ex = plan.expansion * factor(sig["expansion_spread"], z_ex)
+    over = ch + co
+    squeeze = np.where(over > 1.0, 1.0 / np.where(over > 1.0, over, 1.0), 1.0)
+    return fan_from_rates(
+        plan, ch * squeeze, co * squeeze, ex, target_arr=target_arr, keep_paths=keep_paths, progress=progress
     )
 
 
@@ -525,7 +602,7 @@ _EXP_DOC = "Five annual expansion rates, one per motion in SPEC order (Seat expa
 @xw.arg("churn", doc="Annual gross churn as a fraction of ARR, e.g. 0.08", err_to_str=True)
 @xw.arg("contraction", doc="Annual contraction as a fraction of ARR, e.g. 0.04", err_to_str=True)
 @xw.arg("expansion", doc=_EXP_DOC, err_to_str=True)
-@xw.arg("new_logo_arr_per_year", doc="Optional new-logo ARR a year, $ (joins at year end); default 0", err_to_str=True)
+@xw.arg("new_logo_arr_per_year", doc="Optional new-logo ARR a year, $ (monthly: a twelfth lands each month; annual: at year end); default 0", err_to_str=True)
 @xw.arg("steps", doc="Optional 'monthly' (default) or 'annual'", err_to_str=True)
 def NRR_SIMULATE(starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year=None, steps=None):
     """Table of year, ARR and its split (retained base, expansion by motion, new logos). Example: =NRR_SIMULATE(10000000, 5, 0.08, 0.04, B2:B6)"""
@@ -554,9 +631,11 @@ def NRR_GOAL_SEEK(target_nrr, churn, contraction, expansion):
 @xw.arg("paths", doc="Optional number of simulated paths; default 10000", err_to_str=True)
 @xw.arg("seed", doc="Optional random seed (same seed, same result); default 0", err_to_str=True)
 @xw.arg("steps", doc="Optional 'monthly' (default) or 'annual'", err_to_str=True)
+@xw.arg("correlation", doc="Optional correlation of churn and expansion draws, -1 to 1; default 0", err_to_str=True)
+@xw.arg("redraw", doc="Optional 'path' (default: each path keeps its rates) or 'year' (new rates every year)", err_to_str=True)
 def NRR_MONTE_CARLO(
     starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year=None,
-    spread=None, paths=None, seed=None, steps=None,
+    spread=None, paths=None, seed=None, steps=None, correlation=None, redraw=None,
 ):
     """Table of year with P10, P50 and P90 ARR over simulated rate paths. Example: =NRR_MONTE_CARLO(10000000, 5, 0.08, 0.04, B2:B6)"""
     mc = monte_carlo_nrr(
@@ -564,5 +643,7 @@ def NRR_MONTE_CARLO(
         paths=DEFAULT_PATHS if _omitted(paths) else paths,
         spread=DEFAULT_SPREAD if _omitted(spread) else spread,
         seed=DEFAULT_SEED if _omitted(seed) else seed,
+        correlation=0.0 if _omitted(correlation) else correlation,
+        redraw=redraw,
     )
     return _args.to_excel(mc.fan[["year", "p10", "p50", "p90"]])
