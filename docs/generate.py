@@ -1,0 +1,266 @@
+"""Regenerate the tables of the docs that come from the code, so they cannot drift.
+
+    python docs/generate.py          # rewrite the generated blocks in place
+    python docs/generate.py --check  # exit 1 and name the stale files (what the tests run)
+
+Two tables are generated:
+
+- ``account-columns``: every account column of ``udfs.playbook.ACCOUNT_COLUMNS`` with its
+  meaning, its unit and every header alias of ``udfs.playbook.ACCOUNT_ALIASES`` (in
+  docs/accounts.md and README.md);
+- ``function-catalog``: every Excel function registered with xlwings, its arguments and
+  their help text, exactly as Excel's function wizard shows them (docs/functions.md).
+
+A generated block sits between ``<!-- BEGIN GENERATED: NAME ... -->`` and
+``<!-- END GENERATED: NAME -->``; everything outside the markers is written by hand.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+
+# xlwings registers its UDFs (and their metadata) only in server mode: set before importing.
+os.environ.setdefault("XLWINGS_ON_SERVER", "true")
+os.environ.setdefault("XLWINGS_LICENSE_KEY", "noncommercial")
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # `python docs/generate.py` from a checkout
+    sys.path.insert(0, str(ROOT))
+
+COMMAND = "python docs/generate.py"
+
+# --------------------------------------------------------------------------- account columns
+
+# What each account column means, for a RevOps reader. Units come from the column's kind
+# in udfs/playbook.py; every column there needs a line here (tests/test_docs.py checks).
+COLUMN_MEANINGS: dict[str, str] = {
+    "account_id": "Your CRM's account identifier; the only required column, one row per account",
+    "account_name": "Company name, shown next to the id in the queue",
+    "segment": "`SMB`, `Mid-market` or `Enterprise`; sets the target cycle of some plays",
+    "plan_tier": "The plan the account is on today",
+    "arr": "Current annual recurring revenue of the account",
+    "seats_licensed": "Seats the account pays for",
+    "seats_active": "Seats in use; with seats_licensed it gives seat_utilization when that column is absent",
+    "seat_utilization": "Seats in use ÷ seats paid for (can pass 1 when over-deployed)",
+    "usage_vs_cap": "Consumption of the metered resource (API calls, storage, …) ÷ the plan's cap",
+    "usage_trend_90d": "Change in consumption over the last 90 days (0.25 = up 25 %)",
+    "next_tier_feature_adoption": "Share of the next tier's gated features the account has already tried",
+    "gated_feature_requests_90d": "Requests or tickets for features of a higher tier, last 90 days",
+    "pricing_page_visits_30d": "Visits to your pricing page by the account's users, last 30 days",
+    "active_user_growth_60d": "Change in active users over the last 60 days",
+    "headcount_growth_90d": "Change in the customer's own employee count over the last 90 days",
+    "funding_event_days_ago": "Days since the customer raised a funding round; blank when none",
+    "new_department_users_30d": "Users from departments or email domains outside the licensed footprint, last 30 days",
+    "cross_sell_intent_7d": "Intent events (content, research) about products the account does not own, last 7 days",
+    "champion_promoted_90d": "Your champion was promoted or moved to a broader role in the last 90 days",
+    "health_score": "Your customer health score",
+    "tenure_months": "Months since the first contract",
+    "customer_since": "Date of the first contract (gives tenure_months when that column is absent)",
+    "renewal_date": "Next renewal date",
+    "champion_left_90d": "Your champion left the account in the last 90 days (a risk signal)",
+}
+
+# Unit of each kind of column (udfs/playbook.py ACCOUNT_COLUMNS values).
+KIND_UNITS: dict[str, str] = {
+    "id": "text",
+    "text": "text",
+    "money": "$ a year",
+    "count": "count",
+    "fraction": "fraction (0.92 = 92 %)",
+    "growth": "fraction, may be negative",
+    "days": "days",
+    "months": "months",
+    "score": "0–100",
+    "flag": "TRUE / FALSE",
+    "date": "date",
+}
+
+
+def _alias_text(key: str) -> str:
+    return "`" + key.replace("_", " ") + "`"
+
+
+def account_columns_table() -> str:
+    """The account columns as a Markdown table: column, meaning, unit, accepted aliases."""
+    from udfs import playbook
+
+    aliases: dict[str, list[str]] = {}
+    for alias, column in playbook.ACCOUNT_ALIASES.items():
+        aliases.setdefault(column, []).append(alias)
+    lines = [
+        "| column | what it holds | unit | also accepted as |",
+        "|---|---|---|---|",
+    ]
+    for column, kind in playbook.ACCOUNT_COLUMNS.items():
+        meaning = COLUMN_MEANINGS.get(column)
+        if meaning is None:
+            raise SystemExit(f"docs/generate.py: add a meaning for the account column {column!r} to COLUMN_MEANINGS")
+        unit = KIND_UNITS.get(kind)
+        if unit is None:
+            raise SystemExit(f"docs/generate.py: add a unit for the column kind {kind!r} to KIND_UNITS")
+        names = ", ".join(_alias_text(a) for a in aliases.get(column, [])) or "—"
+        lines.append(f"| `{column}` | {meaning} | {unit} | {names} |")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- function catalog
+
+# Group title of the udfs module that holds a function; a module not listed gets its name.
+MODULE_TITLES: dict[str, str] = {
+    "scoring": "Scoring, plays and owners",
+    "backtest": "Trigger backtests",
+    "pipeline": "Pipeline coverage",
+    "retention": "Retention and benchmarks",
+    "simulate": "NRR simulation",
+}
+MODULE_ORDER = tuple(MODULE_TITLES)
+
+# The help texts speak of "the SPEC", a document that does not ship with the project.
+_HELP_WORDING = (
+    (re.compile(r"the SPEC (rules|plays)"), r"the default \1"),
+    (re.compile(r"(?:the )?SPEC §\d+ (rules|plays)"), r"the default \1"),
+    (re.compile(r"in SPEC order"), "in the standard order"),
+    (re.compile(r"\bSPEC order"), "the standard order"),
+    (re.compile(r"\s*\(?(?:SPEC )?§\d+(?:[–-]§?\d+)?\)?"), ""),
+)
+
+
+def _plain(text: str) -> str:
+    for pattern, repl in _HELP_WORDING:
+        text = pattern.sub(repl, text)
+    return " ".join(text.replace("|", "\\|").split())
+
+
+def _functions() -> list[dict]:
+    from xlwings.server import custom_functions_meta
+
+    import udfs
+
+    return custom_functions_meta(udfs)["functions"]
+
+
+def _module_of(name: str) -> str:
+    import udfs
+
+    return getattr(getattr(udfs, name), "__module__", "udfs").rpartition(".")[2]
+
+
+def _title(module: str) -> str:
+    return MODULE_TITLES.get(module, module.replace("_", " ").capitalize())
+
+
+def _signature(meta: dict) -> str:
+    args = [f"[{p['name']}]" if p.get("optional") else p["name"] for p in meta["parameters"]]
+    return f"{meta['name']}({', '.join(args)})"
+
+
+def _split_example(description: str) -> tuple[str, str]:
+    what, _, example = description.partition("Example:")
+    return what.strip(), example.strip()
+
+
+def function_catalog() -> str:
+    """Every registered Excel function: summary table, then its arguments, grouped by module."""
+    groups: dict[str, list[dict]] = {}
+    for meta in _functions():
+        groups.setdefault(_module_of(meta["name"]), []).append(meta)
+    order = [m for m in MODULE_ORDER if m in groups] + sorted(m for m in groups if m not in MODULE_TITLES)
+    out = [
+        f"{sum(len(v) for v in groups.values())} functions. Arguments in [brackets] are optional.",
+        "",
+        "| function | what it returns | area |",
+        "|---|---|---|",
+    ]
+    for module in order:
+        for meta in sorted(groups[module], key=lambda m: m["name"]):
+            what, _ = _split_example(meta["description"])
+            out.append(f"| [`{meta['name']}`](#{meta['name'].lower()}) | {_plain(what)} | {_title(module)} |")
+    for module in order:
+        out += ["", f"## {_title(module)}"]
+        for meta in sorted(groups[module], key=lambda m: m["name"]):
+            what, example = _split_example(meta["description"])
+            out += ["", f"### {meta['name']}", "", f"`{_signature(meta)}`", "", _plain(what)]
+            if example:
+                formula, gives, result = example.partition(" gives ")
+                out += ["", f"Example: `{formula.strip()}`" + (f" gives `{result.strip()}`" if gives else "")]
+            out += ["", "| argument | help |", "|---|---|"]
+            for p in meta["parameters"]:
+                name = f"[{p['name']}]" if p.get("optional") else p["name"]
+                out.append(f"| `{name}` | {_plain(p['description'])} |")
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- blocks
+
+BLOCKS = {
+    "account-columns": account_columns_table,
+    "function-catalog": function_catalog,
+}
+FILES = {
+    "account-columns": ("docs/accounts.md", "README.md"),
+    "function-catalog": ("docs/functions.md",),
+}
+_BLOCK = re.compile(
+    r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",
+    re.DOTALL,
+)
+
+
+def render(text: str, cache: dict[str, str] | None = None) -> str:
+    """``text`` with every generated block replaced by what the code says today."""
+    cache = {} if cache is None else cache
+
+    def fill(m: re.Match) -> str:
+        name = m.group("name")
+        if name not in BLOCKS:
+            raise SystemExit(f"docs/generate.py: unknown generated block {name!r}")
+        if name not in cache:
+            cache[name] = BLOCKS[name]()
+        return m.group(1) + cache[name] + "\n" + m.group(4)
+
+    return _BLOCK.sub(fill, text)
+
+
+def blocks_in(text: str) -> list[str]:
+    return [m.group("name") for m in _BLOCK.finditer(text)]
+
+
+def stale_files() -> list[str]:
+    """The files whose generated blocks differ from the code (relative paths)."""
+    cache: dict[str, str] = {}
+    stale = []
+    for path in sorted({p for paths in FILES.values() for p in paths}):
+        text = (ROOT / path).read_text(encoding="utf-8")
+        if render(text, cache) != text:
+            stale.append(path)
+    return stale
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv not in ([], ["--check"]):
+        print(__doc__.strip().splitlines()[0], file=sys.stderr)
+        print("usage: python docs/generate.py [--check]", file=sys.stderr)
+        return 2
+    stale = stale_files()
+    if argv == ["--check"]:
+        for path in stale:
+            print(f"{path} is out of date with the code: run `{COMMAND}`")
+        return 1 if stale else 0
+    from workbook._files import atomic_write
+
+    cache: dict[str, str] = {}
+    for path in stale:
+        target = ROOT / path
+        atomic_write(target, render(target.read_text(encoding="utf-8"), cache), force=True)
+        print(f"updated {path}")
+    if not stale:
+        print("docs are up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
