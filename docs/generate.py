@@ -9,7 +9,8 @@ Two tables are generated:
   meaning, its unit and every header alias of ``udfs.playbook.ACCOUNT_ALIASES`` (in
   docs/accounts.md and README.md);
 - ``function-catalog``: every Excel function registered with xlwings, its arguments and
-  their help text, exactly as Excel's function wizard shows them (docs/functions.md).
+  their help text, exactly as Excel's function wizard shows them (docs/functions.md), and
+  ``function-summary``, the same functions by area with links to it (README.md).
 
 A generated block sits between ``<!-- BEGIN GENERATED: NAME ... -->`` and
 ``<!-- END GENERATED: NAME -->``; everything outside the markers is written by hand.
@@ -193,15 +194,30 @@ def function_catalog() -> str:
     return "\n".join(out)
 
 
+def function_summary() -> str:
+    """The functions by area, each linked to its entry in docs/functions.md (for the README)."""
+    groups: dict[str, list[str]] = {}
+    for meta in _functions():
+        groups.setdefault(_module_of(meta["name"]), []).append(meta["name"])
+    order = [m for m in MODULE_ORDER if m in groups] + sorted(m for m in groups if m not in MODULE_TITLES)
+    lines = ["| area | functions |", "|---|---|"]
+    for module in order:
+        links = ", ".join(f"[`{n}`](docs/functions.md#{n.lower()})" for n in sorted(groups[module]))
+        lines.append(f"| {_title(module)} | {links} |")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- blocks
 
 BLOCKS = {
     "account-columns": account_columns_table,
     "function-catalog": function_catalog,
+    "function-summary": function_summary,
 }
 FILES = {
     "account-columns": ("docs/accounts.md", "README.md"),
     "function-catalog": ("docs/functions.md",),
+    "function-summary": ("README.md",),
 }
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",

@@ -174,3 +174,13 @@ def test_generate_check_runs_from_a_checkout():
     done = subprocess.run([sys.executable, str(GENERATE), "--check"], capture_output=True, text=True,
                           cwd=ROOT, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_readme_names_every_function_once():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- BEGIN GENERATED: function-summary.*?-->\n(.*?)<!-- END GENERATED",
+                      text, re.DOTALL)
+    assert block, "README.md has no function-summary block"
+    names = re.findall(r"\[`(\w+)`\]\(docs/functions\.md#(\w+)\)", block.group(1))
+    assert sorted(n for n, _ in names) == sorted(udf_meta()), "README's function list differs from the UDFs"
+    assert all(anchor == name.lower() for name, anchor in names)
