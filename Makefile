@@ -1,12 +1,14 @@
 # make demo : set up .venv, score the sample book, build the Excel model, serve the apps
 # make test : set up .venv, run every test
+# make serve-excel : set up .venv, serve the functions to Excel from your own xlwings Server
+#                     (needs XLWINGS_LICENSE_KEY; EXCEL_PORT=8000)
 # make screenshots : regenerate the README pictures in docs/img/ (browser tests + LibreOffice)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.upcell-installed
 
-.PHONY: demo test bench lint clean screenshots
+.PHONY: demo test bench lint clean screenshots serve-excel
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "upcell needs Python 3.11+"'
@@ -29,6 +31,11 @@ ifeq ($(DEMO_SERVE),1)
 	@echo "Serving the apps: open http://127.0.0.1:$(PORT) (Ctrl-C stops)."
 	$(BIN)/marimo run simulations --headless --host 127.0.0.1 --port $(PORT)
 endif
+
+EXCEL_PORT ?= 8000
+
+serve-excel: $(STAMP)
+	$(BIN)/python -m workbook.serve --port $(EXCEL_PORT)
 
 bench: $(STAMP)
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import udfs
 from tests.conftest import call_udf, excel_error, udf_meta
 from udfs import _args
+from udfs._args import InputError
 
 
 def one(result):
@@ -177,7 +178,7 @@ def check_bad(name, good, arg_names, i, bad, as_column, position):
     with pytest.raises(Exception) as info:
         call_udf(name, *args)
     err = info.value
-    assert type(err) is ValueError, repr(err)
+    assert type(err) is InputError, repr(err)
     message = str(err)
     assert "\n" not in message
     assert message.startswith(arg_names[i] + ": expected "), message

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 import udfs
 from tests.conftest import call_udf, udf_meta
 from tests.test_pipeline import bad_values, check_bad, one
+from udfs._args import InputError
 
 
 def test_spec_compounding_figures():
@@ -169,6 +170,6 @@ def test_projection_bad_input(bad, which):
     args[which] = [[bad]]
     with pytest.raises(Exception) as info:
         call_udf("NRR_PROJECTION", *args)
-    assert type(info.value) is ValueError
+    assert type(info.value) is InputError
     assert str(info.value).startswith(names[which] + ": expected ")
     assert "\n" not in str(info.value)

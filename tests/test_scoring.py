@@ -10,6 +10,7 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf, excel_error
+from udfs._args import InputError
 from udfs.playbook import MOTIONS
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
@@ -424,7 +425,7 @@ def test_argument_errors_are_one_line_value_errors(args, message):
         return
     with pytest.raises(ValueError) as info:
         call_udf(*args)
-    assert type(info.value) is ValueError
+    assert type(info.value) is InputError
     assert str(info.value) == message
 
 

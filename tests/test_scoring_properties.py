@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import call_udf, excel_error
+from udfs._args import InputError
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -129,7 +130,7 @@ BAD_MOTIONS = ["Upsell", excel_error("#VALUE!"), 5, True]
 
 
 def assert_one_line_error(info, arg):
-    assert type(info.value) is ValueError
+    assert type(info.value) is InputError
     message = str(info.value)
     assert "\n" not in message
     # 'seats_active: expected ...', or for a table argument 'rules row 2 threshold: expected ...'
@@ -278,7 +279,7 @@ def test_any_range_gives_a_result_or_a_one_line_value_error(head, body, func):
     try:
         out = call_udf(func, table)
     except ValueError as err:
-        assert type(err) is ValueError and "\n" not in str(err)
+        assert type(err) is InputError and "\n" not in str(err)
         assert str(err).startswith(TABLE_FUNCS[func] + ":") or str(err).startswith("headers"), str(err)
         return
     n = len(body) + (1 if func == "SCORE_ACCOUNTS" else 0)

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 import udfs
 from tests.conftest import assert_no_marimo_errors, call_udf, export_html, udf_meta
 from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate, simulate_nrr
+from udfs._args import InputError
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "simulations" / "nrr_compounding.py"
@@ -296,7 +297,7 @@ def test_monte_carlo_udf():
 def test_bad_input_is_one_named_line(call, message):
     with pytest.raises(Exception) as info:
         call_udf(*call)
-    assert type(info.value) is ValueError
+    assert type(info.value) is InputError
     assert "\n" not in str(info.value)
     assert re.search(message, str(info.value)), str(info.value)
 

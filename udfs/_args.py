@@ -8,7 +8,7 @@ always ends as one ``ValueError`` line that names the argument (SPEC §8)::
     >>> numbers("pipeline", [1500000, "n/a"])
     Traceback (most recent call last):
     ...
-    ValueError: pipeline: expected a number, got 'n/a' (item 2)
+    udfs._args.InputError: pipeline: expected a number, got 'n/a' (item 2)
 
 Nothing here does I/O; only numpy and pandas are used (xlwings Lite runs it in Pyodide).
 """
@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from xlwings import XlwingsError
 
 EXCEL_ERRORS = frozenset(
     {
@@ -71,10 +72,21 @@ def describe(value: Any) -> str:
     return repr(value)
 
 
-def fail(name: str, expected: str, value: Any, position: int | None = None) -> ValueError:
+class InputError(ValueError, XlwingsError):
+    """Bad input, named: a ``ValueError`` for Python callers and an ``xlwings.XlwingsError``
+    for xlwings, so xlwings Server (also in production) and xlwings Lite show its one line
+    on the cell instead of a generic "An error occurred." (SPEC §8). Every bad-input error
+    of upcell is one of these.
+
+    >>> isinstance(fail("arr", "a number", "n/a"), (ValueError, XlwingsError))
+    True
+    """
+
+
+def fail(name: str, expected: str, value: Any, position: int | None = None) -> InputError:
     """The one-line error of SPEC §8: ``name: expected X, got Y (item N)``."""
     where = f" (item {position + 1})" if position is not None else ""
-    return ValueError(f"{name}: expected {expected}, got {describe(value)}{where}")
+    return InputError(f"{name}: expected {expected}, got {describe(value)}{where}")
 
 
 # --------------------------------------------------------------------------- shapes
@@ -84,13 +96,13 @@ def flat(value: Any) -> list | np.ndarray:
     """A scalar, row, column, 1-D or single-row/column 2-D input as one flat sequence."""
     if isinstance(value, pd.DataFrame):
         if value.shape[1] != 1 and value.shape[0] != 1:
-            raise ValueError("expected a single row or column")
+            raise InputError("expected a single row or column")
         return value.to_numpy().ravel()
     if isinstance(value, pd.Series):
         return value.to_numpy()
     if isinstance(value, np.ndarray):
         if value.ndim > 2 or (value.ndim == 2 and 1 not in value.shape):
-            raise ValueError("expected a single row or column")
+            raise InputError("expected a single row or column")
         return value.ravel()
     if isinstance(value, (list, tuple)):
         if value and all(isinstance(row, (list, tuple)) for row in value):
@@ -98,7 +110,7 @@ def flat(value: Any) -> list | np.ndarray:
                 return list(value[0])
             if all(len(row) == 1 for row in value):
                 return [row[0] for row in value]
-            raise ValueError("expected a single row or column")
+            raise InputError("expected a single row or column")
         return list(value)
     return [value]
 
@@ -116,7 +128,7 @@ def _column(name: str, value: Any) -> list | np.ndarray:
     try:
         return flat(value)
     except ValueError as err:
-        raise ValueError(f"{name}: {err}") from None
+        raise InputError(f"{name}: {err}") from None
 
 
 def numbers(
@@ -200,7 +212,7 @@ def number(name: str, value: Any, *, minimum: float | None = None, what: str = "
     if not is_scalar(value):
         items = _column(name, value)
         if len(items) != 1:
-            raise ValueError(f"{name}: expected a single cell, got {len(items)} values")
+            raise InputError(f"{name}: expected a single cell, got {len(items)} values")
         value = items[0]
     return float(numbers(name, [value], minimum=minimum, what=what)[0])
 
@@ -316,7 +328,7 @@ def table(name: str, value: Any, headers: Any = None) -> pd.DataFrame:
             head = _header_row(name, headers, len(rows[0]) if rows else 0)
         else:
             if not rows:
-                raise ValueError(f"{name}: expected a table with a header row, got nothing")
+                raise InputError(f"{name}: expected a table with a header row, got nothing")
             head, body = rows[0], rows[1:]
             for i, h in enumerate(head):
                 if is_blank(h) or is_excel_error(h):
@@ -327,7 +339,7 @@ def table(name: str, value: Any, headers: Any = None) -> pd.DataFrame:
     for key in keys:
         seen[key] = seen.get(key, 0) + 1
         if seen[key] == 2:
-            raise ValueError(f"{name}: column '{key}' appears twice in the header")
+            raise InputError(f"{name}: column '{key}' appears twice in the header")
     frame.columns = keys
     frame.index = pd.RangeIndex(len(frame))
     return frame
@@ -343,14 +355,14 @@ def _rows(name: str, value: Any) -> list[list]:
     rows = [list(r) for r in value]
     width = {len(r) for r in rows}
     if len(width) > 1:
-        raise ValueError(f"{name}: expected a rectangular range, got rows of different lengths")
+        raise InputError(f"{name}: expected a rectangular range, got rows of different lengths")
     return rows
 
 
 def _header_row(name: str, headers: Any, width: int) -> list[str]:
     head = [str(h) for h in texts("headers", headers)]
     if width and len(head) != width:
-        raise ValueError(
+        raise InputError(
             f"headers: expected {width} names (one per column of {name}), got {len(head)}"
         )
     return head

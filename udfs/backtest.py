@@ -134,7 +134,7 @@ def _prepare(codes: np.ndarray, periods: np.ndarray, w: int, labels=None, where=
         i, j = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
         who = labels[acc[dup[0]]] if labels is not None else acc[dup[0]]
         rows = f"{where(i)} and {where(j)}" if where else f"items {i + 1} and {j + 1}"
-        raise ValueError(
+        raise _args.InputError(
             f"periods: expected one row per account and period, got account {who!r} "
             f"period {int(per[dup[0]])} twice ({rows})"
         )
@@ -340,7 +340,7 @@ def _candidates(m: np.ndarray, p: np.ndarray, mask=None) -> np.ndarray:
 
 def _bad(name: str, expected: str, value: Any, i: int, rows: bool, n: int) -> ValueError:
     if rows:
-        return ValueError(f"{name}: expected {expected}, got {_args.describe(value)} (row {i + 2})")
+        return _args.InputError(f"{name}: expected {expected}, got {_args.describe(value)} (row {i + 2})")
     return _args.fail(name, expected, value, i if n > 1 else None)
 
 
@@ -458,7 +458,7 @@ def _thresholds(name: str, value: Any) -> np.ndarray:
 def _same_length(n: int, **columns: int) -> None:
     for name, size in columns.items():
         if size != n:
-            raise ValueError(
+            raise _args.InputError(
                 f"{name}: expected {n} values (one per account_ids item), got {size}"
             )
 
@@ -560,16 +560,16 @@ def _frame(panel: Any) -> pd.DataFrame:
         names.append(key if key in _PANEL_COLUMNS else (playbook.account_column(c) or key))
     if len(set(names)) != len(names):
         dupe = next(n for n in names if names.count(n) > 1)
-        raise ValueError(f"panel: column '{dupe}' appears twice in the header")
+        raise _args.InputError(f"panel: column '{dupe}' appears twice in the header")
     if list(frame.columns) != names:
         frame = frame.set_axis(names, axis=1)
     if not isinstance(frame.index, pd.RangeIndex) or frame.index.start != 0 or frame.index.step != 1:
         frame = frame.reset_index(drop=True)
     for col in ("account_id", "period"):
         if col not in frame.columns:
-            raise ValueError(f"panel: expected a column {col!r} in the header row")
+            raise _args.InputError(f"panel: expected a column {col!r} in the header row")
     if "expansion" not in frame.columns and "expansion_motion" not in frame.columns:
-        raise ValueError("panel: expected a column 'expansion' (1 in the period an expansion closed)")
+        raise _args.InputError("panel: expected a column 'expansion' (1 in the period an expansion closed)")
     return frame
 
 
@@ -606,7 +606,7 @@ def _resolve(data: _Data, signal: str, rules: Any) -> _Signal:
     col = playbook.account_column(signal)
     if col is not None and col in frame.columns:
         return _Signal(_column_values(frame, col)[order], 1.0, None, None, col, ">=", None, None)
-    raise ValueError(
+    raise _args.InputError(
         f"signal: expected a panel column or a rule name, got {signal!r}"
     )
 
@@ -1044,7 +1044,7 @@ def walk_forward(
     cost = _args.number("false_play_cost", false_play_cost, minimum=0)
     P = data.P
     if P.per.size == 0:
-        raise ValueError("panel: expected at least one row, got none")
+        raise _args.InputError("panel: expected at least one row, got none")
     if splits is None:
         lo, hi = int(P.per.min()), int(P.per.max())
         splits = [lo + int(math.ceil((hi - lo + 1) * 2 / 3))]
@@ -1352,7 +1352,7 @@ def TRIGGER_FIRES(signal_values, threshold, persistence=None):
     """TRUE in each period where the trigger fires (one fire per episode). Example: =TRIGGER_FIRES(C2:N2, 0.9, 2)"""
     rows = signal_values if isinstance(signal_values, list) else [[signal_values]]
     if len(rows) > 1 and any(len(r) > 1 for r in rows):
-        raise ValueError("signal_values: expected a single row or column")
+        raise _args.InputError("signal_values: expected a single row or column")
     fires = trigger_fires([v for r in rows for v in r], threshold, persistence)
     values = [bool(v) for v in fires]
     if len(values) == 1:

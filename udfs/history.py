@@ -231,7 +231,7 @@ def _read(source: Any, name: str) -> pd.DataFrame:
         path = os.fspath(source)
         ext = os.path.splitext(path)[1].lower()
         if not os.path.exists(path):
-            raise ValueError(f"{name}: expected an existing CSV or XLSX file, got {path!r}")
+            raise _args.InputError(f"{name}: expected an existing CSV or XLSX file, got {path!r}")
         try:
             if ext in (".csv", ".txt"):
                 return pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""])
@@ -239,11 +239,11 @@ def _read(source: Any, name: str) -> pd.DataFrame:
                 return pd.read_excel(path, dtype=object, engine="openpyxl")
         except Exception as err:  # noqa: BLE001 - any reader failure is the file's problem
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
-            raise ValueError(f"{name}: could not read {os.path.basename(path)!r}: {first}") from None
-        raise ValueError(f"{name}: expected a .csv or .xlsx file, got {os.path.basename(path)!r}")
+            raise _args.InputError(f"{name}: could not read {os.path.basename(path)!r}: {first}") from None
+        raise _args.InputError(f"{name}: expected a .csv or .xlsx file, got {os.path.basename(path)!r}")
     if isinstance(source, (list, tuple)):
         return _args.table(name, source)
-    raise ValueError(f"{name}: expected a DataFrame or a CSV/XLSX path, got {type(source).__name__}")
+    raise _args.InputError(f"{name}: expected a DataFrame or a CSV/XLSX path, got {type(source).__name__}")
 
 
 def _columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -258,7 +258,7 @@ def _columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     seen: dict[str, int] = {}
     for i, key in enumerate(names):
         if key in seen:
-            raise ValueError(
+            raise _args.InputError(
                 f"{name}: columns {seen[key] + 1} and {i + 1} both mean '{key}' "
                 f"({frame.columns[seen[key]]!r}, {frame.columns[i]!r})"
             )
@@ -335,19 +335,19 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
         problems.append(("source", int(i) + 2, column, value, problem))
 
     if "account_id" not in frame.columns:
-        raise ValueError("source: expected a column 'account_id' in the header row")
+        raise _args.InputError("source: expected a column 'account_id' in the header row")
     if "period" not in frame.columns and "date" not in frame.columns:
-        raise ValueError("source: expected a column 'period' (whole numbers) or 'date' in the header row")
+        raise _args.InputError("source: expected a column 'period' (whole numbers) or 'date' in the header row")
 
     ev = None
     if events is not None:
         ev = _columns(_read(events, "events"), "events")
         if "account_id" not in ev.columns:
-            raise ValueError("events: expected a column 'account_id' in the header row")
+            raise _args.InputError("events: expected a column 'account_id' in the header row")
         if "expansion_date" in ev.columns and "date" not in ev.columns:
             ev = ev.rename(columns={"expansion_date": "date"})
         if "date" not in ev.columns and "period" not in ev.columns:
-            raise ValueError("events: expected a column 'date' (or 'period') in the header row")
+            raise _args.InputError("events: expected a column 'date' (or 'period') in the header row")
 
     # ---- account ids
     ids = frame["account_id"].astype(object)
@@ -530,7 +530,7 @@ def _merge_events(out: pd.DataFrame, ev: pd.DataFrame, base_month, notes: list) 
         per, bad = _period_index(ev["period"])
         pcol = "period"
     else:
-        raise ValueError("events: expected a 'period' column when the history has periods, not dates")
+        raise _args.InputError("events: expected a 'period' column when the history has periods, not dates")
     motions = ev["expansion_motion"] if "expansion_motion" in ev.columns else pd.Series([None] * n)
     amounts = ev["expansion_amount"] if "expansion_amount" in ev.columns else pd.Series([None] * n)
     amt, amt_bad = _args.coerce_numeric(amounts.astype(object))

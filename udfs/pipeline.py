@@ -43,7 +43,7 @@ def broadcast(*named: tuple[str, np.ndarray, Any]) -> tuple[list[np.ndarray], An
     n = max(len(a) for _, a, _ in named)
     for name, a, _ in named:
         if len(a) == 0:
-            raise ValueError(f"{name}: expected at least one value, got an empty range")
+            raise _args.InputError(f"{name}: expected at least one value, got an empty range")
     like = next(
         (raw for _, a, raw in named if not _args.is_scalar(raw) and len(a) == n), named[0][2]
     )
@@ -54,7 +54,7 @@ def broadcast(*named: tuple[str, np.ndarray, Any]) -> tuple[list[np.ndarray], An
         elif len(a) == 1:
             out.append(np.full(n, a[0], dtype=a.dtype))
         else:
-            raise ValueError(
+            raise _args.InputError(
                 f"{name}: expected one value or {n} values (one per row), got {len(a)}"
             )
     return out, like
@@ -86,7 +86,7 @@ def _cutoffs(healthy: Any, thin: Any) -> tuple[float, float]:
     h = _healthy(healthy)
     t = playbook.COVERAGE_THIN if omitted(thin) else _args.number("thin", thin, minimum=0)
     if t > h:
-        raise ValueError(f"thin: expected a cut-off at most healthy ({h:g}), got {t:g}")
+        raise _args.InputError(f"thin: expected a cut-off at most healthy ({h:g}), got {t:g}")
     return h, t
 
 
@@ -116,7 +116,7 @@ def _pipeline_rows(amounts: Any, motions: Any) -> tuple[np.ndarray, np.ndarray]:
         raise _args.fail("motions", "one of " + ", ".join(playbook.MOTIONS), None, int(i) if several else None)
     keep = ~no_amount
     if not keep.any():
-        raise ValueError("amounts: expected at least one amount, got only blank cells")
+        raise _args.InputError("amounts: expected at least one amount, got only blank cells")
     return a[keep], m[keep]
 
 
@@ -190,7 +190,7 @@ def coverage_by_motion(
         targets = [keys.get(_args.normalize_key(mo), 0) for mo in playbook.MOTIONS]
     goal = _args.numbers("targets", targets, minimum=0)
     if goal.size != len(playbook.MOTIONS):
-        raise ValueError(
+        raise _args.InputError(
             f"targets: expected {len(playbook.MOTIONS)} values (one per motion: "
             f"{', '.join(playbook.MOTIONS)}), got {goal.size}"
         )

@@ -221,7 +221,7 @@ def rules_table(rules: Any = None) -> pd.DataFrame:
     frame = frame[list(RULE_COLUMNS)].reset_index(drop=True)
     frame = frame[~frame.apply(lambda r: all(_args.is_blank(v) for v in r), axis=1)]
     if frame.empty:
-        raise ValueError("rules: expected at least one rule row, got none")
+        raise _args.InputError("rules: expected at least one rule row, got none")
     rows = []
     first: dict[str, tuple[float, str]] = {}
     for i, row in enumerate(frame.itertuples(index=False), start=2):  # row 1 is the header
@@ -230,7 +230,7 @@ def rules_table(rules: Any = None) -> pd.DataFrame:
         signal = _args.normalize_key(_args.texts(f"{where} signal", [row.signal])[0])
         signal = account_column(signal) or signal
         if signal not in ACCOUNT_COLUMNS or ACCOUNT_COLUMNS[signal] in TEXT_KINDS:
-            raise ValueError(f"{where} signal: expected a numeric account column, got {signal!r}")
+            raise _args.InputError(f"{where} signal: expected a numeric account column, got {signal!r}")
         op = str(row.op).strip().replace("≥", ">=").replace("≤", "<=").replace("==", "=")
         if op not in OPERATORS:
             raise _args.fail(f"{where} op", "one of " + " ".join(OPERATORS), row.op)
@@ -306,10 +306,10 @@ def plays_table(plays: Any = None) -> pd.DataFrame:
     frame["motion"] = _args.choices("plays motion", frame["motion"].tolist(), MOTIONS)
     dupes = frame["motion"][frame["motion"].duplicated()]
     if len(dupes):
-        raise ValueError(f"plays motion: expected one row per motion, got {dupes.iloc[0]!r} twice")
+        raise _args.InputError(f"plays motion: expected one row per motion, got {dupes.iloc[0]!r} twice")
     missing = [m for m in MOTIONS if m not in set(frame["motion"])]
     if missing:
-        raise ValueError(f"plays: expected a row for every motion, missing {missing[0]!r}")
+        raise _args.InputError(f"plays: expected a row for every motion, missing {missing[0]!r}")
     for col in _PLAY_NUMBERS:
         required_col = col in ("arr_increase_share", "close_rate", "cycle_days")
         frame[col] = _args.numbers(f"plays {col}", frame[col].tolist(), minimum=0, allow_blank=not required_col)
@@ -326,4 +326,4 @@ def plays_table(plays: Any = None) -> pd.DataFrame:
 def _require_columns(name: str, frame: pd.DataFrame, columns) -> None:
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise ValueError(f"{name}: expected a column {missing[0]!r} in the header row")
+        raise _args.InputError(f"{name}: expected a column {missing[0]!r} in the header row")

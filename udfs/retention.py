@@ -80,7 +80,7 @@ def _losses_within(start: np.ndarray, contraction: np.ndarray, churn: np.ndarray
     if over.any():
         i = int(np.argmax(over))
         where = f" (item {i + 1})" if start.size > 1 else ""
-        raise ValueError(
+        raise _args.InputError(
             f"churn: expected contraction + churn at most starting_arr ({start[i]:,.0f}), "
             f"got {contraction[i] + churn[i]:,.0f}{where}"
         )
@@ -230,7 +230,7 @@ def expansion_share(expansion_arr: Any, new_logo_arr: Any):
     if none.any():
         i = int(np.argmax(none))
         where = f" (item {i + 1})" if total.size > 1 else ""
-        raise ValueError(
+        raise _args.InputError(
             f"new_logo_arr: expected expansion_arr + new_logo_arr above 0, got both 0{where}"
         )
     return _args.shaped(e / total, like, name="expansion_share")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from . import _args
 from .playbook import SEGMENTS
 
 __all__ = ["sample_accounts"]
@@ -54,7 +55,7 @@ def sample_accounts(n: int = 300, seed: int = 7) -> pd.DataFrame:
     """
     n = int(n)
     if n < 1:
-        raise ValueError(f"n: expected a whole number ≥ 1, got {n}")
+        raise _args.InputError(f"n: expected a whole number ≥ 1, got {n}")
     rng = np.random.default_rng(seed)
     seg = rng.choice(3, size=n, p=[0.5, 0.35, 0.15])
     segment = np.array(SEGMENTS, dtype=object)[seg]

@@ -191,13 +191,13 @@ def _accounts(name: str, value: Any, headers: Any = None, *, require_id: bool = 
         if canonical is None:
             continue
         if canonical in columns:
-            raise ValueError(
+            raise _args.InputError(
                 f"{name}: columns {str(labels[canonical])!r} and {str(label)!r} both mean {canonical}"
             )
         columns[canonical] = frame[label]
         labels[canonical] = label
     if require_id and "account_id" not in columns:
-        raise ValueError(f"{name}: expected a column 'account_id' in the header row")
+        raise _args.InputError(f"{name}: expected a column 'account_id' in the header row")
     index = value.index if isinstance(value, pd.DataFrame) else None
     return _Accounts(len(frame), columns, first_row, one_row, index)
 
@@ -235,14 +235,14 @@ def _frame_from_rows(name: str, value: Any, headers: Any) -> pd.DataFrame:
     """
     rows = _args._rows(name, value)
     if not rows:
-        raise ValueError(f"{name}: expected a table with a header row, got nothing")
+        raise _args.InputError(f"{name}: expected a table with a header row, got nothing")
     if headers is not None:
         head = _args._header_row(name, headers, len(rows[0]) if rows else 0)
         body = rows
     else:
         head, body = [_clean_cell(h) for h in rows[0]], rows[1:]
     if not body:
-        raise ValueError(f"{name}: expected at least one row of values below the header row")
+        raise _args.InputError(f"{name}: expected at least one row of values below the header row")
     keys = _args.table(name, [head]).columns  # header checks: blanks, errors, duplicates
     data = {}
     for key, column in zip(keys, zip(*body, strict=True), strict=True):
@@ -695,7 +695,7 @@ def _broadcast(*named: tuple[str, np.ndarray]) -> tuple[int, list[np.ndarray]]:
         elif len(a) == 1:
             out.append(np.repeat(a, n))
         else:
-            raise ValueError(f"{arg}: expected {n} values (one per row of {named[0][0]}), got {len(a)}")
+            raise _args.InputError(f"{arg}: expected {n} values (one per row of {named[0][0]}), got {len(a)}")
     return n, out
 
 

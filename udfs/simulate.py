@@ -76,7 +76,7 @@ def _expansion(name: str, value: Any) -> np.ndarray:
         return _expansion(name, value.to_dict())
     x = _args.numbers(name, value, minimum=0, what="an annual expansion rate such as 0.08")
     if x.size != len(MOTIONS):
-        raise ValueError(
+        raise _args.InputError(
             f"{name}: expected {len(MOTIONS)} rates (one per motion: {', '.join(MOTIONS)}), got {x.size}"
         )
     return reject(name, x, x > NRR_MAX, f"an annual expansion rate such as 0.08 (at most {NRR_MAX:g})")
@@ -88,7 +88,7 @@ def _losses(churn: Any, contraction: Any) -> tuple[float, float]:
         _fraction("contraction", [_args.number("contraction", contraction, what=_FRACTION)])[0]
     )
     if c + d > 1 + 1e-12:
-        raise ValueError(f"contraction: expected churn + contraction at most 1, got {c + d:g}")
+        raise _args.InputError(f"contraction: expected churn + contraction at most 1, got {c + d:g}")
     return c, d
 
 
@@ -165,7 +165,7 @@ def _per_motion(name: str, value: Any) -> np.ndarray:
     if x.size == 1:
         return np.full(len(MOTIONS), x[0])
     if x.size != len(MOTIONS):
-        raise ValueError(f"{name}: expected 1 or {len(MOTIONS)} values (one per motion), got {x.size}")
+        raise _args.InputError(f"{name}: expected 1 or {len(MOTIONS)} values (one per motion), got {x.size}")
     return x
 
 

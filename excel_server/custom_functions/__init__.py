@@ -1,0 +1,3 @@
+"""upcell's functions as xlwings Server custom functions: every Excel function of udfs."""
+
+from udfs import *  # noqa: F403

@@ -1,0 +1,1 @@
+"""upcell's scripts for xlwings Server."""
