@@ -13,6 +13,7 @@ the package in Excel (Windows, Mac, web). The Windows add-in loads it with
 ``UDF Modules = udfs``.
 """
 
+from .arr_history import *  # noqa: F403  (ARR_MOVEMENTS, RETENTION_FROM_HISTORY, COHORT_NRR)
 from .backtest import *  # noqa: F403  (TRIGGER_FIRES, TRIGGER_BACKTEST, sweeps)
 from .history import *  # noqa: F403  (account-period history panels for backtests)
 from .pipeline import *  # noqa: F403  (PIPELINE_COVERAGE, COVERAGE_STATUS, ...)

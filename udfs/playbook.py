@@ -78,6 +78,21 @@ SHARE_MISSED, SHARE_EARLY, SHARE_BELOW, SHARE_IN, SHARE_ABOVE, SHARE_CHECK_NEW_L
     "Check new-logo acquisition",
 )
 
+# Records (§5, §6): opportunities and ARR history exports, header aliases by normalized key.
+_ACCOUNT_ID_ALIASES = {"id", "account", "accountid", "account_number", "customer_id", "customer"}
+HISTORY_MAX_MONTHS = 600  # 50 years: a wider span is a date typo
+HISTORY_ALIASES: dict[str, str] = {
+    **{k: "account_id" for k in _ACCOUNT_ID_ALIASES},
+    "period": "month", "date": "month", "month_start": "month", "billing_month": "month",
+    "billing_period": "month", "as_of": "month", "snapshot_month": "month",
+    "annual_recurring_revenue": "arr", "arr_usd": "arr", "ending_arr": "arr",
+    "monthly_recurring_revenue": "mrr", "mrr_usd": "mrr",
+    "start": "start_date", "started_at": "start_date", "subscription_start": "start_date",
+    "contract_start": "start_date", "end": "end_date", "ended_at": "end_date",
+    "canceled_at": "end_date", "cancelled_at": "end_date", "subscription_end": "end_date",
+    "contract_end": "end_date",
+}
+
 # Backtest validation gate (§7)
 GATE_MIN_COVERAGE = 0.40
 GATE_MAX_FALSE_POSITIVE_RATE = 0.50

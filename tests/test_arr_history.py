@@ -1,0 +1,207 @@
+"""ARR history (SPEC §6): movements, trailing-12-month NRR/GRR, logo churn, cohorts — by hand."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import udfs
+from tests.conftest import call_udf, udf_meta
+
+MONTHS = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01", "2025-02"]
+
+
+def _series(start: str, values: list[float]) -> list[tuple[str, float]]:
+    i = MONTHS.index(start)
+    return list(zip(MONTHS[i:i + len(values)], values, strict=False))
+
+
+# A flat; B expands in June; C contracts in September; D churns in April (rows vanish) and
+# comes back in November; E is new in March and churns in August (an explicit 0 row);
+# F is new in February; G churns in May (rows vanish).
+ACCOUNTS = {
+    "A": _series("2024-01", [100] * 14),
+    "B": _series("2024-01", [200] * 5 + [300] * 9),
+    "C": _series("2024-01", [100] * 8 + [60] * 6),
+    "D": _series("2024-01", [50] * 3) + _series("2024-11", [80] * 4),
+    "E": _series("2024-03", [40] * 5 + [0]),
+    "F": _series("2024-02", [10] * 13),
+    "G": _series("2024-01", [30] * 4),
+}
+
+
+def history_rows(shuffle: bool = True) -> list[list]:
+    rows = [[acc, month, arr] for acc, series in ACCOUNTS.items() for month, arr in series]
+    if shuffle:
+        rows = [rows[i] for i in np.random.default_rng(1).permutation(len(rows))]
+    return [["Account ID", "Month", "ARR"]] + rows
+
+
+def test_movements_by_hand():
+    moves = udfs.arr_movements(history_rows()).set_index("month")
+    expected = {  # month -> (new, expansion, contraction, churn, reactivation)
+        "2024-02": (10, 0, 0, 0, 0),
+        "2024-03": (40, 0, 0, 0, 0),
+        "2024-04": (0, 0, 0, 50, 0),
+        "2024-05": (0, 0, 0, 30, 0),
+        "2024-06": (0, 100, 0, 0, 0),
+        "2024-08": (0, 0, 0, 40, 0),
+        "2024-09": (0, 0, 40, 0, 0),
+        "2024-11": (0, 0, 0, 0, 80),
+    }
+    cols = ["new", "expansion", "contraction", "churn", "reactivation"]
+    for month in MONTHS[1:]:
+        assert tuple(moves.loc[month, cols]) == expected.get(month, (0, 0, 0, 0, 0)), month
+    # the first month is the opening book: 100 + 200 + 100 + 50 + 30
+    assert moves.loc["2024-01", "closing_arr"] == 480
+    assert moves.loc["2024-01", cols].isna().all()
+    assert moves.loc["2025-02", "closing_arr"] == 100 + 300 + 60 + 80 + 10
+    later = moves.iloc[1:]
+    bridge = later["opening_arr"] + later["new"] + later["expansion"] - later["contraction"] \
+        - later["churn"] + later["reactivation"]
+    assert bridge.tolist() == later["closing_arr"].tolist()
+    assert moves.loc["2024-04", "churned_logos"] == 1 and moves.loc["2024-03", "new_logos"] == 1
+    assert moves.loc["2024-11", "new_logos"] == 0  # D is back, not new
+
+
+def test_trailing_twelve_months_by_hand():
+    ret = udfs.retention_from_history(history_rows()).set_index("month")
+    assert ret.index.tolist() == ["2025-01", "2025-02"]
+    jan = ret.loc["2025-01"]
+    # C = {A 100, B 200, C 100, D 50, G 30} billed in 2024-01; in 2025-01: 100, 300, 60, 80, 0
+    assert jan["from_month"] == "2024-01" and jan["accounts"] == 5
+    assert jan["starting_arr"] == 480 and jan["ending_arr"] == 540
+    assert jan["nrr"] == pytest.approx(540 / 480)
+    assert jan["grr"] == pytest.approx((100 + 200 + 60 + 50 + 0) / 480)
+    assert (jan["expansion"], jan["contraction"], jan["churn"]) == (100 + 30, 40, 30)
+    assert jan["logo_churn"] == pytest.approx(1 / 5) and jan["churned_logos"] == 1
+    feb = ret.loc["2025-02"]
+    # C = {A, B, C, D, F 10, G} billed in 2024-02 (E starts in March)
+    assert feb["starting_arr"] == 490 and feb["ending_arr"] == 550
+    assert feb["nrr"] == pytest.approx(550 / 490)
+    assert feb["grr"] == pytest.approx((100 + 200 + 60 + 50 + 10) / 490)
+    one = udfs.trailing_retention(history_rows())
+    assert one["month"] == "2025-02" and one["nrr"] == pytest.approx(550 / 490)
+    assert one["new_logo_arr"] == 40  # E in 2024-03 (F's February is outside Mar..Feb)
+    assert udfs.trailing_retention(history_rows(), "2025-01")["grr"] == pytest.approx(410 / 480)
+    pairs = udfs.account_changes(history_rows()).set_index("account_id")
+    assert pairs.loc["G"].tolist() == [30, 0] and pairs.loc["B"].tolist() == [200, 300]
+    assert "E" not in pairs.index
+
+
+def test_cohorts_and_expansion_share_by_hand():
+    cohorts = udfs.cohort_nrr(history_rows(), [3, 6, 12])
+    # the opening book (A, B, C, D, G) has no acquisition quarter; E and F are 2024-Q1
+    assert cohorts["cohort"].tolist() == ["2024-Q1"]
+    row = cohorts.iloc[0]
+    assert row["accounts"] == 2 and row["starting_arr"] == 50
+    assert row["month_3"] == pytest.approx((10 + 40) / 50)  # F in May, E in June
+    assert row["month_6"] == pytest.approx((10 + 0) / 50)  # F in August, E churned by September
+    assert np.isnan(row["month_12"])  # E's month 12 (2025-03) is not in the history yet
+    share = udfs.expansion_share_by_quarter(history_rows()).set_index("quarter")
+    assert share.loc["2024-Q1", ["new_logo_arr", "expansion", "expansion_share"]].tolist() == [50, 0, 0]
+    assert share.loc["2024-Q2", "expansion_share"] == 1.0
+    assert np.isnan(share.loc["2024-Q3", "expansion_share"])  # 0 + 0: blank, not an error
+    assert share.loc["2024-Q4", "closing_arr"] == 100 + 300 + 60 + 80 + 10
+
+
+def test_udfs_spill_tables_through_xlwings():
+    out = call_udf("RETENTION_FROM_HISTORY", history_rows())
+    header = out[0]
+    assert header[:3] == ["month", "from_month", "starting_arr"]
+    jan = dict(zip(header, out[1], strict=True))
+    assert jan["nrr"] == pytest.approx(540 / 480)
+    moves = call_udf("ARR_MOVEMENTS", history_rows())
+    assert moves[0][0] == "month" and len(moves) == 1 + 14
+    assert moves[1][1] in (None, "")  # the opening month has no movements: blank, not 0
+    cohorts = call_udf("COHORT_NRR", history_rows(), [3, 12])
+    assert cohorts[0] == ["cohort", "accounts", "starting_arr", "month_3", "month_12"]
+    assert cohorts[1][4] in (None, "")
+    share = call_udf("EXPANSION_SHARE_BY_QUARTER", history_rows())
+    assert share[0][:4] == ["quarter", "new_logo_arr", "expansion", "expansion_share"]
+    meta = udf_meta()
+    for name in ("ARR_MOVEMENTS", "RETENTION_FROM_HISTORY", "COHORT_NRR", "EXPANSION_SHARE_BY_QUARTER"):
+        assert "Example: =" + name in meta[name]["description"]
+        assert all(p["description"] for p in meta[name]["parameters"])
+
+
+def test_month_forms_mrr_and_empty_c():
+    # Excel date serials (as a date cell arrives), datetimes and MRR; no account billed
+    # 12 months before the last month -> blank NRR, not an error
+    rows = [["customer_id", "date", "MRR"], ["x", 45292, 10], ["x", datetime(2024, 2, 1), 10],
+            ["y", "2025-03-31", 5]]
+    h = udfs.arr_matrix(rows)
+    assert h.month_labels[0] == "2024-01" and h.month_labels[-1] == "2025-03"
+    assert h.arr.sum() == 12 * (10 + 10 + 5)
+    ret = udfs.retention_from_history(rows)
+    assert ret["nrr"].iloc[0] == 0  # x billed in 2024-01, gone in 2025-01
+    assert np.isnan(ret["nrr"].iloc[-1]) and ret["starting_arr"].iloc[-1] == 0  # nobody in 2024-03
+    out = call_udf("RETENTION_FROM_HISTORY", rows)
+    assert dict(zip(out[0], out[-1], strict=True))["nrr"] in (None, "")
+
+
+def test_subscription_export():
+    subs = pd.DataFrame({
+        "account_id": ["a", "a", "b"],
+        "start_date": pd.to_datetime(["2024-01-10", "2024-03-01", "2024-02-01"]),
+        "end_date": pd.to_datetime(["2024-04-15", None, "2024-02-29"]),
+        "arr": [100.0, 50.0, 20.0],
+    })
+    h = udfs.arr_matrix(subs)
+    # a: 100 in Jan-Mar (ends mid-April), 50 from March on; b: February only (ends on its last day)
+    assert h.month_labels.tolist() == ["2024-01", "2024-02", "2024-03"]
+    assert dict(zip(h.accounts, h.arr.tolist(), strict=True)) == {"a": [100, 100, 150], "b": [0, 20, 0]}
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([["account_id", "month", "arr"], ["a", "2024-01", "n/a"]], r"^history row 2 arr: expected a number, got 'n/a'$"),
+        ([["account_id", "month", "arr"], ["a", "2024-01", 1], ["a", "soon", 2]],
+         r"^history row 3 month: expected a date \(e.g. 2025-03-01\), got 'soon'$"),
+        ([["account_id", "month", "arr"], ["a", "2024-01", -5]], r"^history row 2 arr: expected a non-negative number, got -5"),
+        ([["account_id", "arr"], ["a", 1]], r"^history: expected a column 'month'"),
+        ([["month", "arr"], ["2024-01", 1]], r"^history: expected a column 'account_id'"),
+        ([["account_id", "month", "arr"], [None, "2024-01", 1]], r"^history row 2 account_id: expected text, got a blank cell$"),
+        ([["account_id", "month", "arr"], ["a", "#N/A", 1]], r"^history row 2 month: expected a date"),
+        ([["account_id", "month", "arr"], ["a", "2024-01", 1], ["a", "1900-01-01", 1]], r"^history month: expected at most 600 months"),
+    ],
+)
+def test_bad_history_is_one_named_line(rows, message):
+    for call in (lambda: call_udf("ARR_MOVEMENTS", rows), lambda: udfs.arr_movements(rows)):
+        with pytest.raises(ValueError, match=message) as info:
+            call()
+        assert "\n" not in str(info.value)
+
+
+def test_short_history_and_bad_months_are_named():
+    rows = history_rows()[:1] + [["a", "2024-01", 1], ["a", "2024-06", 1]]
+    with pytest.raises(ValueError, match=r"^history: expected at least 13 months for trailing-12-month retention, got 6"):
+        call_udf("RETENTION_FROM_HISTORY", rows)
+    with pytest.raises(ValueError, match=r"^months: expected a whole number of months, got 2.5"):
+        call_udf("COHORT_NRR", history_rows(), [2.5])
+    with pytest.raises(ValueError, match=r"^month: expected a month from 2024-01 to 2025-02"):
+        udfs.trailing_retention(history_rows(), "2030-01")
+
+
+def test_summary_and_blank_rows_are_left_out():
+    rows = history_rows(shuffle=False) + [[None, None, None], ["Total", "2024-01", 999_999]]
+    assert udfs.arr_movements(rows)["closing_arr"].iloc[0] == 480
+
+
+def test_vectorized_equals_a_per_account_loop():
+    rng = np.random.default_rng(3)
+    a = np.where(rng.random((40, 30)) < 0.3, 0.0, rng.integers(1, 5, (40, 30)) * 100.0)
+    months = [f"{2020 + j // 12}-{j % 12 + 1:02d}" for j in range(30)]
+    frame = pd.DataFrame([(f"acc{i}", months[j], a[i, j]) for i in range(40) for j in range(30) if a[i, j] > 0],
+                         columns=["account_id", "month", "arr"])
+    ret = udfs.retention_from_history(frame)
+    for m in range(12, 30):
+        then, now = a[:, m - 12], a[:, m]
+        c = then > 0
+        assert ret["nrr"].iloc[m - 12] == pytest.approx(now[c].sum() / then[c].sum())
+        assert ret["grr"].iloc[m - 12] == pytest.approx(np.minimum(now, then)[c].sum() / then[c].sum())
+        assert ret["logo_churn"].iloc[m - 12] == pytest.approx((now[c] == 0).mean())

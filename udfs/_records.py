@@ -1,0 +1,263 @@
+"""Reading record tables (opportunities, ARR history) handed to a function as a range or a DataFrame.
+
+Headers are matched as SPEC §2 says (case, spaces, dashes and underscores alike) plus
+the aliases of ``playbook``; cells are coerced column by column, vectorized, and the first
+bad cell raises one ``ValueError`` line naming the table, its row (the header is row 1)
+and the column.
+
+>>> t = record_table("history", [["Customer ID", "Month", "ARR"], ["a1", "2025-01", "$1,200"]],
+...                  {"customer_id": "account_id"}, ("account_id", "month", "arr"))
+>>> t.columns.tolist(), money("history", t, "arr").tolist()
+(['account_id', 'month', 'arr'], [1200.0])
+>>> month_index("history", t, "month").tolist(), month_label(month_index("history", t, "month")).tolist()
+([24300], ['2025-01'])
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _args
+
+SUMMARY_IDS = frozenset({"total", "grand_total", "subtotal"})
+_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
+_SERIAL_RANGE = (1.0, 2_958_465.0)  # Excel's date serials: 1900-01-01 .. 9999-12-31
+
+
+def record_table(
+    name: str, value: Any, aliases: dict[str, str], required: tuple[str, ...], id_column: str | None = None
+) -> pd.DataFrame:
+    """``value`` as a DataFrame with canonical column names; rows that are fully blank or a
+    summary row (``Total``, ``Grand total``, ``Subtotal`` in ``id_column``) are dropped.
+
+    The index keeps each row's position in the source (0 = the first data row), so errors
+    name the spreadsheet row. A required column that is missing is a named error.
+    """
+    frame = _args.table(name, value)
+    renamed = {}
+    for col in frame.columns:
+        canon = aliases.get(col, aliases.get(col.replace("_", ""), col))
+        if canon in renamed.values() or canon in frame.columns and canon != col:
+            continue  # the canonical column itself wins over an alias of it
+        renamed[col] = canon
+    frame = frame.rename(columns=renamed)
+    for col in required:
+        if col not in frame.columns:
+            raise ValueError(f"{name}: expected a column {col!r} in the header row")
+    if frame.empty:
+        return frame
+    if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":
+        codes, uniques = _factorize(frame[id_column])  # hash the ids once: later checks use codes
+        frame[id_column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+    blank = np.ones(len(frame), dtype=bool)
+    for col in frame.columns:
+        blank &= _blank(frame[col])
+    keep = ~blank
+    if id_column is not None and id_column in frame:
+        codes, uniques = _factorize(frame[id_column])
+        summary = np.array([isinstance(u, str) and _args.normalize_key(u) in SUMMARY_IDS for u in uniques]
+                           + [False], dtype=bool)
+        keep &= ~summary[codes]
+    return frame[keep]
+
+
+def _blank(col: pd.Series) -> np.ndarray:
+    if col.dtype.kind in "iub":
+        return np.zeros(len(col), dtype=bool)
+    if col.dtype.kind in "fmM":
+        return col.isna().to_numpy()
+    codes, uniques = _factorize(col)
+    blank_u = np.array([_args.is_blank(u) for u in uniques] + [True], dtype=bool)
+    return blank_u[np.where(codes < 0, uniques.size, codes)]
+
+
+def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Codes and distinct values of a column (hashing once; the checks then run per distinct value)."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return np.asarray(col.cat.codes), np.asarray(col.cat.categories, dtype=object)
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    return np.asarray(codes), np.asarray(uniques, dtype=object)
+
+
+def row_error(name: str, frame: pd.DataFrame, i: int, column: str, expected: str, value: Any) -> ValueError:
+    """The one-line error for the cell of row position ``i`` (header = row 1)."""
+    row = int(frame.index[i]) + 2
+    if _args.is_blank(value):
+        value = None
+    return _args.fail(f"{name} row {row} {column}", expected, value)
+
+
+def money(name: str, frame: pd.DataFrame, column: str, *, blank_is: float | None = None) -> np.ndarray:
+    """A money column as floats ≥ 0; a blank is ``blank_is`` (None: an error)."""
+    raw = frame[column]
+    values, bad = _args.coerce_numeric(raw)
+    blank = np.isnan(values) & ~bad
+    if blank_is is None:
+        bad = bad | blank
+    else:
+        values = np.where(blank, blank_is, values)
+    bad = bad | (values < 0)
+    if bad.any():
+        i = int(np.argmax(bad))
+        what = "a non-negative number" if not np.isnan(values[i]) else "a number"
+        raise row_error(name, frame, i, column, what, raw.iloc[i])
+    return values
+
+
+def texts(name: str, frame: pd.DataFrame, column: str, *, allow_blank: bool = False) -> np.ndarray:
+    """A text column as stripped strings (numbers as their text: 1001 -> '1001')."""
+    codes, labels = coded_texts(name, frame, column, allow_blank=allow_blank)
+    return labels[codes]
+
+
+def coded_texts(name: str, frame: pd.DataFrame, column: str, *, allow_blank: bool = False
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """A text column as (codes, labels): ``labels[codes]`` are the cells as stripped text.
+
+    Checked once per distinct value (a blank or an Excel error names its first row); two
+    spellings that strip to the same text share one label.
+    """
+    raw = frame[column]
+    codes, uniques = _factorize(raw)
+    labels = np.empty(uniques.size + 1, dtype=object)
+    bad_u = np.zeros(uniques.size + 1, dtype=bool)
+    for k, u in enumerate(uniques):
+        if _args.is_excel_error(u):
+            bad_u[k] = True
+        elif _args.is_blank(u):
+            labels[k], bad_u[k] = "", not allow_blank
+        elif isinstance(u, (float, np.floating)) and float(u).is_integer():
+            labels[k] = str(int(u))
+        else:
+            labels[k] = str(u).strip()
+    labels[-1], bad_u[-1] = "", not allow_blank  # NaN / None cells (code -1)
+    codes = np.where(codes < 0, uniques.size, codes)
+    bad = bad_u[codes]
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise row_error(name, frame, i, column, "text", raw.iloc[i])
+    merged, inverse = np.unique(labels.astype(str), return_inverse=True)
+    final = inverse.ravel()[codes]
+    used = np.bincount(final, minlength=merged.size) > 0
+    renumber = np.cumsum(used) - 1
+    return renumber[final], merged[used].astype(object)
+
+
+def dates(name: str, frame: pd.DataFrame, column: str, *, allow_blank: bool = False) -> np.ndarray:
+    """A date column as ``datetime64[ns]`` (NaT where blank): dates, ISO text, Excel serial numbers."""
+    codes, parsed = _date_codes(name, frame, column, allow_blank)
+    return parsed[codes]
+
+
+def _date_codes(name: str, frame: pd.DataFrame, column: str, allow_blank: bool
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct dates + NaT last): each distinct cell is parsed once."""
+    raw = frame[column]
+    if raw.dtype.kind == "M" and getattr(raw.dt, "tz", None) is not None:
+        raw = raw.dt.tz_localize(None)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)  # parse each distinct value once
+    if raw.dtype.kind == "M":
+        parsed = np.asarray(uniques, dtype="datetime64[ns]")
+        bad_u = np.zeros(parsed.size, dtype=bool)
+    else:
+        parsed, bad_u = _parse_dates(pd.Series(np.asarray(uniques, dtype=object), dtype=object))
+    codes = np.where(np.asarray(codes) < 0, parsed.size, codes)
+    parsed = np.append(parsed, np.datetime64("NaT", "ns"))
+    bad_u = np.append(bad_u, False)
+    if not allow_blank:
+        bad_u = bad_u | np.isnat(parsed)
+    if bad_u.any():
+        bad = bad_u[codes]
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise row_error(name, frame, i, column, "a date (e.g. 2025-03-01)", raw.iloc[i])
+    return codes, parsed
+
+
+def _parse_dates(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    obj = raw.astype(object)
+    blank = _blank(obj)
+    numeric = obj.map(lambda v: isinstance(v, (int, float, np.integer, np.floating))
+                      and not isinstance(v, (bool, np.bool_))).to_numpy(dtype=bool) & ~blank
+    out = np.full(len(obj), np.datetime64("NaT"), dtype="datetime64[ns]")
+    bad = np.zeros(len(obj), dtype=bool)
+    if numeric.any():
+        serial = obj[numeric].astype(float).to_numpy()
+        ok = (serial >= _SERIAL_RANGE[0]) & (serial <= _SERIAL_RANGE[1])
+        stamps = _EXCEL_EPOCH + pd.to_timedelta(np.where(ok, np.floor(serial), 0), unit="D")
+        idx = np.flatnonzero(numeric)
+        out[idx[ok]] = stamps[ok].to_numpy(dtype="datetime64[ns]")
+        bad[idx[~ok]] = True
+    rest = ~numeric & ~blank
+    if rest.any():
+        vals = obj[rest]
+        is_text = vals.map(lambda v: isinstance(v, str)).to_numpy(dtype=bool)
+        parsed = pd.to_datetime(vals.where(~is_text, vals.astype(str).str.strip()), errors="coerce",
+                                format="mixed") if is_text.any() else pd.to_datetime(vals, errors="coerce")
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_localize(None)
+        p = parsed.to_numpy(dtype="datetime64[ns]")
+        idx = np.flatnonzero(rest)
+        out[idx] = p
+        bad[idx[np.isnat(p)]] = True
+    return out, bad
+
+
+def month_index(name: str, frame: pd.DataFrame, column: str) -> np.ndarray:
+    """Each row's calendar month as one integer, year × 12 + month − 1."""
+    codes, parsed = _date_codes(name, frame, column, False)
+    return months_of(parsed[:-1])[codes] if parsed.size > 1 else np.zeros(0, dtype=np.int64)
+
+
+def months_of(stamps: np.ndarray) -> np.ndarray:
+    """``datetime64`` values as year × 12 + month − 1."""
+    return stamps.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+
+
+def month_label(index: np.ndarray) -> np.ndarray:
+    """Month integers as ``'2025-03'`` labels."""
+    index = np.asarray(index, dtype=np.int64)
+    return np.array([f"{y:04d}-{m + 1:02d}" for y, m in zip(index // 12, index % 12, strict=True)],
+                    dtype=object)
+
+
+def quarter_label(index: np.ndarray) -> np.ndarray:
+    """Quarter integers (year × 4 + quarter − 1) as ``'2025-Q1'`` labels."""
+    index = np.asarray(index, dtype=np.int64)
+    return np.array([f"{y:04d}-Q{q + 1}" for y, q in zip(index // 4, index % 4, strict=True)], dtype=object)
+
+
+def quarter_of_month(index: np.ndarray) -> np.ndarray:
+    return np.asarray(index, dtype=np.int64) // 3
+
+
+def parse_quarter(name: str, value: Any) -> int:
+    """A quarter typed as ``2025-Q1``, ``Q1 2025``, ``2025Q1`` or a date in it -> year × 4 + q − 1."""
+    if isinstance(value, str):
+        s = value.strip().upper()
+        hit = re.fullmatch(r"(\d{4})\s*[-/ ]?\s*Q([1-4])", s)
+        if hit:
+            return int(hit[1]) * 4 + int(hit[2]) - 1
+        hit = re.fullmatch(r"Q([1-4])\s*[-/ ]?\s*(\d{4})", s)
+        if hit:
+            return int(hit[2]) * 4 + int(hit[1]) - 1
+    try:
+        stamp = dates(name, pd.DataFrame({"q": [value]}), "q")[0]
+    except ValueError:
+        raise _args.fail(name, "a quarter such as 2025-Q1", value) from None
+    m = int(months_of(np.array([stamp]))[0])
+    return m // 3
+
+
+def as_of_date(name: str, value: Any) -> np.datetime64:
+    """``as_of``: a date (omitted: today)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return np.datetime64(pd.Timestamp.today().normalize().to_datetime64(), "ns")
+    try:
+        return dates(name, pd.DataFrame({"d": [value]}), "d")[0]
+    except ValueError:
+        raise _args.fail(name, "a date (e.g. 2025-03-31)", value) from None

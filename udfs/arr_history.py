@@ -1,0 +1,410 @@
+"""ARR history (SPEC §6): movements, trailing-12-month NRR/GRR with their bridge, cohorts.
+
+The input is the billing system's account-month ARR (``account_id, month, arr``; ``mrr``
+is read as ARR / 12), or a subscription export (``account_id, start_date, end_date, arr``:
+a subscription counts in every month whose last day falls within its start and end dates,
+a blank end meaning still active). Everything is computed on one account × month matrix;
+an account-month absent within the history's span is ARR 0 (billing exports often drop
+churned accounts).
+
+>>> h = [["account_id", "month", "arr"], ["a", "2024-01", 100], ["a", "2024-02", 120],
+...      ["b", "2024-02", 50], ["a", "2024-03", 0], ["b", "2024-03", 40]]
+>>> arr_movements(h)[["month", "new", "expansion", "contraction", "churn"]].iloc[1:].to_dict("records")
+[{'month': '2024-02', 'new': 50.0, 'expansion': 20.0, 'contraction': 0.0, 'churn': 0.0}, {'month': '2024-03', 'new': 0.0, 'expansion': 0.0, 'contraction': 10.0, 'churn': 120.0}]
+
+Definitions chosen here:
+
+- The history's first month is the opening book: its accounts are not counted as
+  ``new`` (they may be years old) and belong to no acquisition cohort.
+- Cohort NRR(q, k) is shown once every account of the cohort has reached month k (a
+  triangle: a partly observed cell would mix accounts of different ages); blank before.
+- Expansion share of new ARR per quarter = expansion / (expansion + new-logo ARR) of the
+  quarter's monthly movements; reactivations are neither.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from . import _args, _records, playbook
+
+__all__ = [
+    "ArrHistory", "arr_matrix",
+    "arr_movements", "ARR_MOVEMENTS",
+    "retention_from_history", "RETENTION_FROM_HISTORY",
+    "trailing_retention", "account_changes",
+    "cohort_nrr", "COHORT_NRR",
+    "expansion_share_by_quarter", "EXPANSION_SHARE_BY_QUARTER",
+]
+
+T12M = 12  # trailing window, months
+
+
+@dataclass
+class ArrHistory:
+    """An ARR history as a dense account × month matrix.
+
+    ``arr[i, j]``: ARR of ``accounts[i]`` in month ``first_month + j`` (months are
+    integers, year × 12 + month − 1). ``notes``: what the import did (summed duplicate
+    rows, summary rows left out), in words for the sheet.
+    """
+
+    accounts: np.ndarray
+    first_month: int
+    arr: np.ndarray
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def months(self) -> np.ndarray:
+        return self.first_month + np.arange(self.arr.shape[1])
+
+    @property
+    def month_labels(self) -> np.ndarray:
+        return _records.month_label(self.months)
+
+
+def arr_matrix(history: Any) -> ArrHistory:
+    """Read an account-month or subscription table (range or DataFrame) into an :class:`ArrHistory`.
+
+    >>> h = arr_matrix([["Customer", "Month", "MRR"], ["a", "2024-01-15", 10], ["a", "2024-03-01", 12]])
+    >>> h.arr.tolist(), h.month_labels.tolist()
+    ([[120.0, 0.0, 144.0]], ['2024-01', '2024-02', '2024-03'])
+    """
+    if isinstance(history, ArrHistory):
+        return history
+    name = "history"
+    frame = _records.record_table(name, history, playbook.HISTORY_ALIASES, ("account_id",), "account_id")
+    if frame.empty:
+        raise ValueError(f"{name}: expected at least one row of account_id, month and arr, got none")
+    if "arr" in frame:
+        amount = _records.money(name, frame, "arr", blank_is=0.0)
+    elif "mrr" in frame:
+        amount = _records.money(name, frame, "mrr", blank_is=0.0) * 12.0
+    else:
+        raise ValueError(f"{name}: expected a column 'arr' (or 'mrr') in the header row")
+    ids = _records.coded_texts(name, frame, "account_id")
+    notes: list[str] = []
+    if "month" in frame:
+        month = _records.month_index(name, frame, "month")
+    elif "start_date" in frame:
+        return _from_subscriptions(name, frame, ids, amount)
+    else:
+        raise ValueError(f"{name}: expected a column 'month' (or 'start_date' and 'end_date') in the header row")
+    return _matrix(ids, month, amount, notes)
+
+
+def _matrix(ids: tuple[np.ndarray, np.ndarray], month: np.ndarray, amount: np.ndarray,
+            notes: list[str]) -> ArrHistory:
+    codes, accounts = ids
+    first = int(month.min())
+    span = int(month.max()) - first + 1
+    if span > playbook.HISTORY_MAX_MONTHS:
+        raise ValueError(
+            f"history month: expected at most {playbook.HISTORY_MAX_MONTHS} months from first to last, "
+            f"got {span} ({_records.month_label([first])[0]} to {_records.month_label([first + span - 1])[0]})"
+        )
+    flat = codes.astype(np.int64) * span + (month - first)
+    size = len(accounts) * span
+    arr = np.bincount(flat, weights=amount, minlength=size).reshape(len(accounts), span)
+    dupes = int(len(flat) - np.count_nonzero(np.bincount(flat, minlength=size)))
+    if dupes:
+        notes.append(f"{dupes} account-month rows appeared more than once; their ARR is summed")
+    return ArrHistory(np.asarray(accounts, dtype=object), first, arr, notes)
+
+
+def _from_subscriptions(name: str, frame: pd.DataFrame, ids: tuple[np.ndarray, np.ndarray], amount: np.ndarray) -> ArrHistory:
+    """Subscriptions to account-months: active in a month when start ≤ its last day ≤ end."""
+    start = _records.dates(name, frame, "start_date")
+    end = (_records.dates(name, frame, "end_date", allow_blank=True) if "end_date" in frame
+           else np.full(len(start), np.datetime64("NaT"), dtype="datetime64[ns]"))
+    open_ended = np.isnat(end)
+    backwards = ~open_ended & (end < start)
+    if backwards.any():
+        i = int(np.argmax(backwards))
+        raise _records.row_error(name, frame, i, "end_date", "a date on or after start_date",
+                                 frame["end_date"].iloc[i])
+    s = _records.months_of(start)
+    e = _records.months_of(np.where(open_ended, start, end))
+    day = np.where(open_ended, start, end).astype("datetime64[D]")
+    month_last_day = (day.astype("datetime64[M]") + 1).astype("datetime64[D]") - 1
+    last = np.where(day >= month_last_day, e, e - 1)
+    horizon = int(max(s.max(), last[~open_ended].max() if (~open_ended).any() else s.max()))
+    last = np.where(open_ended, horizon, last)
+    n = np.maximum(0, last - s + 1)
+    if n.sum() == 0:
+        raise ValueError(f"{name}: expected a subscription active at the end of a month, got none")
+    rows = np.repeat(np.arange(len(s)), n)
+    offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    return _matrix((ids[0][rows], ids[1]), s[rows] + offset, amount[rows], [])
+
+
+# --------------------------------------------------------------------------- movements
+
+
+def _movements(a: np.ndarray) -> dict[str, np.ndarray]:
+    """Monthly movements of the matrix, summed per month (month 0: opening book only)."""
+    n, t = a.shape
+    pos = a > 0
+    prev, cur = a[:, :-1], a[:, 1:]
+    pp, cp = pos[:, :-1], pos[:, 1:]
+    ever = np.logical_or.accumulate(pos, axis=1)[:, :-1]  # billed at or before the previous month
+    up = pp & (cur > prev)
+    down = pp & cp & (cur < prev)
+    churn = pp & ~cp
+    start = ~pp & cp
+    new = start & ~ever
+    react = start & ever
+    zero = np.zeros(1)
+
+    def total(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return np.concatenate([zero, np.where(mask, x, 0.0).sum(axis=0)])
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.concatenate([zero, mask.sum(axis=0).astype(float)])
+
+    return {
+        "opening_arr": np.concatenate([zero, a[:, :-1].sum(axis=0)]) if t > 1 else zero,
+        "new": total(new, cur),
+        "expansion": total(up, cur - prev),
+        "contraction": total(down, prev - cur),
+        "churn": total(churn, prev),
+        "reactivation": total(react, cur),
+        "closing_arr": a.sum(axis=0),
+        "customers": pos.sum(axis=0).astype(float),
+        "new_logos": count(new),
+        "churned_logos": count(churn),
+    }
+
+
+def arr_movements(history: Any) -> pd.DataFrame:
+    """ARR movements per month: new, expansion, contraction, churn, reactivation ($).
+
+    Columns: month, opening_arr, new, expansion, contraction, churn, reactivation,
+    closing_arr, customers, new_logos, churned_logos; closing = opening + new + expansion −
+    contraction − churn + reactivation. The first month is the opening book (no movements).
+    """
+    h = arr_matrix(history)
+    moves = _movements(h.arr)
+    out = pd.DataFrame({"month": h.month_labels, **moves})
+    out.loc[0, "opening_arr"] = np.nan
+    for col in ("new", "expansion", "contraction", "churn", "reactivation", "new_logos", "churned_logos"):
+        out.loc[0, col] = np.nan
+    return out
+
+
+# --------------------------------------------------------------------------- trailing 12 months
+
+
+def _trailing(a: np.ndarray) -> dict[str, np.ndarray]:
+    """Point-to-point bridge over C = accounts billed 12 months earlier, for every month ≥ 12."""
+    then, now = a[:, :-T12M], a[:, T12M:]
+    c = then > 0
+    start = np.where(c, then, 0.0).sum(axis=0)
+    ending = np.where(c, now, 0.0).sum(axis=0)
+    gone = c & (now <= 0)
+    expansion = np.where(c, np.maximum(0.0, now - then), 0.0).sum(axis=0)
+    churn = np.where(gone, then, 0.0).sum(axis=0)
+    contraction = np.where(c & ~gone, np.maximum(0.0, then - now), 0.0).sum(axis=0)
+    kept = np.where(c, np.minimum(now, then), 0.0).sum(axis=0)
+    accounts = c.sum(axis=0).astype(float)
+    lost = gone.sum(axis=0).astype(float)
+    some = start > 0
+    safe = np.where(some, start, 1.0)
+    return {
+        "starting_arr": start,
+        "expansion": expansion,
+        "contraction": contraction,
+        "churn": churn,
+        "ending_arr": ending,
+        "nrr": np.where(some, ending / safe, np.nan),
+        "grr": np.where(some, kept / safe, np.nan),
+        "accounts": accounts,
+        "churned_logos": lost,
+        "logo_churn": np.where(accounts > 0, lost / np.where(accounts > 0, accounts, 1.0), np.nan),
+    }
+
+
+def _need_12(h: ArrHistory) -> None:
+    t = h.arr.shape[1]
+    if t <= T12M:
+        raise ValueError(
+            f"history: expected at least {T12M + 1} months for trailing-12-month retention, got {t} "
+            f"({h.month_labels[0]} to {h.month_labels[-1]})"
+        )
+
+
+def retention_from_history(history: Any) -> pd.DataFrame:
+    """Trailing-12-month NRR, GRR, logo churn and their bridge, one row per month from the 13th.
+
+    Over C = the accounts with ARR 12 months earlier: NRR = Σ arr now / Σ arr then; GRR the
+    same with each account capped at its ARR then; logo churn = share of C at 0 now.
+    Bridge: expansion Σ max(0, now − then), churn Σ then where now = 0, contraction the
+    rest of the decrease (starting + expansion − contraction − churn = ending). Blank
+    where C is empty.
+    """
+    h = arr_matrix(history)
+    _need_12(h)
+    t = _trailing(h.arr)
+    labels = h.month_labels
+    return pd.DataFrame({"month": labels[T12M:], "from_month": labels[:-T12M], **t})
+
+
+def trailing_retention(history: Any, month: Any = None) -> dict:
+    """The trailing-12-month figures of one month (default: the last) as a dict.
+
+    Keys: month, from_month, starting_arr, expansion, contraction, churn, ending_arr, nrr,
+    grr, accounts, churned_logos, logo_churn, new_logo_arr (Σ new-logo ARR of the 12
+    months), customers (billed in the month). Rates are None where C is empty.
+    """
+    h = arr_matrix(history)
+    _need_12(h)
+    j = h.arr.shape[1] - 1 if month is None else _month_position(h, month)
+    if j < T12M:
+        raise ValueError(f"month: expected a month at least 12 months into the history "
+                         f"(from {h.month_labels[T12M]}), got {h.month_labels[j]}")
+    a = h.arr[:, j - T12M: j + 1]
+    row = {k: _args.to_python(v[0]) for k, v in _trailing(a).items()}
+    moves = _movements(h.arr[:, j - T12M: j + 1])
+    row.update(month=h.month_labels[j], from_month=h.month_labels[j - T12M],
+               new_logo_arr=float(moves["new"][1:].sum()),
+               customers=int((h.arr[:, j] > 0).sum()))
+    return row
+
+
+def _month_position(h: ArrHistory, month: Any) -> int:
+    m = int(_records.month_index("month", pd.DataFrame({"month": [month]}), "month")[0])
+    j = m - h.first_month
+    if not 0 <= j < h.arr.shape[1]:
+        raise _args.fail("month", f"a month from {h.month_labels[0]} to {h.month_labels[-1]}", month)
+    return j
+
+
+def account_changes(history: Any, month: Any = None) -> pd.DataFrame:
+    """Per account of C: ARR 12 months before ``month`` (default: the last) and in it.
+
+    The per-account pairs behind :func:`trailing_retention` (for a bootstrap of NRR).
+    """
+    h = arr_matrix(history)
+    _need_12(h)
+    j = h.arr.shape[1] - 1 if month is None else _month_position(h, month)
+    then, now = h.arr[:, j - T12M], h.arr[:, j]
+    c = then > 0
+    return pd.DataFrame({"account_id": h.accounts[c], "arr_then": then[c], "arr_now": now[c]})
+
+
+# --------------------------------------------------------------------------- cohorts
+
+
+def _cohort_months(months: Any, span: int) -> np.ndarray:
+    if _args.is_blank(months) if _args.is_scalar(months) else False:
+        months = None
+    if months is None:
+        return np.arange(3, span, 3, dtype=np.int64)
+    k = _args.numbers("months", months, minimum=1, what="a whole number of months")
+    bad = k != np.floor(k)
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise _args.fail("months", "a whole number of months", float(k[i]), i if k.size > 1 else None)
+    return np.unique(k.astype(np.int64))
+
+
+def cohort_nrr(history: Any, months: Any = None) -> pd.DataFrame:
+    """NRR by acquisition quarter: Σ arr k months after each account's first month / Σ arr in it.
+
+    One row per quarter of first billing (the opening book excluded): cohort, accounts,
+    starting_arr, then ``month_k`` columns (default k = 3, 6, 9, … within the history).
+    A cell is blank until every account of the cohort has reached month k.
+    """
+    h = arr_matrix(history)
+    a = h.arr
+    n, t = a.shape
+    ks = _cohort_months(months, t)
+    pos = a > 0
+    billed = pos.any(axis=1)
+    first = np.argmax(pos, axis=1)
+    member = billed & (first > 0)
+    rows = np.flatnonzero(member)
+    f = first[rows]
+    quarter = _records.quarter_of_month(h.first_month + f)
+    cohorts, code = np.unique(quarter, return_inverse=True)
+    m = cohorts.size
+    start = np.bincount(code, weights=a[rows, f], minlength=m)
+    count = np.bincount(code, minlength=m).astype(float)
+    youngest = np.full(m, -1, dtype=np.int64)
+    np.maximum.at(youngest, code, f) if m else None
+    out = {"cohort": _records.quarter_label(cohorts), "accounts": count, "starting_arr": start}
+    for k in ks:
+        idx = f + k
+        seen = idx < t
+        total = np.bincount(code[seen], weights=a[rows[seen], idx[seen]], minlength=m)
+        complete = (youngest + k < t) & (start > 0)
+        out[f"month_{k}"] = np.where(complete, total / np.where(start > 0, start, 1.0), np.nan)
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------- expansion share
+
+
+def expansion_share_by_quarter(history: Any) -> pd.DataFrame:
+    """Per calendar quarter: new-logo ARR, expansion, expansion share of new ARR, closing ARR.
+
+    Quarters are those of the monthly movements (the opening month has none); the share is
+    blank when expansion + new-logo ARR is 0.
+    """
+    h = arr_matrix(history)
+    moves = _movements(h.arr)
+    q = _records.quarter_of_month(h.months)[1:]
+    quarters, code = np.unique(q, return_inverse=True)
+    new = np.bincount(code, weights=moves["new"][1:], minlength=quarters.size)
+    exp = np.bincount(code, weights=moves["expansion"][1:], minlength=quarters.size)
+    last = np.zeros(quarters.size, dtype=np.int64)
+    np.maximum.at(last, code, np.arange(1, h.arr.shape[1]))
+    total = new + exp
+    share = np.where(total > 0, exp / np.where(total > 0, total, 1.0), np.nan)
+    return pd.DataFrame({
+        "quarter": _records.quarter_label(quarters),
+        "new_logo_arr": new,
+        "expansion": exp,
+        "expansion_share": share,
+        "closing_arr": moves["closing_arr"][last],
+    })
+
+
+# --------------------------------------------------------------------------- Excel UDFs
+
+_HISTORY_DOC = ("ARR history table with header row: account_id, month, arr (one row per account-month; "
+                "or mrr; or start_date, end_date, arr per subscription)")
+
+
+@xw.func
+@xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
+def ARR_MOVEMENTS(history):
+    """Table of monthly ARR movements: new, expansion, contraction, churn, reactivation. Example: =ARR_MOVEMENTS(ARR_history[#All])"""
+    return _args.to_excel(arr_movements(history))
+
+
+@xw.func
+@xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
+def RETENTION_FROM_HISTORY(history):
+    """Table of trailing-12-month NRR, GRR, logo churn and bridge per month. Example: =RETENTION_FROM_HISTORY(ARR_history[#All])"""
+    return _args.to_excel(retention_from_history(history))
+
+
+@xw.func
+@xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
+@xw.arg("months", doc="Optional months after acquisition to show (e.g. 3, 6, 12); default every 3 months", err_to_str=True)
+def COHORT_NRR(history, months=None):
+    """Table of NRR by acquisition quarter, k months after each account's first month. Example: =COHORT_NRR(ARR_history[#All])"""
+    return _args.to_excel(cohort_nrr(history, months))
+
+
+@xw.func
+@xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
+def EXPANSION_SHARE_BY_QUARTER(history):
+    """Table of new-logo ARR, expansion and expansion share of new ARR per quarter. Example: =EXPANSION_SHARE_BY_QUARTER(ARR_history[#All])"""
+    return _args.to_excel(expansion_share_by_quarter(history))
