@@ -114,7 +114,9 @@ MODULE_TITLES: dict[str, str] = {
     "scoring": "Scoring, plays and owners",
     "backtest": "Trigger backtests",
     "pipeline": "Pipeline coverage",
+    "opportunities": "Pipeline from opportunities",
     "retention": "Retention and benchmarks",
+    "arr_history": "Retention from ARR history",
     "simulate": "NRR simulation",
 }
 MODULE_ORDER = tuple(MODULE_TITLES)
