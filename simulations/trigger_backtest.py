@@ -31,7 +31,8 @@ def _():
 
 @app.cell
 def _(playbook):
-    GATE_COVERAGE = playbook.GATE_MIN_COVERAGE  # 0.40
+    GATE_PRECEDED = playbook.GATE_MIN_PRECEDED  # 0.40
+    GATE_LIFT = playbook.GATE_MIN_LIFT  # 1.5
     GATE_FPR = playbook.GATE_MAX_FALSE_POSITIVE_RATE  # 0.50
     TUNED_FPR = playbook.TUNED_FALSE_POSITIVE_RATE  # 0.30
 
@@ -53,7 +54,7 @@ def _(playbook):
             return f"{sign}${x / 1e3:.0f}K"
         return f"{sign}${x:.0f}"
 
-    return GATE_COVERAGE, GATE_FPR, TUNED_FPR, money, num, pct
+    return GATE_FPR, GATE_LIFT, GATE_PRECEDED, TUNED_FPR, money, num, pct
 
 
 @app.cell(hide_code=True)
@@ -63,9 +64,12 @@ def _(mo):
 
     Replay account history to choose a signal threshold **without lookahead** (SPEC §7):
     a trigger fires when its signal crosses the threshold, is *true* when the account
-    expands within the window, and an expansion is *covered* when a fire preceded it.
-    Automate a trigger only when it passes the gate, **coverage ≥ 40 %** and **false
-    positive rate < 50 %** (tune toward < 30 %). Then export the threshold into the
+    expands within the window, *pending* when that window runs past the last period (left
+    out of the rates), and an expansion is *preceded* when the signal held before it.
+    Automate a trigger only when it passes the gate: **preceded ≥ 40 %**, **false
+    positive rate < 50 %** (tune toward < 30 %) and **lift ≥ 1.5** (its precision over
+    the base rate of expansion). Each rule uses its own window (its play's longest
+    cycle, in periods, + 1) unless you pick one. Then export the threshold into the
     `Rules` table of the Excel model. The same functions run in Excel (`=TRIGGER_BACKTEST`).
     """)
     return
@@ -172,11 +176,20 @@ def _(available, mo, udfs):
                           label="Rule")
     persistence = mo.ui.slider(1, 4, value=_int("persistence", udfs.DEFAULT_PERSISTENCE, 1, 4),
                                label="Persistence (periods)", show_value=True)
-    window = mo.ui.slider(1, 6, value=_int("window", udfs.DEFAULT_WINDOW, 1, 6),
-                          label="Window (periods)", show_value=True)
+    _windows = ["the rule's own"] + [str(_w) for _w in range(1, 9)]
+    _w = str(_args.get("window", "the rule's own"))
+    window = mo.ui.dropdown(_windows, value=_w if _w in _windows else _windows[0],
+                            label="Window (periods)")
     cost = mo.ui.number(0, 100_000, step=100, value=udfs.DEFAULT_FALSE_PLAY_COST,
                         label="Cost of a false play ($)")
     return cost, persistence, rule, window
+
+
+@app.cell
+def _(window):
+    # None = each rule's own window (SPEC §7: its play's longest cycle in periods, + 1)
+    w_arg = None if window.value == "the rule's own" else int(window.value)
+    return (w_arg,)
 
 
 @app.cell
@@ -190,17 +203,18 @@ def _(conditions, cost, mo, persistence, rule, window):
 
 
 @app.cell
-def _(cost, mo, panel, persistence, rule, rules, udfs, window):
+def _(cost, mo, panel, persistence, rule, rules, udfs, w_arg, window):
     _missing = [s for s in rules.loc[rules["rule"] == rule.value, "signal"]
                 if s not in panel.columns]
     mo.stop(bool(_missing), mo.callout(mo.md(
         f"This history has no `{_missing[0] if _missing else ''}` column, so rule "
         f"`{rule.value}` cannot be backtested on it: pick another rule."), kind="warn"))
     curve = udfs.backtest_curve(panel, rule.value, persistence=persistence.value,
-                                window=window.value)
+                                window=w_arg)
     rec = udfs.recommend_threshold(panel, rule.value, persistence=persistence.value,
-                                   window=window.value, false_play_cost=cost.value)
-    return curve, rec
+                                   window=w_arg, false_play_cost=cost.value)
+    w_eff = int(rec["window"])  # the window used: the picked one, else the rule's own
+    return curve, rec, w_eff
 
 
 @app.cell
@@ -224,16 +238,18 @@ def _(chosen, first_rows, rec, rule):
 
 
 @app.cell
-def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, curve, first_rows, pd, rec, rule, tau):
+def _(alt, curve, first_rows, GATE_FPR, GATE_PRECEDED, pd, rec, rule, tau, TUNED_FPR):
     _long = curve.melt(
         id_vars=["threshold", "fires", "median_lead", "passes_gate"],
-        value_vars=["coverage", "false_positive_rate"], var_name="metric", value_name="rate",
+        value_vars=["preceded", "coverage", "false_positive_rate"], var_name="metric",
+        value_name="rate",
     ).dropna(subset=["rate"])
     _long["metric"] = _long["metric"].map(
-        {"coverage": "coverage", "false_positive_rate": "false positive rate"})
+        {"preceded": "preceded", "coverage": "coverage", "false_positive_rate": "false positive rate"})
     _color = alt.Color(
         "metric:N", title=None,
-        scale=alt.Scale(domain=["coverage", "false positive rate"], range=["#1f77b4", "#d62728"]),
+        scale=alt.Scale(domain=["preceded", "coverage", "false positive rate"],
+                        range=["#1f77b4", "#9ecae1", "#d62728"]),
         legend=alt.Legend(orient="top"),
     )
     _x = alt.X("threshold:Q", title=f"threshold of {first_rows.loc[rule.value, 'signal']}",
@@ -265,7 +281,7 @@ def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, curve, first_rows, pd, rec, rule,
         )
     )
     _gates = pd.DataFrame([
-        {"y": GATE_COVERAGE, "label": "coverage gate ≥ 40%", "color": "#1f77b4", "dash": 6},
+        {"y": GATE_PRECEDED, "label": "preceded gate ≥ 40%", "color": "#1f77b4", "dash": 6},
         {"y": GATE_FPR, "label": "false positive gate < 50%", "color": "#d62728", "dash": 6},
         {"y": TUNED_FPR, "label": "tuned false positive rate < 30%", "color": "#ff7f0e", "dash": 2},
     ])
@@ -295,20 +311,20 @@ def _(GATE_COVERAGE, GATE_FPR, TUNED_FPR, alt, curve, first_rows, pd, rec, rule,
 
 
 @app.cell
-def _(panel, persistence, rule, tau, udfs, window):
+def _(panel, persistence, rule, tau, udfs, w_arg, window):
     at_chosen = udfs.backtest_single(panel, rule.value, tau,
-                                     persistence=persistence.value, window=window.value)
+                                     persistence=persistence.value, window=w_arg)
     leads = udfs.lead_times(panel, rule.value, tau,
-                            persistence=persistence.value, window=window.value)
+                            persistence=persistence.value, window=w_arg)
     return at_chosen, leads
 
 
 @app.cell
-def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rule, tau, window):
+def _(at_chosen, chosen, curve_chart, GATE_LIFT, mo, money, num, pct, persistence, rec, rule, tau, w_eff, window):
     if rec["threshold"] is None:
         _rec = mo.callout(
             mo.md(f"**Recommended threshold: none.** No threshold of `{rule.value}` passes "
-                  f"the gate with persistence {persistence.value} and window {window.value}: "
+                  f"the gate with persistence {persistence.value} and window {w_eff}: "
                   "this trigger fails the gate; try a longer window or another rule."),
             kind="warn",
         )
@@ -326,16 +342,23 @@ def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rul
     _stats = mo.hstack([
         mo.stat(num(tau), label="threshold to export", caption=_gate,
                 bordered=True),
-        mo.stat(pct(at_chosen["coverage"]), label="coverage", caption="≥ 40 % to pass",
+        mo.stat(pct(at_chosen["preceded"]), label="preceded", caption="≥ 40 % to pass",
+                bordered=True),
+        mo.stat(num(at_chosen["lift"]), label="lift",
+                caption=f"≥ {GATE_LIFT:g} to pass · base rate {pct(at_chosen['base_rate'], 1)}",
+                bordered=True),
+        mo.stat(pct(at_chosen["coverage"]), label="coverage",
+                caption=f"{num(at_chosen['unobservable'])} expansions before the history",
                 bordered=True),
         mo.stat(pct(at_chosen["false_positive_rate"]), label="false positive rate",
                 caption="< 50 % to pass, < 30 % tuned", bordered=True),
         mo.stat(num(at_chosen["fires"]), label="fires",
-                caption=f"{num(at_chosen['true_fires'])} true", bordered=True),
+                caption=f"{num(at_chosen['true_fires'])} true · {num(at_chosen['pending'])} pending",
+                bordered=True),
         mo.stat(num(at_chosen["median_lead"]), label="median lead (periods)", bordered=True),
     ], justify="start", gap=1, wrap=True)
     mo.vstack([
-        mo.md(f"### {rule.value}: coverage and false positive rate against threshold\n"
+        mo.md(f"### {rule.value}: preceded, coverage and false positive rate against threshold\n"
               "Green bands: thresholds that pass the gate."),
         curve_chart,
         _rec,
@@ -347,10 +370,10 @@ def _(at_chosen, chosen, curve_chart, mo, money, num, pct, persistence, rec, rul
 
 
 @app.cell
-def _(alt, leads, mo, pd, window):
+def _(alt, leads, mo, pd, w_eff):
     _covered = leads[leads["covered"]]
     _counts = (
-        _covered["lead"].astype(int).value_counts().reindex(range(1, window.value + 1),
+        _covered["lead"].astype(int).value_counts().reindex(range(1, w_eff + 1),
                                                               fill_value=0)
     )
     _frame = pd.DataFrame({"lead": [f"{i}" for i in _counts.index], "expansions": _counts.values})
@@ -372,7 +395,7 @@ def _(alt, leads, mo, pd, window):
 
 
 @app.cell
-def _(cost, mo, panel, pd, persistence, rules, udfs, window):
+def _(cost, mo, panel, pd, persistence, rules, udfs, w_arg, window):
     _names = list(dict.fromkeys(rules["rule"]))
     _rows = []
     for _name in mo.status.progress_bar(_names, title="Sweeping every rule",
@@ -382,15 +405,15 @@ def _(cost, mo, panel, pd, persistence, rules, udfs, window):
             continue
         _rows.append(udfs.recommend_thresholds(panel, rules=_subset,
                                                persistence=persistence.value,
-                                               window=window.value, false_play_cost=cost.value))
+                                               window=w_arg, false_play_cost=cost.value))
     recommendations = pd.concat(_rows, ignore_index=True)
     current = udfs.motion_backtests(panel, rules=rules[rules["rule"].isin(recommendations["rule"])],
-                                    persistence=persistence.value, window=window.value)
+                                    persistence=persistence.value, window=w_arg)
     return current, recommendations
 
 
 @app.cell
-def _(current, mo, motions, money, pct, pd, recommendations):
+def _(current, mo, money, motions, pct, pd, recommendations):
     _cur = current.set_index("rule")
     _t = recommendations.assign(order=recommendations["motion"].map(
         {m: i for i, m in enumerate(motions)})).sort_values(["order", "rule"], kind="stable")
@@ -404,16 +427,17 @@ def _(current, mo, motions, money, pct, pd, recommendations):
         "rule": _t["rule"],
         "condition now": [f"{s} {_ops.get(o, o)} {c:g}" for s, o, c in
                           zip(_t["signal"], _t["op"], _t["current_threshold"], strict=True)],
-        "coverage · FP now": [_pair(_cur.loc[r, "coverage"],
+        "preceded · FP now": [_pair(_cur.loc[r, "preceded"],
                                             _cur.loc[r, "false_positive_rate"]) for r in _t["rule"]],
         "gate now": ["✓ passes" if _cur.loc[r, "passes_gate"] else "✗ fails" for r in _t["rule"]],
         "recommended": _t["threshold"],
-        "coverage · FP at recommended": [_pair(c, f) if c == c else "–" for c, f in
-                                       zip(_t["coverage"], _t["false_positive_rate"], strict=True)],
+        "preceded · FP at recommended": [_pair(c, f) if c == c else "–" for c, f in
+                                       zip(_t["preceded"], _t["false_positive_rate"], strict=True)],
         "gain": [money(v) for v in _t["expected_value"] - _t["current_expected_value"]],
         "current": _t["current_threshold"],
         "coverage": _t["coverage"],
         "false_positive_rate": _t["false_positive_rate"],
+        "window": _t["window"],
     }).reset_index(drop=True)
     _passing = per_rule.assign(ok=per_rule["recommended"].notna()).groupby("motion", sort=False)
     _summary = ", ".join(f"{m} {int(g['ok'].sum())}/{len(g)}" for m, g in _passing)
@@ -424,7 +448,7 @@ def _(current, mo, motions, money, pct, pd, recommendations):
         mo.ui.table(
             per_rule, selection=None, page_size=15, show_column_summaries=False,
             show_data_types=False, show_search=False,
-            hidden_columns=["current", "coverage", "false_positive_rate"],
+            hidden_columns=["current", "coverage", "false_positive_rate", "window"],
             format_mapping={"recommended": lambda v: "none passes" if v != v else f"{v:g}"},
         ),
     ])
@@ -432,15 +456,15 @@ def _(current, mo, motions, money, pct, pd, recommendations):
 
 
 @app.cell
-def _(cost, mo, panel, pct, pd, persistence, rule, udfs, window):
+def _(cost, mo, panel, pct, pd, persistence, rule, udfs, w_arg, w_eff, window):
     _lo, _hi = int(panel["period"].min()), int(panel["period"].max())
-    _first = _lo + max(window.value + 2, (_hi - _lo + 1) // 3)
-    _last = _hi - window.value
+    _first = _lo + max(w_eff + 2, (_hi - _lo + 1) // 3)
+    _last = _hi - w_eff
     _splits = sorted({int(s) for s in range(_first, _last + 1, max(1, (_last - _first) // 3 or 1))})
     _rows = []
     for _split in mo.status.progress_bar(_splits, title="Walk-forward", remove_on_exit=True):
         _rows.append(udfs.walk_forward(panel, rule.value, splits=[_split],
-                                       persistence=persistence.value, window=window.value,
+                                       persistence=persistence.value, window=w_arg,
                                        false_play_cost=cost.value))
     walk = pd.concat(_rows, ignore_index=True) if _rows else None
     if walk is None:
@@ -464,7 +488,7 @@ def _(cost, mo, panel, pct, pd, persistence, rule, udfs, window):
         _held = int(walk["test_passes_gate"].sum())
         walk_view = mo.vstack([
             mo.md("At each split the threshold is chosen on earlier periods only (fires whose "
-                  "outcome window reaches the split are censored) and scored on the periods "
+                  "outcome window reaches the split are pending, not false) and scored on the periods "
                   "from the split on."),
             mo.ui.table(_show, selection=None, show_column_summaries=False,
                         show_data_types=False, show_search=False, show_download=False),
@@ -475,20 +499,20 @@ def _(cost, mo, panel, pct, pd, persistence, rule, udfs, window):
 
 
 @app.cell
-def _(mo, panel, persistence, rule, tau, udfs, window):
+def _(mo, panel, persistence, rule, tau, udfs, w_arg, window):
     with mo.status.spinner(title="Bootstrapping 200 resamples over accounts"):
         boot = udfs.bootstrap_curve(panel, rule.value, persistence=persistence.value,
-                                    window=window.value, resamples=200, seed=0)
+                                    window=w_arg, resamples=200, seed=0)
         boot_at = udfs.bootstrap_curve(panel, rule.value, thresholds=[tau],
-                                       persistence=persistence.value, window=window.value,
+                                       persistence=persistence.value, window=w_arg,
                                        resamples=200, seed=0).iloc[0]
     return boot, boot_at
 
 
 @app.cell
-def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, first_rows, mo, num, pct, pd, rule, tau):
+def _(alt, boot, boot_at, first_rows, GATE_FPR, GATE_PRECEDED, mo, num, pct, pd, rule, tau):
     _parts = []
-    for _metric, _label in (("coverage", "coverage"),
+    for _metric, _label in (("preceded", "preceded"),
                             ("false_positive_rate", "false positive rate")):
         _parts.append(pd.DataFrame({
             "threshold": boot["threshold"], "metric": _label, "rate": boot[_metric],
@@ -496,7 +520,7 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, first_rows, mo, num, pct, pd,
         }))
     _b = pd.concat(_parts, ignore_index=True).dropna(subset=["rate"])
     _color = alt.Color("metric:N", title=None,
-                       scale=alt.Scale(domain=["coverage", "false positive rate"],
+                       scale=alt.Scale(domain=["preceded", "false positive rate"],
                                        range=["#1f77b4", "#d62728"]),
                        legend=alt.Legend(orient="top"))
     _base = alt.Chart(_b).encode(
@@ -507,7 +531,7 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, first_rows, mo, num, pct, pd,
         y=alt.Y("low:Q", title="rate (90% interval)", axis=alt.Axis(format="%"),
                 scale=alt.Scale(domain=[0, 1])), y2="high:Q")
     _line = _base.mark_line(interpolate="step-after").encode(y="rate:Q")
-    _rules = alt.Chart(pd.DataFrame({"y": [GATE_COVERAGE, GATE_FPR]})).mark_rule(
+    _rules = alt.Chart(pd.DataFrame({"y": [GATE_PRECEDED, GATE_FPR]})).mark_rule(
         strokeDash=[6, 4], color="#666666").encode(y="y:Q")
     _x = alt.Chart(pd.DataFrame({"t": [tau]})).mark_rule(
         strokeDash=[4, 2]).encode(x="t:Q")
@@ -517,8 +541,10 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, first_rows, mo, num, pct, pd,
               "the curve could move with another book of the same kind."),
         _chart,
         mo.md(
-            f"At **{num(tau)}**: coverage {pct(boot_at['coverage'])} "
-            f"({pct(boot_at['coverage_low'])}–{pct(boot_at['coverage_high'])}), false positive "
+            f"At **{num(tau)}**: preceded {pct(boot_at['preceded'])} "
+            f"({pct(boot_at['preceded_low'])}–{pct(boot_at['preceded_high'])}), lift "
+            f"{num(boot_at['lift'])} ({num(boot_at['lift_low'])}–{num(boot_at['lift_high'])}), "
+            f"false positive "
             f"rate {pct(boot_at['false_positive_rate'])} "
             f"({pct(boot_at['false_positive_rate_low'])}–"
             f"{pct(boot_at['false_positive_rate_high'])}); it passes the gate in "
@@ -528,10 +554,10 @@ def _(GATE_COVERAGE, GATE_FPR, alt, boot, boot_at, first_rows, mo, num, pct, pd,
 
 
 @app.cell
-def _(mo, panel, pct, pd, recommendations, rules, udfs, window):
+def _(mo, panel, pct, pd, recommendations, rules, udfs, w_arg, window):
     _usable = rules[rules["rule"].isin(recommendations["rule"])]
     try:
-        _cmp = udfs.compare_points(panel, rules=_usable, k=50, window=window.value)
+        _cmp = udfs.compare_points(panel, rules=_usable, k=50, window=w_arg)
     except ValueError as _err:
         points_view = mo.md(f"Calibration not available on this history: {_err}")
     else:
@@ -581,7 +607,7 @@ def _(mo):
 
 
 @app.cell
-def _(ROOT, mo, os):
+def _(mo, os, ROOT):
     _default = (mo.cli_args().get("model") or os.environ.get("UPCELL_MODEL")
                 or str(ROOT / "workbook" / "upcell_model.xlsx"))
     model_path = mo.ui.text(value=str(_default), label="Model workbook (.xlsx)", full_width=True)
@@ -598,13 +624,13 @@ def _(ROOT, mo, os):
 
 
 @app.cell
-def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, tau, window):
+def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, tau, w_eff, window):
     _rows = [{
         "rule": rule.value, "signal": first_rows.loc[rule.value, "signal"],
         "op": first_rows.loc[rule.value, "op"], "threshold": tau,
         "previous_default": float(first_rows.loc[rule.value, "threshold"]),
         "coverage": at_chosen["coverage"], "false_positive_rate": at_chosen["false_positive_rate"],
-        "persistence": persistence.value, "window": window.value, "source": "chosen",
+        "persistence": persistence.value, "window": w_eff, "source": "chosen",
     }]
     if include_others.value:
         for _r in per_rule.dropna(subset=["recommended"]).to_dict("records"):
@@ -615,7 +641,7 @@ def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, ta
                 "op": first_rows.loc[_r["rule"], "op"], "threshold": float(_r["recommended"]),
                 "previous_default": float(_r["current"]), "coverage": _r["coverage"],
                 "false_positive_rate": _r["false_positive_rate"],
-                "persistence": persistence.value, "window": window.value,
+                "persistence": persistence.value, "window": int(_r["window"]),
                 "source": "recommended",
             })
     to_export = pd.DataFrame(_rows)
@@ -623,7 +649,7 @@ def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, ta
 
 
 @app.cell
-def _(Path, csv_path, dt, export, mo, model_path, replace_csv, to_export, udfs, writeback):
+def _(csv_path, dt, export, mo, model_path, Path, replace_csv, to_export, udfs, writeback):
     mo.stop(not export.value,
             mo.md(f"{len(to_export)} threshold(s) ready: click **Export thresholds** to write them."))
     _model = Path(model_path.value.strip()).expanduser()

@@ -11,7 +11,7 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf, excel_error, udf_meta
-from udfs import backtest, playbook
+from udfs import backtest, backtest_engine, backtest_panel, backtest_tuning, playbook
 
 
 @pytest.fixture(scope="module")
@@ -93,13 +93,17 @@ EXP = [0, 0, 1, 0, 0, 0, 1]
 def test_trigger_backtest_excel_table():
     out = call_udf("TRIGGER_BACKTEST", IDS, PER, SIG, EXP, [[0.9, 0.94, 2.0]], None, 2)
     assert out[0] == list(backtest.BACKTEST_COLUMNS)
-    # τ 0.9: a fires at 2 (true: expansion 3) and 4 (false); b fires at 1 (false: exp 4 > 1+2)
-    # and at 3 (period 2 absent -> did not hold; true: expansion 4)
-    assert out[1] == [0.9, 4, 2, 0.5, 1.0, 1.0, False]
-    # τ 0.94: a fires at 4 (false); b at 3 (true) -> a's expansion uncovered
-    assert out[2] == [0.94, 2, 1, 0.5, 0.5, 1.0, False]
-    # τ 2: no fire -> false positive rate and median lead blank, gate FALSE
-    assert out[3] == [2.0, 0, 0, "", 0.0, "", False]  # xlwings writes None as an empty cell
+    # FIRST 1, LAST 4, window 2. Base rate: rows with t + 2 <= 4 are a1, a2, b1; a1 and a2
+    # are followed by a's expansion at 3 -> 2/3.
+    # τ 0.9: a fires at 2 (true: expansion 3) and 4 (pending: 4 + 2 > LAST, a seen at 4);
+    # b fires at 1 (false: expansion 4 > 1 + 2) and at 3 (period 2 absent; true).
+    # Both expansions observable (3 − 2 >= 1), covered at lead 1 and preceded.
+    third, two_thirds = pytest.approx(1 / 3), pytest.approx(2 / 3)
+    assert out[1] == [0.9, 4, 2, 1, third, two_thirds, 1.0, 1.0, 0, 1.0, two_thirds, 1.0, False]
+    # τ 0.94: a fires at 4 (pending); b at 3 (true): FPR 0, precision 1, lift 1.5 -> passes
+    assert out[2] == [0.94, 2, 1, 1, 0.0, 1.0, 0.5, 0.5, 0, 1.0, two_thirds, 1.5, True]
+    # τ 2: no fire -> false positive rate, precision, lift and median lead blank, gate FALSE
+    assert out[3] == [2.0, 0, 0, 0, "", "", 0.0, 0.0, 0, "", two_thirds, "", False]
 
 
 def test_trigger_backtest_unsorted_rows_and_default_window():
@@ -120,10 +124,19 @@ def test_trigger_backtest_no_expansions_gives_blank_coverage():
 
 
 def test_trigger_backtest_gate_uses_playbook_constants():
-    # one account: fires at 1, expansion at 2 -> coverage 1, FPR 0
-    out = udfs.trigger_backtest(["x", "x"], [1, 2], [0.9, 0.9], [0, 1], [0.9])
+    # one account: fires at 2, expansion at 3 -> preceded 1, FPR 0, base rate 1/5, lift 5
+    args = (["x"] * 6, [1, 2, 3, 4, 5, 6], [0.5, 0.9, 0.5, 0.5, 0.5, 0.5], [0, 0, 1, 0, 0, 0], [0.9], 1, 1)
+    out = udfs.trigger_backtest(*args)
+    assert out[["preceded", "false_positive_rate", "base_rate", "lift"]].iloc[0].tolist() == [1.0, 0.0, 0.2, 5.0]
     assert out["passes_gate"].tolist() == [True]
-    assert playbook.GATE_MIN_COVERAGE == 0.40 and playbook.GATE_MAX_FALSE_POSITIVE_RATE == 0.50
+    assert udfs.trigger_backtest(*args, min_lift=5.5)["passes_gate"].tolist() == [False]
+    assert playbook.GATE_MIN_PRECEDED == 0.40 and playbook.GATE_MAX_FALSE_POSITIVE_RATE == 0.50
+    assert playbook.GATE_MIN_LIFT == 1.5
+    # the expansion at 2 with window 3 looks back before period 1: unobservable, so the
+    # gate has no preceded share to judge and fails
+    out = udfs.trigger_backtest(["x", "x"], [1, 2], [0.9, 0.9], [0, 1], [0.9])
+    assert out[["unobservable", "passes_gate"]].iloc[0].tolist() == [1, False]
+    assert math.isnan(out["preceded"].iloc[0])
 
 
 def test_trigger_backtest_thresholds_keep_their_order_and_repeats():
@@ -345,7 +358,10 @@ def test_walk_forward_recovers_planted_and_scores_later_periods(history):
         flags = udfs.trigger_fires(full.to_numpy(), row["threshold"])
         fires += int(flags[full.index.to_numpy() >= 16].sum())
     assert row["test_fires"] == fires
-    late = history[(history["period"] >= 16) & (history["expansion_motion"] == "Tier upgrade")]
+    # test expansions: the Tier upgrade ones whose look-back (the rule's window, 4 periods
+    # for a 70-day cycle) starts at the split or later; the others are unobservable there
+    assert udfs.rule_window("Tier upgrade") == 4
+    late = history[(history["period"] >= 16 + 4) & (history["expansion_motion"] == "Tier upgrade")]
     assert row["test_expansions"] == len(late)
 
 
@@ -375,13 +391,13 @@ def test_bootstrap_is_reproducible_by_seed(history):
 def test_bootstrap_weights_equal_a_rebuilt_resample(history):
     """A resample as account multiplicities gives the counts of the rebuilt panel."""
     panel = history[history["account_id"].isin(history["account_id"].unique()[:40])]
-    data = backtest._data(panel, 3)
-    sig = backtest._resolve(data, "usage_at_cap", None)
-    y = backtest._expansions(data, "Tier upgrade")
-    m, p = backtest._window_min(data.P, sig.values, 2)
+    data = backtest_panel._data(panel)
+    sig = backtest_panel._resolve(data, "usage_at_cap", None)
+    y = backtest_panel._expansions(data, "Tier upgrade")
+    m, p = backtest_engine._window_min(data.P, sig.values, 2)
     thr = np.array([0.8, 0.85, 0.87, 0.9, 0.95])
-    per_account = backtest._counts(data.P, m, p, backtest._truth(data.P, y, 3), y, thr, 3,
-                                   by_account=True)
+    per_account = backtest_engine._counts(data.P, m, p, backtest_engine._truth(data.P, y, 3), y, thr, 3,
+                                   by_account=True, **backtest._scope(data.P))
     rng = np.random.default_rng(11)
     mult = rng.multinomial(data.P.n_acc, np.full(data.P.n_acc, 1 / data.P.n_acc))
     copies = []
@@ -390,11 +406,11 @@ def test_bootstrap_weights_equal_a_rebuilt_resample(history):
         for c in range(count):
             copies.append(acc.assign(account_id=f"{data.labels[code]}#{c}"))
     rebuilt = pd.concat(copies, ignore_index=True)
-    direct = udfs.backtest_curve(rebuilt, "usage_at_cap", thr, 2)
+    direct = udfs.backtest_curve(rebuilt, "usage_at_cap", thr, 2, 3)
     assert (mult @ per_account.fires).tolist() == direct["fires"].tolist()
     assert (mult @ per_account.true_fires).tolist() == direct["true_fires"].tolist()
     assert (mult @ per_account.at_least[0]).tolist() == direct["covered"].tolist()
-    lead = backtest._median_lead(np.stack([mult @ per_account.at_least[j] for j in range(3)]))
+    lead = backtest_engine._median_lead(np.stack([mult @ per_account.at_least[j] for j in range(3)]))
     assert np.allclose(lead, direct["median_lead"], equal_nan=True)
 
 
@@ -425,15 +441,15 @@ def test_logistic_fit_recovers_known_coefficients():
     beta = np.array([-1.0, 2.0, 0.0, -0.5])
     p = 1 / (1 + np.exp(-(beta[0] + X @ beta[1:])))
     y = (rng.random(20000) < p).astype(float)
-    fit = backtest._fit_logistic(X, y, l2=0.0)
+    fit = backtest_tuning._fit_logistic(X, y, l2=0.0)
     assert np.allclose(fit, beta, atol=0.1)
 
 
 def test_precision_at_k_counts_ties_fairly():
     score = np.array([3.0, 2.0, 2.0, 2.0, 1.0])
     hit = np.array([1, 1, 0, 0, 1])
-    assert backtest._precision_at_k(score, hit, 2) == pytest.approx((1 + 1 / 3) / 2)
-    assert math.isnan(backtest._precision_at_k(np.zeros(0), np.zeros(0), 3))
+    assert backtest_tuning._precision_at_k(score, hit, 2) == pytest.approx((1 + 1 / 3) / 2)
+    assert math.isnan(backtest_tuning._precision_at_k(np.zeros(0), np.zeros(0), 3))
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,7 @@ def test_export_html_has_no_errors(tmp_path):
         env=marimo_env(tmp_path),
     )
     assert_no_marimo_errors(bare_html)
-    assert "funding: coverage and false positive rate" in bare_html
+    assert "funding: preceded, coverage and false positive rate" in bare_html
 
 
 # --------------------------------------------------------------------------- browser
@@ -103,7 +103,7 @@ def test_browser_sweep_and_export(chromium, tmp_path):
         # a sweep: pick another rule, wait for its recommendation
         rule_select = page.locator("select").filter(has_text="seats_full").first
         rule_select.select_option("seats_full")
-        page.get_by_text(re.compile(r"seats_full: coverage and false positive rate")).first.wait_for()
+        page.get_by_text(re.compile(r"seats_full: preceded, coverage and false positive rate")).first.wait_for()
         page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
 
         # the analyst's own history: upload a CSV, the sweep reruns on it

@@ -17,7 +17,7 @@ from udfs import backtest
 # --------------------------------------------------------------------------- SPEC §7, literally
 
 
-def spec_backtest(rows, thresholds, k, w):
+def spec_backtest(rows, thresholds, k, w, min_lift=1.5, op=">="):
     """rows: list of (account, period, signal or None, expansion 0/1). Loops, no cleverness."""
     signal = {}
     expansion = set()
@@ -25,18 +25,24 @@ def spec_backtest(rows, thresholds, k, w):
         signal[(a, t)] = x
         if e:
             expansion.add((a, t))
-    accounts = sorted({a for a, _, _, _ in rows})
+    periods = [t for _, t, _, _ in rows]
+    FIRST, LAST = min(periods), max(periods)
+    compare = {">=": lambda x, tau: x >= tau, "<=": lambda x, tau: x <= tau,
+               ">": lambda x, tau: x > tau, "<": lambda x, tau: x < tau}[op]
 
     def present(a, t):
         return (a, t) in signal and signal[(a, t)] is not None
+
+    def ratio(num, den):
+        return num / den if den else math.nan
 
     out = []
     for tau in thresholds:
 
         def holds(a, t, tau=tau):
-            # signal >= tau in each of the k periods t-k+1 .. t, all present
+            # the comparison holds in each of the k periods t-k+1 .. t, all present
             for s in range(t - k + 1, t + 1):
-                if not present(a, s) or not signal[(a, s)] >= tau:
+                if not present(a, s) or not compare(signal[(a, s)], tau):
                     return False
             return True
 
@@ -44,22 +50,42 @@ def spec_backtest(rows, thresholds, k, w):
         for (a, t) in signal:
             if holds(a, t) and not holds(a, t - 1):
                 fires.append((a, t))
-        true_fires = 0
+        true = pending = false = 0
         for a, t in fires:
-            if any((a, e) in expansion for e in range(t + 1, t + w + 1)):
-                true_fires += 1
-        fpr = (len(fires) - true_fires) / len(fires) if fires else math.nan
-        leads = []
-        for a, e in expansion:
+            if any((a, e) in expansion for e in range(t + 1, min(t + w, LAST) + 1)):
+                true += 1
+            elif t + w > LAST and (a, LAST) in signal:
+                pending += 1
+            else:
+                false += 1
+        fpr = ratio(false, true + false)
+        precision = ratio(true, true + false)
+        observable = [(a, e) for (a, e) in expansion if e - w >= FIRST]
+        unobservable = len(expansion) - len(observable)
+        leads, preceded = [], 0
+        for a, e in observable:
             earlier = [t for (b, t) in fires if b == a and e - w <= t < e]
             if earlier:
                 leads.append(e - min(earlier))
-        coverage = len(leads) / len(expansion) if expansion else math.nan
+            if any(holds(a, t) for t in range(e - w, e)):
+                preceded += 1
+        coverage = ratio(len(leads), len(observable))
+        preceded = ratio(preceded, len(observable))
         median = statistics.median(leads) if leads else math.nan
-        gate = (not math.isnan(coverage) and not math.isnan(fpr)
-                and coverage >= 0.40 and fpr < 0.50)
-        out.append((tau, len(fires), true_fires, fpr, coverage, median, gate))
-    del accounts
+        base_rows = [(a, t) for (a, t) in signal if t + w <= LAST]
+        base_hits = [(a, t) for (a, t) in base_rows
+                     if any((a, e) in expansion for e in range(t + 1, t + w + 1))]
+        base_rate = ratio(len(base_hits), len(base_rows))
+        lift = math.nan if math.isnan(precision) or math.isnan(base_rate) else ratio(precision, base_rate)
+        gate = (not math.isnan(preceded) and not math.isnan(fpr)
+                and preceded >= 0.40 and fpr < 0.50
+                and (min_lift == 0 or (not math.isnan(lift) and lift >= min_lift)))
+        out.append({
+            "threshold": tau, "fires": len(fires), "true_fires": true, "pending": pending,
+            "false_positive_rate": fpr, "precision": precision, "coverage": coverage,
+            "preceded": preceded, "unobservable": unobservable, "median_lead": median,
+            "base_rate": base_rate, "lift": lift, "passes_gate": gate,
+        })
     return out
 
 
@@ -81,17 +107,18 @@ def same(a, b):
     return a == pytest.approx(b)
 
 
-def check(rows, thresholds, k, w):
-    expected = spec_backtest(rows, thresholds, k, w)
+def check(rows, thresholds, k, w, min_lift=None):
+    expected = spec_backtest(rows, thresholds, k, w, 1.5 if min_lift is None else min_lift)
     ids = [r[0] for r in rows]
     per = [r[1] for r in rows]
     sig = [r[2] for r in rows]
     flags = [r[3] for r in rows]
-    got = udfs.trigger_backtest(ids, per, sig, flags, thresholds, k, w)
+    got = udfs.trigger_backtest(ids, per, sig, flags, thresholds, k, w, min_lift)
     assert list(got.columns) == list(backtest.BACKTEST_COLUMNS)
     for exp, (_, row) in zip(expected, got.iterrows(), strict=True):
-        for e, g in zip(exp, row.tolist(), strict=True):
-            assert same(e, g), (exp, row.tolist())
+        assert set(exp) == set(row.index)
+        for col in got.columns:
+            assert same(exp[col], row[col]), (col, exp, row.to_dict())
     return got
 
 
@@ -101,7 +128,8 @@ def test_matches_spec_on_random_panels_with_gaps(seed):
     rows = random_panel(rng, n_accounts=int(rng.integers(1, 8)), n_periods=int(rng.integers(1, 14)))
     thresholds = [0.1, 0.5, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.1, 2.0]
     rng.shuffle(thresholds)
-    check(rows, thresholds, int(rng.integers(1, 4)), int(rng.integers(1, 5)))
+    check(rows, thresholds, int(rng.integers(1, 4)), int(rng.integers(1, 5)),
+          [None, 0, 1.2][seed % 3])
 
 
 @settings(max_examples=60, deadline=None)
@@ -171,5 +199,38 @@ def test_excel_path_matches_spec(seed):
                    [r[2] for r in rows], [bool(r[3]) for r in rows], [thresholds], k, w)
     assert out[0] == list(backtest.BACKTEST_COLUMNS)
     for exp, got in zip(spec_backtest(rows, thresholds, k, w), out[1:], strict=True):
-        for e, g in zip(exp, got, strict=True):
-            assert same(e, None if g == "" else g), (exp, got)
+        for col, g in zip(out[0], got, strict=True):
+            assert same(exp[col], None if g == "" else g), (col, exp, got)
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_rule_with_le_operator_second_condition_and_motion_matches_spec(seed):
+    """A '≤' rule with a second condition, on a panel saying which motion expanded: swept
+    by its own operator, the other condition held, only its motion's expansions counted."""
+    rng = np.random.default_rng(700 + seed)
+    records, spec_rows = [], []
+    for a in range(int(rng.integers(2, 7))):
+        for t in range(int(rng.integers(3, 12))):
+            if rng.random() < 0.2:
+                continue
+            days = None if rng.random() < 0.1 else float(rng.choice([10, 30, 60, 90, 120, 200]))
+            health = float(rng.choice([30, 60, 80]))
+            motion = str(rng.choice(["", "", "", "Seat expansion", "Tier upgrade"]))
+            records.append((f"A{a}", t, days, health, motion))
+            held = days if health >= 50 else None  # the second condition, held as it is
+            spec_rows.append((f"A{a}", t, held, int(motion == "Seat expansion")))
+    panel = pd.DataFrame(records, columns=["account_id", "period", "funding_event_days_ago",
+                                           "health_score", "expansion_motion"])
+    rules = pd.DataFrame([
+        ("recent_funding", "funding_event_days_ago", "<=", 90, 20, "Seat expansion"),
+        ("recent_funding", "health_score", ">=", 50, None, None),
+    ], columns=["rule", "signal", "op", "threshold", "points", "motion"])
+    k, w = int(rng.integers(1, 3)), int(rng.integers(1, 4))
+    thresholds = [10.0, 30.0, 60.0, 90.0, 120.0, 200.0]
+    got = udfs.backtest_curve(panel, "recent_funding", thresholds, k, w, rules=rules).set_index("threshold")
+    for exp in spec_backtest(spec_rows, thresholds, k, w, op="<="):
+        row = got.loc[exp["threshold"]]
+        for col in ("fires", "true_fires", "pending", "false_positive_rate", "precision",
+                    "coverage", "preceded", "unobservable", "median_lead", "base_rate", "lift",
+                    "passes_gate"):
+            assert same(exp[col], row[col]), (col, exp, row.to_dict())

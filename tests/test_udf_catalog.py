@@ -43,7 +43,7 @@ SPEC_8_ARGS = {
     "EXPANSION_READINESS": ("paying_customers", "avg_tenure_months", "annual_churn"),
     "TRIGGER_BACKTEST": (
         "account_ids", "periods", "signal_values", "expansion_flags", "thresholds",
-        "persistence", "window",
+        "persistence", "window", "min_lift",  # min_lift: the gate's editable lift floor
     ),
 }
 

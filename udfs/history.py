@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from . import _args, playbook
+from .backtest_panel import rule_window
 
 __all__ = ["PLANTED_TRIGGERS", "HISTORY_SIGNALS", "sample_history", "load_history"]
 
@@ -37,6 +38,7 @@ PLANTED_TRIGGERS: dict[str, tuple[float, str]] = {
     "cross_sell_intent_7d": (2.0, "Cross-sell"),
 }
 PLANTED_WINDOW = 3  # a crossing is followed by its expansion within this many periods
+# (and within its motion's backtest window, backtest_panel.rule_window, when shorter)
 
 HISTORY_SIGNALS: tuple[str, ...] = (
     "seat_utilization", "usage_vs_cap", "usage_trend_90d", "next_tier_feature_adoption",
@@ -132,12 +134,14 @@ def sample_history(n_accounts: int = 300, n_periods: int = 24, seed: int = 7) ->
         "usage_trend_90d": (-0.3, 1.0, 0.02),
     }
     for signal, (low, high, step) in specs.items():
-        threshold, _ = PLANTED_TRIGGERS[signal]
-        planted[signal] = _planted(rng, shape, threshold, low, high, step, w, 0.4, 0.85)
+        threshold, motion = PLANTED_TRIGGERS[signal]
+        reach = min(w, rule_window(motion))  # within the motion's backtest window too
+        planted[signal] = _planted(rng, shape, threshold, low, high, step, reach, 0.4, 0.85)
     for signal in ("new_department_users_30d", "cross_sell_intent_7d"):
-        threshold, _ = PLANTED_TRIGGERS[signal]
+        threshold, motion = PLANTED_TRIGGERS[signal]
         base = np.minimum(rng.poisson(0.4 * threshold, size=shape), threshold - 1)
-        _, cross, expand = _planted(rng, shape, 0.5, 0.0, 1.0, 0.01, w, 0.4, 0.85)
+        reach = min(w, rule_window(motion))
+        _, cross, expand = _planted(rng, shape, 0.5, 0.0, 1.0, 0.01, reach, 0.4, 0.85)
         t = np.arange(p)[None, :]
         stop = np.where(expand >= 0, expand, cross + 2)
         episode = (cross[:, None] >= 0) & (t >= cross[:, None]) & (t < stop[:, None])

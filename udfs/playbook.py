@@ -93,9 +93,10 @@ HISTORY_ALIASES: dict[str, str] = {
     "contract_end": "end_date",
 }
 
-# Backtest validation gate (§7)
-GATE_MIN_COVERAGE = 0.40
+# Backtest validation gate (§7): preceded ≥ 0.40, FPR < 0.50, lift ≥ 1.5 (0 = no lift floor)
+GATE_MIN_PRECEDED = 0.40
 GATE_MAX_FALSE_POSITIVE_RATE = 0.50
+GATE_MIN_LIFT = 1.5
 TUNED_FALSE_POSITIVE_RATE = 0.30
 
 # --------------------------------------------------------------------------- accounts (§2)
