@@ -1,9 +1,10 @@
-"""Trigger backtest: 1,000 thresholds over 1,000,000 account-periods in one pass.
+"""Trigger backtest: 1,000 thresholds over 10,000,000 account-periods in one pass.
 
-Target (issue 5): ≤ 1 s for 50,000 accounts × 20 periods × 1,000 thresholds, and ≥ 50×
-faster than looping the single-threshold backtest over the same thresholds. The loop is
-timed on a subset of the thresholds in the same run and extrapolated (its panel is
-prepared once and not timed, which favours the baseline).
+Target (issue 11): ≤ 2 s for 100,000 accounts × 100 periods (text account ids, gaps,
+blank signals) × 1,000 thresholds, parsing included, against looping the
+single-threshold backtest over the same thresholds in the same run. The loop is timed
+on a subset of the thresholds and scaled to 1,000 (its panel is parsed once and not
+timed, which favours the baseline).
 
     .venv/bin/python bench/bench_backtest.py
 """
@@ -20,26 +21,31 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import udfs  # noqa: E402
-from udfs import backtest  # noqa: E402
+from udfs import backtest, backtest_engine, backtest_panel  # noqa: E402
 
-ACCOUNTS, PERIODS, THRESHOLDS, LOOPED = 50_000, 20, 1_000, 20
+ACCOUNTS, PERIODS, THRESHOLDS, LOOPED = 100_000, 100, 1_000, 10
 PERSISTENCE, WINDOW = 2, 3
 
 
 def panel(seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     n = ACCOUNTS * PERIODS
-    level = rng.uniform(0.3, 0.95, ACCOUNTS)
-    signal = np.clip(np.repeat(level, PERIODS) + rng.normal(0, 0.08, n), 0, 1.4).round(3)
+    level = rng.uniform(0.3, 0.95, ACCOUNTS).astype(np.float32)
+    signal = np.repeat(level, PERIODS) + rng.normal(0, 0.08, n).astype(np.float32)
+    signal = np.clip(signal, 0, 1.4).round(3).astype(float)
     signal[rng.random(n) < 0.02] = np.nan  # blanks
+    ids = pd.Categorical.from_codes(np.repeat(np.arange(ACCOUNTS), PERIODS),
+                                    [f"ACC-{i:06d}" for i in range(1, ACCOUNTS + 1)])
     frame = pd.DataFrame({
-        "account_id": np.repeat(np.arange(100_001, 100_001 + ACCOUNTS), PERIODS),
+        "account_id": ids,
         "period": np.tile(np.arange(1, PERIODS + 1), ACCOUNTS),
         "usage_vs_cap": signal,
-        "expansion": (rng.random(n) < 0.03 + 0.1 * (signal > 0.9)).astype(np.int64),
+        "expansion": (rng.random(n) < 0.02 + 0.08 * (signal > 0.9)).astype(np.int8),
     })
     keep = rng.random(n) > 0.01  # gaps
-    return frame[keep].sample(frac=1.0, random_state=seed).reset_index(drop=True)
+    frame = frame[keep].reset_index(drop=True)
+    frame["account_id"] = frame["account_id"].astype(object)  # text ids, as read from a file
+    return frame
 
 
 def best_of(fn, repeat=3):
@@ -55,49 +61,44 @@ def main() -> int:
     frame = panel()
     thresholds = np.linspace(0.3, 1.2, THRESHOLDS)
     rows = len(frame)
-    print(f"panel: {rows:,} account-periods ({ACCOUNTS:,} accounts × {PERIODS} periods, "
-          f"1% gaps, 2% blanks), {THRESHOLDS:,} thresholds, persistence {PERSISTENCE}, "
+    print(f"panel: {rows:,} account-periods ({ACCOUNTS:,} accounts × {PERIODS} periods, text "
+          f"ids, 1% gaps, 2% blanks), {THRESHOLDS:,} thresholds, persistence {PERSISTENCE}, "
           f"window {WINDOW}")
 
     one_pass, curve = best_of(lambda: udfs.backtest_curve(
-        frame, "usage_vs_cap", thresholds, PERSISTENCE, WINDOW))
+        frame, "usage_vs_cap", thresholds, PERSISTENCE, WINDOW), repeat=2)
     print(f"one pass (backtest_curve, all {THRESHOLDS} thresholds, incl. parsing): {one_pass:.3f} s")
 
-    # the same one pass on an already parsed panel (what the loop below gets for free)
-    data = backtest._data(frame, WINDOW)
-    sig = backtest._resolve(data, "usage_vs_cap", None)
+    data = backtest_panel._data(frame)
+    sig = backtest_panel._resolve(data, "usage_vs_cap", None)
     y = data.expansion
     engine, _ = best_of(lambda: backtest._run(data.P, sig.values, y, np.unique(thresholds),
-                                              PERSISTENCE, WINDOW))
+                                              PERSISTENCE, WINDOW), repeat=2)
     print(f"one pass, engine only (panel already parsed): {engine:.3f} s")
 
-    # baseline: the single-threshold backtest, panel prepared once (not timed)
-    truth = backtest._truth(data.P, y, WINDOW)
+    # baseline: the single-threshold backtest, panel parsed once (not timed)
+    truth = backtest_engine._truth(data.P, y, WINDOW)
     subset = thresholds[:: THRESHOLDS // LOOPED][:LOOPED]
     t0 = time.perf_counter()
     singles = [backtest._single(data.P, sig.values, y, truth, t, PERSISTENCE, WINDOW) for t in subset]
     per_threshold = (time.perf_counter() - t0) / len(subset)
     loop_total = per_threshold * THRESHOLDS
-    print(f"single-threshold loop: {per_threshold * 1000:.1f} ms per threshold "
-          f"({len(subset)} timed) -> {loop_total:.1f} s for {THRESHOLDS} (extrapolated)")
+    print(f"single-threshold loop: {per_threshold * 1000:.0f} ms per threshold "
+          f"({len(subset)} timed, scaled) -> {loop_total:.1f} s for {THRESHOLDS}")
 
-    # the two agree on the timed subset
+    # the two agree on the timed subset, every column
     sub = curve.set_index("threshold")
     for s in singles:
         row = sub.loc[s["threshold"]]
-        assert row["fires"] == s["fires"] and row["true_fires"] == s["true_fires"], s
-        assert np.isclose(row["coverage"], s["coverage"], equal_nan=True), s
+        for col, value in s.items():
+            if col != "threshold":
+                assert np.isclose(float(row[col]), float(value), equal_nan=True), (col, s)
 
     ratio = loop_total / one_pass
     print(f"ratio (loop / one pass incl. parsing): {ratio:.0f}x   "
           f"(loop / engine only: {loop_total / engine:.0f}x)")
-    print("targets: one pass <= 1 s, ratio >= 50x")
-
-    named = frame.assign(account_id="ACC-" + frame["account_id"].astype(str))
-    t_named, _ = best_of(lambda: udfs.backtest_curve(
-        named, "usage_vs_cap", thresholds, PERSISTENCE, WINDOW), repeat=1)
-    print(f"info: same panel with text account ids ('ACC-100001'), incl. parsing: {t_named:.3f} s")
-    ok = one_pass <= 1.0 and ratio >= 50
+    print("target: one pass incl. parsing <= 2 s")
+    ok = one_pass <= 2.0
     print("PASS" if ok else "FAIL")
     return 0 if ok else 1
 

@@ -24,8 +24,8 @@ calibrated points) in ``backtest_tuning``; the replay of the whole queue in ``re
 
 >>> r = trigger_backtest(["a"] * 6, [1, 2, 3, 4, 5, 6], [0.5, 0.95, 0.5, 0.5, 0.95, 0.5],
 ...                      [0, 0, 1, 0, 0, 0], [0.9])
->>> {k: r.iloc[0][k] for k in ("fires", "true_fires", "pending", "false_positive_rate")}
-{'fires': 2, 'true_fires': 1, 'pending': 1, 'false_positive_rate': 0.0}
+>>> [r[c].iloc[0].item() for c in ("fires", "true_fires", "pending", "false_positive_rate")]
+[2, 1, 1, 0.0]
 """
 
 from __future__ import annotations
