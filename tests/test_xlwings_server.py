@@ -40,6 +40,13 @@ EXPANSION_SHARES = [[0.04], [0.03], [0.05], [0.02], [0.01]]
 
 # Good calls for the functions whose help example takes ranges (the others are called
 # with the literal arguments of their `Example: =NAME(...)`).
+# 14 months of ARR for three accounts (one churns, one expands), as an Excel table range
+ARR_HISTORY = [["account_id", "month", "arr"]] + [
+    [acct, f"2025-{m:02d}" if m <= 12 else f"2026-{m - 12:02d}", arr]
+    for m in range(1, 15)
+    for acct, arr in (("A1", 1000.0 + 50 * m), ("A2", 2000.0 if m < 10 else 0.0), ("A3", 500.0))
+]
+
 GOOD_CALLS = {
     "SCORE_ACCOUNTS": [ACCOUNTS],
     "EXPANSION_SCORE": [ACCOUNTS[:40]],
@@ -56,6 +63,10 @@ GOOD_CALLS = {
     "NRR_GOAL_SEEK": [1.2, 0.08, 0.04, EXPANSION_SHARES],
     "NRR_SIMULATE": [10_000_000, 5, 0.08, 0.04, EXPANSION_SHARES],
     "NRR_MONTE_CARLO": [10_000_000, 5, 0.08, 0.04, EXPANSION_SHARES, None, None, 200, 7],
+    "ARR_MOVEMENTS": [ARR_HISTORY],
+    "RETENTION_FROM_HISTORY": [ARR_HISTORY],
+    "COHORT_NRR": [ARR_HISTORY],
+    "EXPANSION_SHARE_BY_QUARTER": [ARR_HISTORY],
 }
 
 # One bad input per module of udfs: (function, arguments, the argument the message names)

@@ -47,7 +47,7 @@ def record_table(
     frame = frame.rename(columns=renamed)
     for col in required:
         if col not in frame.columns:
-            raise ValueError(f"{name}: expected a column {col!r} in the header row")
+            raise _args.InputError(f"{name}: expected a column {col!r} in the header row")
     if frame.empty:
         return frame
     if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":

@@ -80,13 +80,13 @@ def arr_matrix(history: Any) -> ArrHistory:
     name = "history"
     frame = _records.record_table(name, history, playbook.HISTORY_ALIASES, ("account_id",), "account_id")
     if frame.empty:
-        raise ValueError(f"{name}: expected at least one row of account_id, month and arr, got none")
+        raise _args.InputError(f"{name}: expected at least one row of account_id, month and arr, got none")
     if "arr" in frame:
         amount = _records.money(name, frame, "arr", blank_is=0.0)
     elif "mrr" in frame:
         amount = _records.money(name, frame, "mrr", blank_is=0.0) * 12.0
     else:
-        raise ValueError(f"{name}: expected a column 'arr' (or 'mrr') in the header row")
+        raise _args.InputError(f"{name}: expected a column 'arr' (or 'mrr') in the header row")
     ids = _records.coded_texts(name, frame, "account_id")
     notes: list[str] = []
     if "month" in frame:
@@ -94,7 +94,7 @@ def arr_matrix(history: Any) -> ArrHistory:
     elif "start_date" in frame:
         return _from_subscriptions(name, frame, ids, amount)
     else:
-        raise ValueError(f"{name}: expected a column 'month' (or 'start_date' and 'end_date') in the header row")
+        raise _args.InputError(f"{name}: expected a column 'month' (or 'start_date' and 'end_date') in the header row")
     return _matrix(ids, month, amount, notes)
 
 
@@ -104,7 +104,7 @@ def _matrix(ids: tuple[np.ndarray, np.ndarray], month: np.ndarray, amount: np.nd
     first = int(month.min())
     span = int(month.max()) - first + 1
     if span > playbook.HISTORY_MAX_MONTHS:
-        raise ValueError(
+        raise _args.InputError(
             f"history month: expected at most {playbook.HISTORY_MAX_MONTHS} months from first to last, "
             f"got {span} ({_records.month_label([first])[0]} to {_records.month_label([first + span - 1])[0]})"
         )
@@ -137,7 +137,7 @@ def _from_subscriptions(name: str, frame: pd.DataFrame, ids: tuple[np.ndarray, n
     last = np.where(open_ended, horizon, last)
     n = np.maximum(0, last - s + 1)
     if n.sum() == 0:
-        raise ValueError(f"{name}: expected a subscription active at the end of a month, got none")
+        raise _args.InputError(f"{name}: expected a subscription active at the end of a month, got none")
     rows = np.repeat(np.arange(len(s)), n)
     offset = np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     return _matrix((ids[0][rows], ids[1]), s[rows] + offset, amount[rows], [])
@@ -232,7 +232,7 @@ def _trailing(a: np.ndarray) -> dict[str, np.ndarray]:
 def _need_12(h: ArrHistory) -> None:
     t = h.arr.shape[1]
     if t <= T12M:
-        raise ValueError(
+        raise _args.InputError(
             f"history: expected at least {T12M + 1} months for trailing-12-month retention, got {t} "
             f"({h.month_labels[0]} to {h.month_labels[-1]})"
         )
@@ -265,7 +265,7 @@ def trailing_retention(history: Any, month: Any = None) -> dict:
     _need_12(h)
     j = h.arr.shape[1] - 1 if month is None else _month_position(h, month)
     if j < T12M:
-        raise ValueError(f"month: expected a month at least 12 months into the history "
+        raise _args.InputError(f"month: expected a month at least 12 months into the history "
                          f"(from {h.month_labels[T12M]}), got {h.month_labels[j]}")
     a = h.arr[:, j - T12M: j + 1]
     row = {k: _args.to_python(v[0]) for k, v in _trailing(a).items()}
