@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import numbers as _numbers
+import re
 from typing import Any
 
 import numpy as np
@@ -293,18 +294,19 @@ def parse_flag(item: Any) -> bool | None:
 # --------------------------------------------------------------------------- tables
 
 
-def normalize_key(text: Any) -> str:
-    """Header/label key: case-insensitive, spaces, dashes and underscores alike (SPEC §2).
+_KEY_SEPARATORS = re.compile(r"[\W_]+")
 
-    >>> normalize_key(" Seat-Utilization ")
-    'seat_utilization'
+
+def normalize_key(text: Any) -> str:
+    """Header/label key (SPEC §2): case-insensitive; spaces, line breaks, non-breaking
+    spaces, tabs, dashes, underscores and other punctuation all alike.
+
+    The one header matching of upcell: table arguments and the file importer both use it.
+
+    >>> normalize_key(" Seat-Utilization "), normalize_key("Pricing Page\\nVisits (30d)")
+    ('seat_utilization', 'pricing_page_visits_30d')
     """
-    s = str(text).strip().lower()
-    for ch in " -./":
-        s = s.replace(ch, "_")
-    while "__" in s:
-        s = s.replace("__", "_")
-    return s.strip("_")
+    return _KEY_SEPARATORS.sub("_", str(text).lower()).strip("_")
 
 
 def table(name: str, value: Any, headers: Any = None) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Command line: ``python -m workbook build | lite | queue | picture | thresholds`` (``--help``)."""
+"""Command line: ``python -m workbook build | check | lite | queue | picture | thresholds`` (``--help``)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ import sys
 
 import pandas as pd
 
+from ._files import exit_on_sigterm
+
 
 def _relative(path: str) -> str:
     try:
@@ -18,17 +20,39 @@ def _relative(path: str) -> str:
     return rel if not rel.startswith("..") else path
 
 
+def _out_path(out: str | None, default: str) -> str:
+    out = out or default
+    if not out.lower().endswith(".xlsx"):
+        raise ValueError(f"--out: expected a file name ending in .xlsx, got {out!r}")
+    if os.path.isdir(out):
+        raise ValueError(f"--out: {out!r} is a folder; give a file name ending in .xlsx")
+    return out
+
+
+def _book(args: argparse.Namespace, kind: str = "accounts"):
+    """The records named on the command line (``--accounts``/FILE, ``--map``, ``--decimal``)."""
+    from .records import load_records
+
+    return load_records(getattr(args, "accounts", None) or args.file, kind,
+                        mapping=args.map, decimal=args.decimal)
+
+
 def cmd_build(args: argparse.Namespace) -> int:
+    from ._files import refuse_overwrite
     from .builder import DEFAULT_OUT, OutputExists, build
 
-    out = args.out or DEFAULT_OUT
     try:
-        result = build(args.accounts, out, force=args.force, values_only=args.values_only)
+        out = _out_path(args.out, DEFAULT_OUT)
+        refuse_overwrite(out, force=args.force, error=OutputExists)  # before the slower import
+        source = _book(args) if (args.accounts or args.map or args.decimal) else None
+        if source is not None:
+            _refuse_too_many_rows(source)
+        result = build(source, out, force=args.force, values_only=args.values_only)
     except OutputExists as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
     except (ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
+        print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
     print(result.report)
     ready = int(result.queue["ready"].map(lambda v: v is True).sum()) if "ready" in result.queue else 0
@@ -36,6 +60,45 @@ def cmd_build(args: argparse.Namespace) -> int:
         f"Scored {len(result.queue)} account{'s' * (len(result.queue) != 1)} ({ready} ready) and wrote "
         f"{_relative(result.path)} in {result.seconds:.1f} s."
     )
+    return 0
+
+
+def _refuse_too_many_rows(book) -> None:
+    from .records import EXCEL_MAX_ROWS
+
+    if book.report.rows + 1 > EXCEL_MAX_ROWS:
+        raise ValueError(
+            f"{book.report.source}: {book.report.rows:,} rows do not fit an Excel sheet "
+            f"({EXCEL_MAX_ROWS - 1:,} rows below the header); split the file or filter it, "
+            "and run again (nothing was written)"
+        )
+
+
+def _one_line(err: BaseException) -> str:
+    text = str(err).strip() or type(err).__name__
+    return " ".join(text.split()) if "\n" in text else text
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .records import EXCEL_MAX_ROWS
+
+    try:
+        book = _book(args, args.kind)
+    except (ValueError, OSError) as err:
+        print(f"error: {_one_line(err)}", file=sys.stderr)
+        return 2
+    report = book.report
+    print("\n".join(report.lines(limit=args.limit)))
+    todo = report.what_to_do()
+    if report.rows + 1 > EXCEL_MAX_ROWS:
+        todo.insert(0, f"The file has {report.rows:,} rows: more than an Excel sheet holds "
+                       f"({EXCEL_MAX_ROWS - 1:,} below the header); build refuses it. Split it.")
+    print()
+    if todo:
+        print("What to do:")
+        print("\n".join(f"- {t}" for t in todo))
+    else:
+        print("Nothing to do: every row and every value arrived as given.")
     return 0
 
 
@@ -109,7 +172,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
     try:
         if args.accounts:
-            book = load_accounts(args.accounts)
+            book = _book(args)
         elif os.path.exists(SAMPLE_CSV):
             book = load_accounts(SAMPLE_CSV)
         else:
@@ -178,8 +241,33 @@ def main(argv: list[str] | None = None) -> int:
     th.add_argument("model", help="the model workbook (.xlsx); the original is kept as a backup")
     th.add_argument("thresholds", help="CSV or XLSX of rule, signal, op, threshold (the app's export)")
     th.set_defaults(func=cmd_thresholds)
+    c = sub.add_parser("check", help="print the import report of an export without building anything")
+    c.add_argument("file", metavar="FILE", help="the export (.csv or .xlsx)")
+    c.add_argument("--kind", default="accounts", metavar="KIND",
+                   help=f"what the file holds: {' | '.join(_kinds())} (default accounts)")
+    c.add_argument("--limit", type=int, default=50, metavar="N", help="cells listed per problem (default 50)")
+    for p in (b, q, c):
+        p.add_argument("--map", action="append", metavar='"HEADER=column"',
+                       help="read the column HEADER as COLUMN (repeatable)")
+        p.add_argument("--decimal", choices=(",", "."), metavar="MARK",
+                       help="the decimal mark of the file's numbers: , or . (default: detected)")
+    c.set_defaults(func=cmd_check)
     args = parser.parse_args(argv)
-    return args.func(args)
+    exit_on_sigterm()
+    try:
+        return args.func(args)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as err:  # noqa: BLE001 - a command never ends in a traceback
+        print(f"error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
+        return 3
+
+
+def _kinds() -> list[str]:
+    from .records import SCHEMAS
+
+    return sorted(SCHEMAS)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,12 @@ def atomic_write(
     ``{path}``, ``{name}``, ``{reason}`` filled in) for a folder where no temporary file can
     be created and for a target that cannot be replaced (locked); None lets the
     ``OSError`` through. The folder is created when missing; the temporary file never
-    outlives the call.
+    outlives the call (it is removed on every error, Ctrl+C and SIGTERM included, once
+    :func:`exit_on_sigterm` is installed).
+
+    Without ``force`` the target is created exclusively (a hard link of the finished
+    temporary file, which fails when the name exists): of two writers racing for one new
+    path exactly one wins and the other gets ``exists_error``, never a silent overwrite.
     """
     path = os.fspath(path)
     refuse_overwrite(path, force=force, message=exists_message, error=exists_error)
@@ -114,7 +119,10 @@ def atomic_write(
         if before_replace is not None:
             before_replace(tmp)
         try:
-            os.replace(tmp, path)
+            if force:
+                os.replace(tmp, path)
+            else:
+                _create_exclusive(tmp, path, exists_message, exists_error)
         except PermissionError as err:
             if replace_error is None:
                 raise
@@ -125,3 +133,33 @@ def atomic_write(
             os.remove(tmp)
         raise
     return result
+
+
+def _create_exclusive(tmp: str, path: str, message: str, error: type[Exception]) -> None:
+    """Give the finished ``tmp`` the name ``path`` only if no file has that name."""
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        raise error(message.format(path=path)) from None
+    except OSError:  # no hard links here (some network or FAT drives): claim the name first
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            raise error(message.format(path=path)) from None
+        os.close(fd)
+        os.replace(tmp, path)
+        return
+    os.remove(tmp)
+
+
+def exit_on_sigterm() -> None:
+    """Turn SIGTERM into ``SystemExit`` so that cleanup (temporary files, locks) runs."""
+    import signal
+
+    def _stop(signum, frame):  # noqa: ARG001
+        raise SystemExit(128 + signum)
+
+    try:
+        signal.signal(signal.SIGTERM, _stop)
+    except (ValueError, OSError):  # not the main thread
+        pass

@@ -1,0 +1,600 @@
+"""Records in, nothing lost: a file (or rows, or a DataFrame) into a typed table + report.
+
+``load_records(source, kind)`` reads any registered record type (see :mod:`.schema`):
+headers are matched as SPEC §2 says, identifiers and unmapped columns keep exactly what was
+typed, numbers are read with the file's decimal mark, and every row and cell that is not
+imported as given is named in the report. Conversion is vectorized (pandas/numpy).
+
+>>> book = load_records([["Account ID", "ARR"], ["02134", "12.500,00"], ["Total", "12.500,00"]])
+>>> book.frame.to_dict("records"), book.report.summary_rows
+([{'account_id': '02134', 'arr': 12500.0}], [(3, 'Total')])
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from udfs import _args
+from udfs.playbook import SEGMENTS
+
+from . import schema as _schema
+from .numbers import detect_decimal, parse_numbers
+from .reading import (
+    EXCEL_MAX_CHARS,
+    RawTable,
+    ReadError,
+    column_letter,
+    read_body,
+    read_source,
+)
+from .report import BadCell, ImportReport, rows_text
+
+HEADER_SEARCH_ROWS = 20
+
+
+class ImportError_(ValueError):
+    """The export cannot be imported at all (no header, no id column, unreadable file)."""
+
+
+@dataclass
+class RecordBook:
+    """The imported table: schema columns first (canonical names), then the extra ones.
+
+    Numeric columns are float64 when every cell is a number or blank; a column holding a
+    bad cell is object (numbers, and the bad cell kept as typed text), so the scoring
+    functions name that row too. Text columns hold str or None.
+    """
+
+    frame: pd.DataFrame
+    kinds: dict[str, str]  # column -> kind, or 'extra'
+    report: ImportReport
+
+
+def parse_map(items: list[str] | None) -> dict[str, str]:
+    """``--map "Old header=column"`` items as {normalized header: column}.
+
+    >>> parse_map(["Net Revenue=arr", " Logins = logins_per_seat "])
+    {'net_revenue': 'arr', 'logins': 'logins_per_seat'}
+    """
+    out = {}
+    for item in items or []:
+        header, sep, column = str(item).rpartition("=")
+        if not sep or not header.strip() or not column.strip():
+            raise ImportError_(f"--map: expected \"Old header=column\", got {item!r}")
+        out[_args.normalize_key(header)] = _args.normalize_key(column)
+    return out
+
+
+def load_records(
+    source: Any,
+    kind: str = "accounts",
+    *,
+    mapping: dict[str, str] | list[str] | None = None,
+    decimal: str | None = None,
+    label: str | None = None,
+    as_of: date | None = None,
+) -> RecordBook:
+    """Import ``source`` (a CSV/XLSX path, the bytes of one, a DataFrame, or rows with the
+    header first) as records of ``kind``. ``mapping``: extra header -> column matches (the
+    ``--map`` items or a dict); ``decimal``: ``','`` or ``'.'`` to override detection;
+    ``as_of``: the date that derived ages (tenure from customer_since) are measured at.
+
+    Raises :class:`ImportError_` (a ``ValueError``, one line) when the file cannot be read
+    or has no header naming the id column; every other problem is reported, never fatal.
+    """
+    schema = _schema.get_schema(kind)
+    if decimal not in (None, "", ".", ","):
+        raise ImportError_(f"--decimal: expected ',' or '.', got {decimal!r}")
+    mapping = parse_map(mapping) if isinstance(mapping, (list, tuple)) else {
+        _args.normalize_key(k): _args.normalize_key(v) for k, v in (mapping or {}).items()
+    }
+    for header, column in mapping.items():
+        if column not in schema.columns:
+            raise ImportError_(
+                f"--map: {column!r} is not a {schema.kind} column (expected one of "
+                f"{', '.join(schema.columns)})"
+            )
+    raw = _raw(source, label, schema)
+    return _import(raw, schema, mapping, decimal or None, as_of or date.today())
+
+
+def _raw(source: Any, label: str | None, schema: _schema.Schema) -> RawTable:
+    if isinstance(source, pd.DataFrame):
+        frame = source.astype(object).where(source.notna(), None)
+        rows = [list(map(str, frame.columns))] + frame.to_numpy().tolist()
+        return RawTable(label or "a DataFrame", "rows", rows, list(range(1, len(rows) + 1)), True)
+    if isinstance(source, (str, os.PathLike, bytes, bytearray)):
+        try:
+            raw = read_source(source, label)
+        except ReadError as err:
+            raise ImportError_(str(err)) from None
+        if raw.kind == "xlsx" and schema.sheet and raw.sheet.lower() != schema.sheet.lower():
+            from .reading import read_xlsx
+
+            try:
+                import pandas as _pd
+
+                with _pd.ExcelFile(raw.source, engine="calamine") as book:
+                    names = {n.lower() for n in book.sheet_names}
+                if schema.sheet.lower() in names:
+                    raw = read_xlsx(raw.source, raw.label, schema.sheet)
+            except ReadError as err:
+                raise ImportError_(str(err)) from None
+        return raw
+    try:
+        rows = [list(r) if isinstance(r, (list, tuple)) else [r] for r in source]
+    except TypeError:
+        raise ImportError_(
+            f"{schema.kind}: expected a file path, a DataFrame or rows, got {type(source).__name__}"
+        ) from None
+    return RawTable(label or "rows", "rows", rows, list(range(1, len(rows) + 1)), True)
+
+
+def _blank_row(row: list) -> bool:
+    return all(_args.is_blank(v) for v in row)
+
+
+def _header_text(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        raw = int(raw)
+    return " ".join(str(raw).split())
+
+
+def _find_header(raw: RawTable, schema: _schema.Schema, mapping: dict) -> int:
+    """Index into raw.rows of the header: the first row naming the id column."""
+    first = next((i for i, r in enumerate(raw.rows) if not _blank_row(r)), None)
+    if first is None:
+        raise ImportError_(
+            f"{schema.kind}: {raw.label} is empty (expected a header row with {schema.id_column})"
+        )
+    seen = 0
+    for i in range(first, len(raw.rows)):
+        row = raw.rows[i]
+        if _blank_row(row):
+            continue
+        if any(not _args.is_blank(v) and _resolve(_header_text(v), schema, mapping) == schema.id_column
+               for v in row):
+            return i
+        seen += 1
+        if seen >= HEADER_SEARCH_ROWS:
+            break
+    head = raw.rows[first]
+    found = ", ".join(repr(_header_text(h)) for h in head[:12] if not _args.is_blank(h)) or "none"
+    raise ImportError_(
+        f"{schema.kind}: expected a column {schema.id_column} (a header such as "
+        f"{_id_examples(schema)}) in {raw.label}, found {found}; if yours is called otherwise, "
+        f"add --map \"Your header={schema.id_column}\""
+    )
+
+
+def _id_examples(schema: _schema.Schema) -> str:
+    if schema.kind == "accounts":
+        return "'Account ID', 'id', 'Customer ID'"
+    return repr(schema.id_column)
+
+
+def _resolve(text: str, schema: _schema.Schema, mapping: dict) -> str | None:
+    key = _args.normalize_key(text)
+    if key in mapping:
+        return mapping[key]
+    return schema.column_for(text)
+
+
+def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str | None,
+            as_of: date) -> RecordBook:
+    report = ImportReport(source=raw.label, noun=schema.noun, id_column=schema.id_column)
+    report.notes.extend(raw.notes)
+    if raw.kind == "csv":
+        report.encoding = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(
+            raw.encoding, raw.encoding)
+        report.delimiter = raw.delimiter
+    h = _find_header(raw, schema, mapping)
+    header_number = raw.numbers[h]
+    report.header_row = header_number
+    above = [raw.numbers[k] for k in range(h) if not _blank_row(raw.rows[k])]
+    if above:
+        report.notes.append(f"Header found on row {header_number}; rows above it skipped: {rows_text(above)}")
+    header = list(raw.rows[h])
+
+    # ---- columns
+    width = max([len(header)] + [len(r) for r in raw.rows[h + 1:]]) if raw.rows else len(header)
+    header += [None] * (width - len(header))
+    plan = _plan_columns(header, schema, mapping, report)
+    text_idx = {i for i, _, k in plan if k in _schema.NON_NUMERIC_KINDS}
+
+    # ---- decimal mark: from the cells of the numeric columns that are text
+    numeric_idx = [i for i, _, k in plan if k not in _schema.NON_NUMERIC_KINDS]
+    head_cells = pd.Series(
+        [r[i] for r in raw.rows[h + 1:] for i in numeric_idx if i < len(r) and isinstance(r[i], str)],
+        dtype=object,
+    )
+    if decimal:
+        report.decimal, report.decimal_given = decimal, True
+    else:
+        mark, point, comma = detect_decimal(head_cells)
+        decimal = mark
+        report.decimal = mark or ""
+        if point and comma:
+            report.notes.append(
+                f"The file mixes decimal points ({point} cells) and decimal commas ({comma} cells); "
+                f"read with a decimal {'comma' if mark == ',' else 'point'}. Pass --decimal to choose."
+            )
+
+    # ---- body cells
+    if raw.kind == "csv":
+        try:
+            body = read_body(raw, header_number, width, text_idx, decimal or ".")
+        except ReadError as err:
+            raise ImportError_(str(err)) from None
+        width = max(width, body.shape[1])
+    else:
+        rows = raw.rows[h + 1:]
+        body = pd.DataFrame(
+            [list(r) + [None] * (width - len(r)) for r in rows], columns=range(width), dtype=object
+        ) if rows else pd.DataFrame({i: pd.Series([], dtype=object) for i in range(width)})
+        body.index = pd.Index(raw.numbers[h + 1:], dtype=int)
+    if body.shape[1] > len(header):  # rows longer than the header (CSV)
+        header += [None] * (body.shape[1] - len(header))
+        plan = _plan_columns(header, schema, mapping, ImportReport(source=""), known=plan)
+    report.rows_in = len(body)
+
+    # ---- rows: blank rows, then blank and summary ids, leave out (reported)
+    blank = _blank_mask(body)
+    report.blank_rows = body.index[blank].tolist()
+    body = body[~blank]
+    id_i = next(i for i, c, _ in plan if c == schema.id_column)
+    ids = _text_column(body[id_i])
+    no_id = ids.isna().to_numpy()
+    report.blank_id_rows = body.index[no_id].tolist()
+    summary = np.zeros(len(body), dtype=bool)
+    if schema.summary_rows:
+        keys = ids.fillna("").str.lower().str.replace(r"[\W_]+", "_", regex=True).str.strip("_")
+        summary = keys.isin(_schema.SUMMARY_IDS).to_numpy()
+        report.summary_rows = list(zip(body.index[summary].tolist(), ids[summary].tolist(), strict=True))
+    keep = ~no_id & ~summary
+    body = body[keep]
+    row_numbers = body.index.to_numpy()
+    report.rows = len(body)
+
+    # ---- cells, column by column
+    data: dict[str, Any] = {}
+    kinds: dict[str, str] = {}
+    order = sorted(plan, key=lambda c: (0, list(schema.columns).index(c[1])) if c[2] != "extra" else (1, c[0]))
+    formula_cells = {}
+    for r, c in raw.formula_cells:
+        formula_cells.setdefault(c, []).append(r)
+    for i, name, kind in order:
+        col = body[i] if i in body.columns else pd.Series([None] * len(body), index=body.index, dtype=object)
+        data[name] = _convert(name, kind, col, row_numbers, decimal, report, raw.kind)
+        kinds[name] = kind
+        for r in formula_cells.get(i, []):
+            if r in set(row_numbers.tolist()):
+                report.bad_cells.append(BadCell(r, name, None, "a formula with no calculated value "
+                                                "(open the file in Excel, let it calculate, save, and run again)"))
+    del body
+    index = pd.RangeIndex(len(row_numbers))
+    frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=float if v.dtype.kind == "f" else object)
+                          for k, v in data.items()}, index=index)
+    _derive(frame, kinds, schema, report, as_of)
+    order_cols = list(data)
+    report.bad_cells.sort(key=lambda b: (b.row, order_cols.index(b.column) if b.column in order_cols else 0))
+    report.ambiguous.sort(key=lambda b: b.row)
+    _check_ids(frame[schema.id_column], row_numbers, report)
+    report.text_columns = [c for c, k in kinds.items() if k in _schema.TEXT_KINDS]
+    book = RecordBook(frame=frame, kinds=kinds, report=report)
+    book.row_numbers = row_numbers  # type: ignore[attr-defined]
+    return book
+
+
+def _plan_columns(header: list, schema: _schema.Schema, mapping: dict, report: ImportReport,
+                  known: list | None = None) -> list[tuple[int, str, str]]:
+    columns: list[tuple[int, str, str]] = list(known or [])
+    done = {i for i, _, _ in columns}
+    seen: dict[str, str] = {c: c for _, c, k in columns if k != "extra"}
+    taken = {_args.normalize_key(c) for _, c, k in columns if k == "extra"}
+    for i, cell in enumerate(header):
+        if i in done:
+            continue
+        if _args.is_blank(cell):
+            text = f"Column {column_letter(i)}"
+            blank_header = True
+        else:
+            text = _header_text(cell)
+            blank_header = False
+        column = None if blank_header else _resolve(text, schema, mapping)
+        if column is not None and column not in seen:
+            seen[column] = text
+            columns.append((i, column, schema.columns[column]))
+            report.mapped.append((text, column))
+            continue
+        if column is not None:
+            report.duplicates.append((text, column))
+            text = text + " (duplicate)"
+        elif not blank_header:
+            report.unmapped.append(text)
+        name, n = text, 2
+        while _args.normalize_key(name) in taken or _resolve(name, schema, mapping) is not None:
+            name, n = f"{text} ({n})", n + 1
+        taken.add(_args.normalize_key(name))
+        columns.append((i, name, "extra_blank" if blank_header else "extra"))
+    if known is None:
+        present = set(seen)
+        if "tenure_months" in schema.columns and "customer_since" in present:
+            present.add("tenure_months")
+        if {"seats_active", "seats_licensed"} <= present:
+            present.add("seat_utilization")
+        report.missing = [c for c in schema.columns if c not in present
+                          and schema.columns[c] != "date"]
+        if "seat_utilization" in present and "seat_utilization" not in seen:
+            report.notes.append("seat_utilization is derived from seats_active / seats_licensed.")
+    return [(i, n, "extra" if k == "extra_blank" else k) for i, n, k in columns]
+
+
+def _blank_mask(body: pd.DataFrame) -> np.ndarray:
+    if body.empty:
+        return np.zeros(len(body), dtype=bool)
+    blank = np.ones(len(body), dtype=bool)
+    for i in body.columns:
+        col = body[i]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            cell_blank = col.isna().to_numpy() | col.astype(str).str.strip().eq("").to_numpy()
+            cell_blank |= col.isna().to_numpy()
+        else:
+            cell_blank = col.isna().to_numpy()
+        blank &= cell_blank
+        if not blank.any():
+            break
+    return blank
+
+
+def _text_column(col: pd.Series) -> pd.Series:
+    """Cells as stripped text (None for blank); numbers as their shortest text."""
+    values = col.astype(object)
+    out = values.where(values.notna(), None)
+    is_str = out.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).to_numpy(dtype=bool) \
+        if out.dtype == object and len(out) else np.zeros(len(out), dtype=bool)
+    if is_str.all():
+        s = out.str.strip()
+    else:
+        s = out.map(_cell_text, na_action="ignore")
+    return _obj(s.where(s.notna() & s.ne(""), None))
+
+
+def _obj(s: pd.Series) -> pd.Series:
+    """An object Series with None for every missing value (pandas 3's str dtype uses NaN)."""
+    return pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None or _args.is_blank(value):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
+             report: ImportReport, source_kind: str) -> Any:
+    if kind in _schema.TEXT_KINDS:
+        out = _text_column(col)
+        _long_text(name, out, rows, report)
+        if kind == "id" and source_kind == "xlsx":
+            _xlsx_numeric_ids(name, col, rows, report)
+        if name == "segment":
+            out = _segments(out, rows, report)
+        return out.to_numpy(dtype=object)
+    if kind == "flag":
+        return _flags(name, col, rows, report)
+    if kind == "date":
+        return _dates(name, col, rows, report)
+    if kind == "extra":
+        return _extra(name, col, rows, report)
+    return _numbers(name, kind, col, rows, decimal, report)
+
+
+def _long_text(name: str, out: pd.Series, rows: np.ndarray, report: ImportReport) -> None:
+    lengths = out.map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore") if len(out) else out
+    too_long = (lengths.fillna(0).astype(float) > EXCEL_MAX_CHARS).to_numpy() if len(out) else []
+    for j in np.flatnonzero(too_long):
+        n = len(out.iloc[j])
+        out.iloc[j] = out.iloc[j][:EXCEL_MAX_CHARS]
+        report.bad_cells.append(BadCell(int(rows[j]), name, None,
+                                        f"{n:,} characters, more than an Excel cell holds "
+                                        f"({EXCEL_MAX_CHARS:,}); cut to {EXCEL_MAX_CHARS:,}"))
+
+
+def _xlsx_numeric_ids(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> None:
+    """An id Excel stored as a number of more than 15 digits has lost its last digits."""
+    values = col.to_numpy(dtype=object)
+    for j, v in enumerate(values):
+        if isinstance(v, float) and abs(v) >= 1e15:
+            report.bad_cells.append(BadCell(int(rows[j]), name, v, (
+                f"{_cell_text(v)} was stored by Excel as a number, which keeps only 15 digits; "
+                "format the column as Text in Excel and type the id again")))
+
+
+def _segments(out: pd.Series, rows: np.ndarray, report: ImportReport) -> pd.Series:
+    lookup = {_args.normalize_key(s): s for s in SEGMENTS}
+    keys = out.map(_args.normalize_key, na_action="ignore")
+    canon = keys.map(lookup, na_action="ignore")
+    unknown = canon.isna() & out.notna()
+    if unknown.any():
+        report.notes.append(
+            f"segment not one of {', '.join(SEGMENTS)} on rows {rows_text(rows[unknown.to_numpy()].tolist())} "
+            "(kept as typed)"
+        )
+    return _obj(canon.where(~unknown, out).where(out.notna(), None))
+
+
+def _flags(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> np.ndarray:
+    values = col.astype(object).where(col.notna(), None)
+    words = values.map(lambda v: v.strip().lower() if isinstance(v, str) else v, na_action="ignore")
+    true = words.isin(list(_args.TRUE_WORDS) + [True, 1, 1.0]) & ~words.map(lambda v: isinstance(v, str) and v == "", na_action="ignore").fillna(False).astype(bool)
+    false = words.isin(list(_args.FALSE_WORDS) + [False, 0, 0.0])
+    blank = values.map(_args.is_blank).astype(bool) if len(values) else values.isna()
+    out = np.full(len(values), None, dtype=object)
+    out[true.to_numpy(dtype=bool)] = True
+    out[false.to_numpy(dtype=bool)] = False
+    bad = ~(true | false | blank).to_numpy(dtype=bool)
+    raw = values.to_numpy(dtype=object)
+    for j in np.flatnonzero(bad):
+        out[j] = _cell_text(raw[j])
+        report.bad_cells.append(BadCell(int(rows[j]), name, raw[j],
+                                        f"{_args.describe(raw[j])} is not TRUE/FALSE (kept as text)"))
+    return out
+
+
+def _dates(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> np.ndarray:
+    values = col.astype(object).where(col.notna(), None)
+    text = values.map(lambda v: v.strip() if isinstance(v, str) else v, na_action="ignore")
+    is_text = text.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
+    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
+    native = values.map(lambda v: isinstance(v, (datetime, date, pd.Timestamp)), na_action="ignore")
+    native = native.fillna(False).astype(bool)
+    if native.any():
+        parsed[native] = pd.to_datetime(values[native], errors="coerce")
+    if is_text.any():
+        t = text[is_text].astype(str)
+        iso = pd.to_datetime(t, errors="coerce", format="ISO8601")
+        rest = iso.isna()
+        if rest.any():
+            # day first (31.12.2024, 31/12/2024) unless the month cannot be first
+            dayfirst = pd.to_datetime(t[rest], errors="coerce", dayfirst=True, format="mixed")
+            iso[rest] = dayfirst
+        parsed[is_text] = iso
+    blank = values.isna() | (is_text & text.eq(""))
+    bad = (~blank & parsed.isna()).to_numpy(dtype=bool)
+    out = parsed.astype(object).where(parsed.notna(), None).to_numpy(dtype=object)
+    out = np.array([v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in out], dtype=object) \
+        if len(out) < 200_000 else out
+    raw = values.to_numpy(dtype=object)
+    for j in np.flatnonzero(bad):
+        out[j] = _cell_text(raw[j])
+        report.bad_cells.append(BadCell(int(rows[j]), name, raw[j],
+                                        f"{_args.describe(raw[j])} is not a date (kept as text)"))
+    return out
+
+
+def _extra(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> Any:
+    """An unmapped column: kept as typed; plain numbers become numbers only when that
+    loses nothing (no leading zero, at most 15 digits)."""
+    values = col.astype(object).where(col.notna(), None)
+    is_str = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
+    texts = values[is_str].astype(str).str.strip()
+    out = values.copy()
+    out[is_str] = _obj(texts.where(texts.ne(""), None))
+    out = _obj(out)
+    if is_str.any():
+        _long_text(name, out, rows, report)
+    if not is_str.any():
+        return _floats_if_all(out)
+    lossless = texts.str.fullmatch(r"[+-]?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?|") & (
+        texts.str.replace(r"[^0-9]", "", regex=True).str.lstrip("0").str.len() <= 15)
+    if not lossless.all():
+        return out.to_numpy(dtype=object)  # a text column: every cell as typed
+    nums = pd.to_numeric(texts.where(texts.ne(""), None), errors="coerce")
+    out[is_str] = nums.astype(object).where(nums.notna(), None)
+    return _floats_if_all(out)
+
+
+def _floats_if_all(out: pd.Series) -> Any:
+    kinds = out.map(type, na_action="ignore")
+    numeric = kinds.isin([float, int, np.float64, np.int64]) | out.isna()
+    if len(out) and numeric.all():
+        return pd.to_numeric(out, errors="coerce").astype(float).to_numpy()
+    return out.to_numpy(dtype=object)
+
+
+def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
+             report: ImportReport) -> Any:
+    if col.dtype.kind in "iuf":
+        values = col.to_numpy(dtype=float)
+        bad = np.isinf(values)
+        values = np.where(bad, np.nan, values)
+        kept = None
+    else:
+        obj = col.astype(object)
+        is_str = obj.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        is_date = obj.map(lambda v: isinstance(v, (datetime, date)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
+        other = ~is_str & ~is_bool & ~is_date
+        values = np.full(len(obj), np.nan)
+        if other.any():
+            values[other] = pd.to_numeric(obj[other], errors="coerce").to_numpy(dtype=float)
+        bad = (is_bool | is_date | (other & np.isnan(values) & obj.notna().to_numpy())).copy()
+        if is_str.any():
+            v, b, amb = parse_numbers(obj[is_str], decimal)
+            values[is_str] = v
+            bad[is_str] = b
+            for j in np.flatnonzero(is_str)[amb]:
+                text = obj.iloc[j].strip()
+                report.ambiguous.append(BadCell(int(rows[j]), name, text, (
+                    f"{text!r} read as {values[j]:,.0f} (the file shows no decimal mark; "
+                    f"if it means {values[j] / 1000:g}, pass --decimal ,)")))
+        bad |= np.isinf(values)
+        values[np.isinf(values)] = np.nan
+        kept = obj.to_numpy(dtype=object)
+    if bad.any():
+        out = values.astype(object)
+        out[np.isnan(values)] = None
+        for j in np.flatnonzero(bad):
+            v = kept[j] if kept is not None else values[j]
+            out[j] = _cell_text(v) if kept is not None else None
+            what = "a date" if isinstance(v, (datetime, date)) else _args.describe(v)
+            report.bad_cells.append(BadCell(int(rows[j]), name, v,
+                                            f"{what} is not a number (kept as text; scoring names this row)"))
+    else:
+        out = values
+    finite = np.where(bad, np.nan, values)
+    if kind in _schema_non_negative():
+        for j in np.flatnonzero(np.nan_to_num(finite, nan=0.0) < 0):
+            report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is negative (kept)"))
+    if kind == "score":
+        for j in np.flatnonzero(np.nan_to_num(finite, nan=0.0) > 100):
+            report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is above 100 (kept)"))
+    return out
+
+
+def _schema_non_negative() -> frozenset:
+    from udfs.playbook import NON_NEGATIVE_KINDS
+
+    return NON_NEGATIVE_KINDS
+
+
+def _derive(frame: pd.DataFrame, kinds: dict, schema: _schema.Schema, report: ImportReport,
+            as_of: date) -> None:
+    """tenure_months from customer_since (at ``as_of``) when the file has no tenure."""
+    if "customer_since" in frame and "tenure_months" in schema.columns and "tenure_months" not in frame:
+        since = pd.to_datetime(pd.Series(frame["customer_since"]).map(
+            lambda v: v if isinstance(v, (datetime, date)) else None), errors="coerce")
+        stamp = pd.Timestamp(as_of)
+        months = (stamp.year - since.dt.year) * 12 + (stamp.month - since.dt.month) - (
+            since.dt.day > stamp.day).astype(float)
+        frame["tenure_months"] = months.where(since.notna()).astype(float).to_numpy()
+        kinds["tenure_months"] = "months"
+        report.notes.append(f"tenure_months is derived from customer_since at {as_of.isoformat()} "
+                            "(whole months).")
+        if "tenure_months" in report.missing:
+            report.missing.remove("tenure_months")
+
+
+def _check_ids(ids: Any, rows: np.ndarray, report: ImportReport) -> None:
+    s = pd.Series(ids, dtype=object)
+    dup = s.duplicated(keep=False) & s.notna()
+    if not dup.any():
+        return
+    groups = pd.Series(rows[dup.to_numpy()]).groupby(s[dup].to_numpy(), sort=False).apply(list)
+    for k, v in list(groups.items())[:20]:
+        report.notes.append(f"{report.id_column} {k!r} appears on rows {rows_text(v)} (all kept)")
+    if len(groups) > 20:
+        report.notes.append(f"... and {len(groups) - 20} more duplicate {report.id_column}s")

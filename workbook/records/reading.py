@@ -1,0 +1,417 @@
+"""Reading a user's file into cells: encodings, CSV dialects, XLSX sheets.
+
+A CSV is read as RFC 4180: fields are quoted with ``"`` only and a ``""`` inside quotes is
+one ``"``; only the delimiter is detected (``,`` ``;`` tab ``|``), never the quote
+character. An opened quote that never closes is an error naming its row, never a silent
+merge of the rows after it. Accepted encodings: UTF-8 (with or without a byte-order
+mark), UTF-16 with a byte-order mark (Excel's "Unicode Text") and Windows-1252 (Excel's
+"CSV (Comma delimited)" on Windows); anything else is one line naming the file and the fix.
+
+Rows are numbered as a spreadsheet shows them: the first record of a CSV is row 1.
+
+>>> raw = read_text_table(b"Account ID;ARR\\r\\nA1;12.500,00\\r\\n", "a.csv")
+>>> raw.delimiter, raw.encoding, raw.rows[1]
+(';', 'utf-8', ['A1', '12.500,00'])
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+DELIMITERS = (",", ";", "\t", "|")
+DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+EXCEL_MAX_ROWS = 1_048_576  # rows of an Excel sheet, the header included
+EXCEL_MAX_CHARS = 32_767  # characters of one Excel cell
+HEAD_BYTES = 1 << 20  # what the dialect, header and decimal detection look at
+SAVE_AS_UTF8 = "save it from Excel as 'CSV UTF-8 (Comma delimited) (*.csv)' and run again"
+
+
+class ReadError(ValueError):
+    """The file cannot be read at all; the message is one line naming the file and the fix."""
+
+
+@dataclass
+class RawTable:
+    """The head of a file as rows of cells, plus how to read the rest of it.
+
+    ``rows`` holds the first records (all of them for an XLSX or a short CSV) with their
+    row numbers; :func:`read_body` reads every record from a given row on.
+    """
+
+    label: str  # the file name, as messages show it
+    kind: str  # 'csv' or 'xlsx'
+    rows: list[list[Any]]
+    numbers: list[int]
+    complete: bool  # rows holds the whole file
+    encoding: str = ""
+    delimiter: str = ","
+    source: Any = None  # path or bytes, for read_body
+    line_of_row: dict[int, int] = field(default_factory=dict)  # CSV row -> physical line (0-based)
+    notes: list[str] = field(default_factory=list)
+    formula_cells: list[tuple[int, int]] = field(default_factory=list)  # (row, col index) without a value
+    sheet: str = ""
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def _encoding(head: bytes, label: str, whole: bool) -> str:
+    """The encoding of a text file from its first bytes (see the module docstring)."""
+    if head.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        if head.startswith(codecs.BOM_UTF32_LE):
+            raise ReadError(f"{label}: the file is UTF-32 text; {SAVE_AS_UTF8}")
+        return "utf-16"
+    if head.startswith(b"PK\x03\x04"):
+        raise ReadError(f"{label}: this is an Excel workbook (a zip file), not a CSV; "
+                        "give it a .xlsx name and run again")
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReadError(f"{label}: this is an old Excel .xls workbook; save it from Excel as "
+                        ".xlsx or as 'CSV UTF-8 (Comma delimited) (*.csv)' and run again")
+    sample = head[:65536]
+    if b"\x00" in sample:
+        if sample.count(b"\x00") > len(sample) // 4 and len(sample) > 1:
+            raise ReadError(f"{label}: looks like UTF-16 text without a byte-order mark; {SAVE_AS_UTF8}")
+        raise ReadError(f"{label}: not a text file (it holds binary data); expected a CSV "
+                        "export or an .xlsx workbook")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=whole)
+        return "utf-8"
+    except UnicodeDecodeError:
+        pass
+    return _single_byte(head, label)
+
+
+def _single_byte(data: bytes, label: str) -> str:
+    """cp1252 when the bytes are Windows-1252 text, else a one-line ReadError."""
+    controls = sum(data.count(bytes([b])) for b in (*range(0, 9), 11, 12, *range(14, 32)))
+    if controls > max(2, len(data) // 200):
+        raise ReadError(f"{label}: not a text file (it holds binary data); expected a CSV "
+                        "export or an .xlsx workbook")
+    try:
+        data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ReadError(f"{label}: the text is neither UTF-8 nor Windows-1252; {SAVE_AS_UTF8}") from None
+    guess = _guess_encoding(data)
+    latin = {"cp1252", "latin_1", "iso8859_15", "iso8859_1", "cp1250", "iso8859_2", "ascii",
+             "windows-1252", "mac_roman", "cp850", "utf_8"}
+    if guess is not None and guess.lower().replace("-", "_") not in latin:
+        raise ReadError(f"{label}: the text looks like {guess} (not UTF-8 or Windows-1252); {SAVE_AS_UTF8}")
+    return "cp1252"
+
+
+def _guess_encoding(data: bytes) -> str | None:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - a declared dependency
+        return None
+    best = from_bytes(data[:200_000]).best()
+    return None if best is None else best.encoding
+
+
+# --------------------------------------------------------------------------- CSV dialect
+
+
+def _fields_per_line(lines: list[str], delimiter: str) -> list[int]:
+    """Delimiters outside double quotes on each line (a quote toggles; ``""`` twice)."""
+    out = []
+    for line in lines:
+        if '"' not in line:
+            out.append(line.count(delimiter))
+            continue
+        n, inside = 0, False
+        for ch in line:
+            if ch == '"':
+                inside = not inside
+            elif ch == delimiter and not inside:
+                n += 1
+        out.append(n)
+    return out
+
+
+def detect_delimiter(text: str) -> str:
+    """The delimiter of a CSV among , ; tab | : the one that splits most lines the same way.
+
+    >>> detect_delimiter("id;arr\\nA1;0,92\\nA2;1,5\\n")
+    ';'
+    """
+    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    best, best_score = ",", (0, 0)
+    for d in DELIMITERS:
+        counts = [c for c in _fields_per_line(lines, d) if c > 0]
+        if not counts:
+            continue
+        mode = max(set(counts), key=counts.count)
+        score = (counts.count(mode), mode)
+        if score > best_score:
+            best, best_score = d, score
+    return best
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def read_source(source: Any, label: str | None = None) -> RawTable:
+    """The head of a file (path or bytes): its first rows and how to read the rest."""
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+        label = label or "the upload"
+        ext = os.path.splitext(label)[1].lower()
+        if ext in (".xlsx", ".xlsm"):
+            return read_xlsx(io.BytesIO(data), label)
+        return read_text_table(data, label)
+    path = os.fspath(source)
+    label = label or os.path.basename(path)
+    if not os.path.exists(path):
+        raise ReadError(f"{label}: no such file ({path})")
+    if os.path.isdir(path):
+        raise ReadError(f"{label}: is a folder, not a file; give the path of a .csv or .xlsx export")
+    ext = os.path.splitext(path)[1].lower()
+    try:
+        if ext in (".xlsx", ".xlsm"):
+            return read_xlsx(path, label)
+        if ext in (".xls",):
+            raise ReadError(f"{label}: old .xls workbooks are not read; save it from Excel as .xlsx")
+        if ext not in (".csv", ".txt", ".tsv", ""):
+            raise ReadError(f"{label}: expected a .csv or .xlsx file")
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(HEAD_BYTES)
+        return read_text_table(head, label, path=path, whole=size <= HEAD_BYTES)
+    except PermissionError:
+        raise ReadError(f"{label}: cannot be opened (permission denied)") from None
+
+
+def read_text_table(data: bytes, label: str, *, path: str | None = None, whole: bool = True) -> RawTable:
+    """The head of a CSV given its first bytes (all of them when ``whole``)."""
+    if not data.strip():
+        return RawTable(label, "csv", [], [], True, "utf-8", ",", data if path is None else path)
+    encoding = _encoding(data, label, whole)
+    text = data.decode(encoding, errors="strict" if whole else "ignore")
+    if not whole:
+        cut = text.rfind("\n")
+        text = text[: cut + 1] if cut > 0 else text
+    delimiter = detect_delimiter(text)
+    rows, numbers, lines, complete = _parse_head(text, delimiter, whole, label)
+    raw = RawTable(label, "csv", rows, numbers, complete, encoding.replace("-sig", ""), delimiter,
+                   data if path is None else path)
+    raw.line_of_row = lines
+    raw.encoding_name = encoding  # type: ignore[attr-defined]
+    if encoding == "cp1252":
+        raw.notes.append(f"{label} is not UTF-8: read as Windows-1252 (Excel's 'CSV (Comma delimited)').")
+    elif encoding == "utf-16":
+        raw.notes.append(f"{label} is UTF-16 text (Excel's 'Unicode Text').")
+    return raw
+
+
+def _parse_head(text: str, delimiter: str, whole: bool, label: str):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
+                        doublequote=True, skipinitialspace=False, strict=False)
+    rows, numbers, lines = [], [], {}
+    line = 0
+    try:
+        for n, row in enumerate(reader, start=1):
+            rows.append(row)
+            numbers.append(n)
+            lines[n] = line
+            line = reader.line_num
+    except csv.Error as err:  # a NUL byte and the like
+        raise ReadError(f"{label}: row {len(rows) + 1} cannot be read as CSV ({err})") from None
+    if not whole and rows:
+        rows.pop()
+        numbers.pop()  # the last record of a cut sample may be cut itself
+    return rows, numbers, lines, whole
+
+
+def read_body(raw: RawTable, start_row: int, width: int, text_columns: set[int],
+              decimal: str = ".") -> pd.DataFrame:
+    """Every CSV record after row ``start_row`` (the header) through pandas' C parser.
+
+    Columns in ``text_columns`` are read as typed (text); the others let the parser read
+    plain numbers (``decimal`` is the decimal mark) and keep anything else as text.
+    Rows longer than ``width`` widen the table. Row numbers are the index.
+    """
+    skip = raw.line_of_row.get(start_row + 1, start_row) if raw.line_of_row else start_row
+    source = raw.source if isinstance(raw.source, str) else io.BytesIO(raw.source)
+    encoding = getattr(raw, "encoding_name", raw.encoding or "utf-8")
+    while True:
+        names = list(range(width))
+        dtype = {i: str for i in names if i in text_columns or i >= width}
+        if isinstance(source, io.BytesIO):
+            source.seek(0)
+        try:
+            frame = pd.read_csv(
+                source, sep=raw.delimiter, header=None, names=names, skiprows=skip,
+                dtype=dtype, keep_default_na=False, na_values=[""], skip_blank_lines=False,
+                quotechar='"', doublequote=True, quoting=csv.QUOTE_MINIMAL, engine="c",
+                decimal=decimal, encoding=encoding, encoding_errors="strict",
+                low_memory=False, index_col=False,
+            )
+        except pd.errors.ParserError as err:
+            message = str(err)
+            wider = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", message)
+            if wider and int(wider.group(2)) > width:
+                width = int(wider.group(2))
+                continue
+            eof = re.search(r"EOF inside string starting at row (\d+)", message)
+            if eof:
+                row = int(eof.group(1)) + 1 + (start_row - skip)
+                raise ReadError(
+                    f"{raw.label}: row {row} opens a quoted field (\") that is never closed, so "
+                    "every row after it would merge into one cell; fix the quote on that row "
+                    "(a quote inside a field is written twice: \"\") and run again"
+                ) from None
+            raise ReadError(f"{raw.label}: cannot be read as CSV ({message.splitlines()[-1]})") from None
+        except UnicodeDecodeError as err:
+            raise ReadError(
+                f"{raw.label}: byte {err.start} is not {encoding} text (the file mixes encodings); "
+                f"{SAVE_AS_UTF8}"
+            ) from None
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame({i: pd.Series([], dtype=object) for i in names})
+        break
+    frame.index = pd.RangeIndex(start_row + 1, start_row + 1 + len(frame))
+    return frame
+
+
+# --------------------------------------------------------------------------- XLSX
+
+
+def read_xlsx(path: Any, label: str, sheet: str | None = None) -> RawTable:
+    """Every cell of a sheet (``sheet``, else one named like 'Accounts', else the first)."""
+    try:
+        book = pd.ExcelFile(path, engine="calamine")
+    except Exception as err:  # noqa: BLE001 - any failure to open is the file's problem
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise ReadError(f"{label}: not a readable .xlsx workbook ({first})") from None
+    with book:
+        names = {n.lower(): n for n in book.sheet_names}
+        if not names:
+            raise ReadError(f"{label}: the workbook has no sheets")
+        chosen = names.get((sheet or "").lower()) or book.sheet_names[0]
+        try:
+            frame = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object,
+                                  keep_default_na=False, na_values=[""])
+        except Exception as err:  # noqa: BLE001
+            first = (str(err).splitlines() or [type(err).__name__])[0]
+            raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
+    missing_cached = _formulas_without_values(path, chosen)
+    offset = _first_row(path, chosen)
+    frame = frame.astype(object).where(frame.notna(), None)
+    rows = frame.to_numpy().tolist()
+    numbers = list(range(offset, offset + len(rows)))
+    raw = RawTable(label, "xlsx", rows, numbers, True, source=path, sheet=chosen)
+    raw.formula_cells = missing_cached
+    return raw
+
+
+def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
+    wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
+    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
+    m = None
+    for s in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", wb):
+        attrs = s.group(1)
+        name = re.search(r'\bname="([^"]*)"', attrs)
+        if name and _unescape(name.group(1)) == sheet:
+            m = re.search(r'\br:id="([^"]*)"|\b\w+:id="([^"]*)"', attrs)
+            break
+    if not m:
+        return None
+    rid = m.group(1) or m.group(2)
+    for r in re.finditer(r"<(?:\w+:)?Relationship\b([^>]*)/?>", rels):
+        if re.search(r'\bId="' + re.escape(rid) + '"', r.group(1)):
+            target = re.search(r'\bTarget="([^"]*)"', r.group(1)).group(1)
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return None
+
+
+def _unescape(s: str) -> str:
+    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+_FORMULA_NO_VALUE = re.compile(
+    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*>\s*'
+    rb"<(?:\w+:)?f\b(?:[^>]*/>|[^>]*>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
+    rb"</(?:\w+:)?c>"
+)
+
+
+def _formulas_without_values(path: Any, sheet: str) -> list[tuple[int, int]]:
+    """(row, column index) of formula cells that hold no cached value (never calculated)."""
+    try:
+        if hasattr(path, "seek"):
+            path.seek(0)
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_part(z, sheet)
+            if part is None or part not in z.namelist():
+                return []
+            with z.open(part) as fh:
+                out, tail = [], b""
+                while chunk := fh.read(1 << 22):
+                    data = tail + chunk
+                    if b"<f" not in data and b":f" not in data:
+                        tail = data[-512:]
+                        continue
+                    end = data.rfind(b"</c>")
+                    end = len(data) if end < 0 else end + 4
+                    for m in _FORMULA_NO_VALUE.finditer(data, 0, end):
+                        out.append((int(m.group(2)), _col_index(m.group(1).decode())))
+                    tail = data[end:]
+                return sorted(set(out))
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return []
+
+
+def _first_row(path: Any, sheet: str) -> int:
+    """The sheet row of the first row pandas returns (leading empty rows are dropped)."""
+    try:
+        if hasattr(path, "seek"):
+            path.seek(0)
+        with zipfile.ZipFile(path) as z:
+            part = _sheet_part(z, sheet)
+            if part is None:
+                return 1
+            with z.open(part) as fh:
+                head = fh.read(1 << 16)
+        m = re.search(rb'<(?:\w+:)?dimension\b[^>]*\bref="\$?[A-Z]+\$?([0-9]+)', head)
+        if m:
+            return int(m.group(1))
+        m = re.search(rb'<(?:\w+:)?row\b[^>]*\br="([0-9]+)"', head)
+        return int(m.group(1)) if m else 1
+    except (zipfile.BadZipFile, KeyError, OSError):
+        return 1
+
+
+def _col_index(letters: str) -> int:
+    n = 0
+    for ch in letters:
+        n = n * 26 + ord(ch) - 64
+    return n - 1
+
+
+def column_letter(i: int) -> str:
+    """Spreadsheet column letters of a 0-based index: 0 -> A, 26 -> AA."""
+    s = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        s = chr(65 + r) + s
+    return s
+
+
+def as_cells(frame: pd.DataFrame) -> np.ndarray:
+    """A DataFrame's values as an object array with None for blanks."""
+    return frame.astype(object).where(frame.notna(), None).to_numpy()
