@@ -98,8 +98,12 @@ def flat(value: Any) -> list | np.ndarray:
     if isinstance(value, pd.DataFrame):
         if value.shape[1] != 1 and value.shape[0] != 1:
             raise InputError("expected a single row or column")
+        if any(_nullable(t) for t in value.dtypes):
+            return value.astype(object).to_numpy(dtype=object, na_value=None).ravel()
         return value.to_numpy().ravel()
     if isinstance(value, pd.Series):
+        if _nullable(value.dtype):  # Int64, Float64, boolean, string: pd.NA is a blank cell
+            return value.to_numpy(dtype=object, na_value=None)
         return value.to_numpy()
     if isinstance(value, np.ndarray):
         if value.ndim > 2 or (value.ndim == 2 and 1 not in value.shape):
@@ -114,6 +118,11 @@ def flat(value: Any) -> list | np.ndarray:
             raise InputError("expected a single row or column")
         return list(value)
     return [value]
+
+
+def _nullable(dtype: Any) -> bool:
+    """A pandas extension dtype whose missing value is ``pd.NA`` (Int64, Float64, boolean...)."""
+    return isinstance(dtype, pd.api.extensions.ExtensionDtype) and getattr(dtype, "na_value", None) is pd.NA
 
 
 def is_scalar(value: Any) -> bool:
@@ -186,10 +195,15 @@ def _one_number(name: str, item: Any, position: int | None, allow_blank: bool, w
 def parse_number(text: str) -> float | None:
     """A number typed as text, as Excel users write it: ``'1,200'``, ``'$5K'``, ``'92%'``.
 
-    >>> parse_number("92%"), parse_number("$1,500,000"), parse_number("n/a")
-    (0.92, 1500000.0, None)
+    >>> parse_number("92%"), parse_number("$1,500,000"), parse_number("n/a"), parse_number("0,92")
+    (0.92, 1500000.0, None, None)
     """
-    s = text.strip().replace(",", "").replace("$", "").replace("€", "").replace("£", "")
+    s = text.strip().replace("$", "").replace("€", "").replace("£", "").strip()
+    if "," in s:
+        # a comma groups thousands (1,200); '0,92' or '1,5' (a decimal comma) is no number here
+        if not _GROUPED.match(s):
+            return None
+        s = s.replace(",", "")
     if not s:
         return None
     scale = 1.0
@@ -295,6 +309,7 @@ def parse_flag(item: Any) -> bool | None:
 
 
 _KEY_SEPARATORS = re.compile(r"[\W_]+")
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d*)?(?:%|[kKmM])?$")
 
 
 def normalize_key(text: Any) -> str:
@@ -424,7 +439,7 @@ def coerce_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     (array([0.9 ,  nan,  nan, 0.85]), array([False, False,  True, False]))
     """
     if values.dtype.kind in "iuf":
-        out = np.array(values, dtype=float, copy=True)
+        out = values.to_numpy(dtype=float, na_value=np.nan, copy=True)
         bad = np.isinf(out)
         out[bad] = np.nan
         return out, bad

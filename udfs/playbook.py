@@ -150,6 +150,9 @@ ACCOUNT_ALIASES: dict[str, str] = {
     "seats": "seats_licensed",
     "active_seats": "seats_active",
     "active_users": "seats_active",
+    "users": "seats_active",
+    "licenses": "seats_licensed",
+    "seats_purchased": "seats_licensed",
     "seat_util": "seat_utilization",
     "utilization": "seat_utilization",
     "usage": "usage_vs_cap",
@@ -182,6 +185,25 @@ def account_column(header: Any) -> str | None:
     if key in ACCOUNT_COLUMNS:
         return key
     return ACCOUNT_ALIASES.get(key, ACCOUNT_ALIASES.get(key.replace("_", "")))
+
+
+def require_account_header(name: str, labels: Any) -> None:
+    """SPEC §2: a table whose header row names no account column is a named ``ValueError``
+    (a range passed without its header row would otherwise score as "no signal").
+
+    >>> require_account_header("accounts", ["A1", 0.95])
+    Traceback (most recent call last):
+    ...
+    udfs._args.InputError: accounts: expected a header row naming account columns (account_id, seat_utilization, ...), got 'A1', 0.95
+    """
+    labels = list(labels)
+    if any(account_column(label) is not None for label in labels):
+        return
+    shown = ", ".join(_args.describe(label) for label in labels[:4]) or "no columns"
+    raise _args.InputError(
+        f"{name}: expected a header row naming account columns (account_id, seat_utilization, "
+        f"...), got {shown}"
+    )
 
 
 # --------------------------------------------------------------------------- rules (§3)

@@ -196,6 +196,8 @@ def _accounts(name: str, value: Any, headers: Any = None, *, require_id: bool = 
             )
         columns[canonical] = frame[label]
         labels[canonical] = label
+    if not columns:
+        playbook.require_account_header(name, frame.columns)
     if require_id and "account_id" not in columns:
         raise _args.InputError(f"{name}: expected a column 'account_id' in the header row")
     index = value.index if isinstance(value, pd.DataFrame) else None

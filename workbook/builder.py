@@ -75,8 +75,10 @@ def build(
     refuse_overwrite(out, force=force, error=OutputExists)  # before the (slower) import
     book = accounts if isinstance(accounts, AccountBook) else _load(accounts)
     # a model is a normal file (not mkstemp's 0600), whatever mode the old one had
+    # without force the new file is created exclusively: of two builds racing for one new
+    # path, exactly one wins and the other gets OutputExists
     queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only),
-                         force=True, mode=new_file_mode())
+                         force=force, mode=new_file_mode(), exists_error=OutputExists)
     return BuildResult(out, book.report, queue, time.perf_counter() - started)
 
 

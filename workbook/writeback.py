@@ -36,10 +36,12 @@ Command line: ``python -m workbook thresholds MODEL.xlsx THRESHOLDS.csv``.
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import math
 import os
 import posixpath
 import re
+import stat
 import struct
 import sys
 import xml.etree.ElementTree as ET
@@ -113,10 +115,9 @@ def _threshold_frame(thresholds: Any) -> pd.DataFrame:
         path = Path(thresholds)
         if not path.is_file():
             raise FileNotFoundError(f"thresholds: file not found: {path}")
-        if path.suffix.lower() in (".xlsx", ".xlsm"):
-            frame = pd.read_excel(path, dtype=object, engine="openpyxl")
-        else:
-            frame = pd.read_csv(path, dtype=object, keep_default_na=False)
+        from .records import read_table
+
+        frame = read_table(path, numbers=("threshold",))
         return _threshold_frame(frame)
     if isinstance(thresholds, pd.DataFrame):
         frame = _args.table("thresholds", thresholds)
@@ -201,8 +202,8 @@ class _Package:
         self.path = path
         self.data = path.read_bytes()
         try:
-            self.zip = zipfile.ZipFile(path)
-        except zipfile.BadZipFile:
+            self.zip = zipfile.ZipFile(io.BytesIO(self.data))
+        except (zipfile.BadZipFile, EOFError, ValueError):
             raise ValueError(f"{path.name}: not an .xlsx file (not a zip archive)") from None
         self.infos = self.zip.infolist()
         self.names = {i.filename for i in self.infos}
@@ -210,7 +211,11 @@ class _Package:
             raise ValueError(f"{path.name}: not an .xlsx file (no xl/workbook.xml)")
 
     def read(self, name: str) -> bytes:
-        return self.zip.read(name)
+        try:
+            return self.zip.read(name)
+        except (zlib.error, zipfile.BadZipFile, EOFError, OSError) as err:
+            raise ValueError(f"{self.path.name}: the file is damaged ({name} cannot be read: "
+                             f"{_first_line(err)}); restore it from a backup") from None
 
     def xml(self, name: str) -> ET.Element:
         try:
@@ -652,11 +657,48 @@ def write_thresholds(model_path: str | os.PathLike, thresholds: Any, *, backup: 
     """
     path = Path(model_path)
     frame = _threshold_frame(thresholds)
-    pkg = _open(path)
-    try:
-        return _write(path, pkg, frame, backup)
-    finally:
-        pkg.zip.close()
+    with model_lock(path):
+        pkg = _open(path)
+        try:
+            return _write(path, pkg, frame, backup)
+        finally:
+            pkg.zip.close()
+
+
+LOCK_TIMEOUT = 120.0  # seconds a write-back waits for another one on the same model
+
+
+def model_lock(path: Path):
+    """The lock that serialises write-backs into one model: ``.NAME.lock`` beside it.
+
+    A second ``thresholds`` run on the same model waits for the first, then reads the
+    model the first one wrote, so neither change is lost.
+    """
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(str(path.with_name(f".{path.name}.lock")), timeout=LOCK_TIMEOUT)
+
+    class _Held:
+        def __enter__(self):
+            try:
+                lock.acquire()
+            except Timeout:
+                raise ValueError(f"{path.name}: another write-back into it has been running for "
+                                 f"{LOCK_TIMEOUT:.0f} s; try again when it has finished") from None
+            except OSError as err:
+                raise PermissionError(f"{path.parent}: cannot create the lock file beside the "
+                                      f"model ({err.strerror or err})") from None
+            return lock
+
+        def __exit__(self, *exc):
+            lock.release()
+            return False
+
+    return _Held()
+
+
+def _first_line(err: BaseException) -> str:
+    return (str(err).splitlines() or [type(err).__name__])[0]
 
 
 def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> WriteReport:
@@ -725,10 +767,22 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
             _write_zip(pkg, {sheet_part: new_xml}, out)
 
     def check_and_back_up(tmp: str) -> None:
-        with zipfile.ZipFile(tmp) as check:
-            bad = check.testzip()
-            if bad is not None:
-                raise ValueError(f"{path.name}: the rewritten file failed its CRC check at {bad}")
+        try:
+            with zipfile.ZipFile(tmp) as check:
+                bad = check.testzip()
+        except (zlib.error, zipfile.BadZipFile, EOFError) as err:
+            raise ValueError(f"{path.name}: the file is damaged ({_first_line(err)}); "
+                             "restore it from a backup") from None
+        if bad is not None:
+            raise ValueError(f"{path.name}: the file is damaged (part {bad} fails its CRC check); "
+                             "restore it from a backup")
+        try:
+            unchanged = path.read_bytes() == pkg.data
+        except OSError:
+            unchanged = False
+        if not unchanged:  # saved in Excel (or written otherwise) since it was read
+            raise ValueError(f"{path.name} changed while the thresholds were being written; "
+                             "nothing was written: run the command again")
         if backup:
             report.backup = _make_backup(path, pkg.data)
 
@@ -743,14 +797,19 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
 
 
 def _make_backup(path: Path, data: bytes) -> Path:
+    """The original bytes as ``NAME.backup-STAMP.xlsx``: written to a temporary name and
+    linked into place, so a kill never leaves a truncated backup nor overwrites one."""
     stamp = _dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    times = (path.stat().st_atime, path.stat().st_mtime)
     for n in range(1000):
         suffix = "" if n == 0 else f"-{n}"
         target = path.with_name(f"{path.stem}.backup-{stamp}{suffix}{path.suffix}")
+        if target.exists():
+            continue
         try:
-            with open(target, "xb") as f:  # never overwrite an existing backup
-                f.write(data)
-            os.utime(target, (path.stat().st_atime, path.stat().st_mtime))
+            atomic_write(target, data, force=False, fsync=True,
+                         mode=stat.S_IMODE(path.stat().st_mode),
+                         before_replace=lambda tmp: os.utime(tmp, times))
             return target
         except FileExistsError:
             continue
@@ -784,8 +843,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         print(write_thresholds(argv[0], argv[1]))
-    except (ValueError, FileNotFoundError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except (ValueError, OSError) as err:
+        print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
         return 1
     return 0
 

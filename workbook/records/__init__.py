@@ -5,7 +5,7 @@ account table of SPEC §2. A record type is a :class:`Schema` given to
 :func:`register_schema` (column -> kind, header -> column); see :mod:`.schema`.
 """
 
-from .load import ImportError_, RecordBook, load_records, parse_map
+from .load import ImportError_, RecordBook, load_records, parse_map, read_table
 from .reading import EXCEL_MAX_CHARS, EXCEL_MAX_ROWS, ReadError, read_source
 from .report import BadCell, ImportReport
 from .schema import SCHEMAS, Schema, get_schema, register_schema
@@ -25,5 +25,5 @@ def load_accounts(source, *, label=None, mapping=None, decimal=None, as_of=None)
 __all__ = [
     "AccountBook", "BadCell", "EXCEL_MAX_CHARS", "EXCEL_MAX_ROWS", "ImportError_", "ImportReport",
     "ReadError", "RecordBook", "SCHEMAS", "Schema", "get_schema", "load_accounts", "load_records",
-    "parse_map", "read_source", "register_schema",
+    "parse_map", "read_source", "read_table", "register_schema",
 ]

@@ -94,10 +94,10 @@ def load_records(
     mapping = parse_map(mapping) if isinstance(mapping, (list, tuple)) else {
         _args.normalize_key(k): _args.normalize_key(v) for k, v in (mapping or {}).items()
     }
-    for header, column in mapping.items():
+    for column in mapping.values():
         if column not in schema.columns:
             raise ImportError_(
-                f"--map: {column!r} is not a {schema.kind} column (expected one of "
+                f"--map: {column!r} is not a column of {schema.kind} (expected one of "
                 f"{', '.join(schema.columns)})"
             )
     raw = _raw(source, label, schema)
@@ -278,6 +278,13 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
                 report.bad_cells.append(BadCell(r, name, None, "a formula with no calculated value "
                                                 "(open the file in Excel, let it calculate, save, and run again)"))
     del body
+    for i, name, kind in order:
+        if kind != "extra" or i >= len(header) or not _args.is_blank(header[i]):
+            continue
+        if pd.Series(data[name], dtype=object).map(_args.is_blank).all():
+            del data[name], kinds[name]  # an empty column (trailing delimiters)
+        else:
+            report.notes.append(f"{name} has data but no header; kept as {name!r}")
     index = pd.RangeIndex(len(row_numbers))
     frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=float if v.dtype.kind == "f" else object)
                           for k, v in data.items()}, index=index)
@@ -417,7 +424,7 @@ def _xlsx_numeric_ids(name: str, col: pd.Series, rows: np.ndarray, report: Impor
     """An id Excel stored as a number of more than 15 digits has lost its last digits."""
     values = col.to_numpy(dtype=object)
     for j, v in enumerate(values):
-        if isinstance(v, float) and abs(v) >= 1e15:
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e15:
             report.bad_cells.append(BadCell(int(rows[j]), name, v, (
                 f"{_cell_text(v)} was stored by Excel as a number, which keeps only 15 digits; "
                 "format the column as Text in Excel and type the id again")))
@@ -598,3 +605,47 @@ def _check_ids(ids: Any, rows: np.ndarray, report: ImportReport) -> None:
         report.notes.append(f"{report.id_column} {k!r} appears on rows {rows_text(v)} (all kept)")
     if len(groups) > 20:
         report.notes.append(f"... and {len(groups) - 20} more duplicate {report.id_column}s")
+
+
+def read_table(source: Any, *, label: str | None = None, numbers: tuple[str, ...] = (),
+               decimal: str | None = None) -> pd.DataFrame:
+    """A small file of any shape (CSV/XLSX path or bytes) as a DataFrame of its cells.
+
+    The first non-blank row is the header; cells are text as typed (XLSX: as stored), None
+    for blank. Columns whose header key is in ``numbers`` are read as numbers with the
+    file's decimal mark (``"0,85"`` is 0.85); a cell that is no number stays text.
+    """
+    try:
+        raw = read_source(source, label)
+    except ReadError as err:
+        raise ImportError_(str(err)) from None
+    first = next((i for i, r in enumerate(raw.rows) if not _blank_row(r)), None)
+    if first is None:
+        raise ImportError_(f"{raw.label} is empty (expected a header row)")
+    header = [_header_text(h) if not _args.is_blank(h) else f"Column {column_letter(i)}"
+              for i, h in enumerate(raw.rows[first])]
+    width = max(len(r) for r in raw.rows[first:])
+    header += [f"Column {column_letter(i)}" for i in range(len(header), width)]
+    if raw.kind == "csv":
+        body = read_body(raw, raw.numbers[first], width, set(range(width)))
+        header += [f"Column {column_letter(i)}" for i in range(len(header), body.shape[1])]
+    else:
+        body = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in raw.rows[first + 1:]],
+                            columns=range(width), dtype=object)
+    frame = pd.DataFrame({i: _obj(body[i].astype(object)) for i in body.columns})
+    frame.columns = header[: frame.shape[1]]
+    wanted = {_args.normalize_key(n) for n in numbers}
+    for j, name in enumerate(frame.columns):
+        if _args.normalize_key(name) not in wanted:
+            continue
+        col = frame.iloc[:, j]
+        is_str = col.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
+        if not is_str.any():
+            continue
+        mark = decimal or detect_decimal(col[is_str])[0]
+        values, bad, _ = parse_numbers(col[is_str], mark)
+        parsed = col.copy()
+        parsed[is_str] = [t if b or np.isnan(v) else float(v)
+                          for t, v, b in zip(col[is_str], values, bad, strict=True)]
+        frame.iloc[:, j] = _obj(parsed)
+    return frame

@@ -33,6 +33,7 @@ DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 EXCEL_MAX_ROWS = 1_048_576  # rows of an Excel sheet, the header included
 EXCEL_MAX_CHARS = 32_767  # characters of one Excel cell
 HEAD_BYTES = 1 << 20  # what the dialect, header and decimal detection look at
+csv.field_size_limit(2**31 - 1)  # a long field is reported, not refused by the head parser
 SAVE_AS_UTF8 = "save it from Excel as 'CSV UTF-8 (Comma delimited) (*.csv)' and run again"
 
 

@@ -135,6 +135,7 @@ KIND_FORMAT = {
     "id": ("text", 14),
     "text": ("text", 16),
     "extra": ("general", 14),
+    "date": ("date", 12),  # customer_since, renewal_date
 }
 
 
