@@ -17,6 +17,7 @@ from .arr_history import *  # noqa: F403  (ARR_MOVEMENTS, RETENTION_FROM_HISTORY
 from .backtest import *  # noqa: F403  (TRIGGER_FIRES, TRIGGER_BACKTEST, curves)
 from .backtest_tuning import *  # noqa: F403  (recommendations, walk-forward, bootstrap, points)
 from .history import *  # noqa: F403  (account-period history panels for backtests)
+from .opportunities import *  # noqa: F403  (PIPELINE_FROM_OPPORTUNITIES, WIN_RATES, ...)
 from .pipeline import *  # noqa: F403  (PIPELINE_COVERAGE, COVERAGE_STATUS, ...)
 from .playbook import *  # noqa: F403  (vocabulary and defaults)
 from .retention import *  # noqa: F403  (NRR, GRR, ARR_AFTER, NRR_PROJECTION, ...)

@@ -73,6 +73,20 @@ def reject(name: str, values: np.ndarray, bad: np.ndarray, expected: str) -> np.
     return values
 
 
+def finite(name: str, result: np.ndarray, what: str) -> np.ndarray:
+    """``result``, unless a value overflowed (inf): then the one-line error naming ``name``.
+
+    ``what`` says what was expected of ``name``, e.g. "amounts small enough to add up".
+    """
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(np.asarray(result, dtype=float)) & ~np.isnan(np.asarray(result, dtype=float))
+    if bad.any():
+        i = int(np.argmax(bad.ravel()))
+        where = f" (item {i + 1})" if np.size(result) > 1 else ""
+        raise _args.InputError(f"{name}: expected {what}, got a result too large for a number{where}")
+    return result
+
+
 def positive(name: str, values: np.ndarray) -> np.ndarray:
     """Reject zeros in an already non-negative array (a divisor: target, starting ARR)."""
     return reject(name, values, values <= 0, "a number above 0")
@@ -131,8 +145,11 @@ def pipeline_coverage(pipeline: Any, target: Any):
     """
     p = _args.numbers("pipeline", pipeline, minimum=0)
     t = positive("target", _args.numbers("target", target, minimum=0))
+    reject("target", t, t < playbook.TARGET_MIN, f"a target of at least {playbook.TARGET_MIN:g}")
     (p, t), like = broadcast(("pipeline", p, pipeline), ("target", t, target))
-    return _args.shaped(p / t, like, name="coverage")
+    with np.errstate(over="ignore"):
+        ratio = finite("target", p / t, "a target that keeps pipeline / target finite")
+    return _args.shaped(ratio, like, name="coverage")
 
 
 def coverage_status(coverage: Any, healthy: Any = None, thin: Any = None):
@@ -154,7 +171,8 @@ def weighted_pipeline(amounts: Any, motions: Any, plays: Any = None) -> float:
     """
     a, m = _pipeline_rows(amounts, motions)
     rates = _close_rates(m, plays)
-    return float(np.sum(a * rates))
+    with np.errstate(over="ignore"):
+        return float(finite("amounts", np.sum(a * rates), "amounts small enough to add up"))
 
 
 def pipeline_gap(pipeline: Any, target: Any, healthy: Any = None):
@@ -167,7 +185,9 @@ def pipeline_gap(pipeline: Any, target: Any, healthy: Any = None):
     t = _args.numbers("target", target, minimum=0)
     h = _healthy(healthy)
     (p, t), like = broadcast(("pipeline", p, pipeline), ("target", t, target))
-    return _args.shaped(np.maximum(0.0, t * h - p), like, name="pipeline_gap")
+    with np.errstate(over="ignore"):
+        gap = finite("target", np.maximum(0.0, t * h - p), "a target small enough for target × healthy")
+    return _args.shaped(gap, like, name="pipeline_gap")
 
 
 def coverage_by_motion(
@@ -189,6 +209,7 @@ def coverage_by_motion(
         keys = {_args.normalize_key(k): v for k, v in targets.items()}
         targets = [keys.get(_args.normalize_key(mo), 0) for mo in playbook.MOTIONS]
     goal = _args.numbers("targets", targets, minimum=0)
+    reject("targets", goal, (goal > 0) & (goal < playbook.TARGET_MIN), f"0 or a target of at least {playbook.TARGET_MIN:g}")
     if goal.size != len(playbook.MOTIONS):
         raise _args.InputError(
             f"targets: expected {len(playbook.MOTIONS)} values (one per motion: "
@@ -214,6 +235,10 @@ def coverage_by_motion(
     out["coverage"] = cov
     out["status"] = np.where(tg > 0, _status(cov, h, t), None)
     out["gap"] = np.maximum(0.0, tg * h - pl)
+    with np.errstate(over="ignore"):
+        for col in ("pipeline", "weighted_pipeline", "target", "coverage", "gap"):
+            finite("amounts" if "pipeline" in col else "targets", out[col].to_numpy(float),
+                   "amounts and targets small enough to add up")
     return out
 
 

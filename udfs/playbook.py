@@ -46,6 +46,7 @@ GATE_TENURE_BELOW = 4.0
 COVERAGE_HEALTHY = 3.0
 COVERAGE_THIN = 2.0
 HEALTHY, THIN, UNDERCOVERED = "Healthy", "Thin", "Undercovered"
+TARGET_MIN = 0.01  # $: a smaller target is a typo (and pipeline / target would overflow)
 
 # Retention benchmarks (§6). NRR by ARR stage: (stage floor $, typical low, typical high);
 # a company below the first floor ($1M) is judged against the first band.
@@ -92,6 +93,59 @@ HISTORY_ALIASES: dict[str, str] = {
     "canceled_at": "end_date", "cancelled_at": "end_date", "subscription_end": "end_date",
     "contract_end": "end_date",
 }
+
+OPPORTUNITY_ALIASES: dict[str, str] = {
+    "id": "opportunity_id", "opportunity": "opportunity_id", "opp_id": "opportunity_id",
+    "opportunityid": "opportunity_id", "deal_id": "opportunity_id",
+    **{k: "account_id" for k in _ACCOUNT_ID_ALIASES - {"id"}},
+    "expansion_motion": "motion", "opportunity_type": "type", "opp_type": "type",
+    "deal_type": "type", "amount_usd": "amount", "arr": "amount", "value": "amount",
+    "deal_amount": "amount", "expansion_arr": "amount", "acv": "amount",
+    "probability_pct": "probability", "win_probability": "probability", "prob": "probability",
+    "close": "close_date", "closedate": "close_date", "expected_close_date": "close_date",
+    "expected_close": "close_date", "opportunity_owner": "owner", "owner_name": "owner",
+    "rep": "owner", "assigned_to": "owner", "state": "status", "outcome": "status",
+    "deal_stage": "stage", "opportunity_stage": "stage",
+}
+# An opportunity's status (or a stage that says it), by normalized key.
+OPPORTUNITY_STATUSES: dict[str, str] = {
+    "open": "open", "pipeline": "open", "in_progress": "open", "active": "open",
+    "won": "won", "closed_won": "won", "win": "won", "closedwon": "won", "booked": "won",
+    "lost": "lost", "closed_lost": "lost", "loss": "lost", "closedlost": "lost",
+}
+# Opportunity types of CRM exports that are an expansion motion; any other type (new
+# business, renewal...) is left out of expansion coverage and reported.
+OPPORTUNITY_TYPES: dict[str, str] = {
+    "seats": "Seat expansion", "add_seats": "Seat expansion", "add_on_seats": "Seat expansion",
+    "additional_seats": "Seat expansion", "license_expansion": "Seat expansion",
+    "seat_upsell": "Seat expansion",
+    "upgrade": "Tier upgrade", "upsell": "Tier upgrade", "plan_upgrade": "Tier upgrade",
+    "edition_upgrade": "Tier upgrade",
+    "usage": "Usage expansion", "overage": "Usage expansion", "consumption": "Usage expansion",
+    "usage_upsell": "Usage expansion",
+    "new_department": "Cross-department", "department_expansion": "Cross-department",
+    "new_team": "Cross-department", "land_and_expand": "Cross-department",
+    "add_on": "Cross-sell", "add_on_product": "Cross-sell", "new_product": "Cross-sell",
+}
+TARGET_ALIASES: dict[str, str] = {
+    "period": "quarter", "fiscal_quarter": "quarter", "expansion_target": "target",
+    "quota": "target", "target_arr": "target", "amount": "target", "expansion_motion": "motion",
+}
+
+
+def opportunity_motion(kind: Any) -> int:
+    """Index in MOTIONS of an opportunity's motion or type; -1 when it maps to none.
+
+    >>> opportunity_motion("Upsell"), opportunity_motion("cross sell"), opportunity_motion("Renewal")
+    (1, 4, -1)
+    """
+    key = _args.normalize_key(kind)
+    for i, motion in enumerate(MOTIONS):
+        if key == _args.normalize_key(motion):
+            return i
+    motion = OPPORTUNITY_TYPES.get(key)
+    return MOTIONS.index(motion) if motion else -1
+
 
 # Backtest validation gate (§7): preceded ≥ 0.40, FPR < 0.50, lift ≥ 1.5 (0 = no lift floor)
 GATE_MIN_PRECEDED = 0.40

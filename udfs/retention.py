@@ -30,7 +30,7 @@ import pandas as pd
 import xlwings as xw
 
 from . import _args, playbook
-from .pipeline import broadcast, positive, reject
+from .pipeline import broadcast, finite, positive, reject
 from .pipeline import omitted as _omitted
 
 __all__ = [
@@ -102,7 +102,9 @@ def nrr(starting_arr: Any, expansion: Any, contraction: Any, churn: Any):
         ("contraction", c, contraction), ("churn", ch, churn),
     )
     _losses_within(s, c, ch)
-    return _args.shaped((s + e - c - ch) / s, like, name="nrr")
+    with np.errstate(over="ignore"):
+        out = finite("starting_arr", (s + e - c - ch) / s, "a starting ARR that keeps the ratio finite")
+    return _args.shaped(out, like, name="nrr")
 
 
 def grr(starting_arr: Any, contraction: Any, churn: Any):
@@ -129,7 +131,7 @@ def _compound(s: np.ndarray, r: np.ndarray, y: np.ndarray, n: np.ndarray) -> np.
         near_one = np.abs(r - 1.0) < 1e-9
         denominator = np.where(near_one, 1.0, r - 1.0)
         series = np.where(near_one, k, (np.power(r, k) - 1.0) / denominator)
-    return s * grow + n * tail * series
+        return s * grow + n * tail * series  # an overflow is inf: callers name it
 
 
 def arr_after(starting_arr: Any, nrr: Any, years: Any, new_logo_arr_per_year: Any = None):
@@ -150,7 +152,8 @@ def arr_after(starting_arr: Any, nrr: Any, years: Any, new_logo_arr_per_year: An
         ("starting_arr", s, starting_arr), ("nrr", r, nrr), ("years", y, years),
         ("new_logo_arr_per_year", n, 0 if blank else new_logo_arr_per_year),
     )
-    return _args.shaped(_compound(s, r, y, n), like, name="arr")
+    out = finite("years", _compound(s, r, y, n), "a horizon whose ARR stays a finite number")
+    return _args.shaped(out, like, name="arr")
 
 
 def nrr_projection(
@@ -170,7 +173,8 @@ def nrr_projection(
         "new_logo_arr_per_year", new_logo_arr_per_year, minimum=0
     )
     t = np.arange(y + 1, dtype=float)
-    arr = _compound(np.full(t.size, s), np.full(t.size, r), t, np.full(t.size, n))
+    arr = finite("years", _compound(np.full(t.size, s), np.full(t.size, r), t, np.full(t.size, n)),
+                 "a horizon whose ARR stays a finite number")
     return pd.DataFrame({"year": np.arange(y + 1), "arr": arr})
 
 
