@@ -46,8 +46,15 @@ ARR_HISTORY = [["account_id", "month", "arr"]] + [
     for m in range(1, 15)
     for acct, arr in (("A1", 1000.0 + 50 * m), ("A2", 2000.0 if m < 10 else 0.0), ("A3", 500.0))
 ]
+OPPORTUNITIES = [["opportunity_id", "type", "amount", "close_date", "owner", "status"],
+                 ["o1", "Upsell", 90_000, "2025-02-10", "Ana", "open"],
+                 ["o2", "Upsell", 30_000, "2024-11-05", "Ana", "won"],
+                 ["o3", "Renewal", 50_000, "2025-03-01", "Bo", "open"]]
 
 GOOD_CALLS = {
+    "PIPELINE_FROM_OPPORTUNITIES": [OPPORTUNITIES, 60_000, "2025-01-15"],
+    "WIN_RATES": [OPPORTUNITIES, "2025-01-15"],
+    "OTHER_OPPORTUNITIES": [OPPORTUNITIES],
     "SCORE_ACCOUNTS": [ACCOUNTS],
     "EXPANSION_SCORE": [ACCOUNTS[:40]],
     "EXPANSION_MOTION": [ACCOUNTS[:40]],
