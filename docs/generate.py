@@ -107,6 +107,126 @@ def account_columns_table() -> str:
     return "\n".join(lines)
 
 
+# --------------------------------------------------------------------------- rules and plays
+
+_OP_TEXT = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
+
+
+def _number(value: float, kind: str = "") -> str:
+    text = f"{value:.2f}" if kind in ("fraction", "growth") and value != int(value) else f"{value:,.10g}"
+    return text.replace("-", "−")
+
+
+def _is_blank(value) -> bool:
+    return value is None or (isinstance(value, float) and value != value) or (isinstance(value, str) and not value.strip())
+
+
+def _conditions(rows: list[dict]) -> str:
+    """A rule's conditions in words: 'usage_vs_cap ≥ 0.90', '0.80 ≤ usage_vs_cap < 0.90'."""
+    from udfs import playbook
+
+    parts, done = [], set()
+    for i, row in enumerate(rows):
+        if i in done:
+            continue
+        signal, op, value = row["signal"], row["op"], float(row["threshold"])
+        kind = playbook.ACCOUNT_COLUMNS.get(signal, "")
+        upper = next((j for j, r in enumerate(rows) if j > i and j not in done and r["signal"] == signal
+                      and op in (">=", ">") and r["op"] in ("<", "<=")), None)
+        if upper is not None:
+            done.add(upper)
+            hi = rows[upper]
+            low_op = "≤" if op == ">=" else "<"
+            parts.append(f"{_number(value, kind)} {low_op} {signal} {_OP_TEXT[hi['op']]} "
+                         f"{_number(float(hi['threshold']), kind)}")
+        elif kind == "flag" and op == "=":
+            parts.append(f"{signal} is {'TRUE' if value else 'FALSE'}")
+        else:
+            parts.append(f"{signal} {_OP_TEXT.get(op, op)} {_number(value, kind)}")
+    return " and ".join(parts)
+
+
+def default_rules_table() -> str:
+    """The default Rules table in words: rule, when it fires, points, motion, alone (and
+    persistence / window when any default sets them)."""
+    from udfs import playbook
+
+    frame = playbook.default_rules()
+    rules: dict[str, list[dict]] = {}
+    for row in frame.to_dict("records"):
+        rules.setdefault(row["rule"], []).append(row)
+    def sets(column: str) -> bool:  # does any default rule set this optional column?
+        default = 1.0 if column == "persistence" else None
+        return column in frame and any(not _is_blank(v) and float(v) != default for v in frame[column])
+
+    extra = [c for c in ("persistence", "window") if sets(c)]
+    head = ["rule", "fires when", "points", "motion"] + (["alone"] if "alone" in frame else []) + extra
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for name, rows in rules.items():
+        first = rows[0]
+        points = float(first["points"])
+        cells = [
+            name, _conditions(rows), ("+" if points > 0 else "") + _number(points),
+            "(risk: no motion)" if _is_blank(first["motion"]) else str(first["motion"]),
+        ]
+        if "alone" in frame:
+            cells.append("yes" if first.get("alone") is True or first.get("alone") == 1 else "")
+        cells += ["" if _is_blank(first.get(c)) else _number(float(first[c])) for c in extra]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def default_plays_table() -> str:
+    """The default Plays table in words: motion, increase share, close rate, owner, cycle."""
+    from udfs import playbook
+
+    segments = {"SMB": "cycle_days_smb", "Mid-market": "cycle_days_mid_market",
+                "Enterprise": "cycle_days_enterprise"}
+    lines = [
+        "| motion | expected ARR increase (share of the account's ARR) | close rate | owner | target cycle (days) |",
+        "|---|---|---|---|---|",
+    ]
+    for row in playbook.default_plays().to_dict("records"):
+        owner = f"`{row['owner']}`"
+        if not _is_blank(row.get("owner_threshold")) and not _is_blank(row.get("owner_above")):
+            basis = "the account's ARR" if row.get("owner_basis") == "arr" else "the expected increase"
+            owner = (f"`{row['owner']}` when {basis} is under {_money(float(row['owner_threshold']))}, "
+                     f"else `{row['owner_above']}`")
+        cycles = {seg: row.get(col) for seg, col in segments.items()}
+        if all(_is_blank(v) for v in cycles.values()):
+            cycle = _number(float(row["cycle_days"]))
+        else:
+            cycle = ", ".join(f"{seg} {_number(float(row['cycle_days'] if _is_blank(v) else v))}"
+                              for seg, v in cycles.items())
+        lines.append(f"| {row['motion']} | {_number(float(row['arr_increase_share']))} | "
+                     f"{_number(float(row['close_rate']))} | {owner} | {cycle} |")
+    return "\n".join(lines)
+
+
+def _help_table(help_texts: dict[str, str], what: str) -> str:
+    lines = [f"| {what} column | what it means |", "|---|---|"]
+    lines += [f"| `{column}` | {_plain(text)} |" for column, text in help_texts.items()]
+    return "\n".join(lines)
+
+
+def rule_columns_table() -> str:
+    """Every column of the Rules table with the help text the model shows (RULE_HELP)."""
+    from udfs import playbook
+
+    return _help_table(playbook.RULE_HELP, "Rules")
+
+
+def play_columns_table() -> str:
+    """Every column of the Plays table with the help text the model shows (PLAY_HELP)."""
+    from udfs import playbook
+
+    return _help_table(playbook.PLAY_HELP, "Plays")
+
+
 # --------------------------------------------------------------------------- function catalog
 
 # Group title of the udfs module that holds a function; a module not listed gets its name.
@@ -126,6 +246,8 @@ _HELP_WORDING = (
     (re.compile(r"the SPEC (rules|plays)"), r"the default \1"),
     (re.compile(r"(?:the )?SPEC §\d+ (rules|plays)"), r"the default \1"),
     (re.compile(r"in SPEC order"), "in the standard order"),
+    (re.compile(r"\bthe SPEC columns?\b"), "the known account columns"),
+    (re.compile(r"\ba SPEC column\b"), "a known account column"),
     (re.compile(r"\bSPEC order"), "the standard order"),
     (re.compile(r"\s*\(?(?:SPEC )?§\d+(?:[–-]§?\d+)?\)?"), ""),
 )
@@ -215,11 +337,19 @@ BLOCKS = {
     "account-columns": account_columns_table,
     "function-catalog": function_catalog,
     "function-summary": function_summary,
+    "default-rules": default_rules_table,
+    "default-plays": default_plays_table,
+    "rule-columns": rule_columns_table,
+    "play-columns": play_columns_table,
 }
 FILES = {
     "account-columns": ("docs/accounts.md", "README.md"),
     "function-catalog": ("docs/functions.md",),
     "function-summary": ("README.md",),
+    "default-rules": ("docs/rules.md",),
+    "default-plays": ("docs/plays.md",),
+    "rule-columns": ("docs/rules.md",),
+    "play-columns": ("docs/plays.md",),
 }
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",

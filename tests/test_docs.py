@@ -104,14 +104,18 @@ def test_the_link_checker_catches_a_broken_link(tmp_path):
 # --------------------------------------------------------------------------- account columns
 
 
+def _block_rows(text: str, name: str) -> list[list[str]]:
+    """The cells of each body row of the generated table ``name`` in ``text``."""
+    block = re.search(rf"<!-- BEGIN GENERATED: {name}\b.*?-->\n(.*?)<!-- END GENERATED", text, re.DOTALL)
+    assert block, f"no generated {name} block"
+    return [[c.strip() for c in line.strip().strip("|").split("|")]
+            for line in block.group(1).splitlines()[2:]]
+
+
 def _column_rows(text: str) -> dict[str, list[str]]:
     """column -> the aliases written in its row, from the generated account-columns table."""
-    block = re.search(r"<!-- BEGIN GENERATED: account-columns.*?-->\n(.*?)<!-- END GENERATED",
-                      text, re.DOTALL)
-    assert block, "no generated account-columns block"
     rows = {}
-    for line in block.group(1).splitlines()[2:]:
-        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+    for cells in _block_rows(text, "account-columns"):
         column = cells[0].strip("`")
         rows[column] = re.findall(r"`([^`]+)`", cells[-1])
     return rows
@@ -134,6 +138,37 @@ def test_every_account_column_has_a_meaning_and_a_unit():
     for column, kind in playbook.ACCOUNT_COLUMNS.items():
         assert column in gen["COLUMN_MEANINGS"], f"add a meaning for {column!r} to docs/generate.py"
         assert kind in gen["KIND_UNITS"], f"add a unit for kind {kind!r} to docs/generate.py"
+
+
+# --------------------------------------------------------------------------- rules and plays
+
+
+def _points(text: str) -> float:
+    return float(text.replace("−", "-").replace("+", ""))
+
+
+def test_default_rules_page_lists_every_default_rule_with_its_points_and_motion():
+    rows = _block_rows((ROOT / "docs" / "rules.md").read_text(encoding="utf-8"), "default-rules")
+    frame = playbook.default_rules().drop_duplicates("rule")
+    assert [r[0] for r in rows] == frame["rule"].tolist()
+    for cells, rule in zip(rows, frame.to_dict("records"), strict=True):
+        assert _points(cells[2]) == rule["points"], rule["rule"]
+        motion = rule["motion"] if isinstance(rule["motion"], str) and rule["motion"] else "(risk: no motion)"
+        assert cells[3] == motion, rule["rule"]
+        signals = set(playbook.default_rules().query("rule == @rule['rule']")["signal"])
+        assert all(sig in cells[1] for sig in signals), rule["rule"]
+
+
+def test_default_plays_page_gives_each_motion_its_share_close_rate_and_owners():
+    rows = _block_rows((ROOT / "docs" / "plays.md").read_text(encoding="utf-8"), "default-plays")
+    plays = playbook.default_plays()
+    assert [r[0] for r in rows] == list(playbook.MOTIONS)
+    for cells in rows:
+        play = plays.loc[cells[0]]
+        assert float(cells[1]) == play["arr_increase_share"] and float(cells[2]) == play["close_rate"]
+        assert f"`{play['owner']}`" in cells[3], cells[0]
+        if isinstance(play["owner_above"], str):
+            assert f"`{play['owner_above']}`" in cells[3], cells[0]
 
 
 # --------------------------------------------------------------------------- function catalog
