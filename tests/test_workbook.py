@@ -17,13 +17,14 @@ import pytest
 import udfs
 from tests.conftest import call_udf, need_tool
 from udfs import playbook
+from udfs.connect import FORMULAS_SHEET
 from workbook import build, load_accounts
 from workbook.sheets.scores import SCORES_FORMULA
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1", "-cmd", "=1+1"]
 SHEETS = ["Start here", "Accounts", "Rules", "Plays", "Scores", "Pipeline", "Retention",
-          "xlwings.conf"]
+          "xlwings.conf", FORMULAS_SHEET]
 
 MESSY_HEADER = ["Account ID", "Company", "Segment", "ARR", "Seats", "Active Seats",
                 "Seat Utilization", "Usage", "Usage Trend", "Pricing Page Visits", "Health",
@@ -137,7 +138,11 @@ def test_sheets_tables_and_formulas(models, which):
     assert [c.value for c in plays[0]] == list(playbook.PLAY_COLUMNS)
     assert [r[0].value for r in plays[1:]] == list(playbook.MOTIONS)
     scores = wb["Scores"]
-    assert scores["A4"].value.text == SCORES_FORMULA
+    # values first (no #NAME? without Python); "Connect model" enters the formula
+    assert scores["A4"].value == "account_id" and scores["A4"].data_type == "s"
+    entries = _formula_entries(wb)
+    assert entries[("Scores", "A4")][0] == SCORES_FORMULA
+    assert wb[FORMULAS_SHEET].sheet_state == "hidden"
     assert scores.freeze_panes == "B5"
     assert wb["xlwings.conf"]["A1"].value == "UDF Modules"
     assert wb["xlwings.conf"]["B1"].value == "udfs"
@@ -146,13 +151,24 @@ def test_sheets_tables_and_formulas(models, which):
         assert f"={name}(" in pipeline
     retention = wb["Retention"]
     text = "\n".join(str(getattr(c.value, "text", c.value)) for r in retention.iter_rows() for c in r)
+    text += "\n".join(f for (sheet, _), (f, _) in entries.items() if sheet == "Retention")
     for name in ("NRR(", "GRR(", "EXPANSION_SHARE(", "NRR_BENCHMARK(", "NRR_PROJECTION("):
         assert name in text
     assert len(retention._charts) == 1
 
 
-def test_dynamic_array_metadata(models):
-    with zipfile.ZipFile(models["sample"].path) as z:
+def _formula_entries(wb) -> dict:
+    """``{(sheet, cell): (formula, built_values)}`` of the hidden upcell formulas sheet."""
+    rows = list(wb[FORMULAS_SHEET].iter_rows(values_only=True))
+    assert rows[0] == ("sheet", "cell", "formula", "functions", "built_values")
+    return {(r[0], r[1]): ("=" + r[2], r[4]) for r in rows[1:]}
+
+
+def test_dynamic_array_metadata(tmp_path):
+    """A live build (--live, for the Windows add-in) writes the spilling functions as
+    dynamic-array formulas."""
+    live = build(None, tmp_path / "live.xlsx", live=True)
+    with zipfile.ZipFile(live.path) as z:
         names = z.namelist()
         assert "xl/metadata.xml" in names
         meta = z.read("xl/metadata.xml").decode()
@@ -163,7 +179,7 @@ def test_dynamic_array_metadata(models):
         scores = z.read(f"xl/worksheets/sheet{index['Scores']}.xml").decode()
         retention = z.read(f"xl/worksheets/sheet{index['Retention']}.xml").decode()
         assert 'fullCalcOnLoad' not in book  # Excel keeps the cached values on open
-    n = len(models["sample"].queue)
+    n = len(live.queue)
     cell = re.search(r'<c r="A4"[^>]*>.*?</c>', scores).group(0)
     assert 'cm="1"' in cell
     assert f'<f t="array" ref="A4:L{n + 4}">SCORE_ACCOUNTS(Accounts[#All], Rules[#All], Plays[#All])</f>' in cell
@@ -218,6 +234,9 @@ def _same(a, b) -> bool:
 
 
 def _udf_cells(formulas):
+    for (sheet, cell), (formula, built) in _formula_entries(formulas).items():
+        if built:  # a spilling function written as its values
+            yield sheet, formulas[sheet][cell], formula, built
     for ws in formulas.worksheets:
         for row in ws.iter_rows():
             for c in row:
@@ -356,7 +375,7 @@ def test_header_below_title_rows_and_empty_book(tmp_path):
     model = build(empty, tmp_path / "empty.xlsx")
     assert model.report.rows == 0 and len(model.queue) == 0
     wb = openpyxl.load_workbook(model.path)
-    assert wb["Scores"]["A4"].value.ref == "A4:L4"  # the header row alone
+    assert _formula_entries(wb)[("Scores", "A4")][1] == "A4:L4"  # the header row alone
 
 
 def test_hostile_headers_and_values_only_snapshot(tmp_path):

@@ -51,7 +51,8 @@ def _has_builder() -> bool:
 def _build_real(tmp: Path) -> Path:
     out = tmp / "upcell_model.xlsx"
     proc = subprocess.run(
-        [sys.executable, "-m", "workbook", "build", "--out", str(out), "--force"],
+        # --live: spilling functions as dynamic-array formulas, as Excel saves a connected model
+        [sys.executable, "-m", "workbook", "build", "--out", str(out), "--force", "--live"],
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -16,6 +16,7 @@ the package in Excel (Windows, Mac, web). The Windows add-in loads it with
 from .arr_history import *  # noqa: F403  (ARR_MOVEMENTS, RETENTION_FROM_HISTORY, COHORT_NRR)
 from .backtest import *  # noqa: F403  (TRIGGER_FIRES, TRIGGER_BACKTEST, curves)
 from .backtest_tuning import *  # noqa: F403  (recommendations, walk-forward, bootstrap, points)
+from .connect import *  # noqa: F403  (the "Connect model" script of xlwings Lite and Server)
 from .history import *  # noqa: F403  (account-period history panels for backtests)
 from .opportunities import *  # noqa: F403  (PIPELINE_FROM_OPPORTUNITIES, WIN_RATES, ...)
 from .pipeline import *  # noqa: F403  (PIPELINE_COVERAGE, COVERAGE_STATUS, ...)

@@ -47,7 +47,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         source = _book(args) if (args.accounts or args.map or args.decimal) else None
         if source is not None:
             _refuse_too_many_rows(source)
-        result = build(source, out, force=args.force, values_only=args.values_only)
+        result = build(source, out, force=args.force, values_only=args.values_only,
+                       live=args.live)
     except OutputExists as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -225,6 +226,9 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--force", action="store_true", help="overwrite an existing output file")
     b.add_argument("--values-only", action="store_true",
                    help="write spilled results as plain values (a snapshot for viewers without Python)")
+    b.add_argument("--live", action="store_true",
+                   help="write spilling functions as live dynamic-array formulas (Windows xlwings "
+                        "add-in); by default they are values until 'Connect model' enters them")
     b.set_defaults(func=cmd_build)
     lt = sub.add_parser("lite", help="write main.py + requirements.txt for the xlwings Lite editor")
     lt.add_argument("--out", metavar="DIR", help="output directory (default workbook/lite)")

@@ -2,9 +2,9 @@
 
 The sheets are written by ``workbook/sheets/`` (one module per sheet). Every formula cell is written with the value the same ``udfs`` functions compute for it
 (XlsxWriter's ``value=``), so the model shows numbers before any Python runtime is
-connected; spilling functions (SCORE_ACCOUNTS, NRR_PROJECTION) are real dynamic-array
-formulas (``write_dynamic_array_formula``: ``cm="1"`` + ``xl/metadata.xml``, so Excel
-shows no implicit-intersection ``@``) with their cached values in every spill cell.
+connected; spilling functions (SCORE_ACCOUNTS, NRR_PROJECTION) are written as their
+values, their formulas listed on the hidden ``upcell formulas`` sheet, which the "Connect
+model" script enters once xlwings Lite or xlwings Server has registered the functions.
 
 The workbook keeps its cached values on open (no ``fullCalcOnLoad``; a current calcId):
 press Ctrl+Alt+F9 once a runtime is connected to recompute everything.
@@ -28,7 +28,7 @@ import udfs
 from ._files import atomic_write, new_file_mode, refuse_overwrite
 from .importer import AccountBook, ImportReport, load_accounts
 from .sheets.accounts import write_accounts
-from .sheets.cells import Formats, typed_frame
+from .sheets.cells import Formats, typed_frame, write_formulas
 from .sheets.pipeline import write_pipeline
 from .sheets.playbook import write_plays, write_rules
 from .sheets.retention import write_retention
@@ -62,13 +62,17 @@ def build(
     *,
     force: bool = False,
     values_only: bool = False,
+    live: bool = False,
 ) -> BuildResult:
     """Build the model from ``accounts`` (path, DataFrame, AccountBook; None = sample book).
 
     Raises :class:`OutputExists` when ``out`` exists and ``force`` is false. The file is
     written to a temporary file in the same directory, then renamed into place.
-    ``values_only`` writes the spilled results as plain values (a snapshot for viewers
+    ``values_only`` leaves the spilling formulas off the ``upcell formulas`` sheet (a snapshot for viewers
     that cannot evaluate Python functions, e.g. the LibreOffice picture in docs/).
+    ``live`` writes the spilling functions as dynamic-array formulas instead of values
+    (for the Windows xlwings add-in, whose functions bind on Import Functions; LibreOffice
+    shows them as ``#NAME?``).
     """
     started = time.perf_counter()
     out = os.fspath(out)
@@ -77,7 +81,7 @@ def build(
     # a model is a normal file (not mkstemp's 0600), whatever mode the old one had
     # without force the new file is created exclusively: of two builds racing for one new
     # path, exactly one wins and the other gets OutputExists
-    queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only),
+    queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only, live=live),
                          force=force, mode=new_file_mode(), exists_error=OutputExists)
     return BuildResult(out, book.report, queue, time.perf_counter() - started)
 
@@ -90,7 +94,8 @@ def _load(accounts: Any) -> AccountBook:
     return load_accounts(accounts)
 
 
-def _write(book: AccountBook, path: str, *, values_only: bool = False) -> pd.DataFrame:
+def _write(book: AccountBook, path: str, *, values_only: bool = False,
+           live: bool = False) -> pd.DataFrame:
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
                                     "strings_to_urls": False, "nan_inf_to_errors": False})
     wb.calc_on_load = False
@@ -105,6 +110,7 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False) -> pd.Dat
         "Start here", "Accounts", "Rules", "Plays", "Scores", "Pipeline", "Retention", "xlwings.conf"
     )}
     for name, ws in sheets.items():
+        ws.upcell_live = live  # read by cells.spill
         if name not in ("Accounts", "Rules", "Plays"):
             ws.hide_gridlines(2)
         ws.set_row(0, 24)  # room for the title
@@ -120,6 +126,7 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False) -> pd.Dat
     write_pipeline(wb, sheets["Pipeline"], fm, queue, book)
     write_retention(wb, sheets["Retention"], fm, book, values_only)
     write_conf(sheets["xlwings.conf"], fm)
+    write_formulas(wb, sheets.values(), fm)
     sheets["Scores"].activate()
     wb.close()
     return queue

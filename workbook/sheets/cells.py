@@ -4,6 +4,15 @@ Every sheet module writes through these helpers, so user text is always written 
 string (never a formula) and every formula cell carries the value the same ``udfs``
 function computes for it (XlsxWriter's ``value=``).
 
+Spilling functions (SCORE_ACCOUNTS, NRR_PROJECTION) are written values first: the cells
+hold the values the function computes, and the formula waits on the hidden ``upcell
+formulas`` sheet until the "Connect model" script (``udfs/connect.py``) enters it. A
+viewer without Python (LibreOffice recomputes array formulas on load; Excel before the
+add-in registered the functions) so never shows ``#NAME?``, and Excel binds every formula
+that script enters to the registered functions. Every upcell formula, single-cell ones
+included, is listed there: ``formula_cell`` and ``spill`` record it, ``write_formulas``
+writes the sheet.
+
 >>> excel_rows(pd.DataFrame({"a": [1.0, None]}))
 [['a'], [1.0], [None]]
 """
@@ -12,15 +21,18 @@ from __future__ import annotations
 
 import math
 import numbers
+import re
 from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import xlsxwriter
+from xlsxwriter.utility import xl_rowcol_to_cell
 
 import udfs
 from udfs import _args
+from udfs.connect import FORMULAS_HEADER, FORMULAS_SHEET
 
 from ..importer import AccountBook
 
@@ -153,8 +165,54 @@ def put(ws, row: int, col: int, value: Any, fmt, fm: Formats) -> None:
         ws.write_string(row, col, str(value), fmt)
 
 
+# the Excel functions: upper-case callables of udfs (EXPANSION_SCORE beside expansion_score)
+UPCELL_FUNCTIONS = frozenset(n for n, f in vars(udfs).items()
+                             if n.isupper() and callable(f) and not isinstance(f, type))
+_CALL = re.compile(r"(?<![\w.])([A-Za-z_][\w]*)\s*\(")
+
+
+def upcell_functions(formula: str) -> list[str]:
+    """The upcell functions ``formula`` calls, in order (``SUM`` and friends left out).
+
+    >>> upcell_functions('=IF(NRR(B4, B5, B6, B7) > 1, "up", SUM(B4:B7))')
+    ['NRR']
+    """
+    text = re.sub(r'"(?:[^"]|"")*"', '""', formula)
+    found = [m.group(1).upper() for m in _CALL.finditer(text)]
+    return list(dict.fromkeys(f for f in found if f in UPCELL_FUNCTIONS))
+
+
+def _record(ws, row: int, col: int, formula: str, built: str = "") -> None:
+    """Remember an upcell formula of ``ws`` for the ``upcell formulas`` sheet."""
+    functions = upcell_functions(formula)
+    if functions:
+        if not hasattr(ws, "upcell_formulas"):
+            ws.upcell_formulas = []
+        ws.upcell_formulas.append((xl_rowcol_to_cell(row, col), formula.lstrip("="),
+                                   ",".join(functions), built))
+
+
+def write_formulas(wb, worksheets, fm: Formats) -> None:
+    """The hidden ``upcell formulas`` sheet: every upcell formula recorded on ``worksheets``
+    (sheet, cell, formula without its ``=``, functions it calls, range of built values),
+    read by the "Connect model" script. Formulas are stored as text, never live."""
+    rows = [(ws.get_name(), *entry) for ws in worksheets
+            for entry in getattr(ws, "upcell_formulas", [])]
+    ws = wb.add_worksheet(FORMULAS_SHEET)
+    for j, h in enumerate(FORMULAS_HEADER):
+        ws.write_string(0, j, h, fm.label)
+    for i, row in enumerate(rows, start=1):
+        for j, v in enumerate(row):
+            if v:
+                ws.write_string(i, j, v, fm.text)
+    for j, width in enumerate((12, 8, 70, 30, 14)):
+        ws.set_column(j, j, width)
+    ws.hide()
+
+
 def formula_cell(ws, row: int, col: int, formula: str, value: Any, fmt) -> None:
     """A single-cell formula with its cached value (blank stays blank)."""
+    _record(ws, row, col, formula)
     if value is None:
         value = ""
     if isinstance(value, (np.bool_,)):
@@ -166,19 +224,26 @@ def formula_cell(ws, row: int, col: int, formula: str, value: Any, fmt) -> None:
 
 def spill(ws, row: int, col: int, formula: str, values: list[list[Any]], fmts: list, header_fmt,
            fm: Formats, values_only: bool) -> tuple[int, int]:
-    """A dynamic-array formula at (row, col) with ``values`` cached in its spill range."""
+    """The ``values`` a spilling ``formula`` at (row, col) computes, written as values; the
+    formula is recorded for "Connect model" (not with ``values_only``: a snapshot). In a
+    live build (``ws.upcell_live``) the anchor holds the dynamic-array formula itself
+    (``cm="1"`` + ``xl/metadata.xml``: no implicit-intersection ``@``), cached values in
+    its spill range."""
     height, width = len(values), max(len(r) for r in values)
     if values_only:
         for j, v in enumerate(values[0]):
             put(ws, row, col + j, v, header_fmt, fm)
-    else:
-        anchor = values[0][0]
-        if anchor is None:
-            anchor = ""
+    elif getattr(ws, "upcell_live", False):  # build(live=True): the dynamic-array formula
+        _record(ws, row, col, formula)
+        anchor = "" if values[0][0] is None else values[0][0]
         ws.write_dynamic_array_formula(
-            row, col, row + height - 1, col + width - 1, formula, header_fmt, anchor
-        )
+            row, col, row + height - 1, col + width - 1, formula, header_fmt, anchor)
         for j, v in enumerate(values[0][1:], start=1):
+            put(ws, row, col + j, v, header_fmt, fm)
+    else:
+        _record(ws, row, col, formula,
+                f"{xl_rowcol_to_cell(row, col)}:{xl_rowcol_to_cell(row + height - 1, col + width - 1)}")
+        for j, v in enumerate(values[0]):
             put(ws, row, col + j, v, header_fmt, fm)
     write_number, write_string, write_blank = ws.write_number, ws.write_string, ws.write_blank
     for i in range(1, height):

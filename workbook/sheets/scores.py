@@ -55,8 +55,9 @@ def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool) ->
     ws.write_string(0, 0, "Expansion queue", fm.title)
     ws.write_string(
         1, 0,
-        "One row per account, highest expected value first. A4 holds "
-        + SCORES_FORMULA + " (spilling); tune Rules and Plays to re-score.",
+        "One row per account, highest expected value first: " + SCORES_FORMULA
+        + " in A4 (spilling) once the model is connected (Start here); it re-scores when "
+        "Rules, Plays or Accounts change.",
         fm.subtitle,
     )
     r0, c0 = SCORES_ANCHOR

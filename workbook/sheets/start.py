@@ -23,18 +23,23 @@ def write_start_here(ws, fm: Formats, book: AccountBook) -> None:
                  "--accounts export.csv). Tune thresholds, points and motions in Rules, and close "
                  "rates, shares and owners in Plays: the formulas take those tables, so the queue "
                  "re-scores. Yellow cells are inputs."),
-        ("wrap", "Until a Python runtime is connected, the cells show the values computed when this "
-                 "file was built. Once connected, press Ctrl+Alt+F9 to recalculate everything."),
+        ("wrap", "Until the model is connected, every cell shows the value computed when this file "
+                 "was built (the queue on Scores and the projection on Retention are plain values), "
+                 "so it reads correctly in any viewer. Connecting enters the formulas."),
         ("", ""),
-        ("h2", "Connect a runtime"),
-        ("wrap", "xlwings Lite (Windows, Mac, Excel on the web): Home > Add-ins, search xlwings, add "
-                 "xlwings Lite. Run python -m workbook lite, paste lite/main.py into the editor's "
-                 "main.py tab and lite/requirements.txt into its requirements.txt tab, then restart "
-                 "xlwings Lite (Menu > Restart) and press Ctrl+Alt+F9."),
-        ("wrap", "Windows xlwings add-in: pip install the upcell repository (pip install -e .) and "
-                 "run xlwings addin install. The xlwings.conf sheet sets UDF Modules = udfs; click "
-                 "Import Functions on the xlwings ribbon (save the workbook as .xlsm when Excel "
-                 "asks: the add-in keeps its function stubs in a VBA module), then Ctrl+Alt+F9."),
+        ("h2", "Connect the model (xlwings Lite: Windows, Mac, Excel on the web)"),
+        ("wrap", "1. Home > Add-ins: search xlwings and add xlwings Lite; open it from the Home tab."),
+        ("wrap", "2. In a terminal, python -m workbook lite writes lite/main.py and "
+                 "lite/requirements.txt. Paste main.py into the editor's main.py tab and "
+                 "requirements.txt into its requirements.txt tab, then Menu > Restart."),
+        ("wrap", "3. Pick the script Connect model and click Run (leave namespace blank). It enters "
+                 "every upcell formula (=SCORE_ACCOUNTS on Scores, NRR and the projection on "
+                 "Retention, coverage on Pipeline), so Excel binds them to the functions xlwings "
+                 "Lite registered. Run it once per workbook; save."),
+        ("wrap", "Your own xlwings Server (make serve-excel): its functions carry a namespace, "
+                 "=XLWINGS.SCORE_ACCOUNTS(...); run its Connect model script from the task pane. "
+                 "Windows xlwings add-in: build with python -m workbook build --live (live "
+                 "formulas), then xlwings.conf's UDF Modules = udfs and Import Functions."),
         ("", ""),
         ("h2", "Sheets"),
         ("text", "Accounts: your book (table Accounts). Rules and Plays: the playbook (tables Rules "
@@ -45,8 +50,9 @@ def write_start_here(ws, fm: Formats, book: AccountBook) -> None:
     for i, (style, text) in enumerate(lines):
         if text:
             ws.write_string(i, 1, text, getattr(fm, style))
-    for i in (4, 5, 6, 9, 10):
-        ws.set_row(i, 42)
+    for i, (style, text) in enumerate(lines):
+        if style == "wrap":
+            ws.set_row(i, 14 * (1 + len(text) // 120))
 
 
 def write_conf(ws, fm: Formats) -> None:
