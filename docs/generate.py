@@ -81,16 +81,14 @@ KIND_UNITS: dict[str, str] = {
 
 
 def _alias_text(key: str) -> str:
-    return "`" + key.replace("_", " ") + "`"
+    return "`" + str(key).replace("_", " ") + "`"
 
 
 def account_columns_table() -> str:
     """The account columns as a Markdown table: column, meaning, unit, accepted aliases."""
     from udfs import playbook
 
-    aliases: dict[str, list[str]] = {}
-    for alias, column in playbook.ACCOUNT_ALIASES.items():
-        aliases.setdefault(column, []).append(alias)
+    aliases = _grouped(playbook.ACCOUNT_ALIASES)
     lines = [
         "| column | what it holds | unit | also accepted as |",
         "|---|---|---|---|",
@@ -104,6 +102,42 @@ def account_columns_table() -> str:
             raise SystemExit(f"docs/generate.py: add a unit for the column kind {kind!r} to KIND_UNITS")
         names = ", ".join(_alias_text(a) for a in aliases.get(column, [])) or "—"
         lines.append(f"| `{column}` | {meaning} | {unit} | {names} |")
+    return "\n".join(lines)
+
+
+def _grouped(mapping: dict[str, str]) -> dict[str, list[str]]:
+    """target -> its aliases, sorted (some alias maps are built from sets: no stable order)."""
+    out: dict[str, list[str]] = {}
+    for alias, target in mapping.items():
+        out.setdefault(target, []).append(alias)
+    return {target: sorted(aliases) for target, aliases in out.items()}
+
+
+def opportunity_words_table() -> str:
+    """Opportunity types and statuses of CRM exports, and the motion or status each means."""
+    from udfs import playbook
+
+    lines = ["| means | accepted in the `type` / `motion` column |", "|---|---|"]
+    types = _grouped(playbook.OPPORTUNITY_TYPES)
+    for motion in playbook.MOTIONS:
+        names = [motion] + [a for a in types.get(motion, [])]
+        lines.append(f"| {motion} | " + ", ".join(_alias_text(n) for n in names) + " |")
+    lines += ["", "| status | accepted in the `status` (or `stage`) column |", "|---|---|"]
+    for status, words in _grouped(playbook.OPPORTUNITY_STATUSES).items():
+        lines.append(f"| `{status}` | " + ", ".join(_alias_text(w) for w in words) + " |")
+    return "\n".join(lines)
+
+
+def record_headers_table() -> str:
+    """Header spellings accepted for the columns of opportunities, ARR history and targets."""
+    from udfs import playbook
+
+    lines = ["| record | column | also accepted as |", "|---|---|---|"]
+    for record, mapping in (("opportunities", playbook.OPPORTUNITY_ALIASES),
+                            ("ARR history", playbook.HISTORY_ALIASES),
+                            ("targets", playbook.TARGET_ALIASES)):
+        for column, aliases in _grouped(mapping).items():
+            lines.append(f"| {record} | `{column}` | " + ", ".join(_alias_text(a) for a in aliases) + " |")
     return "\n".join(lines)
 
 
@@ -337,6 +371,8 @@ BLOCKS = {
     "account-columns": account_columns_table,
     "function-catalog": function_catalog,
     "function-summary": function_summary,
+    "opportunity-words": opportunity_words_table,
+    "record-headers": record_headers_table,
     "default-rules": default_rules_table,
     "default-plays": default_plays_table,
     "rule-columns": rule_columns_table,
@@ -346,6 +382,8 @@ FILES = {
     "account-columns": ("docs/accounts.md", "README.md"),
     "function-catalog": ("docs/functions.md",),
     "function-summary": ("README.md",),
+    "opportunity-words": ("docs/records.md",),
+    "record-headers": ("docs/records.md",),
     "default-rules": ("docs/rules.md",),
     "default-plays": ("docs/plays.md",),
     "rule-columns": ("docs/rules.md",),

@@ -21,6 +21,7 @@ import pytest
 
 from tests.conftest import ROOT, udf_meta
 from udfs import playbook
+from udfs._args import normalize_key
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *DOCS]
@@ -138,6 +139,20 @@ def test_every_account_column_has_a_meaning_and_a_unit():
     for column, kind in playbook.ACCOUNT_COLUMNS.items():
         assert column in gen["COLUMN_MEANINGS"], f"add a meaning for {column!r} to docs/generate.py"
         assert kind in gen["KIND_UNITS"], f"add a unit for kind {kind!r} to docs/generate.py"
+
+
+def test_opportunity_types_and_statuses_listed_mean_what_the_code_reads():
+    rows = _block_rows((ROOT / "docs" / "records.md").read_text(encoding="utf-8"), "opportunity-words")
+    motions = [r for r in rows if r[0] in playbook.MOTIONS]
+    assert [r[0] for r in motions] == list(playbook.MOTIONS)
+    for motion, words in motions:
+        for word in re.findall(r"`([^`]+)`", words):
+            assert playbook.opportunity_motion(word) == playbook.MOTIONS.index(motion), (word, motion)
+    statuses = {r[0].strip("`"): re.findall(r"`([^`]+)`", r[1]) for r in rows if r[0].startswith("`")}
+    assert set(statuses) == {"open", "won", "lost"}
+    for status, words in statuses.items():
+        for word in words:
+            assert playbook.OPPORTUNITY_STATUSES[normalize_key(word)] == status, word
 
 
 # --------------------------------------------------------------------------- rules and plays
