@@ -25,3 +25,4 @@ from .retention import *  # noqa: F403  (NRR, GRR, ARR_AFTER, NRR_PROJECTION, ..
 from .sample import *  # noqa: F403  (deterministic sample account book)
 from .scoring import *  # noqa: F403  (SCORE_ACCOUNTS, EXPANSION_SCORE, plays, owners)
 from .simulate import *  # noqa: F403  (NRR compounding engine, Monte Carlo)
+from .simulate_history import *  # noqa: F403  (the simulation from a measured ARR history, bootstrap)
