@@ -7,6 +7,7 @@ app = marimo.App(width="medium", app_title="NRR compounding")
 @app.cell
 def _():
     import sys
+    import tempfile
     from pathlib import Path
 
     import altair as alt
@@ -14,32 +15,35 @@ def _():
     import numpy as np
     import pandas as pd
 
+    ROOT = Path(__file__).resolve().parent.parent
     try:
         import udfs
     except ImportError:  # run from simulations/ or elsewhere: the repo root holds udfs/
-        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        sys.path.insert(0, str(ROOT))
         import udfs
     from udfs import (
         MOTIONS,
-        arr_after,
+        bootstrap_nrr,
         default_plays,
         expansion_share,
         expansion_share_benchmark,
         goal_seek_expansion,
         grr,
+        measured_plan,
         monte_carlo_nrr,
         nrr,
         nrr_benchmark,
-        nrr_projection,
         nrr_stage,
         plan_nrr,
         playbook_expansion_rates,
+        resample_rates,
         simulate_nrr,
     )
     return (
-        MOTIONS, alt, arr_after, default_plays, expansion_share, expansion_share_benchmark,
-        goal_seek_expansion, grr, mo, monte_carlo_nrr, np, nrr, nrr_benchmark, nrr_projection,
-        nrr_stage, pd, plan_nrr, playbook_expansion_rates, simulate_nrr, udfs,
+        MOTIONS, Path, ROOT, alt, bootstrap_nrr, default_plays, expansion_share,
+        expansion_share_benchmark, goal_seek_expansion, grr, measured_plan, mo, monte_carlo_nrr,
+        np, nrr, nrr_benchmark, nrr_stage, pd, plan_nrr, playbook_expansion_rates, resample_rates,
+        simulate_nrr, tempfile, udfs,
     )
 
 
@@ -61,7 +65,11 @@ def _():
     def pct(x, digits=0):
         return "–" if x is None or x != x else f"{x * 100:.{digits}f}%"
 
-    return money, pct
+    def dollars(text):
+        """A literal dollar in markdown, not LaTeX."""
+        return text.replace("$", r"\$")
+
+    return dollars, money, pct
 
 
 @app.cell(hide_code=True)
@@ -69,34 +77,113 @@ def _(mo):
     mo.md("""
     # NRR compounding
 
-    What net revenue retention does to ARR over the years: move the **NRR** slider or the
-    expansion inputs and every number below recomputes. The engine is the same Python that
-    Excel calls (`=NRR_SIMULATE`, `=NRR_GOAL_SEEK`, `=ARR_AFTER`, `=NRR_BENCHMARK`).
+    What net revenue retention does to ARR over the years. Start from your **ARR history**
+    (the sample one, an upload, or `-- --history FILE`): churn, contraction and expansion of
+    the last 12 months, starting ARR and customers of the last month. Every number that was
+    not measured says **assumed**. Change any input and everything below recomputes, with the
+    same Python that Excel calls (`=NRR_SIMULATE`, `=NRR_GOAL_SEEK`, `=NRR_MONTE_CARLO`).
     """)
     return
 
 
 @app.cell
-def _(MOTIONS, default_plays, mo):
-    plays = default_plays()
-    start_arr = mo.ui.number(start=0, stop=10_000_000_000, step=250_000, value=10_000_000, label="Starting ARR ($)")
-    customers = mo.ui.number(start=1, stop=1_000_000, step=10, value=250, label="Customers")
-    new_logo = mo.ui.number(start=0, stop=1_000_000_000, step=250_000, value=2_000_000, label="New-logo ARR per year ($)")
-    churn = mo.ui.slider(0, 40, step=0.5, value=8, label="Annual gross churn (%)", show_value=True)
-    contraction = mo.ui.slider(0, 30, step=0.5, value=4, label="Annual contraction (%)", show_value=True)
-    nrr_slider = mo.ui.slider(70, 160, step=1, value=118, label="NRR (%)", show_value=True, full_width=True)
-    drive = mo.ui.radio(
-        options=["NRR slider", "Expansion inputs"], value="NRR slider",
-        label="Headline NRR from", inline=True,
+def _(ROOT, mo):
+    # Where the measured figures come from: the command line, else the bundled sample.
+    _cli = mo.cli_args()
+    _sample = ROOT / "workbook" / "sample_arr_history.csv"
+    history_path = _cli.get("history") or (str(_sample) if _sample.exists() else None)
+    _sample_opps = ROOT / "workbook" / "sample_opportunities.csv"
+    opportunities_path = _cli.get("opportunities") or (
+        str(_sample_opps) if history_path == str(_sample) and _sample_opps.exists() else None
     )
+    upload_history = mo.ui.file(filetypes=[".csv", ".xlsx"], label="Upload an ARR history (account_id, month, arr)")
+    upload_opps = mo.ui.file(filetypes=[".csv", ".xlsx"], label="Upload opportunities (motion, amount, close_date, status)")
+    return history_path, opportunities_path, upload_history, upload_opps
+
+
+@app.cell
+def _(Path, history_path, opportunities_path, tempfile, upload_history, upload_opps):
+    # The files to read: an upload wins over the command line and the sample.
+    from workbook.importer import read_rows
+
+    def _rows(upload, path):
+        if upload.value:
+            _file = upload.value[0]
+            with tempfile.TemporaryDirectory() as _tmp:
+                _p = Path(_tmp) / Path(_file.name).name
+                _p.write_bytes(_file.contents)
+                return read_rows(_p)[0], _file.name
+        if path:
+            return read_rows(path)[0], Path(path).name
+        return None, None
+
+    history_rows, history_name = _rows(upload_history, history_path)
+    opps_rows, opps_name = _rows(upload_opps, opportunities_path)
+    return history_name, history_rows, opps_name, opps_rows
+
+
+@app.cell
+def _(history_name, history_rows, measured_plan, mo, opps_name, opps_rows):
+    # Measure the last 12 months (or say why not: the app then starts from assumptions).
+    measured, _problem = None, None
+    if history_rows is not None:
+        try:
+            measured = measured_plan(history_rows, opps_rows)
+        except ValueError as _err:
+            _problem = f"{history_name}: {_err}"
+    if measured is not None:
+        _split = (
+            f"expansion split by motion from the won opportunities of {opps_name}"
+            if measured.mix_source == "opportunities"
+            else "expansion split by motion by the playbook (**assumed**: no won opportunities say which)"
+        )
+        history_note = mo.callout(
+            mo.md(
+                f"**Measured** from {history_name}: the 12 months to {measured.month} over the "
+                f"{measured.accounts:,} accounts paying 12 months earlier; {_split}."
+            ),
+            kind="success",
+        )
+    elif _problem:
+        history_note = mo.callout(mo.md(f"Could not measure the history. {_problem}. Every number below is **assumed**."), kind="warn")
+    else:
+        history_note = mo.callout(mo.md("No ARR history given: every number below is **assumed**. Upload one to start from measured rates."), kind="neutral")
+    return history_note, measured
+
+
+@app.cell
+def _(MOTIONS, default_plays, measured, mo):
+    # The inputs, starting from the measured figures when there are some.
+    plays = default_plays()
+    _m = measured
+
+    def _tag(ok):
+        return " · measured" if _m is not None and ok else " · assumed"
+
+    defaults = {
+        "start": round(_m.starting_arr, -3) if _m else 10_000_000,
+        "customers": _m.customers if _m else 250,
+        "new_logo": round(_m.new_logo_arr, -3) if _m else 2_000_000,
+        "churn": round(100 * _m.churn, 1) if _m else 8.0,
+        "contraction": round(100 * _m.contraction, 1) if _m else 4.0,
+        "rates": dict(zip(MOTIONS, ([round(100 * r, 1) for r in _m.expansion] if _m else (8.0, 6.0, 5.0, 3.0, 2.0)), strict=True)),
+    }
+    _by_motion = _m is not None and _m.measured["expansion_by_motion"]
+    start_arr = mo.ui.number(start=0, stop=10_000_000_000, step=1_000, value=defaults["start"], label="Starting ARR ($)" + _tag(True))
+    customers = mo.ui.number(start=1, stop=1_000_000, step=1, value=max(defaults["customers"], 1), label="Customers" + _tag(True))
+    new_logo = mo.ui.number(start=0, stop=1_000_000_000, step=1_000, value=defaults["new_logo"], label="New-logo ARR per year ($)" + _tag(True))
+    churn = mo.ui.slider(0, 40, step=0.1, value=defaults["churn"], label="Annual gross churn (%)" + _tag(True), show_value=True)
+    contraction = mo.ui.slider(0, 30, step=0.1, value=defaults["contraction"], label="Annual contraction (%)" + _tag(True), show_value=True)
     mode = mo.ui.radio(
         options=["Rate per motion", "From playbook"], value="Rate per motion",
         label="Expansion", inline=True,
     )
-    default_rates = dict(zip(MOTIONS, (8.0, 6.0, 5.0, 3.0, 2.0), strict=True))
+    rates_label = "Annual expansion rate per motion (% of ARR)" + _tag(_by_motion)
+    if _m is not None and not _by_motion:
+        rates_label += " split (the total is measured)"
     rates = mo.ui.dictionary(
-        {m: mo.ui.slider(0, 40, step=0.5, value=default_rates[m], show_value=True, label=m) for m in MOTIONS},
-        label="Annual expansion rate per motion (% of ARR)",
+        {m: mo.ui.slider(0, 40, step=0.1, value=defaults["rates"][m], show_value=True, label=m) for m in MOTIONS},
+        label=rates_label,
     )
     default_triggers = dict(zip(MOTIONS, (12, 6, 10, 3, 2), strict=True))
     triggers = mo.ui.dictionary(
@@ -113,30 +200,37 @@ def _(MOTIONS, default_plays, mo):
     )
     horizon = mo.ui.slider(1, 10, step=1, value=5, label="Horizon (years)", show_value=True)
     steps = mo.ui.radio(options=["monthly", "annual"], value="monthly", label="Steps", inline=True)
-    spread = mo.ui.slider(0, 100, step=5, value=25, label="Monte Carlo spread (% of each rate)", show_value=True)
+    target_nrr = mo.ui.number(start=50, stop=200, step=1, value=120, label="Target NRR for the goal-seek (%)")
+    spread = mo.ui.slider(0, 100, step=5, value=25, label="Rate spread (% of each rate) · assumed", show_value=True)
+    correlation = mo.ui.slider(-1, 1, step=0.1, value=-0.3, label="Churn–expansion correlation · assumed", show_value=True)
+    redraw = mo.ui.radio(
+        options=["once per path", "every year"], value="once per path",
+        label="Rates drawn", inline=True,
+    )
     paths = mo.ui.dropdown(options=["1000", "10000", "50000"], value="10000", label="Paths")
     seed = mo.ui.number(start=0, stop=2**31 - 1, step=1, value=42, label="Seed")
-    target = mo.ui.number(start=0, stop=100_000_000_000, step=500_000, value=25_000_000, label="Target ARR ($)")
+    target = mo.ui.number(start=0, stop=100_000_000_000, step=500_000, value=round(1.5 * defaults["start"], -5) if _m else 25_000_000, label="Target ARR ($)")
     return (
-        churn, close, contraction, customers, deal, drive, horizon, mode, new_logo, nrr_slider,
-        paths, rates, seed, spread, start_arr, steps, target, triggers,
+        churn, close, contraction, correlation, customers, deal, defaults, horizon, mode, new_logo,
+        paths, rates, rates_label, redraw, seed, spread, start_arr, steps, target, target_nrr, triggers,
     )
 
 
 @app.cell
 def _(
-    MOTIONS, churn, close, contraction, customers, deal, drive, horizon, mo, mode, new_logo,
-    nrr_slider, paths, rates, seed, spread, start_arr, steps, target, triggers,
+    MOTIONS, churn, close, contraction, correlation, customers, deal, history_note, horizon, mo,
+    mode, new_logo, paths, rates, rates_label, redraw, seed, spread, start_arr, steps, target,
+    target_nrr, triggers, upload_history, upload_opps,
 ):
     if mode.value == "Rate per motion":
         _expansion = mo.vstack(
-            [mo.md("Annual expansion rate per motion (% of ARR)"),
+            [mo.md(rates_label),
              mo.hstack([rates[m] for m in MOTIONS[:3]], justify="start", gap=2),
              mo.hstack([rates[m] for m in MOTIONS[3:]], justify="start", gap=2)],
             gap=0.25,
         )
     else:
-        _head = ["Motion", "Triggers per quarter", "Close rate (%)", "Deal size (% of account ARR)"]
+        _head = ["Motion", "Triggers per quarter · assumed", "Close rate (%)", "Deal size (% of account ARR)"]
         _expansion = mo.vstack(
             [mo.hstack([mo.md(f"**{h}**") for h in _head], widths="equal")]
             + [mo.hstack([mo.md(m), triggers[m], close[m], deal[m]], widths="equal") for m in MOTIONS],
@@ -144,13 +238,16 @@ def _(
         )
     mo.vstack(
         [
-            nrr_slider,
-            mo.hstack([drive, horizon, steps], justify="start", gap=2),
+            history_note,
+            mo.hstack([upload_history, upload_opps], justify="start", gap=1),
             mo.hstack([start_arr, customers, new_logo], justify="start", gap=1),
             mo.hstack([churn, contraction], justify="start", gap=2),
             mode,
             _expansion,
-            mo.hstack([spread, paths, seed, target], justify="start", gap=1),
+            mo.hstack([horizon, steps, target_nrr], justify="start", gap=2),
+            mo.md("**Uncertainty**"),
+            mo.hstack([spread, correlation, redraw], justify="start", gap=2),
+            mo.hstack([paths, seed, target], justify="start", gap=1),
         ],
         gap=0.75,
     )
@@ -158,11 +255,24 @@ def _(
 
 
 @app.cell
-def _(close, customers, deal, mode, np, playbook_expansion_rates, rates, start_arr, triggers):
-    # The plan: five annual expansion rates, typed or built from the playbook (SPEC §4).
-    if mode.value == "Rate per motion":
+def _(
+    churn, close, contraction, customers, deal, defaults, measured, mode, np, plan_nrr,
+    playbook_expansion_rates, rates, start_arr, triggers,
+):
+    # The plan: churn, contraction and five annual expansion rates: the measured ones while
+    # the inputs show them, else as typed (or built from the playbook).
+    _unchanged = (
+        measured is not None and mode.value == "Rate per motion"
+        and churn.value == defaults["churn"] and contraction.value == defaults["contraction"]
+        and all(rates.value[m] == v for m, v in defaults["rates"].items())
+    )
+    if _unchanged:  # the sliders show rounded figures: use the measured ones themselves
+        c, d, plan_rates = measured.churn, measured.contraction, measured.expansion
+    elif mode.value == "Rate per motion":
+        c, d = churn.value / 100, contraction.value / 100
         plan_rates = np.array([rates.value[m] for m in rates.value]) / 100
     else:
+        c, d = churn.value / 100, contraction.value / 100
         _avg_arr = (start_arr.value or 0) / max(customers.value or 1, 1)
         plan_rates = playbook_expansion_rates(
             max(start_arr.value or 0, 1),
@@ -171,71 +281,49 @@ def _(close, customers, deal, mode, np, playbook_expansion_rates, rates, start_a
             close_rates=[(close.value[m] or 0) / 100 for m in close.value],
             deal_sizes=[(deal.value[m] or 0) / 100 * _avg_arr for m in deal.value],
         )
-    return (plan_rates,)
-
-
-@app.cell
-def _(churn, contraction, drive, goal_seek_expansion, MOTIONS, nrr_slider, plan_nrr, plan_rates):
-    # Goal-seek: the plan's motion mix, scaled uniformly to reach the NRR slider.
-    c, d = churn.value / 100, contraction.value / 100
+    # The one NRR of the app: 1 + expansion − contraction − churn a year, as a share of the
+    # ARR held a year earlier (the trailing-12-month NRR when it is measured).
     planned_nrr = plan_nrr(c, d, plan_rates)
-    goal = goal_seek_expansion([1.0, 1.1, 1.2, 1.3, nrr_slider.value / 100], c, d, plan_rates)
-    seek = goal.iloc[-1]
-    if drive.value == "NRR slider":
-        used_rates = seek[list(MOTIONS)].to_numpy(dtype=float)
+    if _unchanged:
+        nrr_source = f"measured: the 12 months to {measured.month}"
     else:
-        used_rates = plan_rates
-    used_nrr = plan_nrr(c, d, used_rates)
-    return c, d, goal, planned_nrr, seek, used_nrr, used_rates
+        nrr_source = "your inputs" if measured is not None else "assumed"
+    return c, d, nrr_source, plan_rates, planned_nrr
 
 
 @app.cell
-def _(c, d, drive, mo, nrr_slider, pct, plan_rates, planned_nrr, seek, used_nrr):
-    if drive.value == "NRR slider":
-        _how = (
-            f"The headline follows the **NRR slider ({nrr_slider.value}%)**: your plan's motion mix "
-            f"is scaled ×{seek['scale']:.2f} to reach it"
-            if seek["scale"] == seek["scale"] else
-            f"The headline follows the **NRR slider ({nrr_slider.value}%)**, expansion shared equally by the motions"
-        )
-        if used_nrr > nrr_slider.value / 100 + 1e-9:
-            _how += f" (NRR cannot fall below GRR {pct(1 - c - d)} here)"
-    else:
-        _how = "The headline follows **your expansion inputs**"
-    mo.callout(
-        mo.md(
-            f"Your plan: expansion {pct(float(plan_rates.sum()), 1)} of ARR a year, churn {pct(c, 1)}, "
-            f"contraction {pct(d, 1)} → **NRR {pct(planned_nrr)}**, GRR {pct(1 - c - d)}. {_how}."
-        ),
-        kind="info",
-    )
-    return
-
-
-@app.cell
-def _(c, d, horizon, new_logo, simulate_nrr, start_arr, steps, used_rates):
-    sim = simulate_nrr(start_arr.value or 0, horizon.value, c, d, used_rates, new_logo.value or 0, steps.value)
+def _(c, d, horizon, new_logo, simulate_nrr, start_arr, steps, plan_rates):
+    sim = simulate_nrr(start_arr.value or 0, horizon.value, c, d, plan_rates, new_logo.value or 0, steps.value)
     return (sim,)
 
 
 @app.cell
-def _(horizon, mo, money, nrr_benchmark, nrr_stage, pct, sim, start_arr, used_nrr):
+def _(dollars, horizon, measured, mo, money, nrr_benchmark, nrr_source, nrr_stage, pct, planned_nrr, sim, start_arr):
     _stage = nrr_stage(start_arr.value or 0)
-    _band = nrr_benchmark(start_arr.value or 0, used_nrr)
-    def _d(text):  # a literal dollar in markdown, not LaTeX
-        return text.replace("$", r"\$")
-
-    headline = mo.md(
-        f"## ARR in {horizon.value} years: {_d(money(sim.final_arr))}\n"
-        f"at **{pct(used_nrr)} NRR** and {pct(sim.grr)} GRR, from {_d(money(start_arr.value or 0))} today "
-        f"· NRR band for the {_d(_stage['stage'])} ARR stage ({pct(_stage['low'])}–{pct(_stage['high'])}): **{_band}**"
+    _band = nrr_benchmark(start_arr.value or 0, planned_nrr)
+    _measured = (
+        f" The history's logo churn over the same 12 months: {pct(measured.logo_churn, 1)}."
+        if measured is not None else ""
     )
-    headline
+    mo.vstack(
+        [
+            mo.md(
+                f"## ARR in {horizon.value} years: {dollars(money(sim.final_arr))}\n"
+                f"at **NRR {pct(planned_nrr, 1)}** ({nrr_source}) and GRR {pct(sim.grr, 1)}, from "
+                f"{dollars(money(start_arr.value or 0))} today · NRR band for the {dollars(_stage['stage'])} "
+                f"ARR stage ({pct(_stage['low'])}–{pct(_stage['high'])}): **{_band}**"
+            ),
+            mo.md(
+                "NRR = (ARR a year ago + expansion − contraction − churn) / ARR a year ago, over the "
+                f"customers of a year ago: one definition for every NRR on this page.{_measured}"
+            ),
+        ]
+    )
     return
 
 
 @app.cell
-def _(MOTIONS, alt, money, pd, sim):
+def _(MOTIONS, alt, money, sim):
     # ARR over time, stacked: retained base, expansion by motion, new logos.
     _layers = ["retained_base", *MOTIONS, "new_logos"]
     _names = {"retained_base": "Retained base", "new_logos": "New logos"}
@@ -261,24 +349,21 @@ def _(MOTIONS, alt, money, pd, sim):
 
 
 @app.cell
-def _(expansion_share, expansion_share_benchmark, grr, mo, money, new_logo, nrr, pct, sim, udfs):
+def _(expansion_share, expansion_share_benchmark, grr, mo, money, nrr, pct, sim, udfs):
     # NRR and GRR per year from the year's flows, by the same functions Excel calls.
-    _y = sim.years
-    _ok = _y["starting_arr"] > 0
-    _t = _y.loc[_ok].copy()
+    _t = sim.years.loc[sim.years["starting_arr"] > 0].copy()
     _t["NRR"] = nrr(_t["starting_arr"], _t["expansion"], _t["contraction"], _t["churn"])
     _t["GRR"] = grr(_t["starting_arr"], _t["contraction"], _t["churn"])
-    _new = _t["expansion"] + (new_logo.value or 0)
-    _t["share"] = expansion_share(_t["expansion"], new_logo.value or 0) if (_new > 0).all() else float("nan")
-    _t["benchmark"] = (
-        expansion_share_benchmark(_t["share"], _t["starting_arr"]) if (_new > 0).all() else "–"
-    )
+    _new = _t["expansion"] + _t["new_logo_arr"]
+    _ok = bool((_new > 0).all())
+    _t["share"] = expansion_share(_t["expansion"], _t["new_logo_arr"]) if _ok else float("nan")
+    _t["benchmark"] = expansion_share_benchmark(_t["share"], _t["starting_arr"]) if _ok else "–"
     year_table = mo.ui.table(
         [
             {
                 "Year": int(r.year), "Start ARR": money(r.starting_arr), "Expansion": money(r.expansion),
                 "Contraction": money(r.contraction), "Churn": money(r.churn),
-                "New logos": money(r.new_logo_arr), "End ARR": money(r.ending_arr),
+                "New logos landed": money(r.new_logo_arr), "End ARR": money(r.ending_arr),
                 "NRR": pct(r.NRR), "GRR": pct(r.GRR), "Expansion share": pct(r.share),
                 "Share benchmark": r.benchmark,
             }
@@ -306,32 +391,43 @@ def _(expansion_share, expansion_share_benchmark, grr, mo, money, new_logo, nrr,
 
 
 @app.cell
-def _(alt, arr_after, horizon, mo, money, new_logo, nrr_projection, pct, pd, start_arr, used_nrr):
-    # Scenarios side by side: 100 / 110 / 120 / 130 % and yours (ARR_AFTER, NRR_PROJECTION).
-    _scen = {"100%": 1.0, "110%": 1.1, "120%": 1.2, "130%": 1.3, f"Yours ({pct(used_nrr)})": used_nrr}
-    _frames = []
+def _(MOTIONS, c, d, goal_seek_expansion, plan_rates, target_nrr):
+    # Goal-seek: the plan's motion mix, scaled uniformly to reach each target NRR.
+    _targets = [1.0, 1.1, 1.2, 1.3]
+    _mine = (target_nrr.value or 100) / 100
+    goal = goal_seek_expansion(_targets + ([] if round(_mine, 6) in _targets else [_mine]), c, d, plan_rates)
+    scenario_rates = {f"{r['reachable_nrr'] * 100:.0f}%": [r[m] for m in MOTIONS] for r in goal.to_dict("records")}
+    return goal, scenario_rates
+
+
+@app.cell
+def _(alt, c, d, horizon, mo, money, new_logo, pct, pd, planned_nrr, plan_rates, scenario_rates, simulate_nrr, start_arr, steps):
+    # Scenarios side by side: the same engine at 100 / 110 / 120 / 130 % NRR and at yours.
+    _scen = {**{k: v for k, v in scenario_rates.items() if k in ("100%", "110%", "120%", "130%")}, f"Yours ({pct(planned_nrr, 1)})": plan_rates}
+    _frames, _finals = [], {}
     for _name, _r in _scen.items():
-        _p = nrr_projection(start_arr.value or 0, _r, horizon.value, new_logo.value or 0)
+        _s = simulate_nrr(start_arr.value or 0, horizon.value, c, d, _r, new_logo.value or 0, steps.value)
+        _p = _s.path[["year", "arr"]].copy()
         _p["scenario"] = _name
         _frames.append(_p)
+        _finals[_name] = _s.final_arr
     _long = pd.concat(_frames, ignore_index=True)
     _long["label"] = _long["arr"].map(money)
     _chart = (
         alt.Chart(_long, title="Scenarios")
-        .mark_line(point=True)
+        .mark_line()
         .encode(
-            x=alt.X("year:O", title="Year", axis=alt.Axis(labelAngle=0)),
+            x=alt.X("year:Q", title="Year"),
             y=alt.Y("arr:Q", title="ARR", axis=alt.Axis(format="$.2s")),
             color=alt.Color("scenario:N", sort=list(_scen), title=None),
             strokeDash=alt.condition(alt.datum.scenario == list(_scen)[-1], alt.value([6, 3]), alt.value([1, 0])),
-            tooltip=["scenario:N", "year:O", "label:N"],
+            tooltip=["scenario:N", "year:Q", "label:N"],
         )
         .properties(width=420, height=260)
     )
-    _finals = arr_after(start_arr.value or 0, list(_scen.values()), horizon.value, new_logo.value or 0)
     _cards = mo.hstack(
         [mo.stat(value=money(v), label=f"NRR {k}", caption=f"in {horizon.value} years", bordered=True)
-         for k, v in zip(_scen, _finals, strict=True)],
+         for k, v in _finals.items()],
         justify="start", gap=0.5, wrap=True,
     )
     mo.vstack([mo.md("### Scenarios: the gap between 100 % and 130 % widens every year"), _cards, _chart])
@@ -362,20 +458,19 @@ def _(alt, money, sim):
 @app.cell
 def _(MOTIONS, c, d, goal, mo, pct, plan_rates, planned_nrr):
     # Goal-seek: expansion per motion (the plan's mix, scaled) to reach each target NRR.
-    _rows = [{"Target": "Your plan", "Scale": "1.00×", **{m: pct(r, 1) for m, r in zip(MOTIONS, plan_rates, strict=True)}, "NRR": pct(planned_nrr)}]
-    for _r in goal.itertuples(index=False):
-        _d = _r._asdict()
+    _rows = [{"Target": "Your plan", "Scale": "1.00×", **{m: pct(r, 1) for m, r in zip(MOTIONS, plan_rates, strict=True)}, "NRR": pct(planned_nrr, 1)}]
+    for _d in goal.to_dict("records"):
         _rows.append(
             {
                 "Target": pct(_d["target_nrr"]),
                 "Scale": "–" if _d["scale"] != _d["scale"] else f"{_d['scale']:.2f}×",
-                **{m: pct(v, 1) for m, v in zip(MOTIONS, list(_d.values())[3:8], strict=True)},
+                **{m: pct(_d[m], 1) for m in MOTIONS},
                 "NRR": pct(_d["reachable_nrr"]),
             }
         )
     mo.vstack(
         [
-            mo.md(f"### Goal-seek\nGRR is {pct(1 - c - d)}: NRR needs expansion of (target − GRR) a year; your plan gives {pct(planned_nrr)}."),
+            mo.md(f"### Goal-seek\nGRR is {pct(1 - c - d, 1)}: NRR needs expansion of (target − GRR) a year; your plan gives {pct(planned_nrr, 1)}."),
             mo.ui.table(_rows, selection=None, pagination=False, label="Annual expansion per motion (% of ARR)"),
         ]
     )
@@ -383,48 +478,92 @@ def _(MOTIONS, c, d, goal, mo, pct, plan_rates, planned_nrr):
 
 
 @app.cell
-def _(c, d, horizon, mo, monte_carlo_nrr, new_logo, paths, seed, spread, start_arr, steps, target, used_rates):
-    # Monte Carlo over churn, contraction and expansion rates (seeded, reproducible).
+def _(mo):
+    def progress_for(work, title):
+        """marimo's progress bar when the work is long (paths × steps or resampled accounts)."""
+        if work <= 1_500_000:
+            return None
+        return lambda it: mo.status.progress_bar(it, title=title, remove_on_exit=True)
+
+    return (progress_for,)
+
+
+@app.cell
+def _(c, correlation, d, horizon, monte_carlo_nrr, new_logo, paths, plan_rates, progress_for, redraw, seed, spread, start_arr, steps, target):
+    # Monte Carlo over the rates (assumed spread and correlation; seeded, reproducible).
     _n = int(paths.value)
-    _long_run = _n * horizon.value * (12 if steps.value == "monthly" else 1) > 1_500_000
-    _progress = (
-        (lambda it: mo.status.progress_bar(it, title="Monte Carlo", subtitle=f"{_n:,} paths", remove_on_exit=True))
-        if _long_run else None
-    )
     mc = monte_carlo_nrr(
-        start_arr.value or 0, horizon.value, c, d, used_rates, new_logo.value or 0, steps.value,
-        paths=_n, spread=spread.value / 100, seed=int(seed.value or 0),
-        target_arr=target.value or 0, progress=_progress,
+        start_arr.value or 0, horizon.value, c, d, plan_rates, new_logo.value or 0, steps.value,
+        paths=_n, spread=spread.value / 100, correlation=correlation.value, seed=int(seed.value or 0),
+        redraw="path" if redraw.value == "once per path" else "year",
+        target_arr=target.value or 0,
+        progress=progress_for(_n * horizon.value * (12 if steps.value == "monthly" else 1), "Monte Carlo"),
     )
     return (mc,)
 
 
 @app.cell
-def _(alt, horizon, mc, mo, money, paths, pct, spread):
-    _f = mc.fan.copy()
-    _base = alt.Chart(_f).encode(x=alt.X("year:Q", title="Year"))
-    _band = _base.mark_area(opacity=0.25).encode(
-        y=alt.Y("p10:Q", title="ARR", axis=alt.Axis(format="$.2s")), y2="p90:Q"
+def _(horizon, measured, paths, progress_for, redraw, resample_rates, seed):
+    # Account bootstrap, step 1: resample the accounts of the measured history. It does not
+    # depend on the plan's rates, so moving a rate slider reuses it.
+    _draws = 1 if redraw.value == "once per path" else horizon.value
+    resampled = None if measured is None else resample_rates(
+        measured, int(paths.value), int(seed.value or 0), _draws,
+        progress=progress_for(int(paths.value) * _draws * measured.accounts, "Resampling accounts"),
     )
+    return (resampled,)
+
+
+@app.cell
+def _(bootstrap_nrr, c, d, horizon, measured, new_logo, paths, plan_rates, redraw, resampled, seed, start_arr, steps, target):
+    # Account bootstrap, step 2: the plan's rates scaled by each resample's (centred on the plan).
+    boot = None if measured is None else bootstrap_nrr(
+        measured, start_arr.value or 0, horizon.value, c, d, plan_rates, new_logo.value or 0, steps.value,
+        paths=int(paths.value), seed=int(seed.value or 0),
+        redraw="path" if redraw.value == "once per path" else "year",
+        target_arr=target.value or 0, resampled=resampled,
+    )
+    return (boot,)
+
+
+@app.cell
+def _(alt, boot, correlation, horizon, mc, measured, mo, money, paths, pd, pct, redraw, spread):
+    _fans = {f"Rate spread {spread.value}% · assumed": ("spread", mc)}
+    if boot is not None:
+        _fans[f"Account bootstrap · {measured.accounts:,} accounts measured"] = ("bootstrap", boot)
+    _long = pd.concat([f.fan.assign(fan=name) for name, (_, f) in _fans.items()], ignore_index=True)
+    _base = alt.Chart(_long).encode(x=alt.X("year:Q", title="Year"), color=alt.Color("fan:N", title=None, legend=alt.Legend(orient="bottom")))
+    _band = _base.mark_area(opacity=0.2).encode(y=alt.Y("p10:Q", title="ARR", axis=alt.Axis(format="$.2s")), y2="p90:Q")
     _mid = _base.mark_line().encode(y="p50:Q")
-    _det = _base.mark_line(strokeDash=[4, 3], color="gray").encode(y="deterministic:Q")
-    _fan = (_band + _mid + _det).properties(
-        width=620, height=260, title=f"Monte Carlo: P10–P50–P90 ({int(paths.value):,} paths, spread {spread.value}%)"
+    _det = alt.Chart(mc.fan).mark_line(strokeDash=[4, 3], color="gray").encode(x="year:Q", y="deterministic:Q")
+    _chart = (_band + _mid + _det).properties(
+        width=620, height=280, title=f"P10–P50–P90 of ARR ({int(paths.value):,} paths each; dashed: the plan)"
     )
-    _last = _f.iloc[-1]
+
+    def _stats(name, _short, f):
+        _last = f.fan.iloc[-1]
+        return mo.hstack(
+            [mo.md(f"**{name}**")]
+            + [mo.stat(value=money(_last[q]), label=q.upper(), caption=f"year {horizon.value} · {_short}", bordered=True) for q in ("p10", "p50", "p90")]
+            + [mo.stat(value=pct(f.p_target), label=f"P(ARR ≥ {money(f.target_arr)})", caption=f"by year {horizon.value} · {_short}", bordered=True)],
+            widths=[1.6, 1, 1, 1, 1.3], gap=0.5, align="center",
+        )
+
+    _how = "once per path (a rate that is off stays off)" if redraw.value == "once per path" else "again every year"
+    _boot_text = (
+        " The **account bootstrap** resamples the accounts of the measured history: its width is the"
+        " uncertainty the history itself carries, with no assumed spread."
+        if boot is not None else " Give an ARR history for an account bootstrap fan as well."
+    )
     mo.vstack(
         [
-            mo.md(f"### Uncertainty\nChurn, contraction and each motion's expansion drawn per path and year around the plan (spread {spread.value}% of each rate, seeded)."),
-            mo.hstack(
-                [
-                    mo.stat(value=money(_last["p10"]), label="P10", caption=f"year {horizon.value}", bordered=True),
-                    mo.stat(value=money(_last["p50"]), label="P50", caption=f"year {horizon.value}", bordered=True),
-                    mo.stat(value=money(_last["p90"]), label="P90", caption=f"year {horizon.value}", bordered=True),
-                    mo.stat(value=pct(mc.p_target), label=f"P(ARR ≥ {money(mc.target_arr)})", caption=f"by year {horizon.value}", bordered=True),
-                ],
-                justify="start", gap=0.5,
+            mo.md(
+                f"### Uncertainty\nThe **rate spread** fan draws churn, contraction and each motion's expansion around "
+                f"the plan ({spread.value}% of each rate, churn–expansion correlation {correlation.value:+.1f}; both assumed), "
+                f"{_how}.{_boot_text}"
             ),
-            _fan,
+            *[_stats(name, *v) for name, v in _fans.items()],
+            _chart,
         ]
     )
     return

@@ -347,8 +347,9 @@ def session_of(html: str) -> dict:
     return json.JSONDecoder().raw_decode(html[html.index("{", at):])[0]
 
 
-def test_notebook_exports_to_html_without_errors(tmp_path):
-    html = export_html(NOTEBOOK, tmp_path / "nrr.html")
+def exported(tmp_path: Path, *args: str) -> tuple[dict, str]:
+    """Export the notebook (with the notebook's own ``args``); no cell may show an error."""
+    html = export_html(NOTEBOOK, tmp_path / "nrr.html", *(("--", *args) if args else ()))
     assert_no_marimo_errors(html)
     session = session_of(html)
     cells = session["cells"]
@@ -362,3 +363,27 @@ def test_notebook_exports_to_html_without_errors(tmp_path):
     text = json.dumps(session)
     assert "ARR in 5 years:" in text
     assert "Traceback" not in text and "MarimoExceptionRaisedError" not in text
+    return session, text
+
+
+def test_notebook_exports_to_html_without_errors(tmp_path):
+    exported(tmp_path)  # the bundled sample history when there is one, else assumptions
+
+
+def test_notebook_exports_from_a_measured_history(tmp_path):
+    from tests.test_simulate_history import book
+
+    history = tmp_path / "history.csv"
+    book(200, seed=3).to_csv(history, index=False)
+    m = udfs.measured_plan(book(200, seed=3))
+    _, text = exported(tmp_path, "--history", str(history))
+    assert f"from history.csv: the 12 months to {m.month}" in text
+    assert f"NRR {m.nrr * 100:.1f}%" in text and f"(measured: the 12 months to {m.month})" in text
+    assert "Account bootstrap" in text and f"{m.accounts:,} accounts measured" in text
+
+
+def test_notebook_says_why_a_history_cannot_be_measured(tmp_path):
+    history = tmp_path / "short.csv"
+    history.write_text("account_id,month,arr\na1,2026-01,100\na1,2026-02,120\n", encoding="utf-8")
+    _, text = exported(tmp_path, "--history", str(history))
+    assert "Could not measure the history" in text and "expected at least 13 months" in text

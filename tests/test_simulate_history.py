@@ -93,18 +93,20 @@ def test_bad_history_is_one_named_line(change, message):
 
 
 def book(accounts: int, seed: int = 0, months: int = 25) -> pd.DataFrame:
-    """A synthetic ARR history: monthly churn, contraction and expansion events per account."""
+    """A synthetic ARR history: a fifth of the accounts land after the first month, then
+    monthly churn, contraction and expansion events per account (churned rows left out)."""
     rng = np.random.default_rng(seed)
-    arr = np.empty((accounts, months))
-    arr[:, 0] = rng.lognormal(10, 1, accounts)
-    for t in range(1, months):
+    arr = np.zeros((accounts, months))
+    first = np.where(rng.random(accounts) < 0.2, rng.integers(1, months, accounts), 0)
+    size = rng.lognormal(10, 1, accounts)
+    for t in range(months):
         u = rng.random(accounts)
         step = np.where(u < 0.008, 0.0, np.where(u < 0.03, 0.8, np.where(u < 0.08, 1.25, 1.0)))
-        arr[:, t] = arr[:, t - 1] * step
+        arr[:, t] = np.where(first == t, size, arr[:, t - 1] * step if t else 0.0)
     ids = np.repeat([f"acc{i}" for i in range(accounts)], months)
     month = np.tile(pd.period_range("2024-01", periods=months, freq="M").astype(str), accounts)
-    frame = pd.DataFrame({"account_id": ids, "month": month, "arr": arr.ravel()})
-    return frame[frame["arr"] > 0]
+    frame = pd.DataFrame({"account_id": ids, "month": month, "arr": arr.ravel().round(2)})
+    return frame[frame["arr"] > 0].reset_index(drop=True)
 
 
 def test_bootstrap_is_seeded_and_centred_on_the_measured_plan():

@@ -50,7 +50,7 @@ from .simulate import (
     fan_from_rates,
 )
 
-__all__ = ["MeasuredPlan", "measured_plan", "playbook_mix", "bootstrap_nrr", "RESAMPLE_MAX"]
+__all__ = ["MeasuredPlan", "measured_plan", "playbook_mix", "resample_rates", "bootstrap_nrr", "RESAMPLE_MAX"]
 
 RESAMPLE_MAX = 300_000_000  # paths × draws × accounts resampled: a few seconds at most
 _CHUNK = 2_000_000  # accounts resampled at once (rows × accounts): about 16 MB per array
@@ -231,30 +231,59 @@ def measured_plan(history: Any, opportunities: Any = None, plays: Any = None) ->
 # --------------------------------------------------------------------------- bootstrap
 
 
-def _resampled_rates(
-    pairs: pd.DataFrame, rows: int, rng: np.random.Generator, progress: Callable[[Iterable], Iterable] | None
+def resample_rates(
+    measured: MeasuredPlan | Any,
+    paths: Any = DEFAULT_PATHS,
+    seed: Any = DEFAULT_SEED,
+    draws: Any = 1,
+    progress: Callable[[Iterable], Iterable] | None = None,
 ) -> np.ndarray:
-    """(rows, 3) churn, contraction and expansion rates of ``rows`` resamples of C."""
-    then = pairs["arr_then"].to_numpy(float)
-    now = pairs["arr_now"].to_numpy(float)
+    """Churn, contraction and expansion rates of ``draws`` × ``paths`` resamples of C:
+    an array (draws, paths, 3). Each resample draws as many accounts of C as C holds,
+    with replacement (seeded). What :func:`bootstrap_nrr` draws; an app computes it once
+    and reuses it while only the plan's rates change.
+
+    >>> m = measured_plan({"account_id": ["a", "a", "b", "b"], "month": ["2025-01", "2026-01"] * 2, "arr": [100, 130, 100, 0]})
+    >>> resample_rates(m, paths=4, seed=1).shape
+    (1, 4, 3)
+    """
+    m = measured if isinstance(measured, MeasuredPlan) else measured_plan(measured)
+    if m.accounts == 0:
+        raise ValueError("history: expected accounts with ARR 12 months before the last month, got none")
+    n_draws = _args.integer("draws", draws, minimum=1)
+    n_paths = _args.integer("paths", paths, minimum=1)
+    if n_paths * n_draws * m.accounts > RESAMPLE_MAX:
+        raise _args.fail(
+            "paths",
+            f"at most {RESAMPLE_MAX // (n_draws * m.accounts):,} paths to resample {m.accounts:,} accounts "
+            f"{n_draws} time(s) each (paths × draws × accounts ≤ {RESAMPLE_MAX:,})",
+            n_paths,
+        )
+    rng = np.random.default_rng(_args.integer("seed", seed, minimum=0))
+    then = m.pairs["arr_then"].to_numpy(float)
+    now = m.pairs["arr_now"].to_numpy(float)
     parts = np.stack(
         [
             then,
             np.where(now <= 0, then, 0.0),
             np.where((now > 0) & (now < then), then - now, 0.0),
             np.maximum(0.0, now - then),
-        ]
-    )  # 4 × accounts
-    n = then.size
+        ],
+        axis=1,
+    )  # accounts × 4
+    n, rows = then.size, n_draws * n_paths
     out = np.empty((rows, 3))
     step = max(1, _CHUNK // n)
     chunks = range(0, rows, step)
     for lo in chunks if progress is None else progress(chunks):
-        hi = min(rows, lo + step)
-        idx = rng.integers(0, n, size=(hi - lo, n))
-        sums = np.stack([p[idx].sum(axis=1) for p in parts], axis=1)  # (chunk, 4)
-        out[lo:hi] = sums[:, 1:] / sums[:, :1]
-    return out
+        k = min(rows, lo + step) - lo
+        # how often each account is drawn in each resample, then one matrix product
+        idx = rng.integers(0, n, size=(k, n), dtype=np.int32)  # n × k ≤ _CHUNK fits int32
+        idx += (np.arange(k, dtype=np.int32) * n)[:, None]
+        counts = np.bincount(idx.ravel(), minlength=k * n).reshape(k, n)
+        sums = counts @ parts  # (chunk, 4)
+        out[lo:lo + k] = sums[:, 1:] / sums[:, :1]
+    return out.reshape(n_draws, n_paths, 3)
 
 
 def bootstrap_nrr(
@@ -272,20 +301,20 @@ def bootstrap_nrr(
     redraw: Any = "path",
     target_arr: Any = None,
     keep_paths: bool = False,
+    resampled: np.ndarray | None = None,
     progress: Callable[[Iterable], Iterable] | None = None,
 ) -> MonteCarlo:
     """Fan of ARR from resampling the accounts of a measured history (seeded).
 
-    Each path (``redraw="path"``, the default) or each path-year (``"year"``) draws as
-    many accounts of C as C holds, with replacement, and takes their churn, contraction
-    and expansion rates; each rate of the plan is scaled by resampled / measured (1 for
-    a rate measured at 0), so the fan is centred on the plan: the measured one when the
-    rates are omitted, yours when given. ``measured``: a :class:`MeasuredPlan` or an ARR
-    history table. paths × draws × accounts above ``RESAMPLE_MAX`` is a named error.
+    Each path (``redraw="path"``, the default) or each path-year (``"year"``) takes the
+    rates of one resample of C (:func:`resample_rates`, or ``resampled`` when already
+    drawn for these paths, seed and draws); each rate of the plan is scaled by
+    resampled / measured (1 for a rate measured at 0), so the fan is centred on the
+    plan: the measured one when the rates are omitted, yours when given. ``measured``:
+    a :class:`MeasuredPlan` or an ARR history table. paths × draws × accounts above
+    ``RESAMPLE_MAX`` is a named error.
     """
     m = measured if isinstance(measured, MeasuredPlan) else measured_plan(measured)
-    if m.accounts == 0:
-        raise ValueError("history: expected accounts with ARR 12 months before the last month, got none")
 
     def given(value: Any, default: Any) -> Any:
         return default if _omitted(value) else value
@@ -298,17 +327,14 @@ def bootstrap_nrr(
     how = _redraw(redraw)
     n_paths = _paths(paths, plan, how)
     draws = plan.horizon if how == "year" else 1
-    if n_paths * draws * m.accounts > RESAMPLE_MAX:
-        raise _args.fail(
-            "paths",
-            f"at most {RESAMPLE_MAX // (draws * m.accounts):,} paths to resample {m.accounts:,} accounts "
-            f"{draws} time(s) each (paths × draws × accounts ≤ {RESAMPLE_MAX:,})",
-            n_paths,
+    if resampled is None:
+        resampled = resample_rates(m, n_paths, seed, draws, progress)
+    elif np.shape(resampled) != (draws, n_paths, 3):
+        raise ValueError(
+            f"resampled: expected rates for {draws} draw(s) × {n_paths:,} paths, got shape {np.shape(resampled)}"
         )
-    rng = np.random.default_rng(_args.integer("seed", seed, minimum=0))
-    rates = _resampled_rates(m.pairs, draws * n_paths, rng, progress).reshape(draws, n_paths, 3)
     measured_rates = np.array([m.churn, m.contraction, m.expansion_total])
-    factor = np.divide(rates, measured_rates, out=np.ones_like(rates), where=measured_rates > 0)
+    factor = np.divide(resampled, measured_rates, out=np.ones_like(resampled), where=measured_rates > 0)
     ch = plan.churn * factor[..., 0]
     co = plan.contraction * factor[..., 1]
     ex = plan.expansion * factor[..., 2:3]
