@@ -35,7 +35,7 @@ def test_rates_of_the_last_12_months_by_hand():
     assert m.grr == pytest.approx((base - 1000) / base)
     assert m.logo_churn == pytest.approx(1 / 4)
     assert (m.starting_arr, m.customers) == (1200 + 1500 + 300 + 450 + 100, 5)
-    assert (m.new_logo_arr, m.new_logos) == (500, 2)
+    assert m.new_logo_arr == 500  # E and F, at their first month's ARR
     # no opportunities: the playbook splits expansion, and the split is not measured
     assert m.mix_source == "playbook" and not m.measured["expansion_by_motion"] and m.measured["churn"]
     assert m.expansion == pytest.approx(200 / base * playbook_mix())
@@ -76,12 +76,12 @@ def test_dates_and_excel_serials_read_as_months():
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (lambda h: h.drop(columns="ARR"), r"^history: expected a column 'arr' in the header row$"),
-        (lambda h: h.assign(Month=h["Month"].where(h.index != 2, "soon")), r"^history month: expected a month \(a date or YYYY-MM\), got 'soon' \(item 3\)$"),
-        (lambda h: h.assign(ARR=h["ARR"].where(h.index != 4, -5)), r"^history arr: expected a non-negative ARR in \$, got -5 \(item 5\)$"),
-        (lambda h: h.assign(ARR=h["ARR"].astype(object).where(h.index != 0, "n/a")), r"^history arr: expected a non-negative ARR in \$, got 'n/a' \(item 1\)$"),
-        (lambda h: h[h["Month"] >= "2025-03"], r"^history: expected at least 13 months to measure the last 12 months, got 11 \(2025-03 to 2026-01\)$"),
-        (lambda h: h.iloc[:0], r"^history: expected rows of account_id, month and arr, got only the header$"),
+        (lambda h: h.drop(columns="ARR"), r"^history: expected a column 'arr' \(or 'mrr'\) in the header row$"),
+        (lambda h: h.assign(Month=h["Month"].where(h.index != 2, "soon")), r"^history row 4 month: expected a date \(e\.g\. 2025-03-01\), got 'soon'$"),
+        (lambda h: h.assign(ARR=h["ARR"].where(h.index != 4, -5)), r"^history row 6 arr: expected a non-negative number, got -5$"),
+        (lambda h: h.assign(ARR=h["ARR"].astype(object).where(h.index != 0, "n/a")), r"^history row 2 arr: expected a number, got 'n/a'$"),
+        (lambda h: h[h["Month"] >= "2025-03"], r"^history: expected at least 13 months for trailing-12-month retention, got 11 \(2025-03 to 2026-01\)$"),
+        (lambda h: h.iloc[:0], r"^history: expected at least one row of account_id, month and arr, got none$"),
     ],
 )
 def test_bad_history_is_one_named_line(change, message):

@@ -1,16 +1,16 @@
 """The NRR simulation started from a measured ARR history, and its account bootstrap.
 
-:func:`measured_plan` reads an ARR history (account_id, month, arr: one row per
-account-month; an account-month absent within the history's span is 0, SPEC §6) and
-measures what the simulation needs over the last 12 months, point to point per account
-over C = the accounts with ARR 12 months before the last month:
+:func:`measured_plan` reads an ARR history (as :func:`udfs.arr_history.arr_matrix` does:
+an account-month absent within the history's span is 0, SPEC §6) and takes what the
+simulation needs from the trailing-12-month bridge of its last month, point to point per
+account over C = the accounts with ARR 12 months before the last month:
 
 - churn = Σ arr(m−12) of the accounts at 0 in month m, / Σ arr(m−12) over C;
 - contraction = the rest of the decrease, expansion = Σ max(0, arr(m) − arr(m−12)),
   each / Σ arr(m−12); so 1 + expansion − contraction − churn is the trailing-12-month
   NRR Σ arr(m) / Σ arr(m−12) over C;
-- starting ARR and customers from month m; new-logo ARR = the first month's ARR of the
-  accounts first billed in the last 12 months.
+- starting ARR and customers from month m; new-logo ARR = the ``new`` movements of the
+  last 12 months (first-month ARR of the accounts first billed in them).
 
 Expansion is split by motion in proportion to the won expansion opportunities of the
 same 12 months when an opportunities table says which motion each one was; otherwise by
@@ -21,7 +21,8 @@ to draw each path's rates (once per path, or every year), so the fan's width is 
 uncertainty the history itself carries: a book of 40 accounts gives a wide fan, one of
 4,000 a narrow one.
 
->>> history = {"account_id": ["a", "a", "b", "b"], "month": ["2025-01", "2026-01"] * 2, "arr": [100, 130, 100, 0]}
+>>> history = [["account_id", "month", "arr"], ["a", "2025-01", 100], ["a", "2026-01", 130],
+...            ["b", "2025-01", 100], ["b", "2026-01", 0]]
 >>> m = measured_plan(history)
 >>> m.month, m.churn, m.expansion_total, round(m.nrr, 4)
 ('2026-01', 0.5, 0.15, 0.65)
@@ -36,7 +37,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _args, playbook
+from . import _args, _records, playbook
+from .arr_history import T12M, account_changes, arr_matrix, trailing_retention
 from .pipeline import omitted as _omitted
 from .simulate import (
     DEFAULT_PATHS,
@@ -54,42 +56,9 @@ __all__ = ["MeasuredPlan", "measured_plan", "playbook_mix", "resample_rates", "b
 
 RESAMPLE_MAX = 300_000_000  # paths × draws × accounts resampled: a few seconds at most
 _CHUNK = 2_000_000  # accounts resampled at once (rows × accounts): about 16 MB per array
-WINDOW = 12  # months: the trailing window the rates are measured on
 
 
-# --------------------------------------------------------------------------- reading
-
-
-def _frame(name: str, value: Any, required: tuple[str, ...]) -> pd.DataFrame:
-    if isinstance(value, dict):
-        value = pd.DataFrame(value)
-    frame = _args.table(name, value)
-    for col in required:
-        if col not in frame.columns:
-            raise ValueError(f"{name}: expected a column {col!r} in the header row")
-    return frame
-
-
-def _months(name: str, raw: pd.Series) -> np.ndarray:
-    """Month of each row as a count of months since year 0 (dates, 'YYYY-MM', serials)."""
-    values = raw.astype(object)
-    numeric = values.map(lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool))
-    parsed = pd.Series(pd.NaT, index=values.index, dtype="datetime64[ns]")
-    if numeric.any():  # Excel date serials
-        parsed[numeric] = pd.to_datetime(values[numeric].astype(float), unit="D", origin="1899-12-30", errors="coerce")
-    rest = ~numeric
-    if rest.any():
-        text = values[rest].map(lambda v: v if isinstance(v, (pd.Timestamp, np.datetime64)) or hasattr(v, "year") else str(v).strip())
-        parsed[rest] = pd.to_datetime(text, errors="coerce", format="mixed")
-    bad = parsed.isna().to_numpy()
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _args.fail(name, "a month (a date or YYYY-MM)", values.iloc[i], i)
-    return (parsed.dt.year * 12 + parsed.dt.month - 1).to_numpy(dtype=np.int64)
-
-
-def _label(month: int) -> str:
-    return f"{month // 12:04d}-{month % 12 + 1:02d}"
+# --------------------------------------------------------------------------- measuring
 
 
 def playbook_mix(plays: Any = None) -> np.ndarray:
@@ -105,25 +74,25 @@ def playbook_mix(plays: Any = None) -> np.ndarray:
     return value / total if total > 0 else np.full(len(MOTIONS), 1.0 / len(MOTIONS))
 
 
-def _won_mix(opportunities: Any, first: int, last: int) -> tuple[np.ndarray, float]:
-    """Won expansion $ per motion closed in months first..last, and its total."""
-    frame = _frame("opportunities", opportunities, ("motion", "amount", "close_date", "status"))
-    status = frame["status"].map(_args.normalize_key).to_numpy()
-    motion = frame["motion"].map(_args.normalize_key)
+def _won_by_motion(opportunities: Any, first: int, last: int) -> np.ndarray:
+    """Won expansion $ per motion of the opportunities closed in months first..last."""
+    name = "opportunities"
+    frame = _args.table(name, pd.DataFrame(opportunities) if isinstance(opportunities, dict) else opportunities)
+    for col in ("motion", "amount", "close_date", "status"):
+        if col not in frame.columns:
+            raise _args.InputError(f"{name}: expected a column {col!r} in the header row")
     index = {_args.normalize_key(m): i for i, m in enumerate(MOTIONS)}
-    position = motion.map(index).to_numpy()
-    keep = (status == "won") & pd.notna(position)
-    won = np.zeros(len(MOTIONS))
+    position = frame["motion"].map(lambda v: index.get(_args.normalize_key(v), -1)).to_numpy(dtype=int)
+    won = frame["status"].map(_args.normalize_key).to_numpy() == "won"
+    keep = won & (position >= 0)  # other types (new business, renewal) are not expansion
+    out = np.zeros(len(MOTIONS))
     if keep.any():
         sub = frame.loc[keep]
-        month = _months("opportunities close_date", sub["close_date"].reset_index(drop=True))
-        amount = _args.numbers("opportunities amount", sub["amount"].tolist(), minimum=0)
+        month = _records.month_index(name, sub, "close_date")
+        amount = _records.money(name, sub, "amount")
         inside = (month >= first) & (month <= last)
-        np.add.at(won, position[keep][inside].astype(int), amount[inside])
-    return won, float(won.sum())
-
-
-# --------------------------------------------------------------------------- measuring
+        np.add.at(out, position[keep][inside], amount[inside])
+    return out
 
 
 @dataclass
@@ -140,8 +109,7 @@ class MeasuredPlan:
     contraction: float
     expansion_total: float
     expansion: np.ndarray  # per motion, in MOTIONS order
-    new_logo_arr: float  # first-month ARR of the accounts first billed in the last 12 months
-    new_logos: int
+    new_logo_arr: float  # Σ new-logo ARR of the last 12 months (movement 'new')
     logo_churn: float  # share of C at 0 in the last month
     mix_source: str  # 'opportunities' or 'playbook'
     measured: dict[str, bool] = field(default_factory=dict)
@@ -160,70 +128,37 @@ def measured_plan(history: Any, opportunities: Any = None, plays: Any = None) ->
     """Measure churn, contraction, expansion (per motion when ``opportunities`` say
     which), starting ARR, customers and new-logo ARR over the history's last 12 months.
 
-    ``history``: a table (DataFrame, dict of columns or 2-D range with header) with
-    account_id, month and arr; several rows of one account-month (subscription lines)
-    add up. Needs at least 13 months; a bad month or ARR is a named error.
+    ``history``: whatever :func:`arr_matrix` reads (account-month or subscription table,
+    or an :class:`ArrHistory`); the rates are the trailing-12-month bridge of
+    :func:`trailing_retention` over its base. ``opportunities``: a table with motion,
+    amount, close_date and status; its won ones closed in the 12 months split expansion.
     """
-    frame = _frame("history", history, ("account_id", "month", "arr"))
-    if frame.empty:
-        raise ValueError("history: expected rows of account_id, month and arr, got only the header")
-    ids = frame["account_id"]
-    blank = ids.map(_args.is_blank).to_numpy(dtype=bool)
-    if blank.any():
-        i = int(np.argmax(blank))
-        raise _args.fail("history account_id", "an account id on every row", ids.iloc[i], i)
-    month = _months("history month", frame["month"])
-    arr, bad = _args.coerce_numeric(frame["arr"])
-    bad |= np.isnan(arr) | (arr < 0)
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _args.fail("history arr", "a non-negative ARR in $", frame["arr"].iloc[i], i)
-    codes, names = pd.factorize(ids.map(str))
-    first_month, last = int(month.min()), int(month.max())
-    if last - first_month < WINDOW:
-        raise ValueError(
-            f"history: expected at least {WINDOW + 1} months to measure the last {WINDOW} months, "
-            f"got {last - first_month + 1} ({_label(first_month)} to {_label(last)})"
-        )
-    n = len(names)
-    now = np.bincount(codes[month == last], weights=arr[month == last], minlength=n)
-    then = np.bincount(codes[month == last - WINDOW], weights=arr[month == last - WINDOW], minlength=n)
-    in_c = then > 0
-    base = float(then[in_c].sum())
-    gone = in_c & (now <= 0)
-    down = in_c & (now > 0) & (now < then)
-    churned = float(then[gone].sum())
-    contracted = float((then - now)[down].sum())
-    expanded = float(np.maximum(0.0, now - then)[in_c].sum())
-    rate = (lambda x: x / base) if base > 0 else (lambda x: 0.0)
+    h = arr_matrix(history)
+    t = trailing_retention(h)
+    pairs = account_changes(h)
+    base = float(t["starting_arr"])
 
-    # new logos: first month with arr > 0 inside the window, at its first month's ARR
-    paying = arr > 0
-    account_month = pd.DataFrame({"a": codes[paying], "m": month[paying], "arr": arr[paying]})
-    by_month = account_month.groupby(["a", "m"], sort=True)["arr"].sum().reset_index()
-    firsts = by_month.drop_duplicates("a", keep="first")
-    landed = firsts[(firsts["m"] > last - WINDOW) & (firsts["m"] > first_month)]
+    def rate(x: float) -> float:
+        return float(x) / base if base > 0 else 0.0
 
-    exp_total = rate(expanded)
-    won, won_total = (np.zeros(len(MOTIONS)), 0.0) if _omitted(opportunities) else _won_mix(
-        opportunities, last - WINDOW + 1, last
-    )
-    if won_total > 0:
-        mix, source = won / won_total, "opportunities"
+    last = int(h.months[-1])
+    won = np.zeros(len(MOTIONS)) if _omitted(opportunities) else _won_by_motion(opportunities, last - T12M + 1, last)
+    if won.sum() > 0:
+        mix, source = won / won.sum(), "opportunities"
     else:
         mix, source = playbook_mix(plays), "playbook"
+    exp_total = rate(t["expansion"])
     measured = {
         "starting_arr": True, "customers": True, "churn": base > 0, "contraction": base > 0,
         "expansion": base > 0, "expansion_by_motion": source == "opportunities" and base > 0,
         "new_logo_arr": True,
     }
-    pairs = pd.DataFrame({"account_id": np.asarray(names)[in_c], "arr_then": then[in_c], "arr_now": now[in_c]})
     return MeasuredPlan(
-        month=_label(last), months=last - first_month + 1, starting_arr=float(now.sum()),
-        customers=int((now > 0).sum()), base_arr=base, accounts=int(in_c.sum()),
-        churn=rate(churned), contraction=rate(contracted), expansion_total=exp_total,
-        expansion=exp_total * mix, new_logo_arr=float(landed["arr"].sum()), new_logos=len(landed),
-        logo_churn=float(gone.sum() / in_c.sum()) if in_c.any() else float("nan"),
+        month=str(t["month"]), months=int(h.arr.shape[1]), starting_arr=float(h.arr[:, -1].sum()),
+        customers=int(t["customers"]), base_arr=base, accounts=len(pairs),
+        churn=rate(t["churn"]), contraction=rate(t["contraction"]), expansion_total=exp_total,
+        expansion=exp_total * mix, new_logo_arr=float(t["new_logo_arr"]),
+        logo_churn=float("nan") if t["logo_churn"] is None else float(t["logo_churn"]),
         mix_source=source, measured=measured, pairs=pairs,
     )
 
@@ -243,7 +178,8 @@ def resample_rates(
     with replacement (seeded). What :func:`bootstrap_nrr` draws; an app computes it once
     and reuses it while only the plan's rates change.
 
-    >>> m = measured_plan({"account_id": ["a", "a", "b", "b"], "month": ["2025-01", "2026-01"] * 2, "arr": [100, 130, 100, 0]})
+    >>> m = measured_plan([["account_id", "month", "arr"], ["a", "2025-01", 100], ["a", "2026-01", 130],
+    ...                    ["b", "2025-01", 100], ["b", "2026-01", 0]])
     >>> resample_rates(m, paths=4, seed=1).shape
     (1, 4, 3)
     """
