@@ -185,7 +185,7 @@ def resample_rates(
     """
     m = measured if isinstance(measured, MeasuredPlan) else measured_plan(measured)
     if m.accounts == 0:
-        raise ValueError("history: expected accounts with ARR 12 months before the last month, got none")
+        raise _args.InputError("history: expected accounts with ARR 12 months before the last month, got none")
     n_draws = _args.integer("draws", draws, minimum=1)
     n_paths = _args.integer("paths", paths, minimum=1)
     if n_paths * n_draws * m.accounts > RESAMPLE_MAX:
@@ -266,7 +266,7 @@ def bootstrap_nrr(
     if resampled is None:
         resampled = resample_rates(m, n_paths, seed, draws, progress)
     elif np.shape(resampled) != (draws, n_paths, 3):
-        raise ValueError(
+        raise _args.InputError(
             f"resampled: expected rates for {draws} draw(s) × {n_paths:,} paths, got shape {np.shape(resampled)}"
         )
     measured_rates = np.array([m.churn, m.contraction, m.expansion_total])
