@@ -7,7 +7,6 @@ app = marimo.App(width="medium", app_title="NRR compounding")
 @app.cell
 def _():
     import sys
-    import tempfile
     from pathlib import Path
 
     import altair as alt
@@ -43,7 +42,7 @@ def _():
         MOTIONS, Path, ROOT, alt, bootstrap_nrr, default_plays, expansion_share,
         expansion_share_benchmark, goal_seek_expansion, grr, measured_plan, mo, monte_carlo_nrr,
         np, nrr, nrr_benchmark, nrr_stage, pd, plan_nrr, playbook_expansion_rates, resample_rates,
-        simulate_nrr, tempfile, udfs,
+        simulate_nrr, udfs,
     )
 
 
@@ -102,35 +101,33 @@ def _(ROOT, mo):
 
 
 @app.cell
-def _(Path, history_path, opportunities_path, tempfile, upload_history, upload_opps):
+def _(Path, history_path, opportunities_path, upload_history, upload_opps):
     # The files to read: an upload wins over the command line and the sample.
-    from workbook.importer import read_rows
-
-    def _rows(upload, path):
+    def _source(upload, path):
         if upload.value:
-            _file = upload.value[0]
-            with tempfile.TemporaryDirectory() as _tmp:
-                _p = Path(_tmp) / Path(_file.name).name
-                _p.write_bytes(_file.contents)
-                return read_rows(_p)[0], _file.name
-        if path:
-            return read_rows(path)[0], Path(path).name
-        return None, None
+            return upload.value[0].contents, upload.value[0].name
+        return (path, Path(path).name) if path else (None, None)
 
-    history_rows, history_name = _rows(upload_history, history_path)
-    opps_rows, opps_name = _rows(upload_opps, opportunities_path)
-    return history_name, history_rows, opps_name, opps_rows
+    history_source, history_name = _source(upload_history, history_path)
+    opps_source, opps_name = _source(upload_opps, opportunities_path)
+    return history_name, history_source, opps_name, opps_source
 
 
 @app.cell
-def _(history_name, history_rows, measured_plan, mo, opps_name, opps_rows):
+def _(history_name, history_source, measured_plan, mo, opps_name, opps_source):
     # Measure the last 12 months (or say why not: the app then starts from assumptions).
+    # Files go through the project's reader (encodings, CSV dialects, decimal commas, XLSX).
+    from workbook.records import read_table
+
+    _numbers = ("arr", "mrr", "amount", "probability")
     measured, _problem = None, None
-    if history_rows is not None:
+    if history_source is not None:
         try:
-            measured = measured_plan(history_rows, opps_rows)
+            _history = read_table(history_source, label=history_name, numbers=_numbers)
+            _opps = None if opps_source is None else read_table(opps_source, label=opps_name, numbers=_numbers)
+            measured = measured_plan(_history, _opps)
         except ValueError as _err:
-            _problem = f"{history_name}: {_err}"
+            _problem = str(_err)
     if measured is not None:
         _split = (
             f"expansion split by motion from the won opportunities of {opps_name}"
@@ -145,7 +142,7 @@ def _(history_name, history_rows, measured_plan, mo, opps_name, opps_rows):
             kind="success",
         )
     elif _problem:
-        history_note = mo.callout(mo.md(f"Could not measure the history. {_problem}. Every number below is **assumed**."), kind="warn")
+        history_note = mo.callout(mo.md(f"Could not measure the history ({history_name}): {_problem}. Every number below is **assumed**."), kind="warn")
     else:
         history_note = mo.callout(mo.md("No ARR history given: every number below is **assumed**. Upload one to start from measured rates."), kind="neutral")
     return history_note, measured

@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import chromium_page, marimo_app, screenshot_path
 from tests.test_simulate_history import book
 from udfs import measured_plan
-from workbook.importer import read_rows
+from workbook.records import read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "simulations" / "nrr_compounding.py"
@@ -67,7 +67,7 @@ def dollars(text: str) -> float:
 
 def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, tmp_path):
     path = history_file(tmp_path)
-    measured = measured_plan(read_rows(path)[0])
+    measured = measured_plan(read_table(path, numbers=("arr", "mrr")))
     with (
         marimo_app(NOTEBOOK, "--no-sandbox", "--", "--history", str(path), log=tmp_path / "marimo.log") as url,
         chromium_page(chromium, {"width": 1280, "height": 900}) as page,

@@ -62,6 +62,9 @@ def test_expansion_split_by_won_opportunities_of_the_window():
     assert m.expansion == pytest.approx(m.expansion_total * np.array([0.75, 0.25, 0, 0, 0]))
     none_won = measured_plan(hand_history(), opps[opps["status"] != "Won"].iloc[1:])
     assert none_won.mix_source == "playbook"
+    # a CRM export with types instead of motions reads through the same opportunity reader
+    typed = opps.rename(columns={"motion": "Type"}).assign(Type=["Add seats", "Upsell", "Add-on", "Usage", "Usage", "New business"])
+    assert measured_plan(hand_history(), typed).expansion == pytest.approx(m.expansion)
 
 
 def test_dates_and_excel_serials_read_as_months():

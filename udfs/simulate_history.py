@@ -13,7 +13,8 @@ account over C = the accounts with ARR 12 months before the last month:
   last 12 months (first-month ARR of the accounts first billed in them).
 
 Expansion is split by motion in proportion to the won expansion opportunities of the
-same 12 months when an opportunities table says which motion each one was; otherwise by
+four quarters up to the last month's when an opportunities table says which motion (or
+type) each one was; otherwise by
 the playbook (the expected value of one play of each motion, SPEC §4) and marked assumed.
 
 :func:`bootstrap_nrr` resamples the accounts of C with replacement (as many as C holds)
@@ -38,7 +39,8 @@ import numpy as np
 import pandas as pd
 
 from . import _args, _records, playbook
-from .arr_history import T12M, account_changes, arr_matrix, trailing_retention
+from .arr_history import account_changes, arr_matrix, trailing_retention
+from .opportunities import read_opportunities
 from .pipeline import omitted as _omitted
 from .simulate import (
     DEFAULT_PATHS,
@@ -74,24 +76,14 @@ def playbook_mix(plays: Any = None) -> np.ndarray:
     return value / total if total > 0 else np.full(len(MOTIONS), 1.0 / len(MOTIONS))
 
 
-def _won_by_motion(opportunities: Any, first: int, last: int) -> np.ndarray:
-    """Won expansion $ per motion of the opportunities closed in months first..last."""
-    name = "opportunities"
-    frame = _args.table(name, pd.DataFrame(opportunities) if isinstance(opportunities, dict) else opportunities)
-    for col in ("motion", "amount", "close_date", "status"):
-        if col not in frame.columns:
-            raise _args.InputError(f"{name}: expected a column {col!r} in the header row")
-    index = {_args.normalize_key(m): i for i, m in enumerate(MOTIONS)}
-    position = frame["motion"].map(lambda v: index.get(_args.normalize_key(v), -1)).to_numpy(dtype=int)
-    won = frame["status"].map(_args.normalize_key).to_numpy() == "won"
-    keep = won & (position >= 0)  # other types (new business, renewal) are not expansion
+def _won_by_motion(opportunities: Any, last_month: int) -> np.ndarray:
+    """Won expansion $ per motion closed in the four quarters up to ``last_month``'s
+    (read by :func:`read_opportunities`: types map to motions, other types are left out)."""
+    o = read_opportunities(opportunities)
+    q = int(_records.quarter_of_month(np.array([last_month]))[0])
+    inside = (o.status == 1) & (o.motion >= 0) & (o.quarter > q - 4) & (o.quarter <= q)
     out = np.zeros(len(MOTIONS))
-    if keep.any():
-        sub = frame.loc[keep]
-        month = _records.month_index(name, sub, "close_date")
-        amount = _records.money(name, sub, "amount")
-        inside = (month >= first) & (month <= last)
-        np.add.at(out, position[keep][inside], amount[inside])
+    np.add.at(out, o.motion[inside].astype(int), o.amount[inside])
     return out
 
 
@@ -130,8 +122,9 @@ def measured_plan(history: Any, opportunities: Any = None, plays: Any = None) ->
 
     ``history``: whatever :func:`arr_matrix` reads (account-month or subscription table,
     or an :class:`ArrHistory`); the rates are the trailing-12-month bridge of
-    :func:`trailing_retention` over its base. ``opportunities``: a table with motion,
-    amount, close_date and status; its won ones closed in the 12 months split expansion.
+    :func:`trailing_retention` over its base. ``opportunities``: an opportunities table
+    (as :func:`read_opportunities` reads it); the won expansion ones closed in the four
+    quarters up to the last month's split expansion by motion.
     """
     h = arr_matrix(history)
     t = trailing_retention(h)
@@ -142,7 +135,7 @@ def measured_plan(history: Any, opportunities: Any = None, plays: Any = None) ->
         return float(x) / base if base > 0 else 0.0
 
     last = int(h.months[-1])
-    won = np.zeros(len(MOTIONS)) if _omitted(opportunities) else _won_by_motion(opportunities, last - T12M + 1, last)
+    won = np.zeros(len(MOTIONS)) if _omitted(opportunities) else _won_by_motion(opportunities, last)
     if won.sum() > 0:
         mix, source = won / won.sum(), "opportunities"
     else:
