@@ -132,6 +132,16 @@ def test_matches_spec_on_random_panels_with_gaps(seed):
           [None, 0, 1.2][seed % 3])
 
 
+@pytest.mark.parametrize("seed", range(8))
+def test_matches_spec_with_long_persistence_and_window(seed):
+    """Persistence and windows past the engine's short-window scans take its other paths."""
+    rng = np.random.default_rng(300 + seed)
+    rows = random_panel(rng, n_accounts=4, n_periods=30, gap=0.05, blank=0.02, exp_rate=0.1)
+    rows = [(a, t, None if x is None else max(x, 0.9) if rng.random() < 0.8 else x, e)
+            for a, t, x, e in rows]  # long runs above 0.9
+    check(rows, [0.5, 0.9, 0.95, 1.0], int(rng.integers(1, 12)), int(rng.integers(6, 14)))
+
+
 @settings(max_examples=60, deadline=None)
 @given(
     data=st.lists(

@@ -108,6 +108,16 @@ def _prepare(codes: np.ndarray, periods: np.ndarray, labels=None, where=None,
     return _Panel(acc, per, key, order, int(acc.max()) + 1, w)
 
 
+_SHORT = 8  # windows up to this many periods use neighbour scans instead of searches
+
+
+def _consecutive(P: _Panel) -> np.ndarray:
+    """Per sorted row: the previous row is the same account's previous period."""
+    c = np.zeros(P.acc.size, dtype=bool)
+    np.equal(P.key[1:], P.key[:-1] + 1, out=c[1:])  # same account and t − 1 (keys padded)
+    return c
+
+
 def _window_min(P: _Panel, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(m, p) per sorted row: k-window minimum (−inf unless all present) and m at t−1."""
     n = x.size
@@ -115,18 +125,32 @@ def _window_min(P: _Panel, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
     if n == 0:
         return np.zeros(0), np.zeros(0)
     valid = ~np.isnan(x)
-    consecutive = np.zeros(n, dtype=bool)
-    consecutive[1:] = (P.acc[1:] == P.acc[:-1]) & (P.per[1:] == P.per[:-1] + 1)
-    link = consecutive.copy()
-    link[1:] &= valid[:-1]
-    link &= valid
-    idx = np.arange(n)
-    start = np.maximum.accumulate(np.where(link, 0, idx))
-    run = np.where(valid, idx - start + 1, 0)
-    m = x.copy()
-    for j in range(1, min(k, n)):
-        np.fmin(m[j:], x[:-j], out=m[j:])
-    m = np.where(run >= k, m, -_INF)
+    consecutive = _consecutive(P)
+    if k <= _SHORT:  # all k present: row t and the links t, t − 1, …, t − k + 2 back
+        link = consecutive.copy()
+        link[1:] &= valid[:-1]  # row t − 1 is the previous period, with a value
+        ok = valid.copy()
+        for d in range(min(k - 1, n)):
+            if d == 0:
+                ok &= link
+            else:
+                ok[d:] &= link[:-d]
+        if k > 1:
+            ok[: k - 1] = False  # fewer than k rows before
+        m = x.copy()
+        for j in range(1, min(k, n)):
+            np.fmin(m[j:], x[:-j], out=m[j:])
+    else:
+        link = consecutive.copy()
+        link[1:] &= valid[:-1]
+        link &= valid
+        idx = np.arange(n)
+        start = np.maximum.accumulate(np.where(link, 0, idx))
+        ok = valid & (idx - start + 1 >= k)
+        m = x.copy()
+        for j in range(1, min(k, n)):
+            np.fmin(m[j:], x[:-j], out=m[j:])
+    m = np.where(ok, m, -_INF)
     p = np.full(n, -_INF)
     p[1:] = np.where(consecutive[1:], m[:-1], -_INF)
     return m, p
@@ -143,6 +167,12 @@ def _dense(P: _Panel) -> int:
 def _truth(P: _Panel, y: np.ndarray, w: int) -> np.ndarray:
     """Per sorted row: an expansion of the same account in (t, t + w]."""
     w = _cap(P, w)
+    n = P.key.size
+    if w <= _SHORT:  # (t, t + w] lies among the next w rows (one row per account-period)
+        out = np.zeros(n, dtype=bool)
+        for j in range(1, min(w, n - 1) + 1):
+            out[:-j] |= y[j:] & (P.key[j:] <= P.key[:-j] + w)
+        return out
     span = _dense(P)
     if span:  # prefix counts of expansions over the key space
         cum = np.zeros(span + 1, dtype=np.int64)
@@ -155,25 +185,72 @@ def _truth(P: _Panel, y: np.ndarray, w: int) -> np.ndarray:
 def _lag_rows(P: _Panel, rows: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
     """For sorted rows (a, e): the sorted row of (a, e − j) and whether it exists."""
     q = P.key[rows] - j
+    if j <= _SHORT:  # it is one of the j rows before
+        pos = np.zeros(rows.size, dtype=np.int64)
+        found = np.zeros(rows.size, dtype=bool)
+        for d in range(1, j + 1):
+            cand = np.maximum(rows - d, 0)
+            hit = (P.key[cand] == q) & (rows >= d)
+            pos = np.where(hit, cand, pos)
+            found |= hit
+        return pos, found
     pos = np.searchsorted(P.key, q, "left")
     pos = np.minimum(pos, P.key.size - 1)
     return pos, P.key[pos] == q
 
 
+def _above(thr: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """np.searchsorted(thr, v, "right") for sorted thresholds, by a bucket table.
+
+    Millions of values against a thousand thresholds: a uniform grid over the thresholds
+    gives each value a starting position, a few vectorized steps finish it; a binary
+    search per value costs several times more. Falls back to the search when a bucket
+    would hold many thresholds (very uneven thresholds).
+    """
+    t = thr.size
+    if t < 16 or v.size < 100_000 or not np.isfinite(thr[[0, -1]]).all() or thr[-1] <= thr[0]:
+        return np.searchsorted(thr, v, "right")
+    buckets = 4 * t
+    lo, width = float(thr[0]), (float(thr[-1]) - float(thr[0])) / buckets
+    edges = lo + width * np.arange(buckets + 1)
+    start = np.searchsorted(thr, edges, "right")  # thresholds ≤ each bucket's left edge
+    if int(np.diff(start).max()) > 8:
+        return np.searchsorted(thr, v, "right")
+    with np.errstate(invalid="ignore"):
+        b = np.clip((v - lo) / width, -1, buckets).astype(np.int64)  # −inf → −1, +inf → buckets
+    pos = np.where(b < 0, 0, start[np.clip(b, 0, buckets)])
+    pos = np.where(v >= thr[-1], t, pos)
+    padded = np.append(thr, np.inf)
+    for _ in range(9):  # at most 8 thresholds in a bucket: step past those ≤ v
+        step = padded[pos] <= v
+        if not step.any():
+            break
+        pos += step
+    return pos
+
+
+def _slots(lo, hi, thr) -> tuple[np.ndarray, np.ndarray]:
+    """Threshold positions of intervals (lo, hi]: they contain thr[a:b]."""
+    return _above(thr, lo), _above(thr, hi)
+
+
+def _stab_slots(a, b, t, groups=None, n_groups=1, weights=None) -> np.ndarray:
+    """How many intervals contain each of t thresholds, from their slots; per group."""
+    if groups is None:
+        d = np.bincount(a, weights, minlength=t + 1) - np.bincount(b, weights, minlength=t + 1)
+        return np.cumsum(d)[:t]
+    g = groups * (t + 1)
+    size = n_groups * (t + 1)
+    d = np.bincount(g + a, weights, minlength=size) - np.bincount(g + b, weights, minlength=size)
+    return np.cumsum(d.reshape(n_groups, t + 1), axis=1)[:, :t]
+
+
 def _stab(lo, hi, thr, groups=None, n_groups=1, weights=None) -> np.ndarray:
     """How many intervals (lo, hi] contain each sorted threshold; per group when given."""
     keep = lo < hi
-    t = thr.size
-    a = np.searchsorted(thr, lo[keep], "right")
-    b = np.searchsorted(thr, hi[keep], "right")
-    wts = None if weights is None else weights[keep]
-    if groups is None:
-        d = np.bincount(a, wts, minlength=t + 1) - np.bincount(b, wts, minlength=t + 1)
-        return np.cumsum(d)[:t]
-    g = groups[keep] * (t + 1)
-    size = n_groups * (t + 1)
-    d = np.bincount(g + a, wts, minlength=size) - np.bincount(g + b, wts, minlength=size)
-    return np.cumsum(d.reshape(n_groups, t + 1), axis=1)[:, :t]
+    a, b = _slots(lo[keep], hi[keep], thr)
+    return _stab_slots(a, b, thr.size, None if groups is None else groups[keep], n_groups,
+                       None if weights is None else weights[keep])
 
 
 def _union(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -237,21 +314,34 @@ def _counts(
     def stab(rows, lo, hi):
         return _stab(lo, hi, thr, groups[rows] if by_account else None, g).reshape(g, thr.size)
 
-    rows_f = np.flatnonzero((p < m) & (P.per >= fire_from))
-    lo, hi = p[rows_f], m[rows_f]
-    fires = stab(rows_f, lo, hi)
+    fire_ok = p < m
+    if fire_from > -_INF:
+        fire_ok &= P.per >= fire_from
+    rows_f = np.flatnonzero(fire_ok)
+    a, b = _slots(p[rows_f], m[rows_f], thr)
+    some = a < b  # intervals holding no threshold count nowhere
+    rows_f, a, b = rows_f[some], a[some], b[some]
+    grp = groups[rows_f] if by_account else None
+
+    def count(sel):
+        return _stab_slots(a[sel], b[sel], thr.size, None if grp is None else grp[sel], g
+                           ).reshape(g, thr.size)
+
+    fires = count(slice(None))
     t = truth[rows_f]
-    true_fires = stab(rows_f[t], lo[t], hi[t])
+    true_fires = count(t)
     pend = ~t & (P.per[rows_f] + w > last) & _observed_at(P, last)[P.acc[rows_f]]
-    pending = stab(rows_f[pend], lo[pend], hi[pend])
+    pending = count(pend)
 
-    def per_group(mask):
-        return np.bincount(P.acc[mask] if by_account else np.zeros(int(mask.sum()), np.int64),
-                           minlength=g)
+    def per_group(rows):
+        if by_account:
+            return np.bincount(P.acc[rows], minlength=g)
+        return np.array([rows.size])
 
-    scope = y & (P.per >= first)
-    observable = scope & (P.per - w >= first)
-    rows = np.flatnonzero(observable)
+    ys = np.flatnonzero(y)
+    ys = ys[P.per[ys] >= first]  # expansions in scope
+    obs = P.per[ys] - w >= first
+    rows = ys[obs]  # observable expansions
     if rows.size * w * max(1, w // 8) > MAX_LAG_CELLS:
         raise _args.InputError(
             f"window: expected fewer periods for {rows.size:,} expansions (look-back tables of "
@@ -272,11 +362,14 @@ def _counts(
         reps = ulo.shape[1]
         grp = np.repeat(groups[rows], reps) if by_account else None
         at_least[j - 1] = _stab(ulo.ravel(), uhi.ravel(), thr, grp, g).reshape(g, thr.size)
-    base = (P.per >= first) & (P.per + w <= last)
+    base = P.per <= last - w
+    if P.per.size and first > int(P.per.min()):
+        base &= P.per >= first
     return _Counts(
-        fires, true_fires, pending, per_group(observable), per_group(scope & ~observable),
-        preceded, at_least, per_group(base & truth), per_group(base),
+        fires, true_fires, pending, per_group(rows), per_group(ys[~obs]),
+        preceded, at_least, per_group(np.flatnonzero(base & truth)), per_group(np.flatnonzero(base)),
     )
+
 
 def _median_lead(at_least: np.ndarray) -> np.ndarray:
     """Median lead per threshold from the counts of leads ≥ j (last axis = thresholds)."""

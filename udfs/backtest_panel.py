@@ -69,17 +69,28 @@ def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.n
     codes, uniques = pd.factorize(raw)
     codes = codes.astype(np.int64)
     _reject(name, "an account id", s, codes < 0, rows)  # NaN / None
-    labels = np.empty(len(uniques), dtype=object)
-    for u, v in enumerate(np.asarray(uniques, dtype=object).tolist()):
-        if (
-            _args.is_blank(v) or _args.is_excel_error(v) or isinstance(v, (bool, np.bool_))
-            or (isinstance(v, float) and not math.isfinite(v))
-        ):
-            i = int(np.argmax(codes == u))
+    uniq = np.asarray(uniques, dtype=object)
+    text = pd.Series(uniq).map(type).to_numpy() == str
+    labels = np.empty(len(uniq), dtype=object)
+    if text.all():  # the usual case: text ids, checked and stripped column-wise
+        stripped = pd.Series(uniq, dtype=object).str.strip()
+        bad = ((stripped == "") | stripped.str.upper().isin(_args.EXCEL_ERRORS)).to_numpy()
+        stripped = stripped.to_numpy(dtype=object)
+        if bad.any():
+            i = int(np.argmax(codes == int(np.argmax(bad))))
             raise _bad(name, "an account id", s.iloc[i], i, rows, n)
-        if isinstance(v, float) and v.is_integer():
-            v = int(v)
-        labels[u] = str(v).strip()
+        labels[:] = stripped
+    else:
+        for u, v in enumerate(uniq.tolist()):
+            if (
+                _args.is_blank(v) or _args.is_excel_error(v) or isinstance(v, (bool, np.bool_))
+                or (isinstance(v, float) and not math.isfinite(v))
+            ):
+                i = int(np.argmax(codes == u))
+                raise _bad(name, "an account id", s.iloc[i], i, rows, n)
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            labels[u] = str(v).strip()
     merged, final = pd.factorize(labels)  # ' A1' and 'A1' are one account
     if len(final) != len(labels):
         codes = merged.astype(np.int64)[codes]
@@ -126,18 +137,24 @@ def _flags(name: str, values: Any, rows: bool = False) -> np.ndarray:
     s = _series(name, values)
     if s.dtype.kind == "b":
         return s.to_numpy(dtype=bool)
-    if s.dtype.kind in "iuf":
+    if s.dtype.kind in "iu":
+        arr = s.to_numpy()
+        _reject(name, "TRUE or FALSE (1 or 0)", s, (arr != 0) & (arr != 1), rows)
+        return arr == 1
+    if s.dtype.kind == "f":
         arr = s.to_numpy(dtype=float)
         arr = np.where(np.isnan(arr), 0.0, arr)
         _reject(name, "TRUE or FALSE (1 or 0)", s, (arr != 0) & (arr != 1), rows)
         return arr == 1
-    out = np.zeros(len(s), dtype=bool)
-    for i, v in enumerate(s.tolist()):
-        parsed = _args.parse_flag(v)
-        if parsed is None:
+    codes, uniques = pd.factorize(s.to_numpy(dtype=object), use_na_sentinel=False)
+    parsed = []
+    for u, v in enumerate(uniques.tolist()):  # each distinct spelling once
+        flag = _args.parse_flag(v)
+        if flag is None:
+            i = int(np.argmax(codes == u))
             raise _bad(name, "TRUE or FALSE (1 or 0)", v, i, rows, len(s))
-        out[i] = parsed
-    return out
+        parsed.append(flag)
+    return np.asarray(parsed, dtype=bool)[codes] if len(s) else np.zeros(0, dtype=bool)
 
 
 def _count_arg(name: str, value: Any, default: int) -> int:
