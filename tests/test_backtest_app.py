@@ -154,8 +154,15 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     assert expected["seats_full"] != 0.9
     for rule, value in expected.items():  # every exported rule now holds its recommendation
         assert first[rule] == pytest.approx(value), rule
-    changed = {k[0] for k in before if before[k] != after.get(k)}
-    assert "seats_full" in changed and changed <= set(expected), changed
+    changed = {k for k in before if before[k] != after.get(k)}
+    assert ("seats_full", "seat_utilization", ">=") in changed
+    # every changed cell is an exported threshold, or the upper edge of the band below one
+    # (usage_near_cap and seats_near_full end where the rule above them now starts)
+    for rule, signal, op in changed:
+        assert rule in expected or op == "<", (rule, signal, op)
+        if op == "<":
+            above = {"usage_near_cap": "usage_at_cap", "seats_near_full": "seats_full"}[rule]
+            assert after[(rule, signal, op)] == pytest.approx(expected[above])
     csvs = list(tmp_path.glob("upcell_model.thresholds-*.csv"))
     assert csvs, "the CSV of the exported thresholds was not written beside the model"
     assert "seats_full" in csvs[0].read_text()

@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
 NEW = {
-    "seats_full": 0.80,  # lowered: accounts at 80-90 % utilization now fire seats_full
+    "seats_full": 0.85,  # lowered: accounts at 85-90 % utilization now fire seats_full
     ("usage_at_cap", "usage_vs_cap", ">="): 0.85,
     ("gated_requests", "gated_feature_requests_90d"): 2,
 }
@@ -169,7 +169,10 @@ def test_only_the_threshold_cells_change(model):
     rules_part = _rules_part(model)
     report = write_thresholds(model, NEW)
 
-    assert report.changes["changed"].all() and len(report.changes) == 3
+    # the three thresholds, and the upper edges of the bands below two of them
+    # (seats_near_full, usage_near_cap) that follow them
+    assert report.changes["changed"].all() and len(report.changes) == 5
+    assert (report.changes["note"] != "").sum() == 2
     changed_cells = set(report.changes["cell"])
     old_entries, new_entries = _raw_entries_from(before, model.parent / "before.xlsx"), _raw_entries(model)
     assert [i.filename for i, _ in old_entries] == [i.filename for i, _ in new_entries]
@@ -218,11 +221,11 @@ def test_backup_keeps_the_original_bytes(model):
     assert re.fullmatch(r"upcell_model\.backup-\d{8}-\d{6}(-\d+)?\.xlsx", report.backup.name)
     assert report.backup.read_bytes() == before
     # a second write in the same second makes a second backup, never overwrites the first
-    second = write_thresholds(model, {"seats_full": 0.75})
+    second = write_thresholds(model, {"seats_full": 0.82})
     assert second.backup != report.backup and report.backup.read_bytes() == before
     assert not list(model.parent.glob(".*tmp"))  # no temp file left behind
     # nothing to change: file left alone, no backup
-    third = write_thresholds(model, {"seats_full": 0.75})
+    third = write_thresholds(model, {"seats_full": 0.82})
     assert third.backup is None and not third.changes["changed"].any()
 
 
@@ -231,12 +234,16 @@ def test_openpyxl_and_the_model_read_the_new_thresholds(model):
     frame = _openpyxl_rules(model)
     rules = udfs.rules_table(frame)
     first = rules.groupby("rule").head(1).set_index("rule")["threshold"]
-    assert first["seats_full"] == 0.80
+    assert first["seats_full"] == 0.85
     assert first["usage_at_cap"] == 0.85
     assert first["gated_requests"] == 2
+    # the bands below follow: their upper edges are the new lower edges
+    upper = rules[rules["op"] == "<"].set_index("rule")["threshold"]
+    assert upper["seats_near_full"] == 0.85 and upper["usage_near_cap"] == 0.85
     # every other threshold is still the default
     defaults = default_rules()
-    others = ~rules["rule"].isin(["seats_full", "usage_at_cap", "gated_requests"])
+    others = ~rules["rule"].isin(["seats_full", "usage_at_cap", "gated_requests"]) & (
+        ~rules["rule"].isin(["seats_near_full", "usage_near_cap"]) | (rules["op"] != "<"))
     assert np.array_equal(rules.loc[others, "threshold"].to_numpy(), defaults.loc[others, "threshold"].to_numpy())
     # the XML reader used for matching agrees with openpyxl
     assert udfs.rules_table(read_rules_table(model)).equals(rules)
@@ -278,7 +285,7 @@ def test_recalculation_flag_is_reported_not_changed(model):
 def test_the_model_rescores_with_the_new_thresholds(model):
     if not hasattr(udfs, "score_accounts"):
         pytest.skip("udfs.score_accounts not in the tree yet")
-    write_thresholds(model, {"seats_full": 0.80})
+    write_thresholds(model, {"seats_full": 0.85})
     read_back = udfs.rules_table(_openpyxl_rules(model))
     util = [0.70, 0.82, 0.85, 0.88, 0.93, 0.99]
     accounts = pd.DataFrame({
@@ -288,7 +295,7 @@ def test_the_model_rescores_with_the_new_thresholds(model):
     old = udfs.score_accounts(accounts).set_index("account_id")["expansion_score"]
     new = udfs.score_accounts(accounts, rules=read_back).set_index("account_id")["expansion_score"]
     old, new = old.loc[accounts["account_id"]], new.loc[accounts["account_id"]]
-    in_band = (np.array(util) >= 0.80) & (np.array(util) < 0.90)
+    in_band = (np.array(util) >= 0.85) & (np.array(util) < 0.90)  # now seats_full, not near
     assert (new.to_numpy()[in_band] > old.to_numpy()[in_band]).all()
     assert (new.to_numpy()[~in_band] == old.to_numpy()[~in_band]).all()
 
@@ -299,7 +306,9 @@ def test_dataframe_and_csv_inputs(model, tmp_path):
     table.loc[(table["rule"] == "usage_near_cap") & (table["op"] == "<"), "threshold"] = 0.88
     report = write_thresholds(model, table)
     assert sorted(report.changed["rule"]) == ["funding", "usage_near_cap"]
-    assert len(report.changes) == len(table)
+    # one row per threshold; the table's points column is written too (unchanged here)
+    assert (report.changes["column"] == "threshold").sum() == len(table)
+    assert not report.changes.loc[report.changes["column"] == "points", "changed"].any()
 
     csv = export_thresholds_csv({"seats_full": 0.83, ("funding", "funding_event_days_ago", "<="): 45}, tmp_path / "t.csv")
     with pytest.raises(FileExistsError, match="already exists"):
@@ -371,7 +380,7 @@ def test_libreoffice_opens_the_written_model(model, soffice, tmp_path):
     frame = grid.iloc[r + 1 :, c : c + 6].set_axis(list(grid.iloc[r, c : c + 6]), axis=1)
     frame = frame[frame["rule"].isin(default_rules()["rule"])]
     first = udfs.rules_table(frame).groupby("rule").head(1).set_index("rule")["threshold"]
-    assert first["seats_full"] == 0.80 and first["usage_at_cap"] == 0.85
+    assert first["seats_full"] == 0.85 and first["usage_at_cap"] == 0.85
 
 
 def _standin_variant(path: Path, *, blank: str | None = None, formula: str | None = None,
@@ -426,7 +435,8 @@ def test_command_line(model, tmp_path):
     ok = subprocess.run([*run, str(model), str(csv)], cwd=ROOT, capture_output=True, text=True,
                         timeout=120)
     assert ok.returncode == 0, ok.stderr
-    assert "1 threshold cell(s) changed" in ok.stdout and "backup:" in ok.stdout
+    # seats_full and the upper edge of seats_near_full, which follows it
+    assert "2 threshold cell(s) changed" in ok.stdout and "backup:" in ok.stdout
     bad = subprocess.run([*run, str(tmp_path / "nope.xlsx"), str(csv)], cwd=ROOT,
                          capture_output=True, text=True, timeout=120)
     assert bad.returncode == 1 and bad.stderr.startswith("error: model workbook not found")
@@ -447,7 +457,7 @@ def test_a_model_saved_by_libreoffice_takes_the_write_back_too(model, soffice, t
     before = _raw_entries(saved)
     lo_records = _local_records(saved)
     report = write_thresholds(saved, {"seats_full": 0.86})
-    assert list(report.changed["rule"]) == ["seats_full"]
+    assert list(report.changed["rule"]) == ["seats_full", "seats_near_full"]
     after = _raw_entries(saved)
     part = report.sheet_part
     assert [(i.filename, raw) for i, raw in before if i.filename != part] == [
@@ -493,7 +503,7 @@ def test_another_writers_xml_prefixed_namespace_and_inline_strings(tmp_path):
     with zipfile.ZipFile(out) as z:
         assert b"<x:is><x:t>seats_full</x:t></x:is>" in z.read("xl/worksheets/sheet1.xml")
     report = write_thresholds(out, {"seats_full": 0.83, "funding": 60})
-    assert list(report.changed["cell"]) == ["D5", "D13"]
+    assert list(report.changed["cell"]) == ["D5", "D13", "D7"]  # D7: seats_near_full follows
     with zipfile.ZipFile(out) as z:
         assert b'<x:c r="D5"><x:v>0.83</x:v></x:c>' in z.read("xl/worksheets/sheet1.xml")
     rules = udfs.rules_table(_openpyxl_rules(out)).groupby("rule").head(1).set_index("rule")
@@ -541,7 +551,12 @@ def test_any_thresholds_round_trip_exactly(built, tmp_path_factory):
         path.write_bytes(built["standin"].read_bytes())
         before = _local_records(path)
         part = _rules_part(path)
-        write_thresholds(path, thresholds, backup=False)
+        try:
+            write_thresholds(path, thresholds, backup=False)
+        except ValueError as err:  # a band left empty: refused, nothing written
+            assert "would hold for no value" in str(err)
+            assert _local_records(path) == before
+            return
         after = _local_records(path)
         assert {n: r for n, r in before.items() if n != part} == {
             n: r for n, r in after.items() if n != part}
@@ -551,3 +566,104 @@ def test_any_thresholds_round_trip_exactly(built, tmp_path_factory):
         assert not list(path.parent.glob("*backup*"))
 
     check()
+
+
+# --------------------------------------------------------------------------- rule families
+
+
+def _rows(path: Path, rule: str) -> list[tuple[str, str, float]]:
+    frame = _openpyxl_rules(path)
+    frame = frame[frame["rule"] == rule]
+    return [(r["signal"], r["op"], float(r["threshold"])) for r in frame.to_dict("records")]
+
+
+def test_the_lower_band_follows_the_upper_bands_new_edge(model):
+    report = write_thresholds(model, {"usage_at_cap": 0.873})
+    assert _rows(model, "usage_at_cap") == [("usage_vs_cap", ">=", 0.873)]
+    # usage_near_cap keeps its lower edge; its upper edge is usage_at_cap's new one
+    assert _rows(model, "usage_near_cap") == [("usage_vs_cap", ">=", 0.8), ("usage_vs_cap", "<", 0.873)]
+    follow = report.changes[report.changes["note"] == "follows usage_at_cap"]
+    assert follow[["rule", "op", "old", "new"]].values.tolist() == [["usage_near_cap", "<", 0.9, 0.873]]
+    # an account at 0.88 is in one band only: the model scores it 50, not 75
+    rules = udfs.rules_table(_openpyxl_rules(model))
+    book = pd.DataFrame({"account_id": ["a"], "usage_vs_cap": [0.88]})
+    assert udfs.expansion_score(book, rules=rules).tolist() == [50.0]
+    # the other family (seats) is untouched
+    assert _rows(model, "seats_near_full")[1] == ("seat_utilization", "<", 0.9)
+
+
+def test_both_bands_exported_keep_their_order(model):
+    write_thresholds(model, {"usage_near_cap": 0.85, "usage_at_cap": 0.95})
+    assert _rows(model, "usage_near_cap") == [("usage_vs_cap", ">=", 0.85), ("usage_vs_cap", "<", 0.95)]
+
+
+@pytest.mark.parametrize("thresholds", [
+    {"usage_near_cap": 0.95, "usage_at_cap": 0.873},  # the lower band would start above its end
+    {"usage_at_cap": 0.75},  # below usage_near_cap's lower edge 0.80
+    {"usage_near_cap": 0.9},  # its own lower edge at its upper edge: no value left
+])
+def test_an_emptied_band_is_refused_naming_both_rules(model, thresholds):
+    before = model.read_bytes()
+    with pytest.raises(ValueError) as err:
+        write_thresholds(model, thresholds)
+    message = str(err.value)
+    assert "usage_near_cap" in message and "\n" not in message
+    if "usage_at_cap" in thresholds:
+        assert "usage_at_cap" in message
+    assert model.read_bytes() == before  # nothing written
+
+
+def _standin_with_columns(path: Path, extra: dict[str, list]) -> Path:
+    """The stand-in model with more Rules columns (persistence, window, points...)."""
+    import xlsxwriter
+
+    rules = default_rules().assign(**extra)
+    wb = xlsxwriter.Workbook(str(path))
+    sheet = wb.add_worksheet("Rules")
+    sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,
+                    {"name": "Rules", "columns": [{"header": c} for c in rules.columns]})
+    for r, row in enumerate(rules.itertuples(index=False), start=1):
+        for c, v in enumerate(row):
+            if isinstance(v, str):
+                sheet.write_string(r, c, v)
+            elif v is not None and not pd.isna(v):
+                sheet.write_number(r, c, v)
+    wb.close()
+    return path
+
+
+def test_persistence_and_window_travel_with_the_threshold(tmp_path):
+    n = len(default_rules())
+    path = _standin_with_columns(tmp_path / "m.xlsx", {"persistence": [1] * n, "window": [None] * n})
+    report = write_thresholds(path, pd.DataFrame({
+        "rule": ["seats_full"], "signal": ["seat_utilization"], "op": [">="], "threshold": [0.86],
+        "persistence": [2], "window": [3],
+    }))
+    assert report.changes["column"].tolist() == ["threshold", "threshold", "persistence", "window"]
+    assert report.changes["note"].tolist()[1] == "follows seats_full"  # seats_near_full's edge
+    first = _openpyxl_rules(path).groupby("rule").head(1).set_index("rule")
+    assert first.loc["seats_full", ["threshold", "persistence", "window"]].tolist() == [0.86, 2, 3]
+    assert first.loc["usage_at_cap", "persistence"] == 1 and pd.isna(first.loc["usage_at_cap", "window"])
+    # a model without those columns: the threshold is written, the rest reported, not lost silently
+    plain = _standin_with_columns(tmp_path / "plain.xlsx", {})
+    report = write_thresholds(plain, pd.DataFrame({"rule": ["seats_full"], "threshold": [0.86],
+                                                   "window": [3]}))
+    note = report.changes.set_index("column").loc["window", "note"]
+    assert "no window column" in note and not report.changes.set_index("column").loc["window", "changed"]
+
+
+def test_calibrated_points_are_written_back_with_a_backup(tmp_path, built):
+    from workbook.writeback import write_points
+
+    path = tmp_path / "m.xlsx"
+    path.write_bytes(built["standin"].read_bytes())
+    before = path.read_bytes()
+    points = udfs.calibrate_points(udfs.sample_history(n_accounts=120, n_periods=16))
+    report = write_points(path, points)
+    assert report.backup is not None and report.backup.read_bytes() == before
+    first = _openpyxl_rules(path).groupby("rule", sort=False).head(1).set_index("rule")
+    want = points.set_index("rule")["points"]
+    assert np.allclose(first.loc[want.index, "points"].astype(float), want)
+    # thresholds untouched, and the model still reads its Rules table
+    assert first.loc["usage_at_cap", "threshold"] == 0.9
+    udfs.rules_table(_openpyxl_rules(path))

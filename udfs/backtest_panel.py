@@ -70,7 +70,7 @@ def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.n
     codes = codes.astype(np.int64)
     _reject(name, "an account id", s, codes < 0, rows)  # NaN / None
     uniq = np.asarray(uniques, dtype=object)
-    text = pd.Series(uniq).map(type).to_numpy() == str
+    text = np.fromiter((type(v) is str for v in uniq.tolist()), dtype=bool, count=len(uniq))
     labels = np.empty(len(uniq), dtype=object)
     if text.all():  # the usual case: text ids, checked and stripped column-wise
         stripped = pd.Series(uniq, dtype=object).str.strip()

@@ -30,6 +30,12 @@ a table with columns ``rule, [signal], [op], threshold`` (a DataFrame, or the CS
 :func:`export_thresholds_csv` writes); in a table, the n-th row with a given key maps to
 the n-th matching row of the workbook.
 
+Rule families stay ordered (``rules_edit``): a band's edge that equals the threshold of
+the rule above it follows that rule's new threshold, and an export that would leave a band
+empty is refused, naming both rules. A table may also carry ``points``, ``persistence``
+and ``window`` columns: they go to the rule's first row (``write_points`` writes
+calibrated points alone).
+
 Command line: ``python -m workbook thresholds MODEL.xlsx THRESHOLDS.csv``.
 """
 
@@ -56,9 +62,13 @@ import pandas as pd
 
 from udfs import _args
 
+from . import rules_edit
 from ._files import atomic_write, refuse_overwrite
 
-__all__ = ["RECALC_NOTE", "WriteReport", "export_thresholds_csv", "read_rules_table", "write_thresholds"]
+__all__ = [
+    "RECALC_NOTE", "WriteReport", "export_thresholds_csv", "read_rules_table", "write_points",
+    "write_thresholds",
+]
 
 TABLE_NAME = "Rules"
 KEY_COLUMNS = ("rule", "signal", "op")
@@ -121,6 +131,8 @@ def _threshold_frame(thresholds: Any) -> pd.DataFrame:
         return _threshold_frame(frame)
     if isinstance(thresholds, pd.DataFrame):
         frame = _args.table("thresholds", thresholds)
+        if "threshold" not in frame.columns and set(rules_edit.EXTRA_COLUMNS) & set(frame.columns):
+            frame["threshold"] = None  # points (or persistence, window) alone
         for col in ("rule", "threshold"):
             if col not in frame.columns:
                 raise ValueError(f"thresholds: expected a column {col!r} in the header row")
@@ -131,7 +143,7 @@ def _threshold_frame(thresholds: Any) -> pd.DataFrame:
         extras = [c for c in frame.columns if c not in (*KEY_COLUMNS, "threshold")]
         rows = []
         for i, row in enumerate(frame.to_dict("records"), start=2):
-            if all(_args.is_blank(row.get(c)) for c in ("rule", "threshold")):
+            if all(_args.is_blank(row.get(c)) for c in ("rule", "threshold", *extras)):
                 continue  # an empty line of a CSV
             rows.append(_key_row(f"thresholds row {i}", row, extras))
         if not rows:
@@ -165,7 +177,11 @@ def _key_row(where: str, row: Mapping, extras: list[str]) -> list:
         raise _args.fail(f"{where} rule", "a rule name", rule)
     signal = "" if _args.is_blank(row.get("signal")) else _args.normalize_key(row["signal"])
     op = "" if _args.is_blank(row.get("op")) else _normalize_op(row["op"])
-    threshold = _threshold_value(f"{where} threshold", row.get("threshold"))
+    others = [c for c in rules_edit.EXTRA_COLUMNS if c in extras and not _args.is_blank(row.get(c))]
+    if others and _args.is_blank(row.get("threshold")):
+        threshold = math.nan  # only points / persistence / window for this rule
+    else:
+        threshold = _threshold_value(f"{where} threshold", row.get("threshold"))
     return [str(rule).strip(), signal, op, threshold, *(row.get(c) for c in extras)]
 
 
@@ -645,6 +661,24 @@ def _strip_zip64(extra: bytes) -> bytes:
 # --------------------------------------------------------------------------- public API
 
 
+def write_points(model_path: str | os.PathLike, points: Any, *, backup: bool = True) -> WriteReport:
+    """Write calibrated points into the ``points`` cells of the ``Rules`` table (same
+    lossless write-back and backup as :func:`write_thresholds`).
+
+    ``points``: ``{rule: points}`` or a table with columns ``rule, points`` (what
+    ``udfs.calibrate_points`` returns; other columns are ignored).
+    """
+    if isinstance(points, Mapping):
+        frame = pd.DataFrame({"rule": list(points), "points": list(points.values())})
+    else:
+        frame = _args.table("points", points)
+        for col in ("rule", "points"):
+            if col not in frame.columns:
+                raise ValueError(f"points: expected a column {col!r} in the header row")
+        frame = frame[["rule", "points"]]
+    return write_thresholds(model_path, frame, backup=backup)
+
+
 def write_thresholds(model_path: str | os.PathLike, thresholds: Any, *, backup: bool = True) -> WriteReport:
     """Set the ``threshold`` cells of the workbook's ``Rules`` table; nothing else changes.
 
@@ -709,7 +743,8 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
         raise ValueError(f"{path.name}: table {TABLE_NAME!r} has no column {missing[0]!r}")
     cols = layout["cols"]
     sheet_xml = pkg.read(sheet_part)
-    cells = _sheet_cells(sheet_xml, _shared_strings(pkg), layout["rows"], {cols[c] for c in (*KEY_COLUMNS, "threshold")})
+    read = [c for c in (*KEY_COLUMNS, "threshold", "motion", *rules_edit.EXTRA_COLUMNS) if c in cols]
+    cells = _sheet_cells(sheet_xml, _shared_strings(pkg), layout["rows"], {cols[c] for c in read})
     table_rows = []
     for r in layout["rows"]:
         rule = cells.get((cols["rule"], r))
@@ -722,9 +757,11 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
                 "signal": "" if _args.is_blank(signal) else _args.normalize_key(signal),
                 "op": "" if _args.is_blank(op) else _normalize_op(op),
                 "threshold": cells.get((cols["threshold"], r)),
+                **{c: cells.get((cols[c], r)) for c in read if c not in (*KEY_COLUMNS, "threshold")},
             }
         )
     matches = _match(frame, table_rows)
+    edits = rules_edit.plan(table_rows, matches, cols)  # thresholds, band edges, first-row columns
 
     # Formulas in threshold cells are the user's: refuse rather than silently replace them.
     root = ET.fromstring(sheet_xml)
@@ -733,27 +770,34 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
     }
     records = []
     new_xml = sheet_xml
-    tcol = cols["threshold"]
-    for i, value, _want in matches:
+    for i, column, value, note in edits:
         row = table_rows[i]
+        if column not in cols:  # reported, not written (an older model without the column)
+            records.append({"rule": row["rule"], "signal": row["signal"], "op": row["op"],
+                            "column": column, "cell": "", "old": math.nan, "new": float(value),
+                            "changed": False, "note": note})
+            continue
+        tcol = cols[column]
         ref = f"{_col_letters(tcol)}{row['row']}"
         if ref in formula_cells:
-            raise ValueError(f"{path.name}: {sheet}!{ref} (threshold of {row['rule']}) holds a formula; not overwriting it")
-        old = row["threshold"]
+            raise ValueError(f"{path.name}: {sheet}!{ref} ({column} of {row['rule']}) holds a formula; not overwriting it")
+        old = row.get(column)
         old_num = old if isinstance(old, float) else (_args.parse_number(old) if isinstance(old, str) else None)
         changed = not (isinstance(old, float) and old == value)
         if changed:
             new_xml, found = _rewrite_cell(new_xml, ref, value)
             if not found:
                 new_xml = _insert_cell(new_xml, tcol, row["row"], value)
+            row[column] = float(value)  # a later edit of the same cell compares with this one
         records.append(
             {
-                "rule": row["rule"], "signal": row["signal"], "op": row["op"], "cell": ref,
-                "old": math.nan if old_num is None else float(old_num), "new": float(value),
-                "changed": changed,
+                "rule": row["rule"], "signal": row["signal"], "op": row["op"], "column": column,
+                "cell": ref, "old": math.nan if old_num is None else float(old_num),
+                "new": float(value), "changed": changed, "note": note,
             }
         )
-    changes = pd.DataFrame(records, columns=["rule", "signal", "op", "cell", "old", "new", "changed"])
+    changes = pd.DataFrame(records, columns=["rule", "signal", "op", "column", "cell", "old", "new",
+                                             "changed", "note"])
     full_calc = b"fullCalcOnLoad=\"1\"" in pkg.read("xl/workbook.xml") or b"fullCalcOnLoad=\"true\"" in pkg.read("xl/workbook.xml")
     report = WriteReport(
         path=path, backup=None, sheet=sheet, sheet_part=sheet_part, changes=changes,
