@@ -461,7 +461,7 @@ def test_a_model_changed_while_writing_is_not_replaced(model, tmp_path, monkeypa
     monkeypatch.setattr(writeback, "_write_zip", and_excel_saves)
     before_names = {p.name for p in tmp_path.iterdir()}
     with pytest.raises(ValueError, match="changed while the thresholds were being written"):
-        writeback.write_thresholds(path, {"seats_full": 0.8})
+        writeback.write_thresholds(path, {"seats_full": 0.85})
     assert path.read_bytes() == model.read_bytes() + b"\0"  # the other program's save stays
     assert {p.name for p in tmp_path.iterdir()} - before_names <= {".model.xlsx.lock"}
 
@@ -478,7 +478,7 @@ def test_the_backup_is_written_under_a_temporary_name(model, tmp_path, monkeypat
         return real(tmp, target, message, error)
 
     monkeypatch.setattr(_files, "_create_exclusive", spy)
-    report = writeback.write_thresholds(path, {"seats_full": 0.8})
+    report = writeback.write_thresholds(path, {"seats_full": 0.85})
     assert report.backup is not None and report.backup.read_bytes() == model.read_bytes()
     assert seen and seen[0][1] == report.backup.name and seen[0][0].endswith(".tmp")
 

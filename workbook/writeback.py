@@ -30,7 +30,7 @@ a table with columns ``rule, [signal], [op], threshold`` (a DataFrame, or the CS
 :func:`export_thresholds_csv` writes); in a table, the n-th row with a given key maps to
 the n-th matching row of the workbook.
 
-Rule families stay ordered (``rules_edit``): a band's edge that equals the threshold of
+Rule families stay ordered (``udfs.rule_families``): a band's edge that equals the threshold of
 the rule above it follows that rule's new threshold, and an export that would leave a band
 empty is refused, naming both rules. A table may also carry ``points``, ``persistence``
 and ``window`` columns: they go to the rule's first row (``write_points`` writes
@@ -60,9 +60,8 @@ from typing import Any
 
 import pandas as pd
 
-from udfs import _args
+from udfs import _args, rule_families
 
-from . import rules_edit
 from ._files import atomic_write, refuse_overwrite
 
 __all__ = [
@@ -131,7 +130,7 @@ def _threshold_frame(thresholds: Any) -> pd.DataFrame:
         return _threshold_frame(frame)
     if isinstance(thresholds, pd.DataFrame):
         frame = _args.table("thresholds", thresholds)
-        if "threshold" not in frame.columns and set(rules_edit.EXTRA_COLUMNS) & set(frame.columns):
+        if "threshold" not in frame.columns and set(rule_families.EXTRA_COLUMNS) & set(frame.columns):
             frame["threshold"] = None  # points (or persistence, window) alone
         for col in ("rule", "threshold"):
             if col not in frame.columns:
@@ -177,7 +176,7 @@ def _key_row(where: str, row: Mapping, extras: list[str]) -> list:
         raise _args.fail(f"{where} rule", "a rule name", rule)
     signal = "" if _args.is_blank(row.get("signal")) else _args.normalize_key(row["signal"])
     op = "" if _args.is_blank(row.get("op")) else _normalize_op(row["op"])
-    others = [c for c in rules_edit.EXTRA_COLUMNS if c in extras and not _args.is_blank(row.get(c))]
+    others = [c for c in rule_families.EXTRA_COLUMNS if c in extras and not _args.is_blank(row.get(c))]
     if others and _args.is_blank(row.get("threshold")):
         threshold = math.nan  # only points / persistence / window for this rule
     else:
@@ -743,7 +742,7 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
         raise ValueError(f"{path.name}: table {TABLE_NAME!r} has no column {missing[0]!r}")
     cols = layout["cols"]
     sheet_xml = pkg.read(sheet_part)
-    read = [c for c in (*KEY_COLUMNS, "threshold", "motion", *rules_edit.EXTRA_COLUMNS) if c in cols]
+    read = [c for c in (*KEY_COLUMNS, "threshold", "motion", *rule_families.EXTRA_COLUMNS) if c in cols]
     cells = _sheet_cells(sheet_xml, _shared_strings(pkg), layout["rows"], {cols[c] for c in read})
     table_rows = []
     for r in layout["rows"]:
@@ -761,7 +760,7 @@ def _write(path: Path, pkg: _Package, frame: pd.DataFrame, backup: bool) -> Writ
             }
         )
     matches = _match(frame, table_rows)
-    edits = rules_edit.plan(table_rows, matches, cols)  # thresholds, band edges, first-row columns
+    edits = rule_families.plan(table_rows, matches, cols)  # thresholds, band edges, first-row columns
 
     # Formulas in threshold cells are the user's: refuse rather than silently replace them.
     root = ET.fromstring(sheet_xml)

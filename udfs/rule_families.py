@@ -1,5 +1,6 @@
 """Which cells of the ``Rules`` table an export changes: thresholds, their rule families,
-persistence, window and points (SPEC §7). Pure table logic; ``writeback`` does the zip.
+persistence, window and points (SPEC §7). Pure table logic: ``workbook.writeback`` does
+the zip, and the queue replay tunes a Rules table with the same :func:`plan`.
 
 **Rule families.** Rules on the same signal, motion and operator direction can form bands:
 ``usage_near_cap`` (usage_vs_cap ≥ 0.80 and < 0.90) sits below ``usage_at_cap``
@@ -123,7 +124,7 @@ def _families(rows, first, motion, new) -> list[tuple[int, str, float, str]]:
             if (a > b or (a == b and not closed)) and (lo_i in new or hi_i in new):
                 band = (f"{signal} {rows[lo_i]['op']} {a:g} and {rows[hi_i]['op']} {b:g}")
                 with_ = f" (its edge follows {', '.join(names)})" if names else ""
-                raise ValueError(
+                raise _args.InputError(
                     f"thresholds: rule {rows[idx[0]]['rule']!r} would hold for no value "
                     f"({band}){with_}: export thresholds that keep "
                     f"{' and '.join([repr(rows[idx[0]]['rule'])] + [repr(n) for n in names])} apart"
