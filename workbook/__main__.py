@@ -114,7 +114,8 @@ def cmd_lite(args: argparse.Namespace) -> int:
     for p in paths:
         print(f"wrote {_relative(p)} ({os.path.getsize(p):,} bytes)")
     print("Paste main.py into the xlwings Lite editor's main.py tab and requirements.txt into "
-          "its requirements.txt tab, restart xlwings Lite, then press Ctrl+Alt+F9 in Excel.")
+          "its requirements.txt tab, restart xlwings Lite (Menu > Restart), then run the "
+          "script 'Connect model' once.")
     return 0
 
 
