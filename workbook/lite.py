@@ -73,6 +73,13 @@ class _Module:
         self.relative: list[ast.ImportFrom] = []  # every relative import, nested ones too
         self.absolute: list[ast.stmt] = []  # top-level absolute imports
         self.deps: set[str] = set()  # modules imported at top level
+        for node in ast.walk(self.tree):  # `from udfs import _args` is a sibling import too
+            if isinstance(node, ast.ImportFrom) and not node.level and (
+                    node.module == "udfs" or (node.module or "").startswith("udfs.")):
+                node.level, node.module = 1, node.module[5:] or None
+            elif isinstance(node, ast.Import) and any(
+                    a.name.split(".")[0] == "udfs" for a in node.names):
+                raise ValueError(f"udfs/{name}.py: import the sibling modules, not the package")
         for node in self.tree.body:
             if isinstance(node, ast.ImportFrom) and node.level:
                 continue
