@@ -149,7 +149,7 @@ def _(history_name, history_source, measured_plan, mo, opps_name, opps_source):
 
 
 @app.cell
-def _(MOTIONS, default_plays, measured, mo):
+def _(MOTIONS, default_plays, measured, mo, simulate_nrr):
     # The inputs, starting from the measured figures when there are some.
     plays = default_plays()
     _m = measured
@@ -206,7 +206,9 @@ def _(MOTIONS, default_plays, measured, mo):
     )
     paths = mo.ui.dropdown(options=["1000", "10000", "50000"], value="10000", label="Paths")
     seed = mo.ui.number(start=0, stop=2**31 - 1, step=1, value=42, label="Seed")
-    target = mo.ui.number(start=0, stop=100_000_000_000, step=500_000, value=round(1.5 * defaults["start"], -5) if _m else 25_000_000, label="Target ARR ($)")
+    # default target: where the measured plan lands in 5 years, so the fans say how sure that is
+    _goal = simulate_nrr(_m.starting_arr, 5, _m.churn, _m.contraction, _m.expansion, _m.new_logo_arr).final_arr if _m else 25_000_000
+    target = mo.ui.number(start=0, stop=100_000_000_000, step=500_000, value=float(f"{_goal:.2g}"), label="Target ARR ($)")
     return (
         churn, close, contraction, correlation, customers, deal, defaults, horizon, mode, new_logo,
         paths, rates, rates_label, redraw, seed, spread, start_arr, steps, target, target_nrr, triggers,
@@ -529,7 +531,10 @@ def _(alt, boot, correlation, horizon, mc, measured, mo, money, paths, pd, pct, 
     if boot is not None:
         _fans[f"Account bootstrap · {measured.accounts:,} accounts measured"] = ("bootstrap", boot)
     _long = pd.concat([f.fan.assign(fan=name) for name, (_, f) in _fans.items()], ignore_index=True)
-    _base = alt.Chart(_long).encode(x=alt.X("year:Q", title="Year"), color=alt.Color("fan:N", title=None, legend=alt.Legend(orient="bottom")))
+    _base = alt.Chart(_long).encode(x=alt.X("year:Q", title="Year"), color=alt.Color(
+        "fan:N", title=None, legend=alt.Legend(orient="bottom", labelLimit=400),
+        scale=alt.Scale(domain=list(_fans), range=["#f58518", "#4c78a8"][: len(_fans)]),
+    ))
     _band = _base.mark_area(opacity=0.2).encode(y=alt.Y("p10:Q", title="ARR", axis=alt.Axis(format="$.2s")), y2="p90:Q")
     _mid = _base.mark_line().encode(y="p50:Q")
     _det = alt.Chart(mc.fan).mark_line(strokeDash=[4, 3], color="gray").encode(x="year:Q", y="deterministic:Q")
