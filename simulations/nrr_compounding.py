@@ -37,12 +37,13 @@ def _():
         playbook_expansion_rates,
         resample_rates,
         simulate_nrr,
+        win_rates,
     )
     return (
         MOTIONS, Path, ROOT, alt, bootstrap_nrr, default_plays, expansion_share,
         expansion_share_benchmark, goal_seek_expansion, grr, measured_plan, mo, monte_carlo_nrr,
         np, nrr, nrr_benchmark, nrr_stage, pd, plan_nrr, playbook_expansion_rates, resample_rates,
-        simulate_nrr, udfs,
+        simulate_nrr, udfs, win_rates,
     )
 
 
@@ -114,18 +115,20 @@ def _(Path, history_path, opportunities_path, upload_history, upload_opps):
 
 
 @app.cell
-def _(history_name, history_source, measured_plan, mo, opps_name, opps_source):
+def _(history_name, history_source, measured_plan, mo, opps_name, opps_source, win_rates):
     # Measure the last 12 months (or say why not: the app then starts from assumptions).
     # Files go through the project's reader (encodings, CSV dialects, decimal commas, XLSX).
     from workbook.records import read_table
 
     _numbers = ("arr", "mrr", "amount", "probability")
-    measured, _problem = None, None
+    measured, won_rates, _problem = None, None, None
     if history_source is not None:
         try:
             _history = read_table(history_source, label=history_name, numbers=_numbers)
             _opps = None if opps_source is None else read_table(opps_source, label=opps_name, numbers=_numbers)
             measured = measured_plan(_history, _opps)
+            if _opps is not None:  # close rates for the playbook mode: win rates of the 4 quarters before
+                won_rates = win_rates(_opps, as_of=f"{measured.month}-01").set_index("motion")
         except ValueError as _err:
             _problem = str(_err)
     if measured is not None:
@@ -145,11 +148,11 @@ def _(history_name, history_source, measured_plan, mo, opps_name, opps_source):
         history_note = mo.callout(mo.md(f"Could not measure the history ({history_name}): {_problem}. Every number below is **assumed**."), kind="warn")
     else:
         history_note = mo.callout(mo.md("No ARR history given: every number below is **assumed**. Upload one to start from measured rates."), kind="neutral")
-    return history_note, measured
+    return history_note, measured, won_rates
 
 
 @app.cell
-def _(MOTIONS, default_plays, measured, mo, simulate_nrr):
+def _(MOTIONS, default_plays, measured, mo, simulate_nrr, won_rates):
     # The inputs, starting from the measured figures when there are some.
     plays = default_plays()
     _m = measured
@@ -187,9 +190,18 @@ def _(MOTIONS, default_plays, measured, mo, simulate_nrr):
         {m: mo.ui.number(start=0, stop=100_000, step=1, value=default_triggers[m]) for m in MOTIONS},
         label="Triggers per quarter",
     )
+    _won = won_rates  # win rates per motion from the opportunities, or None
+    _close = {m: float(_won.loc[m, "win_rate"]) if _won is not None else float(plays.loc[m, "close_rate"]) for m in MOTIONS}
+    _assumed = [m for m in MOTIONS if _won is None or _won.loc[m, "basis"] != "measured"]
+    if len(_assumed) == len(MOTIONS):
+        close_label = "Close rate (%) · assumed"
+    elif _assumed:
+        close_label = f"Close rate (%) · win rates measured {_won['window'].iloc[0]}; assumed for {', '.join(_assumed)}"
+    else:
+        close_label = f"Close rate (%) · win rates measured {_won['window'].iloc[0]}"
     close = mo.ui.dictionary(
-        {m: mo.ui.number(start=0, stop=100, step=0.5, value=round(100 * plays.loc[m, "close_rate"], 1)) for m in MOTIONS},
-        label="Close rate (%)",
+        {m: mo.ui.number(start=0, stop=100, step=0.1, value=round(100 * _close[m], 1)) for m in MOTIONS},
+        label=close_label,
     )
     deal = mo.ui.dictionary(
         {m: mo.ui.number(start=0, stop=500, step=5, value=round(100 * plays.loc[m, "arr_increase_share"])) for m in MOTIONS},
@@ -211,13 +223,14 @@ def _(MOTIONS, default_plays, measured, mo, simulate_nrr):
     target = mo.ui.number(start=0, stop=100_000_000_000, step=500_000, value=float(f"{_goal:.2g}"), label="Target ARR ($)")
     return (
         churn, close, contraction, correlation, customers, deal, defaults, horizon, mode, new_logo,
-        paths, rates, rates_label, redraw, seed, spread, start_arr, steps, target, target_nrr, triggers,
+        close_label, paths, rates, rates_label, redraw, seed, spread, start_arr, steps, target,
+        target_nrr, triggers,
     )
 
 
 @app.cell
 def _(
-    MOTIONS, churn, close, contraction, correlation, customers, deal, history_note, horizon, mo,
+    MOTIONS, churn, close, close_label, contraction, correlation, customers, deal, history_note, horizon, mo,
     mode, new_logo, paths, rates, rates_label, redraw, seed, spread, start_arr, steps, target,
     target_nrr, triggers, upload_history, upload_opps,
 ):
@@ -229,9 +242,9 @@ def _(
             gap=0.25,
         )
     else:
-        _head = ["Motion", "Triggers per quarter · assumed", "Close rate (%)", "Deal size (% of account ARR)"]
+        _head = ["Motion", "Triggers per quarter · assumed", "Close rate (%)", "Deal size (% of account ARR) · assumed"]
         _expansion = mo.vstack(
-            [mo.hstack([mo.md(f"**{h}**") for h in _head], widths="equal")]
+            [mo.md(close_label), mo.hstack([mo.md(f"**{h}**") for h in _head], widths="equal")]
             + [mo.hstack([mo.md(m), triggers[m], close[m], deal[m]], widths="equal") for m in MOTIONS],
             gap=0.25,
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.conftest import chromium_page, marimo_app, screenshot_path
@@ -33,6 +34,23 @@ def history_file(tmp_path: Path) -> Path:
         return SAMPLE
     path = tmp_path / "arr_history.csv"
     book(300, seed=1).to_csv(path, index=False)
+    return path
+
+
+def opportunities_file(tmp_path: Path, month: str) -> Path:
+    """Won and lost expansion deals 3 to 8 months before ``month`` (inside both the motion
+    split's window and the win rates' 4 closed quarters): Seat expansion wins 75 %, Tier
+    upgrade 50 %; a renewal is no expansion."""
+    end = pd.Period(month, "M")
+    rows = [
+        ("o1", "Add seats", 3000, "won", end - 3), ("o2", "Seat expansion", 1000, "lost", end - 4),
+        ("o3", "Upsell", 2000, "won", end - 8), ("o4", "Tier upgrade", 2000, "lost", end - 5),
+        ("o5", "Renewal", 9999, "won", end - 3),
+    ]
+    frame = pd.DataFrame(rows, columns=["opportunity_id", "type", "amount", "status", "close"])
+    frame["close_date"] = frame.pop("close").map(lambda m: f"{m}-15")
+    path = tmp_path / "opps.csv"
+    frame.to_csv(path, index=False)
     return path
 
 
@@ -68,12 +86,15 @@ def dollars(text: str) -> float:
 def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, tmp_path):
     path = history_file(tmp_path)
     measured = measured_plan(read_table(path, numbers=("arr", "mrr")))
+    opps = opportunities_file(tmp_path, measured.month)
     with (
-        marimo_app(NOTEBOOK, "--no-sandbox", "--", "--history", str(path), log=tmp_path / "marimo.log") as url,
+        marimo_app(NOTEBOOK, "--no-sandbox", "--", "--history", str(path), "--opportunities", str(opps),
+                   log=tmp_path / "marimo.log") as url,
         chromium_page(chromium, {"width": 1280, "height": 900}) as page,
     ):
         page.goto(url, wait_until="domcontentloaded")
         page.get_by_text(f"from {path.name}: the 12 months to {measured.month}").first.wait_for()
+        page.get_by_text("expansion split by motion from the won opportunities of opps.csv").first.wait_for()
         page.get_by_text("Account bootstrap ·").first.wait_for()
         years, arr_before, nrr_before, source = headline(page)
         # one headline NRR: the measured trailing-12-month NRR, said to be measured
@@ -112,3 +133,10 @@ def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, t
         page.get_by_text("every year", exact=True).first.click()
         wait_fan_change(page, "spread", "P10", p10)
         assert dollars(fan(page, "spread")["P10"]) > dollars(p10)
+
+        # the playbook mode takes its close rates from the opportunities' win rates
+        page.get_by_text("From playbook", exact=True).first.click()
+        label = page.get_by_text("Close rate (%) · win rates measured").first
+        label.wait_for()
+        assert label.inner_text().endswith("assumed for Usage expansion, Cross-department, Cross-sell")
+        page.get_by_text("(your inputs)").first.wait_for()
