@@ -99,6 +99,22 @@ def test_bundle_is_generated_from_udfs_as_readable_python():
     assert len(main_py.splitlines()) > 0.8 * sum(len(s.splitlines()) for s in sources.values())
 
 
+def test_flattening_keeps_each_modules_names_and_refuses_unsafe_renames():
+    sources = {
+        "udfs": "from .a import *\n",
+        "udfs.a": "_RATE = 1\n\n\ndef rate():\n    return _RATE\n",
+        "udfs.b": ("from . import a\nfrom .a import rate as a_rate\n\n_RATE = 2\n\n\n"
+                   "def rates():\n    return a_rate(), _RATE, a.rate(), a._RATE\n"),
+    }
+    scope: dict = {}
+    exec(compile(lite.main_py(sources), "main.py", "exec"), scope)
+    assert scope["rate"]() == 1 and scope["rates"]() == (1, 2, 1, 1)
+    assert "_RATE_b = 2" in lite.main_py(sources)
+    unsafe = {**sources, "udfs.b": sources["udfs.b"] + "\n\nX = dict(_RATE=3)\n"}
+    with pytest.raises(ValueError, match="keyword argument"):
+        lite.main_py(unsafe)
+
+
 def test_requirements_follow_lites_dependency_docs():
     req = [ln for ln in lite.requirements_txt().splitlines() if ln and not ln.startswith("#")]
     assert req == [f"xlwings>={xw.__version__},<1.0.0", "numpy", "pandas"]  # Pyodide's unpinned

@@ -139,9 +139,9 @@ def _order(mods: dict[str, _Module]) -> list[str]:
 # --------------------------------------------------------------------------- generation
 
 
-def main_py() -> str:
-    """The text of the generated ``main.py``."""
-    sources = module_sources()
+def main_py(sources: dict[str, str] | None = None) -> str:
+    """The text of the generated ``main.py`` (``sources``: as :func:`module_sources`)."""
+    sources = module_sources() if sources is None else sources
     mods = {k.split(".", 1)[1]: _Module(k.split(".", 1)[1], v)
             for k, v in sources.items() if k != "udfs"}
     order = _order(mods)
@@ -186,6 +186,7 @@ def main_py() -> str:
                     local, source = a.asname or a.name, global_name(node.module, a.name)
                     if local != source:
                         renames[m][local] = source
+        _check_renames(mods[m], renames[m])
 
     parts = [_HEADER, "from __future__ import annotations\n\n", _imports(mods, order, renames),
              "\n\n", _NAMESPACE_HELPER]
@@ -214,6 +215,20 @@ def _module(name, names, scope):
     return _types.SimpleNamespace(__name__="udfs." + name,
                                   **{a: scope[b or a] for a, _, b in pairs})
 '''
+
+
+def _check_renames(mod: _Module, renames: dict[str, str]) -> None:
+    """Refuse a rename that could change what the code means: a renamed name passed as a
+    keyword argument (``f(_money=...)``), or a new name the module already binds itself."""
+    for node in ast.walk(mod.tree):
+        if isinstance(node, ast.keyword) and node.arg in renames:
+            raise ValueError(f"udfs/{mod.name}.py: {node.arg!r} clashes with another module's "
+                             "name and is a keyword argument here: rename it in udfs/")
+        bound = (node.id if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+                 else node.arg if isinstance(node, ast.arg) else None)
+        if bound is not None and bound in set(renames.values()) - set(renames):
+            raise ValueError(f"udfs/{mod.name}.py binds {bound!r}, the name main.py gives to "
+                             "one of its imports: rename it in udfs/")
 
 
 def _same_import(mods, first: str | None, m: str, name: str) -> bool:
