@@ -185,6 +185,15 @@ def test_encodings_excel_writes(tmp_path):
             {"account_id": "A1", "account_name": "Müller Café", "arr": 5.0}], name
 
 
+def test_a_cp1252_accent_after_the_first_megabyte(tmp_path):
+    src = tmp_path / "late.csv"
+    body = "".join(f"A{i},Plain {i}\r\n" for i in range(80_000))  # > 1 MB of ASCII first
+    src.write_bytes(("Account ID,Name\r\n" + body + "Z1,Société Générale\r\n").encode("cp1252"))
+    book = load_accounts(src)
+    assert book.frame["account_name"].tolist()[-1] == "Société Générale"
+    assert book.report.rows == 80_001 and "Windows-1252" in str(book.report)
+
+
 def test_an_unreadable_encoding_is_one_line(tmp_path, capsys):
     src = tmp_path / "ru.csv"
     src.write_bytes(("Account ID,Name\n" + "\n".join(

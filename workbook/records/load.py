@@ -36,6 +36,8 @@ from .reading import (
 from .report import BadCell, ImportReport, rows_text
 
 HEADER_SEARCH_ROWS = 20
+DECIMAL_SAMPLE_ROWS = 2000
+_ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
 
 
 class ImportError_(ValueError):
@@ -191,8 +193,7 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     report = ImportReport(source=raw.label, noun=schema.noun, id_column=schema.id_column)
     report.notes.extend(raw.notes)
     if raw.kind == "csv":
-        report.encoding = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}.get(
-            raw.encoding, raw.encoding)
+        report.encoding = _ENCODING_NAMES.get(raw.encoding, raw.encoding)
         report.delimiter = raw.delimiter
     h = _find_header(raw, schema, mapping)
     header_number = raw.numbers[h]
@@ -210,8 +211,9 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
 
     # ---- decimal mark: from the cells of the numeric columns that are text
     numeric_idx = [i for i, _, k in plan if k not in _schema.NON_NUMERIC_KINDS]
-    head_cells = pd.Series(
-        [r[i] for r in raw.rows[h + 1:] for i in numeric_idx if i < len(r) and isinstance(r[i], str)],
+    head_cells = pd.Series(  # the first rows tell (a mixed file is reported cell by cell)
+        [r[i] for r in raw.rows[h + 1: h + 1 + DECIMAL_SAMPLE_ROWS] for i in numeric_idx
+         if i < len(r) and isinstance(r[i], str) and r[i]],
         dtype=object,
     )
     if decimal:
@@ -233,6 +235,8 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
         except ReadError as err:
             raise ImportError_(str(err)) from None
         width = max(width, body.shape[1])
+        report.encoding = _ENCODING_NAMES.get(raw.encoding, raw.encoding)  # may have fallen back
+        report.notes.extend(n for n in raw.notes if n not in report.notes)
     else:
         rows = raw.rows[h + 1:]
         body = pd.DataFrame(
@@ -245,36 +249,50 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     report.rows_in = len(body)
 
     # ---- rows: blank rows, then blank and summary ids, leave out (reported)
-    blank = _blank_mask(body)
-    report.blank_rows = body.index[blank].tolist()
-    body = body[~blank]
+    csv_text = raw.kind == "csv"
     id_i = next(i for i, c, _ in plan if c == schema.id_column)
-    ids = _text_column(body[id_i])
-    no_id = ids.isna().to_numpy()
-    report.blank_id_rows = body.index[no_id].tolist()
+    ids = _text_cells(body[id_i], csv_text)
+    no_id = _blank_cells(ids, csv_text)
+    blank = no_id.copy()
+    candidates = np.flatnonzero(blank)
+    for i in body.columns:  # a blank row has a blank id: only those rows are looked at
+        if i == id_i or not len(candidates):
+            continue
+        cells = body[i].to_numpy()[candidates]
+        still = _blank_cells(cells, csv_text)
+        blank[candidates[~still]] = False
+        candidates = candidates[still]
+    numbers_all = body.index.to_numpy()
+    report.blank_rows = numbers_all[blank].tolist()
+    report.blank_id_rows = numbers_all[no_id & ~blank].tolist()
     summary = np.zeros(len(body), dtype=bool)
-    if schema.summary_rows:
-        keys = ids.fillna("").str.lower().str.replace(r"[\W_]+", "_", regex=True).str.strip("_")
-        summary = keys.isin(_schema.SUMMARY_IDS).to_numpy()
-        report.summary_rows = list(zip(body.index[summary].tolist(), ids[summary].tolist(), strict=True))
+    if schema.summary_rows and len(ids):
+        summary = _summary_ids(ids)
+        report.summary_rows = list(zip(numbers_all[summary].tolist(), ids[summary].tolist(), strict=True))
     keep = ~no_id & ~summary
-    body = body[keep]
-    row_numbers = body.index.to_numpy()
-    report.rows = len(body)
+    row_numbers = numbers_all[keep]
+    report.rows = len(row_numbers)
+    if csv_text:
+        lines_before = raw.line_of_row.get(header_number + 1, header_number)
+        report.long_possible = _long_lines_possible(raw, lines_before + report.rows_in)  # type: ignore[attr-defined]
 
     # ---- cells, column by column
     data: dict[str, Any] = {}
     kinds: dict[str, str] = {}
     order = sorted(plan, key=lambda c: (0, list(schema.columns).index(c[1])) if c[2] != "extra" else (1, c[0]))
-    formula_cells = {}
+    formula_cells: dict[int, list[int]] = {}
     for r, c in raw.formula_cells:
         formula_cells.setdefault(c, []).append(r)
+    kept_rows = set(row_numbers.tolist()) if formula_cells else set()
     for i, name, kind in order:
-        col = body[i] if i in body.columns else pd.Series([None] * len(body), index=body.index, dtype=object)
+        if i in body.columns:
+            col = body[i] if keep.all() else body[i][keep]
+        else:
+            col = pd.Series([None] * len(row_numbers), dtype=object)
         data[name] = _convert(name, kind, col, row_numbers, decimal, report, raw.kind)
         kinds[name] = kind
         for r in formula_cells.get(i, []):
-            if r in set(row_numbers.tolist()):
+            if r in kept_rows:
                 report.bad_cells.append(BadCell(r, name, None, "a formula with no calculated value "
                                                 "(open the file in Excel, let it calculate, save, and run again)"))
     del body
@@ -286,8 +304,9 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
         else:
             report.notes.append(f"{name} has data but no header; kept as {name!r}")
     index = pd.RangeIndex(len(row_numbers))
-    frame = pd.DataFrame({k: pd.Series(v, index=index, dtype=float if v.dtype.kind == "f" else object)
-                          for k, v in data.items()}, index=index)
+    frame = pd.DataFrame(index=index)
+    for k, v in data.items():  # column by column: no copy into one consolidated block
+        frame[k] = pd.Series(v, index=index, dtype=float if v.dtype.kind == "f" else object, copy=False)
     _derive(frame, kinds, schema, report, as_of)
     order_cols = list(data)
     report.bad_cells.sort(key=lambda b: (b.row, order_cols.index(b.column) if b.column in order_cols else 0))
@@ -343,21 +362,69 @@ def _plan_columns(header: list, schema: _schema.Schema, mapping: dict, report: I
     return [(i, n, "extra" if k == "extra_blank" else k) for i, n, k in columns]
 
 
-def _blank_mask(body: pd.DataFrame) -> np.ndarray:
-    if body.empty:
-        return np.zeros(len(body), dtype=bool)
-    blank = np.ones(len(body), dtype=bool)
-    for i in body.columns:
-        col = body[i]
-        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
-            cell_blank = col.isna().to_numpy() | col.astype(str).str.strip().eq("").to_numpy()
-            cell_blank |= col.isna().to_numpy()
-        else:
-            cell_blank = col.isna().to_numpy()
-        blank &= cell_blank
-        if not blank.any():
-            break
-    return blank
+def _blank_cells(cells: Any, parsed_csv: bool = False) -> np.ndarray:
+    """Blank cells of an object/float array: None, NaN, NA, or text of spaces only.
+
+    ``parsed_csv``: cells from the CSV parser, which already gives a field of spaces as
+    blank (leading spaces are skipped), so only missing values need looking at.
+    """
+    a = np.asarray(cells, dtype=object) if not isinstance(cells, np.ndarray) else cells
+    blank = pd.isna(a)
+    if a.dtype == object and len(a) and not parsed_csv:
+        rest = np.flatnonzero(~blank)
+        if len(rest):
+            values = a[rest]
+            is_text = _IS_STR(values).astype(bool)
+            if is_text.any():
+                empty = _IS_SPACE(values[is_text]).astype(bool)
+                blank[rest[np.flatnonzero(is_text)[empty]]] = True
+    return np.asarray(blank, dtype=bool)
+
+
+_IS_STR = np.frompyfunc(lambda v: v.__class__ is str, 1, 1)
+_IS_SPACE = np.frompyfunc(lambda v: not v.strip(), 1, 1)
+
+
+def _text_cells(col: pd.Series, csv_text: bool) -> np.ndarray:
+    """A text column as an object array of str/None. A CSV's cells are kept exactly as
+    the parser gives them (already text); other sources' cells become stripped text."""
+    a = col.to_numpy(dtype=object)
+    if csv_text and col.dtype == object:
+        a = a.copy()
+        a[pd.isna(a)] = None
+        return a
+    return _text_column(col).to_numpy(dtype=object)
+
+
+def _summary_ids(ids: np.ndarray) -> np.ndarray:
+    """Ids that are exactly Total, Grand total or Subtotal (any case, any spacing)."""
+    maybe = np.flatnonzero(_HAS_TOTAL(ids).astype(bool))
+    out = np.zeros(len(ids), dtype=bool)
+    for j in maybe:
+        out[j] = _args.normalize_key(ids[j]) in _schema.SUMMARY_IDS
+    return out
+
+
+_HAS_TOTAL = np.frompyfunc(lambda v: v.__class__ is str and ("otal" in v or "OTAL" in v), 1, 1)
+
+
+def _long_lines_possible(raw: RawTable, lines_expected: int) -> bool:
+    """False when no line of the file is long enough to hold a cell over Excel's limit
+    and no record spans lines (one pass over the bytes, in numpy)."""
+    if not isinstance(raw.source, str) or getattr(raw, "encoding_name", "") == "utf-16":
+        return True
+    longest, lines, carry = 0, 0, 0
+    with open(raw.source, "rb") as fh:
+        while chunk := fh.read(1 << 24):
+            nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if len(nl):
+                longest = max(longest, carry + int(nl[0]), int(np.diff(nl).max()) if len(nl) > 1 else 0)
+                carry = len(chunk) - int(nl[-1]) - 1
+            else:
+                carry += len(chunk)
+            lines += len(nl)
+    longest = max(longest, carry)
+    return longest > EXCEL_MAX_CHARS or lines + (carry > 0) > lines_expected
 
 
 def _text_column(col: pd.Series) -> pd.Series:
@@ -392,14 +459,16 @@ def _cell_text(value: Any) -> str | None:
 
 def _convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
              report: ImportReport, source_kind: str) -> Any:
+    long_possible = getattr(report, "long_possible", True)
     if kind in _schema.TEXT_KINDS:
-        out = _text_column(col)
-        _long_text(name, out, rows, report)
+        out = _text_cells(col, source_kind == "csv")
+        if long_possible:
+            _long_text(name, out, rows, report)
         if kind == "id" and source_kind == "xlsx":
             _xlsx_numeric_ids(name, col, rows, report)
         if name == "segment":
             out = _segments(out, rows, report)
-        return out.to_numpy(dtype=object)
+        return out
     if kind == "flag":
         return _flags(name, col, rows, report)
     if kind == "date":
@@ -409,15 +478,26 @@ def _convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
     return _numbers(name, kind, col, rows, decimal, report)
 
 
-def _long_text(name: str, out: pd.Series, rows: np.ndarray, report: ImportReport) -> None:
-    lengths = out.map(lambda v: len(v) if isinstance(v, str) else 0, na_action="ignore") if len(out) else out
-    too_long = (lengths.fillna(0).astype(float) > EXCEL_MAX_CHARS).to_numpy() if len(out) else []
-    for j in np.flatnonzero(too_long):
-        n = len(out.iloc[j])
-        out.iloc[j] = out.iloc[j][:EXCEL_MAX_CHARS]
+def _long_text(name: str, out: np.ndarray, rows: np.ndarray, report: ImportReport) -> None:
+    """Text over Excel's cell limit: cut to the limit and reported (row, column, length)."""
+    lengths = _TEXT_LEN(out).astype(np.int64) if len(out) else np.zeros(0, dtype=np.int64)
+    for j in np.flatnonzero(lengths > EXCEL_MAX_CHARS):
+        out[j] = out[j][:EXCEL_MAX_CHARS]
         report.bad_cells.append(BadCell(int(rows[j]), name, None,
-                                        f"{n:,} characters, more than an Excel cell holds "
+                                        f"{int(lengths[j]):,} characters, more than an Excel cell holds "
                                         f"({EXCEL_MAX_CHARS:,}); cut to {EXCEL_MAX_CHARS:,}"))
+
+
+_TEXT_LEN = np.frompyfunc(lambda v: len(v) if v.__class__ is str else 0, 1, 1)
+
+
+def _by_value(values: np.ndarray, f) -> np.ndarray:
+    """``f`` applied once per distinct value (a column of few labels: segment, flags)."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    mapped = np.empty(len(uniques) + 1, dtype=object)
+    mapped[:-1] = [f(u) for u in uniques]
+    mapped[-1] = f(None)
+    return mapped[codes]  # code -1 (blank) takes the last slot
 
 
 def _xlsx_numeric_ids(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> None:
@@ -430,31 +510,31 @@ def _xlsx_numeric_ids(name: str, col: pd.Series, rows: np.ndarray, report: Impor
                 "format the column as Text in Excel and type the id again")))
 
 
-def _segments(out: pd.Series, rows: np.ndarray, report: ImportReport) -> pd.Series:
-    lookup = {_args.normalize_key(s): s for s in SEGMENTS}
-    keys = out.map(_args.normalize_key, na_action="ignore")
-    canon = keys.map(lookup, na_action="ignore")
-    unknown = canon.isna() & out.notna()
+def _segments(out: np.ndarray, rows: np.ndarray, report: ImportReport) -> np.ndarray:
+    lookup = {_args.normalize_key(seg): seg for seg in SEGMENTS}
+    canon = _by_value(out, lambda v: None if v is None else lookup.get(_args.normalize_key(v)))
+    unknown = pd.isna(canon) & ~pd.isna(out)
     if unknown.any():
         report.notes.append(
-            f"segment not one of {', '.join(SEGMENTS)} on rows {rows_text(rows[unknown.to_numpy()].tolist())} "
+            f"segment not one of {', '.join(SEGMENTS)} on rows {rows_text(rows[unknown].tolist())} "
             "(kept as typed)"
         )
-    return _obj(canon.where(~unknown, out).where(out.notna(), None))
+    return np.where(unknown, out, canon)
+
+
+def _flag_of(v: Any) -> Any:
+    """TRUE/FALSE of a cell; None for blank; the string 'bad' for anything else."""
+    if v is None or _args.is_blank(v):
+        return None
+    parsed = _args.parse_flag(v)
+    return "bad" if parsed is None else parsed
 
 
 def _flags(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> np.ndarray:
-    values = col.astype(object).where(col.notna(), None)
-    words = values.map(lambda v: v.strip().lower() if isinstance(v, str) else v, na_action="ignore")
-    true = words.isin(list(_args.TRUE_WORDS) + [True, 1, 1.0]) & ~words.map(lambda v: isinstance(v, str) and v == "", na_action="ignore").fillna(False).astype(bool)
-    false = words.isin(list(_args.FALSE_WORDS) + [False, 0, 0.0])
-    blank = values.map(_args.is_blank).astype(bool) if len(values) else values.isna()
-    out = np.full(len(values), None, dtype=object)
-    out[true.to_numpy(dtype=bool)] = True
-    out[false.to_numpy(dtype=bool)] = False
-    bad = ~(true | false | blank).to_numpy(dtype=bool)
-    raw = values.to_numpy(dtype=object)
-    for j in np.flatnonzero(bad):
+    raw = col.to_numpy(dtype=object)
+    raw = np.where(pd.isna(raw), None, raw)
+    out = _by_value(raw, _flag_of)
+    for j in np.flatnonzero(out == "bad"):
         out[j] = _cell_text(raw[j])
         report.bad_cells.append(BadCell(int(rows[j]), name, raw[j],
                                         f"{_args.describe(raw[j])} is not TRUE/FALSE (kept as text)"))
@@ -501,8 +581,10 @@ def _extra(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) ->
     out = values.copy()
     out[is_str] = _obj(texts.where(texts.ne(""), None))
     out = _obj(out)
-    if is_str.any():
-        _long_text(name, out, rows, report)
+    if is_str.any() and getattr(report, "long_possible", True):
+        cells = out.to_numpy(dtype=object, copy=True)
+        _long_text(name, cells, rows, report)
+        out = pd.Series(cells, index=out.index, dtype=object)
     if not is_str.any():
         return _floats_if_all(out)
     lossless = texts.str.fullmatch(r"[+-]?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?|") & (
@@ -562,12 +644,12 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
                                             f"{what} is not a number (kept as text; scoring names this row)"))
     else:
         out = values
-    finite = np.where(bad, np.nan, values)
+    finite = np.where(bad, np.nan, values) if bad.any() else values
     if kind in _schema_non_negative():
-        for j in np.flatnonzero(np.nan_to_num(finite, nan=0.0) < 0):
+        for j in np.flatnonzero(finite < 0):  # NaN compares False
             report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is negative (kept)"))
     if kind == "score":
-        for j in np.flatnonzero(np.nan_to_num(finite, nan=0.0) > 100):
+        for j in np.flatnonzero(finite > 100):
             report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is above 100 (kept)"))
     return out
 
@@ -596,15 +678,16 @@ def _derive(frame: pd.DataFrame, kinds: dict, schema: _schema.Schema, report: Im
 
 
 def _check_ids(ids: Any, rows: np.ndarray, report: ImportReport) -> None:
-    s = pd.Series(ids, dtype=object)
-    dup = s.duplicated(keep=False) & s.notna()
-    if not dup.any():
-        return
-    groups = pd.Series(rows[dup.to_numpy()]).groupby(s[dup].to_numpy(), sort=False).apply(list)
-    for k, v in list(groups.items())[:20]:
-        report.notes.append(f"{report.id_column} {k!r} appears on rows {rows_text(v)} (all kept)")
-    if len(groups) > 20:
-        report.notes.append(f"... and {len(groups) - 20} more duplicate {report.id_column}s")
+    codes, uniques = pd.factorize(np.asarray(ids, dtype=object), use_na_sentinel=True)
+    if len(uniques) == int((codes >= 0).sum()):
+        return  # every id once
+    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
+    dup_codes = np.flatnonzero(counts > 1)
+    for k in dup_codes[:20]:
+        where = rows[codes == k].tolist()
+        report.notes.append(f"{report.id_column} {uniques[k]!r} appears on rows {rows_text(where)} (all kept)")
+    if len(dup_codes) > 20:
+        report.notes.append(f"... and {len(dup_codes) - 20} more duplicate {report.id_column}s")
 
 
 def read_table(source: Any, *, label: str | None = None, numbers: tuple[str, ...] = (),

@@ -60,9 +60,21 @@ def detect_decimal(texts: pd.Series) -> tuple[str | None, int, int]:
     """
     if texts.empty:
         return None, 0, 0
-    s, _, _ = _clean(texts.astype(str))
-    point = int(s.str.match(_ONLY_POINT).sum())
-    comma = int(s.str.match(_ONLY_COMMA).sum())
+    s = _text(texts)
+    has_comma = s.str.contains(",", regex=False).to_numpy(dtype=bool)
+    # cells without a comma: a plain number with a point is point evidence unless it
+    # could be a grouped integer (1.234)
+    rest = s[~has_comma]
+    dotted = (rest.str.contains(".", regex=False).to_numpy(dtype=bool)
+              & pd.to_numeric(rest, errors="coerce").notna().to_numpy())
+    point = int(dotted.sum())
+    if point:
+        point -= int(rest[dotted].str.match(_AMBIGUOUS_POINT).sum())
+    comma = 0
+    if has_comma.any():
+        c, _, _ = _clean(s[has_comma])
+        point += int(c.str.match(_ONLY_POINT).sum())
+        comma = int(c.str.match(_ONLY_COMMA).sum())
     if point and not comma:
         return ".", point, comma
     if comma and not point:
@@ -70,6 +82,16 @@ def detect_decimal(texts: pd.Series) -> tuple[str | None, int, int]:
     if point or comma:  # mixed: the majority, and the report says so
         return ("," if comma > point else "."), point, comma
     return None, 0, 0
+
+
+def _text(texts: pd.Series) -> pd.Series:
+    """Cells as an object Series of str ('' for blank), without pandas' str dtype."""
+    a = texts.to_numpy(dtype=object, na_value="") if hasattr(texts, "to_numpy") else np.asarray(texts, dtype=object)
+    a = np.where(pd.isna(a), "", a)
+    return pd.Series(_STR(a) if len(a) else a, dtype=object)
+
+
+_STR = np.frompyfunc(lambda v: v if v.__class__ is str else str(v), 1, 1)
 
 
 def parse_numbers(texts: pd.Series, decimal: str | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -84,8 +106,7 @@ def parse_numbers(texts: pd.Series, decimal: str | None) -> tuple[np.ndarray, np
     ambiguous = np.zeros(n, dtype=bool)
     if n == 0:
         return values, bad, ambiguous
-    text = texts.astype(object).where(texts.notna(), "").astype(str)
-    text = pd.Series(text.to_numpy(), dtype=object)
+    text = _text(texts)
     blank = text.str.strip().eq("").to_numpy(dtype=bool)
     s, scale, neg = _clean(text)
     if decimal == ",":

@@ -21,8 +21,10 @@ import csv
 import io
 import os
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -34,6 +36,7 @@ EXCEL_MAX_ROWS = 1_048_576  # rows of an Excel sheet, the header included
 EXCEL_MAX_CHARS = 32_767  # characters of one Excel cell
 HEAD_BYTES = 1 << 20  # what the dialect, header and decimal detection look at
 csv.field_size_limit(2**31 - 1)  # a long field is reported, not refused by the head parser
+BLANK_FIELDS = ["", " ", "  ", "   ", "\t"]  # fields that are blank cells (read as missing)
 SAVE_AS_UTF8 = "save it from Excel as 'CSV UTF-8 (Comma delimited) (*.csv)' and run again"
 
 
@@ -249,17 +252,19 @@ def read_body(raw: RawTable, start_row: int, width: int, text_columns: set[int],
     encoding = getattr(raw, "encoding_name", raw.encoding or "utf-8")
     while True:
         names = list(range(width))
-        dtype = {i: str for i in names if i in text_columns or i >= width}
+        dtype = {i: object for i in names if i in text_columns}
         if isinstance(source, io.BytesIO):
             source.seek(0)
         try:
-            frame = pd.read_csv(
-                source, sep=raw.delimiter, header=None, names=names, skiprows=skip,
-                dtype=dtype, keep_default_na=False, na_values=[""], skip_blank_lines=False,
-                quotechar='"', doublequote=True, quoting=csv.QUOTE_MINIMAL, engine="c",
-                decimal=decimal, encoding=encoding, encoding_errors="strict",
-                low_memory=False, index_col=False,
-            )
+            with warnings.catch_warnings():  # a column typed differently in two chunks
+                warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+                frame = pd.read_csv(
+                    source, sep=raw.delimiter, header=None, names=names, skiprows=skip,
+                    dtype=dtype, keep_default_na=False, na_values=BLANK_FIELDS,
+                    skip_blank_lines=False, quotechar='"', doublequote=True,
+                    quoting=csv.QUOTE_MINIMAL, engine="c", decimal=decimal, encoding=encoding,
+                    encoding_errors="strict", index_col=False,
+                )
         except pd.errors.ParserError as err:
             message = str(err)
             wider = re.search(r"Expected \d+ fields in line (\d+), saw (\d+)", message)
@@ -276,6 +281,11 @@ def read_body(raw: RawTable, start_row: int, width: int, text_columns: set[int],
                 ) from None
             raise ReadError(f"{raw.label}: cannot be read as CSV ({message.splitlines()[-1]})") from None
         except UnicodeDecodeError as err:
+            if encoding == "utf-8" and _is_cp1252(raw):  # UTF-8 only in the first megabyte
+                encoding = raw.encoding_name = raw.encoding = "cp1252"  # type: ignore[attr-defined]
+                raw.notes.append(f"{raw.label} is not UTF-8: read as Windows-1252 (Excel's "
+                                 "'CSV (Comma delimited)').")
+                continue
             raise ReadError(
                 f"{raw.label}: byte {err.start} is not {encoding} text (the file mixes encodings); "
                 f"{SAVE_AS_UTF8}"
@@ -285,6 +295,14 @@ def read_body(raw: RawTable, start_row: int, width: int, text_columns: set[int],
         break
     frame.index = pd.RangeIndex(start_row + 1, start_row + 1 + len(frame))
     return frame
+
+
+def _is_cp1252(raw: RawTable) -> bool:
+    try:
+        data = raw.source if isinstance(raw.source, bytes) else Path(raw.source).read_bytes()
+        return _single_byte(data, raw.label) == "cp1252"
+    except (ReadError, OSError):
+        return False
 
 
 # --------------------------------------------------------------------------- XLSX
