@@ -577,16 +577,18 @@ def _extra(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) ->
     loses nothing (no leading zero, at most 15 digits)."""
     values = col.astype(object).where(col.notna(), None)
     is_str = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-    texts = values[is_str].astype(str).str.strip()
+    if not is_str.any():
+        return _floats_if_all(values)
+    texts = _obj(values[is_str])
+    blank_text = texts.str.strip().eq("")
     out = values.copy()
-    out[is_str] = _obj(texts.where(texts.ne(""), None))
+    out[is_str] = _obj(texts.where(~blank_text, None))  # kept exactly as typed
     out = _obj(out)
-    if is_str.any() and getattr(report, "long_possible", True):
+    if getattr(report, "long_possible", True):
         cells = out.to_numpy(dtype=object, copy=True)
         _long_text(name, cells, rows, report)
         out = pd.Series(cells, index=out.index, dtype=object)
-    if not is_str.any():
-        return _floats_if_all(out)
+    texts = texts.where(~blank_text, "")
     lossless = texts.str.fullmatch(r"[+-]?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?|") & (
         texts.str.replace(r"[^0-9]", "", regex=True).str.lstrip("0").str.len() <= 15)
     if not lossless.all():

@@ -108,10 +108,13 @@ def _single_byte(data: bytes, label: str) -> str:
         data.decode("cp1252")
     except UnicodeDecodeError:
         raise ReadError(f"{label}: the text is neither UTF-8 nor Windows-1252; {SAVE_AS_UTF8}") from None
-    guess = _guess_encoding(data)
-    latin = {"cp1252", "latin_1", "iso8859_15", "iso8859_1", "cp1250", "iso8859_2", "ascii",
-             "windows-1252", "mac_roman", "cp850", "utf_8"}
-    if guess is not None and guess.lower().replace("-", "_") not in latin:
+    # Western European text has a few accented letters among plain ones; text of another
+    # script read as Windows-1252 is mostly bytes above 127 (Cyrillic, Greek, ...).
+    letters = sum(data.count(bytes([b])) for b in range(65, 91)) + sum(
+        data.count(bytes([b])) for b in range(97, 123))
+    high = sum(1 for b in data if b >= 0xC0)
+    if high > max(8, letters):
+        guess = _guess_encoding(data) or "another script's encoding"
         raise ReadError(f"{label}: the text looks like {guess} (not UTF-8 or Windows-1252); {SAVE_AS_UTF8}")
     return "cp1252"
 
@@ -128,19 +131,28 @@ def _guess_encoding(data: bytes) -> str | None:
 # --------------------------------------------------------------------------- CSV dialect
 
 
-def _fields_per_line(lines: list[str], delimiter: str) -> list[int]:
-    """Delimiters outside double quotes on each line (a quote toggles; ``""`` twice)."""
-    out = []
-    for line in lines:
-        if '"' not in line:
-            out.append(line.count(delimiter))
+def _fields_per_record(text: str, delimiter: str) -> list[int]:
+    """Delimiters outside double quotes in each record of ``text`` (RFC 4180: a quote
+    opens and closes a quoted field, ``""`` inside is two toggles; line breaks inside
+    quotes belong to the field)."""
+    if '"' not in text:
+        return [line.count(delimiter) for line in text.splitlines() if line.strip()]
+    out, n, inside, has_text = [], 0, False, False
+    for ch in text:
+        if ch == '"':
+            inside = not inside
+        elif inside:
+            pass
+        elif ch == delimiter:
+            n += 1
+        elif ch == "\n":
+            if has_text or n:
+                out.append(n)
+            n, has_text = 0, False
             continue
-        n, inside = 0, False
-        for ch in line:
-            if ch == '"':
-                inside = not inside
-            elif ch == delimiter and not inside:
-                n += 1
+        if ch not in " \r":
+            has_text = True
+    if has_text or n:
         out.append(n)
     return out
 
@@ -151,10 +163,10 @@ def detect_delimiter(text: str) -> str:
     >>> detect_delimiter("id;arr\\nA1;0,92\\nA2;1,5\\n")
     ';'
     """
-    lines = [ln for ln in text.splitlines()[:200] if ln.strip()]
+    sample = text[:65536]
     best, best_score = ",", (0, 0)
     for d in DELIMITERS:
-        counts = [c for c in _fields_per_line(lines, d) if c > 0]
+        counts = [c for c in _fields_per_record(sample, d)[:200] if c > 0]
         if not counts:
             continue
         mode = max(set(counts), key=counts.count)
