@@ -387,3 +387,23 @@ def test_notebook_says_why_a_history_cannot_be_measured(tmp_path):
     history.write_text("account_id,month,arr\na1,2026-01,100\na1,2026-02,120\n", encoding="utf-8")
     _, text = exported(tmp_path, "--history", str(history))
     assert "Could not measure the history" in text and "expected at least 13 months" in text
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    churn=st.floats(0, 0.4), contraction=st.floats(0, 0.2),
+    rates=st.lists(st.floats(0, 0.2), min_size=5, max_size=5),
+    rho=st.floats(-1, 1), redraw=st.sampled_from(["path", "year"]), steps=st.sampled_from(["monthly", "annual"]),
+    years=st.integers(1, 4), new_logo=st.floats(0, 5e6),
+)
+def test_zero_spread_is_deterministic_and_correlation_keeps_its_sign(churn, contraction, rates, rho, redraw, steps, years, new_logo):
+    args = (10_000_000, years, churn, contraction, rates, new_logo, steps)
+    det = simulate_nrr(*args).path["arr"].to_numpy()
+    flat = monte_carlo_nrr(*args, paths=20, spread=0, correlation=rho, redraw=redraw, keep_paths=True)
+    assert np.allclose(flat.arr, det[:, None], rtol=1e-12, atol=1e-6)
+    mc = monte_carlo_nrr(*args, paths=4_000, spread=0.2, correlation=rho, redraw=redraw, seed=1)
+    motion = int(np.argmax(rates))
+    if churn > 0.01 and rates[motion] > 0.01 and abs(rho) >= 0.3:  # log of a drawn rate: log(rate) + σz − σ²/2
+        z_churn = np.log(mc.draws["churn"].ravel())
+        r = np.corrcoef(z_churn, np.log(mc.draws["expansion"][..., motion].ravel()))[0, 1]
+        assert np.sign(r) == np.sign(rho) and abs(r - rho) < 0.1

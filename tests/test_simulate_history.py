@@ -6,8 +6,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from udfs import MOTIONS, bootstrap_nrr, measured_plan, playbook_mix, simulate_history, simulate_nrr
+from udfs import (
+    MOTIONS,
+    bootstrap_nrr,
+    measured_plan,
+    playbook_mix,
+    resample_rates,
+    retention_from_history,
+    simulate_history,
+    simulate_nrr,
+)
+
+
+def udfs_retention(history) -> pd.Series:
+    """The last month's row of the history functions' trailing-12-month table."""
+    return retention_from_history(history).iloc[-1]
 
 
 def hand_history() -> pd.DataFrame:
@@ -176,3 +192,34 @@ def test_bootstrap_size_is_bounded_by_a_named_error(monkeypatch):
 
 def test_motions_in_spec_order():
     assert len(playbook_mix()) == len(MOTIONS) and playbook_mix().sum() == pytest.approx(1)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_measured_rates_are_the_trailing_bridge_of_any_history(data):
+    """For any history, the measured plan compounds at the T12M NRR the history functions report."""
+    n = data.draw(st.integers(1, 12))
+    months = data.draw(st.integers(13, 18))
+    cells = data.draw(st.lists(st.sampled_from([0.0, 0.0, 50.0, 100.0, 120.0, 300.0]), min_size=n * months, max_size=n * months))
+    arr = np.array(cells).reshape(n, months)
+    frame = pd.DataFrame({
+        "account_id": np.repeat([f"a{i}" for i in range(n)], months),
+        "month": np.tile(pd.period_range("2024-01", periods=months, freq="M").astype(str), n),
+        "arr": arr.ravel(),
+    })
+    frame = frame[frame["arr"] > 0]
+    if frame.empty or frame["month"].nunique() < 2 or frame["month"].min() > "2024-01" or frame["month"].max() < f"2025-{months - 12:02d}":
+        return  # the span is what the rows cover: keep histories that still span every month
+    m = measured_plan(frame)
+    last = udfs_retention(frame)
+    then, now = arr[:, -13], arr[:, -1]
+    assert m.accounts == int((then > 0).sum()) and m.starting_arr == pytest.approx(now.sum())
+    if m.accounts:
+        assert m.nrr == pytest.approx(last["nrr"], rel=1e-12)
+        assert m.grr == pytest.approx(last["grr"], rel=1e-12)
+        assert m.nrr == pytest.approx(now[then > 0].sum() / then[then > 0].sum(), rel=1e-12)
+        draws = resample_rates(m, paths=50, seed=0)
+        assert (draws >= 0).all() and (draws[..., :2].sum(axis=-1) <= 1 + 1e-12).all()
+    else:
+        with pytest.raises(ValueError, match=r"^history: expected accounts with ARR 12 months before the last month, got none$"):
+            bootstrap_nrr(m)
