@@ -141,6 +141,7 @@ def _(history_name, history_source, measured_plan, mo, opps_name, opps_source, w
             mo.md(
                 f"**Measured** from {history_name}: the 12 months to {measured.month} over the "
                 f"{measured.accounts:,} accounts paying 12 months earlier; {_split}."
+                + "".join(f" {_n[0].upper()}{_n[1:]}." for _n in measured.notes)
             ),
             kind="success",
         )

@@ -56,6 +56,7 @@ def test_rates_of_the_last_12_months_by_hand():
     assert m.mix_source == "playbook" and not m.measured["expansion_by_motion"] and m.measured["churn"]
     assert m.expansion == pytest.approx(200 / base * playbook_mix())
     assert sorted(m.pairs["account_id"]) == ["A", "B", "C", "D"]
+    assert m.notes == ["1 account-month rows appeared more than once; their ARR is summed"]
     # the measured plan compounds at the measured NRR
     sim = simulate_nrr(m.starting_arr, 1, m.churn, m.contraction, m.expansion, 0, "annual")
     assert sim.nrr == pytest.approx(m.nrr) and sim.final_arr == pytest.approx(m.starting_arr * m.nrr)

@@ -106,6 +106,7 @@ class MeasuredPlan:
     mix_source: str  # 'opportunities' or 'playbook'
     measured: dict[str, bool] = field(default_factory=dict)
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # account_id, arr_then, arr_now over C
+    notes: list[str] = field(default_factory=list)  # what reading the history did (summed duplicate rows, ...)
 
     @property
     def nrr(self) -> float:
@@ -152,7 +153,7 @@ def measured_plan(history: Any, opportunities: Any = None, plays: Any = None) ->
         churn=rate(t["churn"]), contraction=rate(t["contraction"]), expansion_total=exp_total,
         expansion=exp_total * mix, new_logo_arr=float(t["new_logo_arr"]),
         logo_churn=float("nan") if t["logo_churn"] is None else float(t["logo_churn"]),
-        mix_source=source, measured=measured, pairs=pairs,
+        mix_source=source, measured=measured, pairs=pairs, notes=list(h.notes),
     )
 
 
