@@ -218,9 +218,13 @@ def _module(name, names, scope):
 
 
 def _check_renames(mod: _Module, renames: dict[str, str]) -> None:
-    """Refuse a rename that could change what the code means: a renamed name passed as a
-    keyword argument (``f(_money=...)``), or a new name the module already binds itself."""
+    """Refuse what could change what the code means in main.py: a renamed name passed as
+    a keyword argument (``f(_money=...)``), a new name the module already binds itself, or
+    a ``global`` statement (main.py's module namespaces are snapshots)."""
     for node in ast.walk(mod.tree):
+        if isinstance(node, ast.Global):  # the module namespaces of main.py are snapshots
+            raise ValueError(f"udfs/{mod.name}.py rebinds a module global ({node.names[0]}): "
+                             "main.py cannot bundle that; keep module state in a dict")
         if isinstance(node, ast.keyword) and node.arg in renames:
             raise ValueError(f"udfs/{mod.name}.py: {node.arg!r} clashes with another module's "
                              "name and is a keyword argument here: rename it in udfs/")
