@@ -279,3 +279,12 @@ def test_serve_excel_command_serves_the_functions(tmp_path):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
     assert "XLWINGS_DEV.SCORE_ACCOUNTS" in log.read_text()
+
+
+def test_make_serve_excel_sets_up_the_venv_then_serves():
+    """`make serve-excel` bootstraps .venv like the other targets, then runs workbook.serve."""
+    make = Path(ROOT, "Makefile").read_text()
+    rule = re.search(r"^serve-excel:(.*)\n((?:\t.*\n)+)", make, flags=re.M)
+    assert rule and "$(STAMP)" in rule.group(1)
+    assert "$(BIN)/python -m workbook.serve" in rule.group(2)
+    assert re.search(r"^\.PHONY:.*\bserve-excel\b", make, flags=re.M)
