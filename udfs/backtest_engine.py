@@ -80,21 +80,22 @@ def _prepare(codes: np.ndarray, periods: np.ndarray, labels=None, where=None,
             f"(whole months, weeks or days), got {pmin} to {pmax}"
         )
     w = pmax - pmin + 1
-    stride = pmax - pmin + w + 1
+    stride = pmax - pmin + w + 1  # padded: a look-back of w periods never reaches another account
     raw_key = codes * stride + (periods - pmin)
-    span = int(codes.max()) * stride + stride
-    if n > 1 and bool((raw_key[1:] > raw_key[:-1]).all()):
-        order = np.arange(n)  # already sorted by account and period
-    elif span <= 4 * n:  # dense keys: counting sort, O(n)
-        counts = np.bincount(raw_key, minlength=span)
+    if n == 1 or bool((raw_key[1:] > raw_key[:-1]).all()):  # already sorted, no repeats
+        return _Panel(codes, periods, raw_key, np.arange(n), int(codes.max()) + 1, w)
+    compact = codes * w + (periods - pmin)  # the same order, a key space half the size
+    span = int(codes.max()) * w + w
+    if span <= 4 * n:  # dense keys: counting sort, O(n)
+        counts = np.bincount(compact, minlength=span)
         if counts.max() > 1:
-            order = np.argsort(raw_key, kind="stable")  # repeated rows: reported below
+            order = np.argsort(compact, kind="stable")  # repeated rows: reported below
         else:
-            rank = (np.cumsum(counts) - counts)[raw_key]
+            rank = (np.cumsum(counts) - counts)[compact]
             order = np.empty(n, dtype=np.int64)
             order[rank] = np.arange(n)
     else:
-        order = np.argsort(raw_key)
+        order = np.argsort(compact)
     acc, per, key = codes[order], periods[order], raw_key[order]
     dup = np.flatnonzero(key[1:] == key[:-1])
     if dup.size:
