@@ -203,7 +203,7 @@ class _Data(NamedTuple):
     P: _Panel
     labels: np.ndarray
     expansion: np.ndarray  # bool per sorted row (any motion)
-    motion: np.ndarray | None  # object per sorted row ('' when none)
+    motion: np.ndarray | None  # int8 per sorted row: index into MOTIONS, −1 none or other
     amount: np.ndarray | None  # float per sorted row (NaN when blank)
 
 
@@ -240,13 +240,18 @@ def _data(panel: Any) -> _Data:
     per = _whole("panel period", frame["period"], rows=True)
     P = _prepare(codes, per, labels, where=lambda i: f"rows {i + 2}", name="panel period")
     motion = None
-    if "expansion_motion" in frame.columns:
-        raw = frame["expansion_motion"].astype(object).where(frame["expansion_motion"].notna(), "")
-        motion = np.asarray([str(v).strip() for v in raw.to_numpy()[P.order]], dtype=object)
+    if "expansion_motion" in frame.columns:  # each distinct text once: a motion index, −1 none
+        codes_m, names = pd.factorize(frame["expansion_motion"].to_numpy(dtype=object))
+        index = {m.lower(): i for i, m in enumerate(playbook.MOTIONS)}
+        blank = np.array([_args.is_blank(v) for v in names.tolist()] + [True])
+        known = np.array([index.get(str(v).strip().lower(), -1) for v in names.tolist()] + [-1])
+        codes_m = codes_m[P.order]
+        motion = known[codes_m].astype(np.int8)  # codes −1 (NaN) read the last entry
+        given = ~blank[codes_m]
     if "expansion" in frame.columns:
         y = _flags("panel expansion", frame["expansion"], rows=True)[P.order]
     else:
-        y = motion != ""
+        y = given
     amount = None
     if "expansion_amount" in frame.columns:
         amount = _signal("panel expansion_amount", frame["expansion_amount"], rows=True)[P.order]
@@ -355,9 +360,10 @@ def _signal_panel(
 
 
 def _expansions(data: _Data, motion: str | None) -> np.ndarray:
+    """The expansions that count: of ``motion`` when the panel says which motion expanded."""
     if motion is None or data.motion is None:
         return data.expansion
-    return data.expansion & (np.char.lower(data.motion.astype(str)) == motion.lower())
+    return data.expansion & (data.motion == playbook.MOTIONS.index(motion))
 
 
 def _motion_arg(motion: Any) -> str | None:

@@ -27,7 +27,7 @@ import pandas as pd
 from . import _args, playbook
 from .backtest_panel import rule_window
 
-__all__ = ["PLANTED_TRIGGERS", "HISTORY_SIGNALS", "sample_history", "load_history"]
+__all__ = ["PLANTED_TRIGGERS", "PLANTED_FOLLOW", "HISTORY_SIGNALS", "sample_history", "load_history"]
 
 # signal -> (planted threshold, motion whose expansions follow a crossing)
 PLANTED_TRIGGERS: dict[str, tuple[float, str]] = {
@@ -38,6 +38,7 @@ PLANTED_TRIGGERS: dict[str, tuple[float, str]] = {
     "cross_sell_intent_7d": (2.0, "Cross-sell"),
 }
 PLANTED_WINDOW = 3  # a crossing is followed by its expansion within this many periods
+PLANTED_FOLLOW = 0.85  # share of crossings followed by their motion's expansion
 # (and within its motion's backtest window, backtest_panel.rule_window, when shorter)
 
 HISTORY_SIGNALS: tuple[str, ...] = (
@@ -136,12 +137,12 @@ def sample_history(n_accounts: int = 300, n_periods: int = 24, seed: int = 7) ->
     for signal, (low, high, step) in specs.items():
         threshold, motion = PLANTED_TRIGGERS[signal]
         reach = min(w, rule_window(motion))  # within the motion's backtest window too
-        planted[signal] = _planted(rng, shape, threshold, low, high, step, reach, 0.4, 0.85)
+        planted[signal] = _planted(rng, shape, threshold, low, high, step, reach, 0.4, PLANTED_FOLLOW)
     for signal in ("new_department_users_30d", "cross_sell_intent_7d"):
         threshold, motion = PLANTED_TRIGGERS[signal]
         base = np.minimum(rng.poisson(0.4 * threshold, size=shape), threshold - 1)
         reach = min(w, rule_window(motion))
-        _, cross, expand = _planted(rng, shape, 0.5, 0.0, 1.0, 0.01, reach, 0.4, 0.85)
+        _, cross, expand = _planted(rng, shape, 0.5, 0.0, 1.0, 0.01, reach, 0.4, PLANTED_FOLLOW)
         t = np.arange(p)[None, :]
         stop = np.where(expand >= 0, expand, cross + 2)
         episode = (cross[:, None] >= 0) & (t >= cross[:, None]) & (t < stop[:, None])

@@ -25,7 +25,7 @@ from typing import Any
 
 from udfs import _args
 
-__all__ = ["EXTRA_COLUMNS", "plan"]
+__all__ = ["EXTRA_COLUMNS", "plan", "ordered"]
 
 EXTRA_COLUMNS = ("points", "persistence", "window")  # written on a rule's first row
 _UP, _DOWN = (">=", ">"), ("<=", "<")
@@ -89,6 +89,29 @@ def plan(table_rows: list[dict], matches: list[tuple[int, float, dict]],
             note = "" if col in columns else f"the Rules table has no {col} column: not written"
             edits.append((head, col, x, note))
     return edits
+
+
+def ordered(table_rows: list[dict], matches: list[tuple[int, float, dict]],
+            columns: Any = ("threshold", *EXTRA_COLUMNS)) -> tuple[list, list]:
+    """(kept, left out): the proposals in order, leaving out each one that would empty a
+    band given the ones kept before it (so the first proposals win).
+
+    >>> rows = [dict(rule="near", signal="u", op=">=", threshold=0.8, motion="Tier upgrade"),
+    ...         dict(rule="near", signal="u", op="<", threshold=0.9, motion=None),
+    ...         dict(rule="at", signal="u", op=">=", threshold=0.9, motion="Tier upgrade")]
+    >>> kept, out = ordered(rows, [(2, 0.87, {}), (0, 0.87, {})])
+    >>> [i for i, _, _ in kept], [i for i, _, _ in out]
+    ([2], [0])
+    """
+    kept, left = [], []
+    for m in matches:
+        try:
+            plan(table_rows, [*kept, m], columns)
+        except ValueError:
+            left.append(m)
+            continue
+        kept.append(m)
+    return kept, left
 
 
 def _families(rows, first, motion, new) -> list[tuple[int, str, float, str]]:
