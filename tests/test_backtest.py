@@ -475,3 +475,45 @@ def test_python_bad_input_is_one_named_line(kwargs, name):
 def test_python_signal_nan_is_not_present():
     a = udfs.trigger_backtest(IDS, PER, [np.nan if v is None else v for v in SIG], EXP, [0.9])
     assert a.equals(udfs.trigger_backtest(IDS, PER, SIG, EXP, [0.9]))
+
+
+# =========================================================================== bounds
+
+
+@pytest.mark.parametrize(("change", "name", "words"), [
+    ({6: 10**9}, "window", "from 1 to 366"),
+    ({5: 10**9}, "persistence", "from 1 to 366"),
+    ({1: [1, 2, 3, 4, 1, 3, 10**12]}, "periods", "at most 10,000,000 apart"),
+    ({4: [list(np.linspace(0, 1, 100_001))]}, "thresholds", "at most 100,000 thresholds"),
+])
+def test_trigger_backtest_bounds_are_named_errors_not_hangs(change, name, words):
+    args = [IDS, PER, SIG, EXP, [[0.9]], None, None]
+    for i, v in change.items():
+        args[i] = v
+    with pytest.raises(ValueError) as err:
+        udfs.trigger_backtest(*args)
+    message = str(err.value)
+    assert message.startswith(name + ":") and words in message and "\n" not in message
+
+
+def test_a_window_longer_than_the_panel_is_the_panel():
+    """Any window past LAST − FIRST + 1 gives the same result: the engine caps it."""
+    a = udfs.trigger_backtest(IDS, PER, SIG, EXP, [0.9, 0.94], 1, 4)
+    b = udfs.trigger_backtest(IDS, PER, SIG, EXP, [0.9, 0.94], 1, 366)
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_walk_forward_training_counts_a_fire_near_the_split_as_pending():
+    """Training sees periods before the split only: a fire whose window reaches past it is
+    pending there (its outcome is not visible yet), never false."""
+    panel = pd.DataFrame({
+        "account_id": ["a"] * 8 + ["b"] * 8,
+        "period": list(range(1, 9)) * 2,
+        "usage_vs_cap": [0.5, 0.95, 0.5, 0.5, 0.5, 0.95, 0.5, 0.5] * 2,
+        "expansion": [0, 0, 1, 0, 0, 0, 1, 0] * 2,
+    })
+    wf = udfs.walk_forward(panel, "usage_vs_cap", [7], window=2, thresholds=[0.9], min_lift=0)
+    row = wf.iloc[0]
+    # training = periods 1-6: the fires at 2 are true, the fires at 6 are pending (6 + 2 > 6)
+    assert (row["train_fires"], row["train_true_fires"], row["train_pending"]) == (4, 2, 2)
+    assert row["train_false_positive_rate"] == 0.0
