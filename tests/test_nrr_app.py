@@ -140,3 +140,23 @@ def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, t
         label.wait_for()
         assert label.inner_text().endswith("assumed for Usage expansion, Cross-department, Cross-sell")
         page.get_by_text("(your inputs)").first.wait_for()
+
+
+def test_an_uploaded_xlsx_history_replaces_the_default(chromium, tmp_path):
+    history = book(120, seed=5)
+    upload = tmp_path / "billing export.xlsx"
+    history.rename(columns={"account_id": "Customer", "month": "Month", "arr": "MRR"}).assign(
+        MRR=history["arr"] / 12
+    ).to_excel(upload, index=False)
+    measured = measured_plan(history)
+    with (
+        marimo_app(NOTEBOOK, "--no-sandbox", log=tmp_path / "marimo.log") as url,
+        chromium_page(chromium, {"width": 1280, "height": 900}) as page,
+    ):
+        page.goto(url, wait_until="domcontentloaded")
+        page.get_by_text("ARR in 5 years:").first.wait_for()
+        page.locator("input[type=file]").first.set_input_files(str(upload))  # the ARR history upload
+        page.get_by_text(f"from {upload.name}: the 12 months to {measured.month}").first.wait_for()
+        _, _, nrr, source = headline(page)
+        assert source == f"measured: the 12 months to {measured.month}"
+        assert nrr == pytest.approx(round(measured.nrr * 100, 1), abs=1e-9)  # MRR × 12 is the ARR
