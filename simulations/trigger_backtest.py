@@ -98,7 +98,7 @@ def _(mo, sample_periods, sample_size, source, upload):
 
 
 @app.cell
-def _(mo, os, pd, sample_periods, sample_size, source, tempfile, udfs, upload):
+def _(mo, os, pd, sample_periods, sample_size, source, udfs, upload):
     problems = pd.DataFrame(columns=["row", "column", "value", "problem"])
     if source.value == "Upload CSV/XLSX":
         mo.stop(
@@ -106,15 +106,15 @@ def _(mo, os, pd, sample_periods, sample_size, source, tempfile, udfs, upload):
             mo.callout(mo.md("Upload a CSV or XLSX history to backtest it."), kind="info"),
         )
         _file = upload.value[0]
-        with tempfile.TemporaryDirectory() as _tmp:
-            # keep the user's file name, so that messages name their file
-            _path = os.path.join(_tmp, os.path.basename(_file.name) or "history.csv")
-            with open(_path, "wb") as _f:
-                _f.write(_file.contents)
-            try:
-                panel, problems = udfs.load_history(_path)
-            except ValueError as _err:
-                mo.stop(True, mo.callout(mo.md(f"**{_file.name}**: {_err}"), kind="danger"))
+        from workbook.records import read_table
+
+        try:
+            # the records reader: encodings, delimiters, decimal commas; ids stay text
+            _cells = read_table(_file.contents, label=os.path.basename(_file.name) or "history.csv",
+                                numbers="*")
+            panel, problems = udfs.load_history(_cells)
+        except ValueError as _err:
+            mo.stop(True, mo.callout(mo.md(f"**{_file.name}**: {_err}"), kind="danger"))
         mo.stop(panel.empty, mo.callout(
             mo.md(f"**{_file.name}**: no row could be placed (account and period)."),
             kind="danger"))

@@ -557,3 +557,38 @@ def test_threads_reading_at_once(tmp_path):
     for t in threads:
         t.join()
     assert out == [500] * 4
+
+
+# --------------------------------------------------------------------------- other readers
+
+
+def test_load_history_reads_files_through_the_records_reader(tmp_path):
+    src = tmp_path / "panel.csv"
+    src.write_text("Account ID;Period;Seat Utilization;Expansion\n007;1;0,92;0\n007;2;0,95;1\n",
+                   encoding="cp1252")
+    panel, problems = udfs.load_history(src)
+    assert panel["account_id"].tolist() == ["007", "007"]
+    assert panel["seat_utilization"].tolist() == [0.92, 0.95] and problems.empty
+
+
+def test_check_reads_opportunities_and_arr_history(tmp_path, capsys):
+    opps = tmp_path / "opps.csv"
+    opps.write_text("Opportunity ID;Account;Type;Amount;Probability;Close Date;Owner;Status\n"
+                    "O-1;A1;Add seats;12.500,00;40;15.03.2026;Ana;open\n"
+                    "Total;;;12.500,00;;;;\n")
+    code, out, _ = _check(capsys, opps, "--kind", "opportunities")
+    assert code == 0 and "Imported 1 opportunity row" in out and "decimal comma" in out
+    assert "Summary rows left out (not opportunity rows): 3 ('Total')" in out
+    book = load_records(opps, "opportunities")
+    assert book.frame["amount"].tolist() == [12500.0]
+    assert book.frame["close_date"].iloc[0].date().isoformat() == "2026-03-15"
+    rates = udfs.win_rates(book.frame)  # the engine reads what the import gives it
+    assert len(rates) == 5
+    hist = tmp_path / "hist.csv"
+    hist.write_text('Customer ID,Month,ARR\n0042,2025-01,1200\n0042,2025-02,"1,300"\n,2025-02,5\n')
+    code, out, _ = _check(capsys, hist, "--kind", "arr_history")
+    assert code == 0 and "Rows with a blank account_id left out: 4" in out
+    frame = load_records(hist, "arr_history").frame
+    assert frame["account_id"].tolist() == ["0042", "0042"] and frame["arr"].tolist() == [1200.0, 1300.0]
+    code, _, err = _check(capsys, hist, "--kind", "invoices")
+    assert code == 2 and "kind: expected one of accounts, arr_history, opportunities" in err

@@ -229,6 +229,12 @@ def sample_history(n_accounts: int = 300, n_periods: int = 24, seed: int = 7) ->
 _PROBLEM_COLUMNS = ("table", "row", "column", "value", "problem")
 
 
+# How a file path is read into cells. The workbook package sets its records reader here
+# when it is imported (encodings, delimiters, decimal commas, ids kept as text); without
+# it (xlwings Lite, where no file is read) pandas reads the CSV/XLSX as it is.
+FILE_READER: Any = None
+
+
 def _read(source: Any, name: str) -> pd.DataFrame:
     if isinstance(source, pd.DataFrame):
         return source.copy()
@@ -237,6 +243,13 @@ def _read(source: Any, name: str) -> pd.DataFrame:
         ext = os.path.splitext(path)[1].lower()
         if not os.path.exists(path):
             raise _args.InputError(f"{name}: expected an existing CSV or XLSX file, got {path!r}")
+        if FILE_READER is not None and ext in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+            try:
+                return FILE_READER(path)
+            except ValueError as err:
+                base = os.path.basename(path)
+                why = str(err).removeprefix(f"{base}: ")
+                raise _args.InputError(f"{name}: could not read {base!r}: {why}") from None
         try:
             if ext in (".csv", ".txt"):
                 return pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""])

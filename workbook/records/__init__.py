@@ -13,6 +13,16 @@ from .schema import SCHEMAS, Schema, get_schema, register_schema
 AccountBook = RecordBook
 
 
+def _install_history_reader() -> None:
+    """udfs.load_history reads a file path through this reader (udfs never imports workbook)."""
+    import udfs.history
+
+    udfs.history.FILE_READER = lambda path: read_table(path, numbers="*")
+
+
+_install_history_reader()
+
+
 def load_accounts(source, *, label=None, mapping=None, decimal=None, as_of=None) -> RecordBook:
     """Import an account export (CSV/XLSX path, DataFrame or rows, header first).
 

@@ -24,7 +24,7 @@ from udfs import _args
 from udfs.playbook import SEGMENTS
 
 from . import schema as _schema
-from .numbers import detect_decimal, parse_numbers
+from .numbers import _text, detect_decimal, parse_numbers
 from .reading import (
     EXCEL_MAX_CHARS,
     RawTable,
@@ -160,14 +160,19 @@ def _find_header(raw: RawTable, schema: _schema.Schema, mapping: dict) -> int:
         row = raw.rows[i]
         if _blank_row(row):
             continue
-        if any(not _args.is_blank(v) and _resolve(_header_text(v), schema, mapping) == schema.id_column
-               for v in row):
+        found = {_resolve(_header_text(v), schema, mapping) for v in row if not _args.is_blank(v)}
+        if schema.id_column in found or (not schema.id_required and len(found - {None}) >= 2):
             return i
         seen += 1
         if seen >= HEADER_SEARCH_ROWS:
             break
     head = raw.rows[first]
     found = ", ".join(repr(_header_text(h)) for h in head[:12] if not _args.is_blank(h)) or "none"
+    if not schema.id_required:
+        raise ImportError_(
+            f"{schema.kind}: expected a header row naming its columns ({', '.join(schema.columns)}) "
+            f"in {raw.label}, found {found}; map yours with --map \"Your header=column\""
+        )
     raise ImportError_(
         f"{schema.kind}: expected a column {schema.id_column} (a header such as "
         f"{_id_examples(schema)}) in {raw.label}, found {found}; if yours is called otherwise, "
@@ -248,12 +253,26 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
         plan = _plan_columns(header, schema, mapping, ImportReport(source=""), known=plan)
     report.rows_in = len(body)
 
+    missing_required = [c for c in schema.required if c not in {n for _, n, _ in plan}]
+    if missing_required:
+        raise ImportError_(
+            f"{schema.kind}: expected a column {missing_required[0]} in {raw.label}; if yours is "
+            f"called otherwise, add --map \"Your header={missing_required[0]}\""
+        )
+
     # ---- rows: blank rows, then blank and summary ids, leave out (reported)
     csv_text = raw.kind == "csv"
-    id_i = next(i for i, c, _ in plan if c == schema.id_column)
-    ids = _text_cells(body[id_i], csv_text)
-    no_id = _blank_cells(ids, csv_text)
-    blank = no_id.copy()
+    id_i = next((i for i, c, _ in plan if c == schema.id_column), None)
+    if id_i is None:  # no id column (allowed by the schema): a row is blank when all cells are
+        id_i = plan[0][0]
+        ids = _text_cells(body[id_i], csv_text) if id_i in body.columns else np.full(len(body), None)
+        no_id = np.zeros(len(body), dtype=bool)
+        blank_first = _blank_cells(ids, csv_text)
+    else:
+        ids = _text_cells(body[id_i], csv_text)
+        no_id = _blank_cells(ids, csv_text)
+        blank_first = no_id
+    blank = blank_first.copy()
     candidates = np.flatnonzero(blank)
     for i in body.columns:  # a blank row has a blank id: only those rows are looked at
         if i == id_i or not len(candidates):
@@ -265,6 +284,7 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     numbers_all = body.index.to_numpy()
     report.blank_rows = numbers_all[blank].tolist()
     report.blank_id_rows = numbers_all[no_id & ~blank].tolist()
+    no_id |= blank
     summary = np.zeros(len(body), dtype=bool)
     if schema.summary_rows and len(ids):
         summary = _summary_ids(ids)
@@ -311,7 +331,8 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     order_cols = list(data)
     report.bad_cells.sort(key=lambda b: (b.row, order_cols.index(b.column) if b.column in order_cols else 0))
     report.ambiguous.sort(key=lambda b: b.row)
-    _check_ids(frame[schema.id_column], row_numbers, report)
+    if schema.id_column in frame and schema.unique_ids:
+        _check_ids(frame[schema.id_column], row_numbers, report)
     report.text_columns = [c for c, k in kinds.items() if k in _schema.TEXT_KINDS]
     book = RecordBook(frame=frame, kinds=kinds, report=report)
     book.row_numbers = row_numbers  # type: ignore[attr-defined]
@@ -692,13 +713,18 @@ def _check_ids(ids: Any, rows: np.ndarray, report: ImportReport) -> None:
         report.notes.append(f"... and {len(dup_codes) - 20} more duplicate {report.id_column}s")
 
 
-def read_table(source: Any, *, label: str | None = None, numbers: tuple[str, ...] = (),
+def read_table(source: Any, *, label: str | None = None, numbers: tuple[str, ...] | str = (),
                decimal: str | None = None) -> pd.DataFrame:
-    """A small file of any shape (CSV/XLSX path or bytes) as a DataFrame of its cells.
+    """A file of any shape (CSV/XLSX path or bytes) as a DataFrame of its cells.
 
     The first non-blank row is the header; cells are text as typed (XLSX: as stored), None
     for blank. Columns whose header key is in ``numbers`` are read as numbers with the
-    file's decimal mark (``"0,85"`` is 0.85); a cell that is no number stays text.
+    file's decimal mark (``"0,85"`` is 0.85; a cell that is no number stays text);
+    ``numbers="*"``: every column whose cells are all plain numbers (an id such as
+    ``02134`` stays text).
+
+    >>> read_table(b"id;x;y\\n02134;0,5;a\\n7;1,25;b\\n", label="t.csv", numbers="*").to_dict("list")
+    {'id': ['02134', '7'], 'x': [0.5, 1.25], 'y': ['a', 'b']}
     """
     try:
         raw = read_source(source, label)
@@ -712,25 +738,37 @@ def read_table(source: Any, *, label: str | None = None, numbers: tuple[str, ...
     width = max(len(r) for r in raw.rows[first:])
     header += [f"Column {column_letter(i)}" for i in range(len(header), width)]
     if raw.kind == "csv":
-        body = read_body(raw, raw.numbers[first], width, set(range(width)))
+        try:
+            body = read_body(raw, raw.numbers[first], width, set(range(width)))
+        except ReadError as err:
+            raise ImportError_(str(err)) from None
         header += [f"Column {column_letter(i)}" for i in range(len(header), body.shape[1])]
     else:
         body = pd.DataFrame([list(r) + [None] * (width - len(r)) for r in raw.rows[first + 1:]],
                             columns=range(width), dtype=object)
     frame = pd.DataFrame({i: _obj(body[i].astype(object)) for i in body.columns})
     frame.columns = header[: frame.shape[1]]
-    wanted = {_args.normalize_key(n) for n in numbers}
+    every = numbers == "*"
+    wanted = set() if every else {_args.normalize_key(n) for n in numbers}
+    texts = {}
     for j, name in enumerate(frame.columns):
-        if _args.normalize_key(name) not in wanted:
-            continue
-        col = frame.iloc[:, j]
-        is_str = col.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-        if not is_str.any():
-            continue
-        mark = decimal or detect_decimal(col[is_str])[0]
-        values, bad, _ = parse_numbers(col[is_str], mark)
-        parsed = col.copy()
-        parsed[is_str] = [t if b or np.isnan(v) else float(v)
-                          for t, v, b in zip(col[is_str], values, bad, strict=True)]
-        frame.iloc[:, j] = _obj(parsed)
+        if every or _args.normalize_key(name) in wanted:
+            col = frame.iloc[:, j]
+            is_str = _IS_STR(col.to_numpy(dtype=object)).astype(bool) if len(col) else np.zeros(0, bool)
+            if is_str.any():
+                texts[j] = (col, is_str)
+    if not decimal and texts:
+        sample = pd.concat([c[m][:DECIMAL_SAMPLE_ROWS] for c, m in texts.values()], ignore_index=True)
+        decimal = detect_decimal(sample)[0]
+    for j, (col, is_str) in texts.items():
+        cells = col[is_str]
+        values, bad, _ = parse_numbers(cells, decimal)
+        if every and (bad.any() or _text(cells).str.match(r"^\s*[+-]?0\d").any()):
+            continue  # a text column, or ids with leading zeros: kept as typed
+        out = col.to_numpy(dtype=object).copy()
+        where = np.flatnonzero(is_str)
+        number = ~bad & ~np.isnan(values)
+        out[where[number]] = values[number]
+        out[where[~bad & np.isnan(values)]] = None
+        frame.iloc[:, j] = pd.Series(out, index=frame.index, dtype=object)
     return frame

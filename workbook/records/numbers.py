@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 # A currency code or sign before or after the amount, and spacing inside it.
-_CURRENCY = r"(?:US\$|[A-Z]{3}|[$€£¥₹]|CHF|kr)"
+_CURRENCY = (r"(?:US\$|[$€£¥₹]|kr|(?:USD|EUR|GBP|CHF|JPY|CAD|AUD|NZD|SEK|NOK|DKK|PLN|CZK|HUF|INR|"
+             r"CNY|HKD|SGD|BRL|MXN|ZAR)(?![A-Za-z]))")
 _SPACES = "[\u00a0\u202f\u2009 ']"  # NBSP, narrow NBSP, thin space, space, Swiss apostrophe
 _STRIP = rf"^\s*{_CURRENCY}?\s*|\s*{_CURRENCY}?\s*$"
 

@@ -92,7 +92,8 @@ class ImportReport:
             )
         if self.missing:
             out.append(
-                "Missing columns (their rules see no signal): " + ", ".join(self.missing)
+                ("Missing columns (their rules see no signal): " if self.noun == "account row"
+                 else "Columns not in the file: ") + ", ".join(self.missing)
                 + f". If your file has one under another name, add --map \"Your header="
                 f"{self.missing[0]}\" (one --map per column)."
             )

@@ -22,7 +22,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from udfs import _args
-from udfs.playbook import ACCOUNT_COLUMNS, NON_NEGATIVE_KINDS, account_column
+from udfs.playbook import (
+    ACCOUNT_COLUMNS,
+    HISTORY_ALIASES,
+    NON_NEGATIVE_KINDS,
+    OPPORTUNITY_ALIASES,
+    account_column,
+)
 
 TEXT_KINDS = frozenset({"id", "text"})
 NON_NUMERIC_KINDS = frozenset({"id", "text", "flag", "date", "extra"})
@@ -33,10 +39,11 @@ SUMMARY_IDS = frozenset({"total", "grand_total", "subtotal", "sub_total"})
 class Schema:
     """One record type. ``resolve(header)`` gives a column name or None.
 
-    ``id_column``: the column that identifies a row (required; a blank one leaves the row
-    out, reported, as does a summary row such as ``Total``). ``required``: further columns
-    without which the file is refused. ``sheet``: the XLSX sheet read when present.
-    ``noun``: how the report counts rows ("account row").
+    ``id_column``: the column that identifies a row (a blank one leaves the row out,
+    reported, as does a summary row such as ``Total``); the header row is the first one
+    naming it, or with ``id_required=False`` the first naming two of the columns.
+    ``required``: further columns without which the file is refused. ``sheet``: the XLSX
+    sheet read when present. ``noun``: how the report counts rows ("account row").
     """
 
     kind: str
@@ -49,6 +56,8 @@ class Schema:
     non_negative: frozenset = NON_NEGATIVE_KINDS
     summary_rows: bool = True
     derived: Mapping[str, str] = field(default_factory=dict)  # column -> how it is derived
+    id_required: bool = True
+    unique_ids: bool = True  # a repeated id is noted (not for panels such as ARR history)
 
     def column_for(self, header: str) -> str | None:
         """The column a header means (SPEC §2 matching: case, spacing, punctuation)."""
@@ -101,4 +110,50 @@ ACCOUNTS = register_schema(Schema(
     noun="account row",
     sheet="Accounts",
     derived={"tenure_months": "customer_since", "seat_utilization": "seats_active / seats_licensed"},
+))
+
+
+# --------------------------------------------------------------------------- opportunities, ARR history
+
+
+def _alias_resolver(columns: Mapping[str, str], aliases: Mapping[str, str]) -> Callable[[str], str | None]:
+    def resolve(header: str) -> str | None:
+        key = _args.normalize_key(header)
+        if key in columns:
+            return key
+        return aliases.get(key, aliases.get(key.replace("_", "")))
+
+    return resolve
+
+
+# SPEC §5: one row per opportunity, as a CRM exports it (aliases: udfs.playbook).
+OPPORTUNITY_COLUMNS = {
+    "opportunity_id": "id", "account_id": "id", "motion": "text", "type": "text",
+    "amount": "money", "stage": "text", "probability": "number", "close_date": "date",
+    "owner": "text", "status": "text",
+}
+OPPORTUNITIES = register_schema(Schema(
+    kind="opportunities",
+    columns=OPPORTUNITY_COLUMNS,
+    id_column="opportunity_id",
+    resolve=_alias_resolver(OPPORTUNITY_COLUMNS, OPPORTUNITY_ALIASES),
+    noun="opportunity row",
+    required=("amount", "close_date"),
+    sheet="Opportunities",
+    id_required=False,
+))
+
+# SPEC §6: one row per account-month (or a subscription export with start and end dates).
+HISTORY_COLUMNS = {
+    "account_id": "id", "month": "date", "arr": "money", "mrr": "money",
+    "start_date": "date", "end_date": "date",
+}
+ARR_HISTORY = register_schema(Schema(
+    kind="arr_history",
+    columns=HISTORY_COLUMNS,
+    id_column="account_id",
+    resolve=_alias_resolver(HISTORY_COLUMNS, HISTORY_ALIASES),
+    noun="history row",
+    sheet="ARR history",
+    unique_ids=False,
 ))
