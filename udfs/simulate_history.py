@@ -210,8 +210,8 @@ def resample_rates(
         # how often each account is drawn in each resample, then one matrix product
         idx = rng.integers(0, n, size=(k, n), dtype=np.int32)  # n × k ≤ _CHUNK fits int32
         idx += (np.arange(k, dtype=np.int32) * n)[:, None]
-        counts = np.bincount(idx.ravel(), minlength=k * n).reshape(k, n)
-        sums = counts @ parts  # (chunk, 4)
+        counts = np.bincount(idx.ravel(), minlength=k * n).reshape(k, n).astype(float)
+        sums = counts @ parts  # (chunk, 4): a float product (BLAS), not numpy's integer loop
         out[lo:lo + k] = sums[:, 1:] / sums[:, :1]
     return out.reshape(n_draws, n_paths, 3)
 
