@@ -91,9 +91,11 @@ def _prepare(codes: np.ndarray, periods: np.ndarray, labels=None, where=None,
         if counts.max() > 1:
             order = np.argsort(compact, kind="stable")  # repeated rows: reported below
         else:
-            rank = (np.cumsum(counts) - counts)[compact]
-            order = np.empty(n, dtype=np.int64)
-            order[rank] = np.arange(n)
+            small = np.int32 if span < 2**31 else np.int64  # half the memory traffic
+            start = np.cumsum(counts, dtype=small)
+            start -= counts.astype(small, copy=False)
+            order = np.empty(n, dtype=small)
+            order[start[compact]] = np.arange(n, dtype=small)
     else:
         order = np.argsort(compact)
     acc, per, key = codes[order], periods[order], raw_key[order]
