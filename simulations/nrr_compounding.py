@@ -393,10 +393,10 @@ def _(expansion_share, expansion_share_benchmark, grr, mo, money, nrr, pct, sim,
         [
             year_table,
             mo.md(
-                f"Expansion share benchmark: {_pcts(*_pb.EXPANSION_SHARE_BEST_IN_CLASS)} best in class, "
-                f"{_pcts(*_pb.EXPANSION_SHARE_MATURE)} above \\${_pb.EXPANSION_SHARE_MATURE_ARR / 1e6:g}M ARR; "
-                f"below {_pcts(_pb.EXPANSION_SHARE_MISSED_BELOW)} with a real base is missed expansion, "
-                f"above {_pcts(_pb.EXPANSION_SHARE_CHECK_ABOVE)} check new-logo acquisition."
+                f"Share benchmark: {_pb.SHARE_BELOW_MEDIAN} / {_pb.SHARE_MEDIAN} / {_pb.SHARE_TOP_QUARTILE} "
+                f"from the {_pb.SOURCE_STAGE_TABLE} (none under \\$1M ARR). "
+                + " ".join(udfs.expansion_share_notes())
+                + f" Above {_pcts(_pb.EXPANSION_SHARE_CHECK_ABOVE)}: check new-logo acquisition."
             ),
         ]
     )

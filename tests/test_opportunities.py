@@ -208,3 +208,25 @@ def test_a_tiny_target_is_a_named_error_not_infinity():
 def test_overflow_is_a_named_error(name, args, message):
     with np.errstate(over="raise", divide="raise", invalid="raise"), pytest.raises(InputError, match=message):
         call_udf(name, *args)
+
+
+def test_single_cell_functions_agree_with_the_table():
+    table = rows_of(udfs.pipeline_from_opportunities(opps(), TARGETS, AS_OF, by="owner"))
+    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1", "Seat expansion") == 100_000
+    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1") == table[("2025-Q1", "Total", "All owners")].pipeline
+    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "Q1 2025", "Seat expansion", "Bo", True, AS_OF) == pytest.approx(24_000)
+    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1", None, None, True, AS_OF) == pytest.approx(
+        table[("2025-Q1", "Total", "All owners")].weighted_pipeline)
+    assert one_cell("WIN_RATE", opps(), "Tier upgrade", AS_OF) == pytest.approx(0.25)
+    assert one_cell("WIN_RATE_BASIS", opps(), "Cross-sell", AS_OF) == "assumed"
+    assert one_cell("WIN_RATE_BASIS", opps(), "Seat expansion", AS_OF) == "measured"
+    with pytest.raises(InputError, match=r"^motion: expected one of Seat expansion"):
+        call_udf("WIN_RATE", opps(), "Upsell-ish")
+    with pytest.raises(InputError, match=r"^quarter: expected a quarter such as 2025-Q1"):
+        call_udf("OPPORTUNITY_PIPELINE", opps(), "next one")
+
+
+def one_cell(name, *args):
+    out = call_udf(name, *args)
+    assert len(out) == 1 and len(out[0]) == 1, out
+    return out[0][0]

@@ -75,7 +75,9 @@ def test_nrr_benchmark_bands(arr, nrr, band):
 
 def test_nrr_benchmark_typed_percent_on_the_edge():
     assert one(call_udf("NRR_BENCHMARK", 3_000_000, "110%")) == "In range"
-    assert udfs.nrr_stage(3_000_000) == {"stage": "$1M–$5M", "low": 0.95, "high": 1.1}
+    stage = udfs.nrr_stage(3_000_000)
+    assert {k: stage[k] for k in ("stage", "low", "high")} == {"stage": "$1M–$5M", "low": 0.95, "high": 1.1}
+    assert stage["source"].startswith("ARR-stage benchmark table")
     assert udfs.nrr_stage(500_000)["stage"] == "$1M–$5M"
     assert udfs.nrr_stage(250_000_000)["stage"] == "$100M+"
 
@@ -85,19 +87,62 @@ def test_expansion_share_and_benchmark():
     assert one(call_udf("EXPANSION_SHARE", 0, 700_000)) == 0
     with pytest.raises(ValueError, match=r"^new_logo_arr: expected expansion_arr \+ new_logo_arr above 0"):
         call_udf("EXPANSION_SHARE", 0, 0)
-    bench = udfs.expansion_share_benchmark
-    assert bench(0.25, 5_000_000) == "In benchmark"
-    assert bench(0.25, 20_000_000) == "Below benchmark"
-    assert bench(0.35, 20_000_000) == "In benchmark"
-    assert bench(0.10, 5_000_000) == "Missed expansion"
-    assert bench(0.10, 500_000) == "Early stage"
-    assert bench(0.65) == "Check new-logo acquisition"
+
+
+@pytest.mark.parametrize(
+    ("share", "arr", "verdict"),
+    [
+        (0.12, 3_000_000, "Top quartile"),  # the reference puts 12 % in the $1–5M top quartile
+        (0.049, 3_000_000, "Below median"), (0.05, 3_000_000, "Median"), (0.11, 3_000_000, "Median"),
+        (0.10, 12_000_000, "Median"), (0.099, 12_000_000, "Below median"), (0.18, 12_000_000, "Top quartile"),
+        (0.20, 20_000_000, "Median"), (0.25, 20_000_000, "Top quartile"), (0.29, 75_000_000, "Median"),
+        (0.30, 75_000_000, "Top quartile"), (0.24, 150_000_000, "Below median"), (0.40, 150_000_000, "Top quartile"),
+        (0.70, 500_000, "No benchmark"), (0.12, None, "No benchmark"),
+    ],
+)
+def test_expansion_share_verdict_from_the_stage_table_alone(share, arr, verdict):
+    assert one(call_udf("EXPANSION_SHARE_BENCHMARK", share, arr)) == verdict
+    assert udfs.expansion_share_benchmark(share, arr) == verdict
+
+
+def test_every_verdict_names_its_reference_and_notes_are_not_verdicts():
+    v = udfs.expansion_share_verdict(0.12, 3_000_000)
+    assert v["verdict"] == "Top quartile"
+    assert v["against"] == "$1M–$5M ARR stage: median 5–10 %, top quartile 12–15 %"
+    assert v["source"].startswith("ARR-stage benchmark table")
+    assert v["notes"] == ["Best in class: 20–30 % of new ARR from expansion "
+                          "(Bessemer State of the Cloud benchmarks (best-in-class expansion share))."]
+    high = udfs.expansion_share_verdict(0.65, 20_000_000)
+    assert high["verdict"] == "Top quartile" and "check new-logo acquisition" in high["notes"][-1]
+    d = udfs.nrr_benchmark_detail(3_000_000, 1.12, "Mid-market")
+    assert d == {"verdict": "In range", "source": "NRR-by-segment benchmark table (SMB, mid-market, enterprise)",
+                 "against": "Mid-market segment: typical NRR 100–120 % (best in class 120–130 %)"}
+    assert udfs.nrr_benchmark_detail(3_000_000, 1.12)["verdict"] == "Above range"
+
+
+@pytest.mark.parametrize(
+    ("arr", "nrr", "segment", "band"),
+    [
+        (3_000_000, 1.12, "Mid-market", "In range"), (3_000_000, 0.95, "SMB", "In range"),
+        (3_000_000, 1.01, "SMB", "Above range"), (50_000_000, 1.15, "Enterprise", "Below range"),
+        (50_000_000, 1.50, "enterprise", "In range"), (50_000_000, 1.15, None, "In range"),
+    ],
+)
+def test_nrr_benchmark_by_segment(arr, nrr, segment, band):
+    assert one(call_udf("NRR_BENCHMARK", arr, nrr, segment)) == band
+
+
+def test_nrr_benchmark_segment_column_and_bad_segment():
+    out = call_udf("NRR_BENCHMARK", 3_000_000, [1.12, 1.12, 1.12], ["SMB", None, "Enterprise"])
+    assert out == [["Above range"], ["Above range"], ["Below range"]]
+    with pytest.raises(InputError, match=r"^segment: expected one of SMB, Mid-market, Enterprise, got 'Large'$"):
+        call_udf("NRR_BENCHMARK", 3_000_000, 1.1, "Large")
 
 
 @pytest.mark.parametrize(
     ("customers", "tenure", "churn", "verdict"),
     [
-        (50, 6, 0.08, "Build the motion"), (500, 24, 0.05, "Build the motion"),
+        (50, 6, 0.079, "Build the motion"), (50, 6, 0.08, "Fix churn first"), (500, 24, 0.05, "Build the motion"),
         (500, 24, 0.081, "Fix churn first"), (10, 2, 0.2, "Fix churn first"),
         (29, 12, 0.05, "Stay acquisition-first"), (200, 3.9, 0.05, "Stay acquisition-first"),
         (40, 12, 0.05, "Stay acquisition-first"), (80, 5, 0.05, "Stay acquisition-first"),
@@ -119,7 +164,8 @@ def test_python_forms_and_meta():
     assert isinstance(out, pd.Series) and list(out.index) == [10, 20]
     assert isinstance(udfs.nrr(np.array([10.0]), 1, 0, 0), np.ndarray)
     meta = udf_meta()
-    for name in ("NRR", "GRR", "ARR_AFTER", "NRR_PROJECTION", "NRR_BENCHMARK", "EXPANSION_SHARE", "EXPANSION_READINESS"):
+    for name in ("NRR", "GRR", "ARR_AFTER", "NRR_PROJECTION", "NRR_BENCHMARK", "EXPANSION_SHARE", "EXPANSION_READINESS",
+                 "EXPANSION_SHARE_BENCHMARK"):
         assert "Example: =" + name in meta[name]["description"], name
         assert all(p["description"] for p in meta[name]["parameters"]), name
         assert callable(getattr(udfs, name.lower()))

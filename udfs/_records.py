@@ -57,11 +57,14 @@ def record_table(
     for col in frame.columns:
         blank &= _blank(frame[col])
     keep = ~blank
-    if id_column is not None and id_column in frame:
+    if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":
         codes, uniques = _factorize(frame[id_column])
-        summary = np.array([isinstance(u, str) and _args.normalize_key(u) in SUMMARY_IDS for u in uniques]
-                           + [False], dtype=bool)
-        keep &= ~summary[codes]
+        text = _stripped(pd.Series(uniques, dtype=object))
+        candidate = np.flatnonzero(text.str.len().between(5, 16).fillna(False).to_numpy(dtype=bool)
+                                   if text.notna().any() else np.zeros(0, dtype=bool))
+        summary = np.zeros(uniques.size + 1, dtype=bool)
+        summary[candidate] = [_args.normalize_key(uniques[k]) in SUMMARY_IDS for k in candidate]
+        keep &= ~summary[np.where(codes < 0, uniques.size, codes)]
     return frame[keep]
 
 
@@ -71,8 +74,22 @@ def _blank(col: pd.Series) -> np.ndarray:
     if col.dtype.kind in "fmM":
         return col.isna().to_numpy()
     codes, uniques = _factorize(col)
-    blank_u = np.array([_args.is_blank(u) for u in uniques] + [True], dtype=bool)
+    blank_u = np.append(_blank_values(uniques), True)
     return blank_u[np.where(codes < 0, uniques.size, codes)]
+
+
+def _blank_values(values: np.ndarray) -> np.ndarray:
+    """is_blank of each value, vectorized: None/NaN, or text of only spaces."""
+    s = pd.Series(values, dtype=object)
+    return (s.isna() | _stripped(s).eq("").fillna(False)).to_numpy(dtype=bool)
+
+
+def _stripped(s: pd.Series) -> pd.Series:
+    """Each text value stripped; NaN where the value is not text (vectorized)."""
+    try:
+        return s.str.strip()
+    except AttributeError:  # no text at all
+        return pd.Series(np.nan, index=s.index, dtype=object)
 
 
 def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -123,18 +140,19 @@ def coded_texts(name: str, frame: pd.DataFrame, column: str, *, allow_blank: boo
     """
     raw = frame[column]
     codes, uniques = _factorize(raw)
+    u = pd.Series(uniques, dtype=object)
+    stripped = _stripped(u)
+    is_text = stripped.notna().to_numpy(dtype=bool)
+    errors = stripped.str.upper().isin(_args.EXCEL_ERRORS).to_numpy(dtype=bool) & is_text
+    blank = _blank_values(uniques)
     labels = np.empty(uniques.size + 1, dtype=object)
-    bad_u = np.zeros(uniques.size + 1, dtype=bool)
-    for k, u in enumerate(uniques):
-        if _args.is_excel_error(u):
-            bad_u[k] = True
-        elif _args.is_blank(u):
-            labels[k], bad_u[k] = "", not allow_blank
-        elif isinstance(u, (float, np.floating)) and float(u).is_integer():
-            labels[k] = str(int(u))
-        else:
-            labels[k] = str(u).strip()
-    labels[-1], bad_u[-1] = "", not allow_blank  # NaN / None cells (code -1)
+    labels[:-1][is_text] = stripped[is_text].to_numpy(dtype=object)
+    for k in np.flatnonzero(~is_text & ~blank):  # numbers and dates: few distinct values
+        v = uniques[k]
+        labels[k] = str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)
+    labels[:-1][blank] = ""
+    bad_u = np.append(errors | (blank & (not allow_blank)), not allow_blank)
+    labels[-1] = ""  # NaN / None cells (code -1)
     codes = np.where(codes < 0, uniques.size, codes)
     bad = bad_u[codes]
     if bad.any():

@@ -37,7 +37,7 @@ __all__ = [
     "ArrHistory", "arr_matrix",
     "arr_movements", "ARR_MOVEMENTS",
     "retention_from_history", "RETENTION_FROM_HISTORY",
-    "trailing_retention", "account_changes",
+    "trailing_retention", "TRAILING_RETENTION", "account_changes",
     "cohort_nrr", "COHORT_NRR",
     "expansion_share_by_quarter", "EXPANSION_SHARE_BY_QUARTER",
 ]
@@ -147,37 +147,42 @@ def _from_subscriptions(name: str, frame: pd.DataFrame, ids: tuple[np.ndarray, n
 
 
 def _movements(a: np.ndarray) -> dict[str, np.ndarray]:
-    """Monthly movements of the matrix, summed per month (month 0: opening book only)."""
-    n, t = a.shape
-    pos = a > 0
+    """Monthly movements of the matrix, summed per month (month 0: opening book only).
+
+    One pass of whole-matrix operations: with d = arr − previous arr, expansion is the
+    positive part of d less the starts (previous 0), contraction its negative part less
+    the churn (now 0); a start is a reactivation when the account was billed before.
+    """
     prev, cur = a[:, :-1], a[:, 1:]
-    pp, cp = pos[:, :-1], pos[:, 1:]
-    ever = np.logical_or.accumulate(pos, axis=1)[:, :-1]  # billed at or before the previous month
-    up = pp & (cur > prev)
-    down = pp & cp & (cur < prev)
-    churn = pp & ~cp
-    start = ~pp & cp
-    new = start & ~ever
-    react = start & ever
     zero = np.zeros(1)
+    d = cur - prev
+    up = np.maximum(d, 0.0).sum(axis=0)
+    np.negative(d, out=d)
+    down = np.maximum(d, 0.0, out=d).sum(axis=0)
+    was0, is0 = prev <= 0, cur <= 0
+    starts = cur.sum(axis=0, where=was0)
+    churn = prev.sum(axis=0, where=is0)
+    ever = np.logical_or.accumulate(a > 0, axis=1)[:, :-1]  # billed at or before the previous month
+    again = was0 & ever
+    react = cur.sum(axis=0, where=again)
+    started = was0 & ~is0
+    new_logos = started.sum(axis=0) - (again & ~is0).sum(axis=0)
+    churned = (~was0 & is0).sum(axis=0)
 
-    def total(mask: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return np.concatenate([zero, np.where(mask, x, 0.0).sum(axis=0)])
-
-    def count(mask: np.ndarray) -> np.ndarray:
-        return np.concatenate([zero, mask.sum(axis=0).astype(float)])
+    def first(x: np.ndarray) -> np.ndarray:
+        return np.concatenate([zero, np.asarray(x, dtype=float)])
 
     return {
-        "opening_arr": np.concatenate([zero, a[:, :-1].sum(axis=0)]) if t > 1 else zero,
-        "new": total(new, cur),
-        "expansion": total(up, cur - prev),
-        "contraction": total(down, prev - cur),
-        "churn": total(churn, prev),
-        "reactivation": total(react, cur),
+        "opening_arr": first(prev.sum(axis=0)),
+        "new": first(starts - react),
+        "expansion": first(np.maximum(up - starts, 0.0)),
+        "contraction": first(np.maximum(down - churn, 0.0)),
+        "churn": first(churn),
+        "reactivation": first(react),
         "closing_arr": a.sum(axis=0),
-        "customers": pos.sum(axis=0).astype(float),
-        "new_logos": count(new),
-        "churned_logos": count(churn),
+        "customers": (a > 0).sum(axis=0).astype(float),
+        "new_logos": first(new_logos),
+        "churned_logos": first(churned),
     }
 
 
@@ -201,24 +206,30 @@ def arr_movements(history: Any) -> pd.DataFrame:
 
 
 def _trailing(a: np.ndarray) -> dict[str, np.ndarray]:
-    """Point-to-point bridge over C = accounts billed 12 months earlier, for every month ≥ 12."""
+    """Point-to-point bridge over C = accounts billed 12 months earlier, for every month ≥ 12.
+
+    Accounts outside C have ARR 0 twelve months earlier, so Σ then, Σ min(now, then) and
+    the churn need no mask; the expansion is Σ max(0, now − then) less the ARR now of the
+    accounts outside C.
+    """
     then, now = a[:, :-T12M], a[:, T12M:]
     c = then > 0
-    start = np.where(c, then, 0.0).sum(axis=0)
-    ending = np.where(c, now, 0.0).sum(axis=0)
-    gone = c & (now <= 0)
-    expansion = np.where(c, np.maximum(0.0, now - then), 0.0).sum(axis=0)
-    churn = np.where(gone, then, 0.0).sum(axis=0)
-    contraction = np.where(c & ~gone, np.maximum(0.0, then - now), 0.0).sum(axis=0)
-    kept = np.where(c, np.minimum(now, then), 0.0).sum(axis=0)
+    gone = now <= 0
+    start = then.sum(axis=0)
+    ending = now.sum(axis=0, where=c)
+    outside = now.sum(axis=0) - ending
+    kept = np.minimum(now, then).sum(axis=0)
+    expansion = np.maximum(now - then, 0.0).sum(axis=0) - outside
+    churn = then.sum(axis=0, where=gone)
+    contraction = start - kept - churn
     accounts = c.sum(axis=0).astype(float)
-    lost = gone.sum(axis=0).astype(float)
+    lost = (c & gone).sum(axis=0).astype(float)
     some = start > 0
     safe = np.where(some, start, 1.0)
     return {
         "starting_arr": start,
-        "expansion": expansion,
-        "contraction": contraction,
+        "expansion": np.maximum(expansion, 0.0),
+        "contraction": np.maximum(contraction, 0.0),
         "churn": churn,
         "ending_arr": ending,
         "nrr": np.where(some, ending / safe, np.nan),
@@ -274,6 +285,15 @@ def trailing_retention(history: Any, month: Any = None) -> dict:
                new_logo_arr=float(moves["new"][1:].sum()),
                customers=int((h.arr[:, j] > 0).sum()))
     return row
+
+
+TRAILING_MEASURES = ("nrr", "grr", "logo_churn", "starting_arr", "expansion", "contraction", "churn",
+                     "ending_arr", "new_logo_arr", "accounts", "churned_logos", "customers")
+
+
+def _measure(history: Any, measure: Any, month: Any = None):
+    key = _args.choices("measure", [measure], TRAILING_MEASURES)[0]
+    return trailing_retention(history, None if _args.is_blank(month) else month)[key]
 
 
 def _month_position(h: ArrHistory, month: Any) -> int:
@@ -408,3 +428,13 @@ def COHORT_NRR(history, months=None):
 def EXPANSION_SHARE_BY_QUARTER(history):
     """Table of new-logo ARR, expansion and expansion share of new ARR per quarter. Example: =EXPANSION_SHARE_BY_QUARTER(ARR_history[#All])"""
     return _args.to_excel(expansion_share_by_quarter(history))
+
+
+@xw.func
+@xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
+@xw.arg("measure", doc="One of nrr, grr, logo_churn, starting_arr, expansion, contraction, churn, ending_arr, "
+        "new_logo_arr, accounts, churned_logos, customers", err_to_str=True)
+@xw.arg("month", doc="Optional month the 12 months end in (e.g. 2025-06); default the history's last", err_to_str=True)
+def TRAILING_RETENTION(history, measure, month=None):
+    """One trailing-12-month figure of the ARR history (NRR, GRR, bridge, logo churn...). Example: =TRAILING_RETENTION(ARR_history[#All], "nrr")"""
+    return _args.to_excel(_measure(history, measure, month))

@@ -48,6 +48,8 @@ __all__ = [
     "win_rates", "WIN_RATES",
     "pipeline_from_opportunities", "PIPELINE_FROM_OPPORTUNITIES",
     "other_opportunities", "OTHER_OPPORTUNITIES",
+    "opportunity_pipeline", "OPPORTUNITY_PIPELINE",
+    "win_rate", "WIN_RATE", "win_rate_basis", "WIN_RATE_BASIS",
 ]
 
 ALL_OWNERS = "All owners"
@@ -355,6 +357,55 @@ def pipeline_from_opportunities(
     return out
 
 
+def _motion_arg(motion: Any) -> int:
+    found = _args.choices("motion", [motion], playbook.MOTIONS)[0]
+    return playbook.MOTIONS.index(found)
+
+
+def win_rate(opportunities: Any, motion: Any, as_of: Any = None, plays: Any = None) -> float:
+    """One motion's win rate (as :func:`win_rates`): one cell for a sheet.
+
+    >>> win_rate([["motion", "amount", "close_date", "status"], ["Seat expansion", 30, "2024-05-01", "won"],
+    ...           ["Seat expansion", 10, "2024-06-01", "lost"]], "Seat expansion", "2025-01-15")
+    0.75
+    """
+    m = _motion_arg(motion)
+    return float(win_rates(opportunities, as_of, plays)["win_rate"].iloc[m])
+
+
+def win_rate_basis(opportunities: Any, motion: Any, as_of: Any = None) -> str:
+    """``measured`` when the motion closed opportunities in the window, else ``assumed``."""
+    m = _motion_arg(motion)
+    return str(win_rates(opportunities, as_of)["basis"].iloc[m])
+
+
+def opportunity_pipeline(opportunities: Any, quarter: Any, motion: Any = None, owner: Any = None,
+                         weighted: Any = None, as_of: Any = None, plays: Any = None) -> float:
+    """Σ amount of the open opportunities closing in ``quarter`` (one motion and owner, or all).
+
+    ``weighted`` TRUE multiplies each by its probability, else its motion's win rate
+    (the win rates of the 4 closed quarters before ``as_of``).
+
+    >>> opportunity_pipeline([["motion", "amount", "close_date", "status"], ["Cross-sell", 50, "2025-02-01", "open"],
+    ...                       ["Cross-sell", 70, "2025-05-01", "open"]], "2025-Q1")
+    50.0
+    """
+    o = read_opportunities(opportunities)
+    q = _records.parse_quarter("quarter", quarter)
+    keep = (o.status == 0) & (o.motion >= 0) & (o.quarter == q)
+    if not omitted(motion):
+        keep &= o.motion == _motion_arg(motion)
+    if not omitted(owner):
+        name = _args.texts("owner", [owner])[0]
+        keep &= o.owners[o.owner_code] == name
+    amount = o.amount[keep]
+    if not omitted(weighted) and _args.flags("weighted", [weighted])[0]:
+        rate = _win_rates(o, _quarter_now(as_of), plays)["win_rate"].to_numpy(float)
+        p = o.probability[keep]
+        amount = amount * np.where(np.isnan(p), rate[o.motion[keep].astype(np.int64)], p)
+    return float(amount.sum())
+
+
 def other_opportunities(opportunities: Any) -> pd.DataFrame:
     """Opportunities whose type maps to no motion (new business, renewal…), left out of coverage.
 
@@ -402,3 +453,35 @@ def WIN_RATES(opportunities, as_of=None, plays=None):
 def OTHER_OPPORTUNITIES(opportunities):
     """Table of the opportunity types left out of expansion coverage (new business, renewal...). Example: =OTHER_OPPORTUNITIES(Opportunities[#All])"""
     return _args.to_excel(other_opportunities(opportunities))
+
+
+@xw.func
+@xw.arg("opportunities", doc=_OPPS_DOC, ndim=2, err_to_str=True)
+@xw.arg("quarter", doc="Quarter of the close dates, e.g. 2025-Q1 (or a date in it)", err_to_str=True)
+@xw.arg("motion", doc="Optional motion (e.g. Seat expansion); default every expansion motion", err_to_str=True)
+@xw.arg("owner", doc="Optional owner; default every owner", err_to_str=True)
+@xw.arg("weighted", doc="Optional TRUE for the weighted pipeline (probability, else the motion's win rate)", err_to_str=True)
+@xw.arg("as_of", doc=_AS_OF_DOC, err_to_str=True)
+@xw.arg("plays", doc=_PLAYS_DOC, ndim=2, err_to_str=True)
+def OPPORTUNITY_PIPELINE(opportunities, quarter, motion=None, owner=None, weighted=None, as_of=None, plays=None):
+    """Open pipeline of a quarter (one motion and owner, or all), $. Example: =OPPORTUNITY_PIPELINE(Opportunities[#All], "2025-Q1", "Seat expansion")"""
+    return _args.to_excel(opportunity_pipeline(opportunities, quarter, motion, owner, weighted, as_of, plays))
+
+
+@xw.func
+@xw.arg("opportunities", doc=_OPPS_DOC, ndim=2, err_to_str=True)
+@xw.arg("motion", doc="The motion, e.g. Seat expansion", err_to_str=True)
+@xw.arg("as_of", doc=_AS_OF_DOC, err_to_str=True)
+@xw.arg("plays", doc=_PLAYS_DOC, ndim=2, err_to_str=True)
+def WIN_RATE(opportunities, motion, as_of=None, plays=None):
+    """A motion's win rate: won $ / (won $ + lost $), last 4 closed quarters (else the Plays close rate). Example: =WIN_RATE(Opportunities[#All], "Seat expansion")"""
+    return _args.to_excel(win_rate(opportunities, motion, as_of, plays))
+
+
+@xw.func
+@xw.arg("opportunities", doc=_OPPS_DOC, ndim=2, err_to_str=True)
+@xw.arg("motion", doc="The motion, e.g. Seat expansion", err_to_str=True)
+@xw.arg("as_of", doc=_AS_OF_DOC, err_to_str=True)
+def WIN_RATE_BASIS(opportunities, motion, as_of=None):
+    """measured, or assumed (the Plays close rate) when the motion closed nothing in the last 4 quarters. Example: =WIN_RATE_BASIS(Opportunities[#All], "Cross-sell")"""
+    return _args.to_excel(win_rate_basis(opportunities, motion, as_of))

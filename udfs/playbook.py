@@ -48,36 +48,43 @@ COVERAGE_THIN = 2.0
 HEALTHY, THIN, UNDERCOVERED = "Healthy", "Thin", "Undercovered"
 TARGET_MIN = 0.01  # $: a smaller target is a typo (and pipeline / target would overflow)
 
-# Retention benchmarks (§6). NRR by ARR stage: (stage floor $, typical low, typical high);
-# a company below the first floor ($1M) is judged against the first band.
-NRR_BANDS: tuple[tuple[float, float, float], ...] = (
-    (1_000_000, 0.95, 1.10),
-    (5_000_000, 1.00, 1.15),
-    (15_000_000, 1.05, 1.20),
-    (50_000_000, 1.10, 1.25),
-    (100_000_000, 1.15, 1.35),
+# Retention benchmarks (§6), from the ARR-stage table: (stage floor $, expansion share of
+# new ARR median range, top-quartile range, typical NRR range). Below the first floor ($1M)
+# there is no expansion-share benchmark; NRR is then judged against the first band.
+BENCHMARK_STAGES: tuple[tuple[float, tuple[float, float], tuple[float, float], tuple[float, float]], ...] = (
+    (1_000_000, (0.05, 0.10), (0.12, 0.15), (0.95, 1.10)),
+    (5_000_000, (0.10, 0.15), (0.18, 0.22), (1.00, 1.15)),
+    (15_000_000, (0.15, 0.20), (0.25, 0.30), (1.05, 1.20)),
+    (50_000_000, (0.20, 0.28), (0.30, 0.40), (1.10, 1.25)),
+    (100_000_000, (0.25, 0.35), (0.40, 0.55), (1.15, 1.35)),
 )
+NRR_BANDS: tuple[tuple[float, float, float], ...] = tuple((f, n[0], n[1]) for f, _, _, n in BENCHMARK_STAGES)
+# NRR by the segment a company sells to: (typical range, best in class).
+NRR_BY_SEGMENT: dict[str, tuple[tuple[float, float], tuple[float, float]]] = {
+    "SMB": ((0.90, 1.00), (1.05, 1.10)),
+    "Mid-market": ((1.00, 1.20), (1.20, 1.30)),
+    "Enterprise": ((1.20, 1.50), (1.40, 1.60)),
+}
 BELOW_RANGE, IN_RANGE, ABOVE_RANGE = "Below range", "In range", "Above range"
-# Expansion share of new ARR: best in class; mature companies (ARR above MATURE_ARR);
-# below MISSED with a real base = missed expansion; above CHECK = check new-logo acquisition.
+SHARE_BELOW_MEDIAN, SHARE_MEDIAN, SHARE_TOP_QUARTILE, SHARE_NO_BENCHMARK = (
+    "Below median", "Median", "Top quartile", "No benchmark",
+)
+# General lines on the expansion share: notes beside the verdict, never verdicts.
 EXPANSION_SHARE_BEST_IN_CLASS = (0.20, 0.30)
-EXPANSION_SHARE_MATURE = (0.30, 0.40)
-EXPANSION_SHARE_MATURE_ARR = 10_000_000
-EXPANSION_SHARE_MISSED_BELOW = 0.20
 EXPANSION_SHARE_CHECK_ABOVE = 0.60
+# Where each verdict comes from, in words a reader can look up.
+SOURCE_STAGE_TABLE = "ARR-stage benchmark table (expansion share of new ARR and typical NRR by ARR stage)"
+SOURCE_SEGMENT_TABLE = "NRR-by-segment benchmark table (SMB, mid-market, enterprise)"
+SOURCE_BEST_IN_CLASS = "Bessemer State of the Cloud benchmarks (best-in-class expansion share)"
+SOURCE_READINESS = "expansion readiness checklist (customers, tenure, annual churn)"
 # Readiness for a systematic expansion motion; churn wins over the others.
 READINESS_MIN_CUSTOMERS = 50
 READINESS_MIN_TENURE_MONTHS = 6.0
-ACQUISITION_FIRST_BELOW_CUSTOMERS = 30
-ACQUISITION_FIRST_BELOW_TENURE_MONTHS = 4.0
-FIX_CHURN_ABOVE = 0.08
+FIX_CHURN_AT = 0.08  # annual churned ARR / starting ARR
 BUILD_THE_MOTION, STAY_ACQUISITION_FIRST, FIX_CHURN_FIRST = (
     "Build the motion", "Stay acquisition-first", "Fix churn first",
 )
-SHARE_MISSED, SHARE_EARLY, SHARE_BELOW, SHARE_IN, SHARE_ABOVE, SHARE_CHECK_NEW_LOGOS = (
-    "Missed expansion", "Early stage", "Below benchmark", "In benchmark", "Above benchmark",
-    "Check new-logo acquisition",
-)
+
 
 # Records (§5, §6): opportunities and ARR history exports, header aliases by normalized key.
 _ACCOUNT_ID_ALIASES = {"id", "account", "accountid", "account_number", "customer_id", "customer"}

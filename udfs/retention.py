@@ -14,11 +14,11 @@ Definitions chosen here (documented in each function):
   each year's new-logo ARR joins at the end of that year and compounds at ``nrr`` in the
   following years (year 1's new logos count fully at year 1, grow from year 2 on).
 - ``nrr_benchmark``: a company below $1M ARR is judged against the first stage band
-  ($1–5M: 95–110 %), the earliest stage the benchmark publishes.
-- ``expansion_readiness``: churn above 8 % wins; below 30 customers or under 4 months of
-  average tenure is acquisition-first; 50+ customers with 6+ months builds the motion; the
-  in-between (30–49 customers, or 4–6 months) stays acquisition-first, because the motion
-  is built only once both build thresholds hold (expansion stays reactive until then).
+  ($1–5M: 95–110 %), the earliest stage the benchmark publishes; with a segment, the
+  segment's typical range is used instead of the stage's.
+- ``expansion_share_benchmark``: from the ARR-stage table alone (no benchmark below $1M).
+- ``expansion_readiness``: annual churn of 8 % or more wins; 50+ customers with 6+ months
+  of average tenure builds the motion; anything else stays acquisition-first.
 """
 
 from __future__ import annotations
@@ -39,9 +39,10 @@ __all__ = [
     "arr_after", "ARR_AFTER",
     "nrr_projection", "NRR_PROJECTION",
     "nrr_benchmark", "NRR_BENCHMARK",
-    "nrr_stage",
+    "nrr_stage", "nrr_benchmark_detail",
     "expansion_share", "EXPANSION_SHARE",
-    "expansion_share_benchmark",
+    "expansion_share_benchmark", "EXPANSION_SHARE_BENCHMARK",
+    "expansion_share_verdict", "expansion_share_notes",
     "expansion_readiness", "EXPANSION_READINESS",
 ]
 
@@ -179,17 +180,23 @@ def nrr_projection(
 
 
 def nrr_stage(arr: Any) -> dict:
-    """The SPEC §6 stage band an ARR falls in: ``{stage, low, high}`` (below $1M: first band).
+    """The ARR-stage row an ARR falls in (below $1M: the first row, for NRR only).
 
-    >>> nrr_stage(12_000_000)
-    {'stage': '$5M–$15M', 'low': 1.0, 'high': 1.15}
+    Keys: stage, low, high (typical NRR), share_median, share_top_quartile (ranges of the
+    expansion share of new ARR; None below $1M), source.
+
+    >>> {k: v for k, v in nrr_stage(12_000_000).items() if k != "source"}
+    {'stage': '$5M–$15M', 'low': 1.0, 'high': 1.15, 'share_median': (0.1, 0.15), 'share_top_quartile': (0.18, 0.22)}
     """
     a = _args.number("arr", arr, minimum=0)
     i = _band_index(np.array([a]))[0]
-    floor, low, high = playbook.NRR_BANDS[i]
-    top = playbook.NRR_BANDS[i + 1][0] if i + 1 < len(playbook.NRR_BANDS) else None
-    stage = f"{_short(floor)}–{_short(top)}" if top else f"{_short(floor)}+"
-    return {"stage": stage, "low": low, "high": high}
+    floor, median, top_q, (low, high) = playbook.BENCHMARK_STAGES[i]
+    nxt = playbook.BENCHMARK_STAGES[i + 1][0] if i + 1 < len(playbook.BENCHMARK_STAGES) else None
+    stage = f"{_short(floor)}–{_short(nxt)}" if nxt else f"{_short(floor)}+"
+    small = a < playbook.BENCHMARK_STAGES[0][0]
+    return {"stage": stage, "low": low, "high": high,
+            "share_median": None if small else median, "share_top_quartile": None if small else top_q,
+            "source": playbook.SOURCE_STAGE_TABLE}
 
 
 def _short(dollars: float) -> str:
@@ -197,28 +204,71 @@ def _short(dollars: float) -> str:
 
 
 def _band_index(arr: np.ndarray) -> np.ndarray:
-    floors = np.array([b[0] for b in playbook.NRR_BANDS])
+    floors = np.array([b[0] for b in playbook.BENCHMARK_STAGES])
     return np.clip(np.searchsorted(floors, arr, side="right") - 1, 0, len(floors) - 1)
 
 
-def nrr_benchmark(arr: Any, nrr: Any):
-    """``Below range`` / ``In range`` / ``Above range`` against the typical NRR of the ARR stage.
+def _segments(segment: Any) -> tuple[np.ndarray, Any]:
+    if _omitted(segment):
+        return np.array([""], dtype=object), 0
+    return _args.choices("segment", segment, playbook.SEGMENTS, allow_blank=True), segment
 
-    Stages ($ ARR, lower bound inclusive): 1–5M 95–110 %, 5–15M 100–115 %, 15–50M
-    105–120 %, 50–100M 110–125 %, 100M+ 115–135 %; range ends count as in range.
-    Below $1M the first band (95–110 %) applies.
 
-    >>> nrr_benchmark([3_000_000, 20_000_000, 200_000_000], 1.12).tolist()
-    ['Above range', 'In range', 'Below range']
-    """
-    a, r = _money("arr", arr), _nrr("nrr", nrr)
-    (a, r), like = broadcast(("arr", a, arr), ("nrr", r, nrr))
+def _nrr_ranges(a: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     i = _band_index(a)
     low = np.array([b[1] for b in playbook.NRR_BANDS])[i]
     high = np.array([b[2] for b in playbook.NRR_BANDS])[i]
+    for name, ((lo, hi), _) in playbook.NRR_BY_SEGMENT.items():
+        mine = seg == name
+        low, high = np.where(mine, lo, low), np.where(mine, hi, high)
+    return low, high
+
+
+def nrr_benchmark(arr: Any, nrr: Any, segment: Any = None):
+    """``Below range`` / ``In range`` / ``Above range`` against the typical NRR of the ARR stage,
+    or of the ``segment`` (SMB 90–100 %, Mid-market 100–120 %, Enterprise 120–150 %) when given.
+
+    Stages ($ ARR, lower bound inclusive): 1–5M 95–110 %, 5–15M 100–115 %, 15–50M
+    105–120 %, 50–100M 110–125 %, 100M+ 115–135 %; range ends count as in range.
+    Below $1M the first band (95–110 %) applies. A blank segment uses the stage.
+
+    >>> nrr_benchmark([3_000_000, 20_000_000, 200_000_000], 1.12).tolist()
+    ['Above range', 'In range', 'Below range']
+    >>> nrr_benchmark(3_000_000, 1.12, "Mid-market")
+    'In range'
+    """
+    a, r = _money("arr", arr), _nrr("nrr", nrr)
+    seg, seg_raw = _segments(segment)
+    (a, r, seg), like = broadcast(("arr", a, arr), ("nrr", r, nrr), ("segment", seg, seg_raw))
+    low, high = _nrr_ranges(a, seg)
     labels = np.array([playbook.BELOW_RANGE, playbook.IN_RANGE, playbook.ABOVE_RANGE], dtype=object)
     level = np.where(r < low - _EPS, 0, np.where(r > high + _EPS, 2, 1))
     return _args.shaped(labels[level], like, name="nrr_benchmark")
+
+
+def nrr_benchmark_detail(arr: Any, nrr: Any, segment: Any = None) -> dict:
+    """One NRR verdict with what it was judged against and where that comes from.
+
+    >>> d = nrr_benchmark_detail(22_000_000, 1.08)
+    >>> d["verdict"], d["against"], d["source"].split(" (")[0]
+    ('In range', '$15M–$50M ARR stage: typical NRR 105–120 %', 'ARR-stage benchmark table')
+    """
+    verdict = nrr_benchmark(arr, nrr, segment)
+    a = _args.number("arr", arr, minimum=0)
+    seg = "" if _omitted(segment) else _args.choices("segment", [segment], playbook.SEGMENTS, allow_blank=True)[0]
+    if seg:
+        (lo, hi), (best_lo, best_hi) = playbook.NRR_BY_SEGMENT[seg]
+        against = f"{seg} segment: typical NRR {_pct_range(lo, hi)} (best in class {_pct_range(best_lo, best_hi)})"
+        source = playbook.SOURCE_SEGMENT_TABLE
+    else:
+        st = nrr_stage(a)
+        against = f"{st['stage']} ARR stage: typical NRR {_pct_range(st['low'], st['high'])}"
+        source = playbook.SOURCE_STAGE_TABLE
+    return {"verdict": verdict, "against": against, "source": source}
+
+
+def _pct_range(lo: float, hi: float) -> str:
+    return f"{lo * 100:g}–{hi * 100:g} %"
 
 
 def expansion_share(expansion_arr: Any, new_logo_arr: Any):
@@ -241,42 +291,74 @@ def expansion_share(expansion_arr: Any, new_logo_arr: Any):
 
 
 def expansion_share_benchmark(share: Any, arr: Any = None):
-    """Verdict on an expansion share of new ARR (SPEC §6).
+    """Verdict on an expansion share of new ARR from the ARR-stage table alone (SPEC §6).
 
-    Above 60 %: ``Check new-logo acquisition``. Below 20 %: ``Missed expansion`` (with a
-    real base: ARR of $1M or more, or no ARR given), ``Early stage`` below $1M. Otherwise
-    against the benchmark range, 20–30 % (30–40 % above $10M ARR): ``Below benchmark``,
-    ``In benchmark`` or ``Above benchmark``.
+    ``Below median`` below the low end of the stage's median range, ``Top quartile`` from the
+    low end of its top-quartile range, ``Median`` between; under $1M ARR (or no ARR given)
+    ``No benchmark``. The general lines (best in class 20–30 %, above 60 % check new-logo
+    acquisition) are notes, see :func:`expansion_share_notes`.
 
-    >>> expansion_share_benchmark([0.1, 0.25, 0.25, 0.5, 0.7], 12_000_000).tolist()
-    ['Missed expansion', 'Below benchmark', 'Below benchmark', 'Above benchmark', 'Check new-logo acquisition']
-    >>> expansion_share_benchmark(0.25)
-    'In benchmark'
+    >>> expansion_share_benchmark([0.04, 0.08, 0.11, 0.12], 3_000_000).tolist()
+    ['Below median', 'Median', 'Median', 'Top quartile']
+    >>> expansion_share_benchmark(0.12, 500_000)
+    'No benchmark'
     """
     s = _fraction("share", share)
     blank = _omitted(arr)
     a = np.full(1, np.nan) if blank else _money("arr", arr)
     (s, a), like = broadcast(("share", s, share), ("arr", a, arr if not blank else 0))
-    mature = a > playbook.EXPANSION_SHARE_MATURE_ARR  # NaN compares False
-    lo = np.where(mature, playbook.EXPANSION_SHARE_MATURE[0], playbook.EXPANSION_SHARE_BEST_IN_CLASS[0])
-    hi = np.where(mature, playbook.EXPANSION_SHARE_MATURE[1], playbook.EXPANSION_SHARE_BEST_IN_CLASS[1])
-    out = np.where(s < lo - _EPS, playbook.SHARE_BELOW, np.where(s > hi + _EPS, playbook.SHARE_ABOVE, playbook.SHARE_IN))
-    small_base = a < playbook.NRR_BANDS[0][0]
-    low = s < playbook.EXPANSION_SHARE_MISSED_BELOW - _EPS
-    out = np.where(low, np.where(small_base, playbook.SHARE_EARLY, playbook.SHARE_MISSED), out)
-    out = np.where(s > playbook.EXPANSION_SHARE_CHECK_ABOVE + _EPS, playbook.SHARE_CHECK_NEW_LOGOS, out)
+    i = _band_index(np.nan_to_num(a))
+    median_lo = np.array([b[1][0] for b in playbook.BENCHMARK_STAGES])[i]
+    top_lo = np.array([b[2][0] for b in playbook.BENCHMARK_STAGES])[i]
+    out = np.where(s < median_lo - _EPS, playbook.SHARE_BELOW_MEDIAN,
+                   np.where(s >= top_lo - _EPS, playbook.SHARE_TOP_QUARTILE, playbook.SHARE_MEDIAN))
+    none = np.isnan(a) | (a < playbook.BENCHMARK_STAGES[0][0])
+    out = np.where(none, playbook.SHARE_NO_BENCHMARK, out)
     return _args.shaped(out.astype(object), like, name="expansion_share_benchmark")
+
+
+def expansion_share_notes(share: Any = None) -> list[str]:
+    """The general lines beside an expansion-share verdict (notes, not verdicts).
+
+    >>> expansion_share_notes(0.7)[-1]
+    'Above 60 % of new ARR from expansion: check new-logo acquisition.'
+    """
+    lo, hi = playbook.EXPANSION_SHARE_BEST_IN_CLASS
+    notes = [f"Best in class: {_pct_range(lo, hi)} of new ARR from expansion ({playbook.SOURCE_BEST_IN_CLASS})."]
+    if not _omitted(share):
+        s = float(_fraction("share", [_args.number("share", share)])[0])
+        if s > playbook.EXPANSION_SHARE_CHECK_ABOVE + _EPS:
+            notes.append(f"Above {playbook.EXPANSION_SHARE_CHECK_ABOVE * 100:g} % of new ARR from expansion: "
+                         "check new-logo acquisition.")
+    return notes
+
+
+def expansion_share_verdict(share: Any, arr: Any = None) -> dict:
+    """One expansion-share verdict with its stage ranges, its source and the general notes.
+
+    >>> v = expansion_share_verdict(0.12, 3_000_000)
+    >>> v["verdict"], v["against"]
+    ('Top quartile', '$1M–$5M ARR stage: median 5–10 %, top quartile 12–15 %')
+    """
+    verdict = expansion_share_benchmark(share, arr)
+    against = ""
+    if verdict != playbook.SHARE_NO_BENCHMARK:
+        st = nrr_stage(arr)
+        against = (f"{st['stage']} ARR stage: median {_pct_range(*st['share_median'])}, "
+                   f"top quartile {_pct_range(*st['share_top_quartile'])}")
+    else:
+        against = "no ARR-stage benchmark below $1M ARR"
+    return {"verdict": verdict, "against": against, "source": playbook.SOURCE_STAGE_TABLE,
+            "notes": expansion_share_notes(share)}
 
 
 def expansion_readiness(paying_customers: Any, avg_tenure_months: Any, annual_churn: Any):
     """``Build the motion`` / ``Stay acquisition-first`` / ``Fix churn first`` (SPEC §6).
 
-    Annual churn above 8 % → ``Fix churn first`` (wins). Else fewer than 30 customers or
-    average tenure under 4 months → ``Stay acquisition-first``; 50+ customers with 6+
-    months → ``Build the motion``; the in-between (30–49 customers or 4–6 months) also
-    stays acquisition-first: the motion is built once both build thresholds hold.
+    Annual churn of 8 % or more → ``Fix churn first`` (wins). Else 50+ customers with 6+
+    months of average tenure → ``Build the motion``; otherwise ``Stay acquisition-first``.
 
-    >>> expansion_readiness([60, 40, 20, 200], [8, 8, 8, 12], [0.05, 0.05, 0.05, 0.10]).tolist()
+    >>> expansion_readiness([60, 40, 20, 200], [8, 8, 8, 12], [0.05, 0.05, 0.05, 0.08]).tolist()
     ['Build the motion', 'Stay acquisition-first', 'Stay acquisition-first', 'Fix churn first']
     """
     c = _args.numbers("paying_customers", paying_customers, minimum=0, what="a whole number")
@@ -289,7 +371,7 @@ def expansion_readiness(paying_customers: Any, avg_tenure_months: Any, annual_ch
     )
     build = (c >= playbook.READINESS_MIN_CUSTOMERS) & (t >= playbook.READINESS_MIN_TENURE_MONTHS)
     out = np.where(build, playbook.BUILD_THE_MOTION, playbook.STAY_ACQUISITION_FIRST)
-    out = np.where(ch > playbook.FIX_CHURN_ABOVE + 1e-12, playbook.FIX_CHURN_FIRST, out)
+    out = np.where(ch >= playbook.FIX_CHURN_AT - _EPS, playbook.FIX_CHURN_FIRST, out)
     return _args.shaped(out.astype(object), like, name="expansion_readiness")
 
 
@@ -341,9 +423,18 @@ def NRR_PROJECTION(starting_arr, nrr, years, new_logo_arr_per_year=None):
 @xw.func
 @xw.arg("arr", doc="Company ARR, $, which sets the stage band (a cell or a column)", err_to_str=True)
 @xw.arg("nrr", doc=_NRR_DOC, err_to_str=True)
-def NRR_BENCHMARK(arr, nrr):
-    """Below range / In range / Above range vs typical NRR for the ARR stage. Example: =NRR_BENCHMARK(12000000, 1.18)"""
-    return _args.to_excel(nrr_benchmark(arr, nrr))
+@xw.arg("segment", doc="Optional segment you sell to (SMB, Mid-market, Enterprise): judged against its NRR range instead of the stage's", err_to_str=True)
+def NRR_BENCHMARK(arr, nrr, segment=None):
+    """Below range / In range / Above range vs typical NRR for the ARR stage (or the segment). Example: =NRR_BENCHMARK(12000000, 1.18)"""
+    return _args.to_excel(nrr_benchmark(arr, nrr, segment))
+
+
+@xw.func
+@xw.arg("share", doc="Expansion share of new ARR as a fraction, e.g. 0.12 or 12% (a cell or a column)", err_to_str=True)
+@xw.arg("arr", doc="Company ARR, $, which sets the ARR stage", err_to_str=True)
+def EXPANSION_SHARE_BENCHMARK(share, arr):
+    """Below median / Median / Top quartile vs the ARR-stage benchmark table (No benchmark under $1M). Example: =EXPANSION_SHARE_BENCHMARK(0.12, 3000000)"""
+    return _args.to_excel(expansion_share_benchmark(share, arr))
 
 
 @xw.func

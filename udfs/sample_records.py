@@ -1,0 +1,194 @@
+"""Sample records that agree with the sample book: an ARR history and a CRM opportunities export.
+
+Both are generated from :func:`udfs.sample_accounts` (same accounts, same ARR, tenure and
+segments) and from the same random draws, so the expansions of the history are the won
+opportunities of the export. The bundled copies are ``workbook/sample_arr_history.csv``
+and ``workbook/sample_opportunities.csv``. Pure numpy/pandas: no I/O.
+
+- ARR history: 36 months to ``SAMPLE_LAST_MONTH``; each book account starts
+  ``tenure_months`` before the end (older accounts are in the opening book) and ends at
+  its book ARR; past customers that churned are accounts not in the book (ids after the
+  book's); a few accounts pause and come back (reactivation). Only months with ARR are
+  exported, as billing systems do.
+- Opportunities: the history's expansions of the last 12 months as won opportunities,
+  lost ones around each motion's close rate, the book's ready plays as open pipeline for
+  the next two quarters, and new-business and renewal opportunities (left out of
+  expansion coverage).
+
+>>> h = sample_arr_history(); last = h[h["month"] == h["month"].max()]
+>>> book = sample_accounts()
+>>> bool(set(last["account_id"]) == set(book["account_id"]))
+True
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from . import playbook
+from .sample import sample_accounts
+
+__all__ = ["sample_arr_history", "sample_opportunities", "SAMPLE_AS_OF"]
+
+SAMPLE_AS_OF = "2026-12-01"  # the sample's "today": history to 2026-11, pipeline from 2026-Q4
+HISTORY_MONTHS = 36
+_LAST = 2026 * 12 + 10  # 2026-11 as year × 12 + month − 1
+_TYPES = {  # how the sample CRM spells each motion (exercises the type mapping)
+    "Seat expansion": ("Seat expansion", "Add seats"),
+    "Tier upgrade": ("Upsell", "Tier upgrade"),
+    "Usage expansion": ("Usage expansion", "Overage"),
+    "Cross-department": ("New department", "Cross-department"),
+    "Cross-sell": ("Cross-sell", "Add-on product"),
+}
+_STAGES_OPEN = ("Discovery", "Proposal", "Negotiation")
+
+
+def _month_text(m: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.int64)
+    return np.array([f"{y:04d}-{k + 1:02d}-01" for y, k in zip(m // 12, m % 12, strict=True)], dtype=object)
+
+
+def _day_text(m: np.ndarray, day: np.ndarray) -> np.ndarray:
+    m = np.asarray(m, dtype=np.int64)
+    return np.array([f"{y:04d}-{k + 1:02d}-{d:02d}" for y, k, d in zip(m // 12, m % 12, day, strict=True)],
+                    dtype=object)
+
+
+def _paths(seed: int = 11):
+    """The shared draws: the ARR matrix (book accounts first, then past customers) and the
+    expansion steps (account row, month, amount, motion)."""
+    book = sample_accounts()
+    rng = np.random.default_rng(seed)
+    n, t = len(book), HISTORY_MONTHS
+    first = _LAST - t + 1
+    tenure = book["tenure_months"].to_numpy(int)
+    start = np.maximum(0, t - tenure)  # month position of the first bill (0 = opening book)
+    arr_now = book["arr"].to_numpy(float)
+
+    # month-on-month factors: expansions (+10–40 %) and a few contractions (−10–25 %)
+    up = rng.random((n, t)) < 0.06
+    down = ~up & (rng.random((n, t)) < 0.006)
+    factor = np.where(up, 1 + rng.uniform(0.10, 0.40, (n, t)), 1.0)
+    factor = np.where(down, 1 - rng.uniform(0.10, 0.25, (n, t)), factor)
+    pos = np.arange(t)
+    factor[pos[None, :] <= start[:, None]] = 1.0  # no change before or in the first month
+    growth = np.cumprod(factor, axis=1)
+    arr = np.round(arr_now[:, None] * growth / growth[:, -1:], -2)
+    arr[pos[None, :] < start[:, None]] = 0.0
+    # a few long-standing accounts paused for two months and came back
+    paused = rng.choice(np.flatnonzero(start == 0), size=4, replace=False)
+    for k, i in enumerate(paused):
+        arr[i, 10 + 3 * k: 12 + 3 * k] = 0.0
+
+    # past customers: billed from the opening book or later, churned before the end
+    m = max(15, n // 10)
+    seg = rng.choice(3, size=m, p=[0.55, 0.33, 0.12])
+    median = np.array([9_000.0, 55_000.0, 260_000.0])[seg]
+    base = np.round(median * np.exp(rng.normal(-0.2, 0.5, m)), -2)
+    c_start = np.where(rng.random(m) < 0.6, 0, rng.integers(1, t - 6, m))
+    c_end = np.minimum(t - 1, c_start + rng.integers(4, t, m))  # first month at 0
+    churned = np.where((pos[None, :] >= c_start[:, None]) & (pos[None, :] < c_end[:, None]), base[:, None], 0.0)
+    contract = rng.random(m) < 0.3
+    churned[contract, :] = np.round(churned[contract, :] * np.where(pos[None, :] >= (c_end[contract, None] - 3),
+                                                                     0.7, 1.0), -2)
+    ids = np.concatenate([book["account_id"].to_numpy(object),
+                          np.array([f"ACC-{n + 1 + j:04d}" for j in range(m)], dtype=object)])
+    matrix = np.vstack([arr, churned])
+
+    # expansion steps of the book accounts, for the won opportunities
+    step = np.diff(arr, axis=1)
+    rows, cols = np.nonzero((step > 0) & (arr[:, :-1] > 0))
+    amount = step[rows, cols]
+    motion_pick = rng.choice(len(playbook.MOTIONS), size=rows.size, p=[0.38, 0.27, 0.18, 0.09, 0.08])
+    return book, ids, first, matrix, (rows, cols + 1, amount, motion_pick), rng
+
+
+def sample_arr_history(seed: int = 11) -> pd.DataFrame:
+    """The sample ARR history: account_id, month (first day, ISO text), arr — months with ARR only."""
+    _, ids, first, matrix, _, _ = _paths(seed)
+    i, j = np.nonzero(matrix > 0)
+    return pd.DataFrame({
+        "account_id": ids[i],
+        "month": _month_text(first + j),
+        "arr": matrix[i, j],
+    })
+
+
+def sample_opportunities(seed: int = 11) -> pd.DataFrame:
+    """The sample CRM export: opportunity_id, account_id, type, amount, stage, probability,
+    close_date, owner, status (see the module's description)."""
+    from .scoring import expansion_owner, score_accounts  # scoring imports this package's playbook
+
+    book, ids, first, matrix, (rows, month_pos, amount, motion_pick), rng = _paths(seed)
+    arr_of = dict(zip(book["account_id"], book["arr"], strict=True))
+    q_now = (_LAST + 1) // 3  # 2026-Q4
+    parts = []
+
+    # won: the expansions billed in the last 4 closed quarters (closed the month before billing)
+    close_m = first + month_pos - 1
+    window = (close_m // 3 >= q_now - 4) & (close_m // 3 < q_now)
+    w_rows, w_m, w_amt, w_mo = rows[window], close_m[window], amount[window], motion_pick[window]
+    motions = np.array(playbook.MOTIONS, dtype=object)[w_mo]
+    parts.append(pd.DataFrame({
+        "account_id": ids[w_rows], "motion": motions, "amount": w_amt, "close_m": w_m,
+        "status": "won", "stage": "Closed Won",
+    }))
+
+    # lost: around each motion's close rate (Plays defaults), same sizes and months
+    rate = playbook.default_plays()["close_rate"].to_numpy(float)
+    for k, motion in enumerate(playbook.MOTIONS):
+        won_k = int((w_mo == k).sum())
+        lost_k = int(round(won_k * (1 - rate[k]) / rate[k] * rng.uniform(0.8, 1.25)))
+        if lost_k == 0:
+            continue
+        pick = rng.integers(0, len(book), lost_k)
+        sizes = w_amt[w_mo == k] if won_k else np.round(book["arr"].to_numpy(float) * 0.2, -2)
+        size = rng.choice(sizes, lost_k)  # lost deals the size of the won ones
+        parts.append(pd.DataFrame({
+            "account_id": book["account_id"].to_numpy(object)[pick], "motion": motion,
+            "amount": np.maximum(size, 500.0), "close_m": rng.integers((q_now - 4) * 3, q_now * 3, lost_k),
+            "status": "lost", "stage": "Closed Lost",
+        }))
+
+    # open: the book's ready plays, closing over this quarter and the next
+    queue = score_accounts(book)
+    ready = queue[queue["ready"].map(lambda v: v is True)]
+    n_open = len(ready)
+    open_m = q_now * 3 + rng.integers(0, 6, n_open)
+    parts.append(pd.DataFrame({
+        "account_id": ready["account_id"].to_numpy(object), "motion": ready["play"].to_numpy(object),
+        "amount": np.round(ready["expected_arr_increase"].to_numpy(float), -2), "close_m": open_m,
+        "status": "open", "stage": np.array(_STAGES_OPEN, dtype=object)[rng.integers(0, 3, n_open)],
+    }))
+    frame = pd.concat(parts, ignore_index=True)
+    frame = frame[frame["amount"] > 0].reset_index(drop=True)
+    spell = rng.integers(0, 2, len(frame))
+    frame["type"] = [_TYPES[mo][s] for mo, s in zip(frame["motion"], spell, strict=True)]
+    frame["owner"] = np.asarray(expansion_owner(frame["motion"].to_numpy(object), frame["amount"].to_numpy(float),
+                                                frame["account_id"].map(arr_of).fillna(0).to_numpy(float)),
+                                dtype=object)
+    prob = np.where((frame["status"] == "open") & (rng.random(len(frame)) < 0.3),
+                    rng.choice([20.0, 40.0, 60.0, 80.0], len(frame)), np.nan)
+    frame["probability"] = prob
+
+    # other types: new business (prospects) and renewals of book accounts, left out of coverage
+    k = 12
+    renew = rng.choice(len(book), size=k, replace=False)
+    other = pd.DataFrame({
+        "account_id": np.concatenate([np.array([f"PROSPECT-{j + 1:03d}" for j in range(k)], dtype=object),
+                                      book["account_id"].to_numpy(object)[renew]]),
+        "type": ["New business"] * k + ["Renewal"] * k,
+        "amount": np.concatenate([np.round(rng.uniform(8_000, 120_000, k), -2),
+                                  book["arr"].to_numpy(float)[renew]]),
+        "close_m": q_now * 3 + rng.integers(0, 6, 2 * k),
+        "status": "open", "stage": np.array(_STAGES_OPEN, dtype=object)[rng.integers(0, 3, 2 * k)],
+        "owner": ["New business AE"] * k + ["CSM"] * k, "probability": np.nan,
+    })
+    frame = pd.concat([frame, other], ignore_index=True)
+    day = rng.integers(1, 29, len(frame))
+    frame["close_date"] = _day_text(frame["close_m"].to_numpy(np.int64), day)
+    frame = frame.sort_values(["close_date", "account_id"], kind="stable").reset_index(drop=True)
+    frame["opportunity_id"] = [f"OPP-{i + 1:05d}" for i in range(len(frame))]
+    return frame[["opportunity_id", "account_id", "type", "amount", "stage", "probability", "close_date",
+                  "owner", "status"]]
