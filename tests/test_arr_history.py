@@ -208,8 +208,8 @@ def test_vectorized_equals_a_per_account_loop():
 
 
 def test_trailing_retention_one_cell():
-    assert call_udf("TRAILING_RETENTION", history_rows(), "nrr", "2025-01")[0][0] == pytest.approx(540 / 480)
-    assert call_udf("TRAILING_RETENTION", history_rows(), "logo_churn", "2025-01")[0][0] == pytest.approx(0.2)
-    assert call_udf("TRAILING_RETENTION", history_rows(), "customers")[0][0] == 5
+    assert call_udf("TRAILING_MEASURE", history_rows(), "nrr", "2025-01")[0][0] == pytest.approx(540 / 480)
+    assert call_udf("TRAILING_MEASURE", history_rows(), "logo_churn", "2025-01")[0][0] == pytest.approx(0.2)
+    assert call_udf("TRAILING_MEASURE", history_rows(), "customers")[0][0] == 5
     with pytest.raises(ValueError, match=r"^measure: expected one of nrr, grr"):
-        call_udf("TRAILING_RETENTION", history_rows(), "nps")
+        call_udf("TRAILING_MEASURE", history_rows(), "nps")

@@ -110,12 +110,11 @@ def test_every_verdict_names_its_reference_and_notes_are_not_verdicts():
     assert v["verdict"] == "Top quartile"
     assert v["against"] == "$1M–$5M ARR stage: median 5–10 %, top quartile 12–15 %"
     assert v["source"].startswith("ARR-stage benchmark table")
-    assert v["notes"] == ["Best in class: 20–30 % of new ARR from expansion "
-                          "(Bessemer State of the Cloud benchmarks (best-in-class expansion share))."]
+    assert v["notes"] == ["Best in class: 20–30 % of new ARR from expansion (Bessemer State of the Cloud)."]
     high = udfs.expansion_share_verdict(0.65, 20_000_000)
     assert high["verdict"] == "Top quartile" and "check new-logo acquisition" in high["notes"][-1]
     d = udfs.nrr_benchmark_detail(3_000_000, 1.12, "Mid-market")
-    assert d == {"verdict": "In range", "source": "NRR-by-segment benchmark table (SMB, mid-market, enterprise)",
+    assert d == {"verdict": "In range", "source": "NRR-by-segment benchmark table",
                  "against": "Mid-market segment: typical NRR 100–120 % (best in class 120–130 %)"}
     assert udfs.nrr_benchmark_detail(3_000_000, 1.12)["verdict"] == "Above range"
 

@@ -38,7 +38,7 @@ SPEC_8_ARGS = {
     "GRR": ("starting_arr", "contraction", "churn"),
     "ARR_AFTER": ("starting_arr", "nrr", "years", "new_logo_arr_per_year"),
     "NRR_PROJECTION": ("starting_arr", "nrr", "years", "new_logo_arr_per_year"),
-    "NRR_BENCHMARK": ("arr", "nrr"),
+    "NRR_BENCHMARK": ("arr", "nrr", "segment"),
     "EXPANSION_SHARE": ("expansion_arr", "new_logo_arr"),
     "EXPANSION_READINESS": ("paying_customers", "avg_tenure_months", "annual_churn"),
     "TRIGGER_BACKTEST": (

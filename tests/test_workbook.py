@@ -25,6 +25,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1", "-cmd", "=1+1"]
 SHEETS = ["Start here", "Accounts", "Rules", "Plays", "Scores", "Pipeline", "Retention",
           "xlwings.conf", FORMULAS_SHEET]
+# the sample model also holds the sample records (opportunities, ARR history, targets)
+RECORD_SHEETS = {"Opportunities": "Opportunities", "ARR history": "ARR_history", "Targets": "Targets"}
 
 MESSY_HEADER = ["Account ID", "Company", "Segment", "ARR", "Seats", "Active Seats",
                 "Seat Utilization", "Usage", "Usage Trend", "Pricing Page Visits", "Health",
@@ -117,10 +119,11 @@ def _tables(wb) -> dict:
 @pytest.mark.parametrize("which", ["sample", "csv", "xlsx"])
 def test_sheets_tables_and_formulas(models, which):
     wb = openpyxl.load_workbook(models[which].path)
-    assert wb.sheetnames == SHEETS
+    records = RECORD_SHEETS if which == "sample" else {}
+    assert wb.sheetnames == SHEETS[:7] + list(records) + SHEETS[7:]
     tables = _tables(wb)
     assert {k: v[0] for k, v in tables.items()} == {
-        "Accounts": "Accounts", "Rules": "Rules", "Plays": "Plays"}
+        "Accounts": "Accounts", "Rules": "Rules", "Plays": "Plays", **{t: s for s, t in records.items()}}
     rules = wb["Rules"]
     rows = list(rules[tables["Rules"][1]])
     assert [c.value for c in rows[0]] == list(playbook.RULE_COLUMNS)
@@ -147,14 +150,18 @@ def test_sheets_tables_and_formulas(models, which):
     assert wb["xlwings.conf"]["A1"].value == "UDF Modules"
     assert wb["xlwings.conf"]["B1"].value == "udfs"
     pipeline = "\n".join(str(c.value) for row in wb["Pipeline"].iter_rows() for c in row)
-    for name in ("PIPELINE_COVERAGE", "COVERAGE_STATUS", "WEIGHTED_PIPELINE", "PIPELINE_GAP"):
-        assert f"={name}(" in pipeline
+    measured = ("OPPORTUNITY_PIPELINE", "WIN_RATE", "WIN_RATE_BASIS") if records else ("WEIGHTED_PIPELINE", "CLOSE_RATE")
+    for name in ("PIPELINE_COVERAGE", "COVERAGE_STATUS", "PIPELINE_GAP", *measured):
+        assert f"{name}(" in pipeline
     retention = wb["Retention"]
     text = "\n".join(str(getattr(c.value, "text", c.value)) for r in retention.iter_rows() for c in r)
     text += "\n".join(f for (sheet, _), (f, _) in entries.items() if sheet == "Retention")
-    for name in ("NRR(", "GRR(", "EXPANSION_SHARE(", "NRR_BENCHMARK(", "NRR_PROJECTION("):
+    for name in ("NRR(", "GRR(", "EXPANSION_SHARE(", "NRR_BENCHMARK(", "ARR_AFTER(", "EXPANSION_SHARE_BENCHMARK("):
         assert name in text
-    assert len(retention._charts) == 1
+    if records:
+        for name in ("TRAILING_MEASURE(", "RETENTION_FROM_HISTORY(", "COHORT_NRR(", "ARR_MOVEMENTS("):
+            assert name in text
+    assert len(retention._charts) == (2 if records else 1)
 
 
 def _formula_entries(wb) -> dict:
@@ -185,8 +192,8 @@ def test_dynamic_array_metadata(tmp_path):
     assert f'<f t="array" ref="A4:L{n + 4}">SCORE_ACCOUNTS(Accounts[#All], Rules[#All], Plays[#All])</f>' in cell
     assert "_xlfn" not in scores
     assert len(re.findall(r"<f[ >]", scores)) == 1 and "@SCORE" not in scores
-    proj = re.search(r'<c r="D5"[^>]*>.*?</c>', retention).group(0)
-    assert 'cm="1"' in proj and '<f t="array" ref="D5:E11">NRR_PROJECTION(' in proj
+    trend = re.search(r'<c r="A33"[^>]*>.*?</c>', retention).group(0)
+    assert 'cm="1"' in trend and re.search(r'<f t="array" ref="A33:L\d+">RETENTION_FROM_HISTORY\(', trend)
 
 
 # --------------------------------------------------------------------------- cached values
@@ -214,6 +221,12 @@ def _resolve(arg: str, sheet: str, values, tables):
     if m:
         tsheet, ref = tables[m.group(1)]
         return [[c.value for c in row] for row in values[tsheet][ref]]
+    if arg == "":
+        return None  # an omitted argument
+    if re.fullmatch(r'"(?:[^"]|"")*"', arg):
+        return arg[1:-1].replace('""', '"')
+    if arg in ("TRUE", "FALSE"):
+        return arg == "TRUE"
     m = REF.match(arg)
     assert m, f"unexpected argument {arg!r}"
     ws = values[m.group("sheet") or sheet]
@@ -275,22 +288,42 @@ def test_every_cached_value_is_what_the_functions_compute(models, which):
                 expected = expected[0][0]
             assert _same(got, expected), f"{sheet}!{cell.coordinate} {formula}: {got!r} != {expected!r}"
         checked.add(name)
-    assert checked == {"SCORE_ACCOUNTS", "PIPELINE_COVERAGE", "COVERAGE_STATUS",
-                       "WEIGHTED_PIPELINE", "PIPELINE_GAP", "NRR", "GRR", "EXPANSION_SHARE",
-                       "NRR_BENCHMARK", "NRR_PROJECTION"}
+    common = {"SCORE_ACCOUNTS", "NRR", "GRR", "NRR_BENCHMARK", "ARR_AFTER", "EXPANSION_READINESS"}
+    if which == "sample":  # built from the sample opportunities and ARR history
+        assert checked == common | {
+            "OPPORTUNITY_PIPELINE", "WIN_RATE", "WIN_RATE_BASIS", "PIPELINE_FROM_OPPORTUNITIES", "WIN_RATES",
+            "OTHER_OPPORTUNITIES", "TRAILING_MEASURE", "RETENTION_FROM_HISTORY", "COHORT_NRR",
+            "EXPANSION_SHARE_BY_QUARTER", "ARR_MOVEMENTS"}
+    else:
+        assert checked == common | {"WEIGHTED_PIPELINE", "CLOSE_RATE"}
 
-    # Native formulas: the Pipeline column sums ready plays of the cached queue per motion.
-    queue = models[which].queue
+    # Native and guarded formulas (IF(N(target)>0, ...)): coverage, status and gap per row.
     pipe = values["Pipeline"]
-    ready = queue[queue["ready"].map(lambda v: v is True)]
-    for r in range(9, 14):
-        motion = pipe[f"A{r}"].value
-        total = ready.loc[ready["play"] == motion, "expected_arr_increase"].sum()
-        assert math.isclose(pipe[f"D{r}"].value, total, abs_tol=1e-6)
-        assert math.isclose(pipe[f"C{r}"].value, pipe["B4"].value * pipe[f"B{r}"].value)
-    assert math.isclose(pipe["D14"].value, sum(pipe[f"D{r}"].value for r in range(9, 14)))
+    thin_share = pipe["B7"].value / pipe["B6"].value
+    for r in range(10, 16):
+        target, pipeline, required = pipe[f"B{r}"].value, pipe[f"C{r}"].value, pipe[f"G{r}"].value
+        if r < 15 and required not in (None, ""):
+            assert math.isclose(required, 1 / pipe[f"E{r}"].value)
+        if not target:
+            assert pipe[f"H{r}"].value in (None, "") and pipe[f"J{r}"].value in (None, "")
+            assert pipe[f"I{r}"].value in ((None, "") if r < 15 else ("enter the quarter's expansion target",))
+            continue
+        assert math.isclose(pipe[f"H{r}"].value, pipeline / target)
+        cov = pipeline / target
+        assert pipe[f"I{r}"].value == ("Healthy" if cov >= required else "Thin" if cov >= required * thin_share
+                                        else "Undercovered")
+        assert math.isclose(pipe[f"J{r}"].value, max(0.0, target * required - pipeline), abs_tol=1e-6)
+    assert math.isclose(pipe["C15"].value, sum(pipe[f"C{r}"].value for r in range(10, 15)))
+    if which != "sample":  # no opportunities: the ready plays of the cached queue per motion, no target
+        queue = models[which].queue
+        ready = queue[queue["ready"].map(lambda v: v is True)]
+        for r in range(10, 15):
+            motion = pipe[f"A{r}"].value
+            total = ready.loc[ready["play"] == motion, "expected_arr_increase"].sum()
+            assert math.isclose(pipe[f"C{r}"].value, total, abs_tol=1e-6)
+            assert pipe[f"B{r}"].value is None
     ret = values["Retention"]
-    assert math.isclose(ret["B10"].value, ret["B4"].value + ret["B5"].value - ret["B6"].value - ret["B7"].value)
+    assert math.isclose(ret["B11"].value, ret["B4"].value + ret["B5"].value - ret["B6"].value - ret["B7"].value)
 
 
 def test_scores_sheet_is_the_queue_of_the_accounts_table(models):
@@ -458,9 +491,9 @@ def test_libreoffice_opens_and_renders(models, soffice, tmp_path):
     text = subprocess.run([pdftotext, "-layout", str(pdf), "-"], capture_output=True,
                           text=True, timeout=60).stdout
     for needle in ("upcell: expansion revenue", "Expansion queue",
-                   "Expansion pipeline vs quarterly target", "Net revenue retention",
+                   "Expansion pipeline coverage", "Net revenue retention",
                    "UDF Modules", HOSTILE[1]):
         assert needle in text
-    # single-cell UDF formulas show their cached values in LibreOffice
-    assert re.search(r"Healthy|Thin|Undercovered", text)
+    # single-cell UDF formulas show their cached values in LibreOffice; no target given: no status
+    assert "enter the quarter's expansion target" in text and "assumed" in text
     assert re.search(r"\d+\.\d%", text)

@@ -37,7 +37,7 @@ __all__ = [
     "ArrHistory", "arr_matrix",
     "arr_movements", "ARR_MOVEMENTS",
     "retention_from_history", "RETENTION_FROM_HISTORY",
-    "trailing_retention", "TRAILING_RETENTION", "account_changes",
+    "trailing_retention", "trailing_measure", "TRAILING_MEASURE", "account_changes",
     "cohort_nrr", "COHORT_NRR",
     "expansion_share_by_quarter", "EXPANSION_SHARE_BY_QUARTER",
 ]
@@ -270,7 +270,8 @@ def trailing_retention(history: Any, month: Any = None) -> dict:
 
     Keys: month, from_month, starting_arr, expansion, contraction, churn, ending_arr, nrr,
     grr, accounts, churned_logos, logo_churn, new_logo_arr (Σ new-logo ARR of the 12
-    months), customers (billed in the month). Rates are None where C is empty.
+    months), customers (billed in the month), arr (Σ ARR in the month). Rates are None
+    where C is empty.
     """
     h = arr_matrix(history)
     _need_12(h)
@@ -283,15 +284,20 @@ def trailing_retention(history: Any, month: Any = None) -> dict:
     moves = _movements(h.arr[:, j - T12M: j + 1])
     row.update(month=h.month_labels[j], from_month=h.month_labels[j - T12M],
                new_logo_arr=float(moves["new"][1:].sum()),
-               customers=int((h.arr[:, j] > 0).sum()))
+               customers=int((h.arr[:, j] > 0).sum()), arr=float(h.arr[:, j].sum()))
     return row
 
 
 TRAILING_MEASURES = ("nrr", "grr", "logo_churn", "starting_arr", "expansion", "contraction", "churn",
-                     "ending_arr", "new_logo_arr", "accounts", "churned_logos", "customers")
+                     "ending_arr", "new_logo_arr", "accounts", "churned_logos", "customers", "arr")
 
 
-def _measure(history: Any, measure: Any, month: Any = None):
+def trailing_measure(history: Any, measure: Any, month: Any = None):
+    """One figure of :func:`trailing_retention` (``measure``: nrr, grr, churn, arr…), for a cell.
+
+    >>> trailing_measure([["account_id", "month", "arr"], ["a", "2024-01", 100], ["a", "2025-01", 120]], "nrr")
+    1.2
+    """
     key = _args.choices("measure", [measure], TRAILING_MEASURES)[0]
     return trailing_retention(history, None if _args.is_blank(month) else month)[key]
 
@@ -433,8 +439,8 @@ def EXPANSION_SHARE_BY_QUARTER(history):
 @xw.func
 @xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
 @xw.arg("measure", doc="One of nrr, grr, logo_churn, starting_arr, expansion, contraction, churn, ending_arr, "
-        "new_logo_arr, accounts, churned_logos, customers", err_to_str=True)
+        "new_logo_arr, accounts, churned_logos, customers, arr", err_to_str=True)
 @xw.arg("month", doc="Optional month the 12 months end in (e.g. 2025-06); default the history's last", err_to_str=True)
-def TRAILING_RETENTION(history, measure, month=None):
-    """One trailing-12-month figure of the ARR history (NRR, GRR, bridge, logo churn...). Example: =TRAILING_RETENTION(ARR_history[#All], "nrr")"""
-    return _args.to_excel(_measure(history, measure, month))
+def TRAILING_MEASURE(history, measure, month=None):
+    """One trailing-12-month figure of the ARR history (NRR, GRR, bridge, logo churn...). Example: =TRAILING_MEASURE(ARR_history[#All], "nrr")"""
+    return _args.to_excel(trailing_measure(history, measure, month))

@@ -73,10 +73,10 @@ SHARE_BELOW_MEDIAN, SHARE_MEDIAN, SHARE_TOP_QUARTILE, SHARE_NO_BENCHMARK = (
 EXPANSION_SHARE_BEST_IN_CLASS = (0.20, 0.30)
 EXPANSION_SHARE_CHECK_ABOVE = 0.60
 # Where each verdict comes from, in words a reader can look up.
-SOURCE_STAGE_TABLE = "ARR-stage benchmark table (expansion share of new ARR and typical NRR by ARR stage)"
-SOURCE_SEGMENT_TABLE = "NRR-by-segment benchmark table (SMB, mid-market, enterprise)"
-SOURCE_BEST_IN_CLASS = "Bessemer State of the Cloud benchmarks (best-in-class expansion share)"
-SOURCE_READINESS = "expansion readiness checklist (customers, tenure, annual churn)"
+SOURCE_STAGE_TABLE = "ARR-stage benchmark table"
+SOURCE_SEGMENT_TABLE = "NRR-by-segment benchmark table"
+SOURCE_BEST_IN_CLASS = "Bessemer State of the Cloud"
+SOURCE_READINESS = "expansion readiness checklist"
 # Readiness for a systematic expansion motion; churn wins over the others.
 READINESS_MIN_CUSTOMERS = 50
 READINESS_MIN_TENURE_MONTHS = 6.0

@@ -250,7 +250,7 @@ def nrr_benchmark_detail(arr: Any, nrr: Any, segment: Any = None) -> dict:
     """One NRR verdict with what it was judged against and where that comes from.
 
     >>> d = nrr_benchmark_detail(22_000_000, 1.08)
-    >>> d["verdict"], d["against"], d["source"].split(" (")[0]
+    >>> d["verdict"], d["against"], d["source"]
     ('In range', '$15M–$50M ARR stage: typical NRR 105–120 %', 'ARR-stage benchmark table')
     """
     verdict = nrr_benchmark(arr, nrr, segment)

@@ -48,7 +48,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         if source is not None:
             _refuse_too_many_rows(source)
         result = build(source, out, force=args.force, values_only=args.values_only,
-                       live=args.live)
+                       live=args.live, opportunities=args.opportunities, arr_history=args.arr_history,
+                       targets=args.targets, target=args.target, as_of=args.as_of)
     except OutputExists as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -230,6 +231,17 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--live", action="store_true",
                    help="write spilling functions as live dynamic-array formulas (Windows xlwings "
                         "add-in); by default they are values until 'Connect model' enters them")
+    b.add_argument("--opportunities", metavar="FILE",
+                   help="your CRM's opportunities (.csv or .xlsx): the Pipeline sheet's coverage, win rates, owners")
+    b.add_argument("--arr-history", metavar="FILE",
+                   help="your billing system's ARR by account and month (or subscriptions): the Retention sheet")
+    b.add_argument("--targets", metavar="FILE",
+                   help="your expansion targets: quarter, motion (or blank), owner (or blank), target")
+    b.add_argument("--target", metavar="DOLLARS",
+                   help="one expansion target for the as-of quarter (instead of --targets)")
+    b.add_argument("--as-of", metavar="DATE",
+                   help="the date quarters and win rates count from (default today; the sample's own date "
+                        "for the bundled sample)")
     b.set_defaults(func=cmd_build)
     lt = sub.add_parser("lite", help="write main.py + requirements.txt for the xlwings Lite editor")
     lt.add_argument("--out", metavar="DIR", help="output directory (default workbook/lite)")

@@ -31,6 +31,7 @@ from .sheets.accounts import write_accounts
 from .sheets.cells import Formats, typed_frame, write_formulas
 from .sheets.pipeline import write_pipeline
 from .sheets.playbook import write_plays, write_rules
+from .sheets.records import RevenueRecords, revenue_records, write_table
 from .sheets.retention import write_retention
 from .sheets.scores import score_queue, write_scores
 from .sheets.start import write_conf, write_start_here
@@ -63,6 +64,11 @@ def build(
     force: bool = False,
     values_only: bool = False,
     live: bool = False,
+    opportunities: Any = None,
+    arr_history: Any = None,
+    targets: Any = None,
+    target: Any = None,
+    as_of: Any = None,
 ) -> BuildResult:
     """Build the model from ``accounts`` (path, DataFrame, AccountBook; None = sample book).
 
@@ -73,15 +79,20 @@ def build(
     ``live`` writes the spilling functions as dynamic-array formulas instead of values
     (for the Windows xlwings add-in, whose functions bind on Import Functions; LibreOffice
     shows them as ``#NAME?``).
+    ``opportunities``, ``arr_history`` (paths, DataFrames or rows) and the user's
+    ``targets`` (a Targets table) or ``target`` (one total for the ``as_of`` quarter) build
+    the Pipeline and Retention sheets from measured records; with the sample book and none
+    of them, the bundled sample records and the sample company's targets are used.
     """
     started = time.perf_counter()
     out = os.fspath(out)
     refuse_overwrite(out, force=force, error=OutputExists)  # before the (slower) import
     book = accounts if isinstance(accounts, AccountBook) else _load(accounts)
+    rec = revenue_records(opportunities, arr_history, targets, target, as_of, sample=accounts is None)
     # a model is a normal file (not mkstemp's 0600), whatever mode the old one had
     # without force the new file is created exclusively: of two builds racing for one new
     # path, exactly one wins and the other gets OutputExists
-    queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only, live=live),
+    queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only, live=live, rec=rec),
                          force=force, mode=new_file_mode(), exists_error=OutputExists)
     return BuildResult(out, book.report, queue, time.perf_counter() - started)
 
@@ -95,7 +106,7 @@ def _load(accounts: Any) -> AccountBook:
 
 
 def _write(book: AccountBook, path: str, *, values_only: bool = False,
-           live: bool = False) -> pd.DataFrame:
+           live: bool = False, rec: RevenueRecords | None = None) -> pd.DataFrame:
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
                                     "strings_to_urls": False, "nan_inf_to_errors": False})
     wb.calc_on_load = False
@@ -106,12 +117,15 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
     queue_values = score_queue(typed_frame(book))
     queue = pd.DataFrame(queue_values[1:], columns=queue_values[0])
 
+    records = [name for name, frame in (("Opportunities", rec and rec.opportunities),
+                                          ("ARR history", rec and rec.history),
+                                          ("Targets", rec and rec.targets)) if frame is not None]
     sheets = {n: wb.add_worksheet(n) for n in (
-        "Start here", "Accounts", "Rules", "Plays", "Scores", "Pipeline", "Retention", "xlwings.conf"
+        "Start here", "Accounts", "Rules", "Plays", "Scores", "Pipeline", "Retention", *records, "xlwings.conf"
     )}
     for name, ws in sheets.items():
         ws.upcell_live = live  # read by cells.spill
-        if name not in ("Accounts", "Rules", "Plays"):
+        if name not in ("Accounts", "Rules", "Plays", *records):
             ws.hide_gridlines(2)
         ws.set_row(0, 24)  # room for the title
         ws.set_landscape()
@@ -123,8 +137,13 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
     write_rules(wb, sheets["Rules"], fm)
     write_plays(sheets["Plays"], fm)
     write_scores(sheets["Scores"], fm, queue_values, values_only)
-    write_pipeline(wb, sheets["Pipeline"], fm, queue, book)
-    write_retention(wb, sheets["Retention"], fm, book, values_only)
+    write_pipeline(wb, sheets["Pipeline"], fm, queue, book, rec, values_only)
+    write_retention(wb, sheets["Retention"], fm, book, values_only, rec)
+    for name, table, frame in (("Opportunities", "Opportunities", rec and rec.opportunities),
+                               ("ARR history", "ARR_history", rec and rec.history),
+                               ("Targets", "Targets", rec and rec.targets)):
+        if frame is not None:
+            write_table(sheets[name], fm, table, frame)
     write_conf(sheets["xlwings.conf"], fm)
     write_formulas(wb, sheets.values(), fm)
     sheets["Scores"].activate()

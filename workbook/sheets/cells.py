@@ -125,6 +125,8 @@ class Formats:
         self.in_pct = add({**inp, "num_format": "0%"})
         self.in_num = add({**inp, "num_format": "0.0"})
         self.in_int = add({**inp, "num_format": "0"})
+        self.in_date = add({**inp, "num_format": "yyyy-mm-dd"})
+        self.in_text = add(inp)
         self.total_label = add({**base, "bold": True, "top": 1})
         self.total_money = add({**base, "bold": True, "top": 1, "num_format": "$#,##0"})
         self.total_pct = add({**base, "bold": True, "top": 1, "num_format": "0%"})

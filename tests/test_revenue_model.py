@@ -1,0 +1,151 @@
+"""The Pipeline and Retention sheets built from opportunities and an ARR history (SPEC §5–§6):
+the cached figures are the functions' results, no target is invented, every number that is
+not measured says "assumed", and LibreOffice renders the measured figures."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import openpyxl
+import pandas as pd
+import pytest
+
+import udfs
+from tests.conftest import ROOT, need_tool
+from workbook import build
+from workbook.sheets.pipeline import ENTER_TARGET
+from workbook.sheets.records import SAMPLE_ARR_HISTORY, SAMPLE_OPPORTUNITIES, SAMPLE_TARGETS
+
+AS_OF = udfs.SAMPLE_AS_OF
+SAMPLE_BOOK = str(ROOT / "workbook" / "sample_accounts.csv")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("revenue")
+    return {
+        "demo": build(None, d / "demo.xlsx"),  # the bundled sample book, records and targets
+        "no_target": build(SAMPLE_BOOK, d / "no_target.xlsx", opportunities=SAMPLE_OPPORTUNITIES,
+                           arr_history=SAMPLE_ARR_HISTORY, as_of=AS_OF),
+        "one_target": build(SAMPLE_BOOK, d / "one_target.xlsx", opportunities=SAMPLE_OPPORTUNITIES,
+                            target=1_000_000, as_of=AS_OF),
+        "dir": d,
+    }
+
+
+def _values(model, sheet):
+    return openpyxl.load_workbook(model.path, data_only=True)[sheet]
+
+
+def _rows(ws) -> dict:
+    return {ws[f"A{r}"].value: {c: ws[f"{c}{r}"].value for c in "BCDEFGHIJ"} for r in range(10, 16)}
+
+
+def test_pipeline_sheet_is_the_functions_on_the_opportunities(models):
+    ws = _values(models["demo"], "Pipeline")
+    assert ws["B4"].value == "2026-Q4"
+    rows = _rows(ws)
+    table = udfs.pipeline_from_opportunities(pd.read_csv(SAMPLE_OPPORTUNITIES), pd.read_csv(SAMPLE_TARGETS), AS_OF)
+    table = table[table["quarter"] == "2026-Q4"].set_index("motion")
+    for motion, got in rows.items():
+        want = table.loc[motion]
+        assert got["C"] == pytest.approx(want["pipeline"]), motion
+        assert got["D"] == pytest.approx(want["weighted_pipeline"]), motion
+        assert got["G"] == pytest.approx(want["required_coverage"]), motion
+        assert got["B"] == pytest.approx(want["target"]), motion
+        assert got["H"] == pytest.approx(want["coverage"]), motion
+        assert got["I"] == want["status"], motion
+        assert got["J"] == pytest.approx(want["gap"]), motion
+        if motion != "Total":
+            assert got["F"] == want["basis"] == "measured"
+    statuses = {r["I"] for r in rows.values()}
+    assert {"Healthy", "Thin", "Undercovered"} <= statuses  # the sample targets show all three
+
+
+def test_no_target_is_invented(models):
+    ws = _values(models["no_target"], "Pipeline")
+    rows = _rows(ws)
+    assert all(r["B"] is None for r in rows.values())
+    assert rows["Total"]["I"] == ENTER_TARGET
+    assert all(r["H"] in (None, "") and r["J"] in (None, "") for r in rows.values())
+    one = _rows(_values(models["one_target"], "Pipeline"))
+    total = one["Total"]
+    assert total["B"] == 1_000_000 and total["G"] == 3  # no motion split: 3x
+    assert total["H"] == pytest.approx(total["C"] / 1_000_000)
+    assert all(r["B"] is None for m, r in one.items() if m != "Total")
+
+
+def test_retention_sheet_is_measured_from_the_history(models):
+    ws = _values(models["demo"], "Retention")
+    t = udfs.trailing_retention(pd.read_csv(SAMPLE_ARR_HISTORY))
+    assert ws["B4"].value == pytest.approx(t["starting_arr"])
+    assert [ws[f"B{r}"].value for r in (5, 6, 7, 8, 9)] == pytest.approx(
+        [t["expansion"], t["contraction"], t["churn"], t["new_logo_arr"], t["arr"]])
+    assert ws["B12"].value == pytest.approx(t["nrr"]) and ws["B13"].value == pytest.approx(t["grr"])
+    assert ws["B21"].value == pytest.approx(t["logo_churn"])
+    assert ws["B16"].value == udfs.nrr_benchmark(t["arr"], t["nrr"])
+    assert "ARR-stage benchmark table" in ws["C16"].value and "ARR-stage benchmark table" in ws["C15"].value
+    assert ws["C12"].value.startswith("measured")
+    notes = [ws[f"C{r}"].value or "" for r in range(4, 22)] + [ws[f"I{r}"].value or "" for r in range(3, 5)]
+    assert any(n.startswith("assumed") for n in notes)  # the projection is an assumption, said so
+    cells = [c.value for row in ws.iter_rows() for c in row]
+    assert "Trailing-12-month NRR and GRR by month" in cells and "NRR by acquisition cohort " \
+        "(months after the first bill)" in cells
+
+
+def test_without_history_every_bridge_number_says_assumed(models):
+    ws = _values(models["one_target"], "Retention")
+    for r in range(4, 9):
+        assert ws[f"C{r}"].value.startswith("assumed"), r
+    assert ws["C12"].value.startswith("assumed")
+
+
+def test_records_are_excel_tables_of_the_model(models):
+    wb = openpyxl.load_workbook(models["demo"].path)
+    tables = {name: ws.title for ws in wb.worksheets for name in ws.tables}
+    assert tables["Opportunities"] == "Opportunities" and tables["ARR_history"] == "ARR history"
+    assert tables["Targets"] == "Targets"
+    opps = wb["Opportunities"]
+    assert opps["A1"].value == "opportunity_id" and opps.max_row == len(pd.read_csv(SAMPLE_OPPORTUNITIES)) + 1
+    close = [c.value for c in opps[1]].index("close_date") + 1
+    assert opps.cell(2, close).is_date
+
+
+def test_libreoffice_renders_the_measured_figures(models, soffice, tmp_path):
+    path = models["demo"].path
+    run = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to",
+                          "pdf", "--outdir", str(tmp_path), str(path)], capture_output=True, text=True, timeout=300)
+    pdf = tmp_path / "demo.pdf"
+    assert run.returncode == 0 and pdf.exists(), run.stderr
+    text = subprocess.run([need_tool("pdftotext"), "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          timeout=120, check=True).stdout
+    assert not re.findall(r"#NAME\?|#VALUE!|Err:\d+", text)
+    t = udfs.trailing_retention(pd.read_csv(SAMPLE_ARR_HISTORY))
+    pipeline = text[text.index("Expansion pipeline coverage"):text.index("Net revenue retention")]
+    retention = text[text.index("Net revenue retention"):]
+    for needle in ("Seat expansion", "measured", "Healthy", "Thin", "Undercovered", "Every quarter, motion and owner"):
+        assert needle in pipeline, needle
+    ws = _values(models["demo"], "Pipeline")
+    assert f"${ws['C15'].value:,.0f}" in pipeline  # the total pipeline as measured
+    assert f"{t['nrr']:.1%}" in retention and f"{t['grr']:.1%}" in retention
+    assert f"${t['starting_arr']:,.0f}" in retention
+    assert "ARR-stage benchmark table" in retention and "assumed" in retention
+
+
+def test_cli_builds_from_records_and_names_a_bad_file(tmp_path):
+    out = tmp_path / "m.xlsx"
+    run = subprocess.run([sys.executable, "-m", "workbook", "build", "--out", str(out), "--accounts", SAMPLE_BOOK,
+                          "--opportunities", SAMPLE_OPPORTUNITIES, "--arr-history", SAMPLE_ARR_HISTORY,
+                          "--target", "750000", "--as-of", AS_OF], cwd=ROOT, capture_output=True, text=True,
+                         timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert _rows(_values(type("M", (), {"path": out}), "Pipeline"))["Total"]["B"] == 750_000
+    bad = tmp_path / "opps.csv"
+    bad.write_text("opportunity_id,type,amount,close_date,status\no1,Upsell,lots,2026-11-01,open\n")
+    run = subprocess.run([sys.executable, "-m", "workbook", "build", "--out", str(tmp_path / "n.xlsx"),
+                          "--opportunities", str(bad), "--target", "0"], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 2 and run.stderr.count("\n") == 1 and run.stderr.startswith("error: ")
+    assert not (tmp_path / "n.xlsx").exists()

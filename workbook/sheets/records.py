@@ -1,0 +1,196 @@
+"""Opportunities, ARR history and Targets in the model: read through the records reader,
+written as the Excel tables ``Opportunities``, ``ARR_history`` and ``Targets`` that the
+Pipeline and Retention formulas read.
+
+``revenue_records`` gathers what the command line or :func:`workbook.build` was given; with
+the bundled sample book and nothing else, the bundled sample records (which agree with it)
+and the sample company's targets are used, so ``make demo`` builds the whole model.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+import udfs
+from udfs import _args, _records, playbook
+
+from ..records import Schema, load_records, register_schema
+from .cells import Formats, put
+
+HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+SAMPLE_OPPORTUNITIES = os.path.join(HERE, "sample_opportunities.csv")
+SAMPLE_ARR_HISTORY = os.path.join(HERE, "sample_arr_history.csv")
+SAMPLE_TARGETS = os.path.join(HERE, "sample_targets.csv")
+
+OPPORTUNITY_COLUMNS = {
+    "opportunity_id": "id", "account_id": "text", "motion": "text", "type": "text",
+    "amount": "money", "stage": "text", "probability": "number", "close_date": "date",
+    "owner": "text", "status": "text",
+}
+HISTORY_COLUMNS = {"account_id": "id", "month": "date", "arr": "money", "mrr": "money",
+                   "start_date": "date", "end_date": "date"}
+TARGET_COLUMNS = {"quarter": "id", "motion": "text", "owner": "text", "target": "money"}
+
+
+def _resolver(columns: dict, aliases: dict):
+    def resolve(header: str) -> str | None:
+        key = _args.normalize_key(header)
+        if key in columns:
+            return key
+        return aliases.get(key, aliases.get(key.replace("_", "")))
+    return resolve
+
+
+OPPORTUNITIES = register_schema(Schema(
+    kind="opportunities", columns=OPPORTUNITY_COLUMNS, id_column="opportunity_id",
+    resolve=_resolver(OPPORTUNITY_COLUMNS, playbook.OPPORTUNITY_ALIASES), noun="opportunity row",
+    required=("amount", "close_date"), sheet="Opportunities",
+))
+ARR_HISTORY = register_schema(Schema(
+    kind="arr_history", columns=HISTORY_COLUMNS, id_column="account_id",
+    resolve=_resolver(HISTORY_COLUMNS, playbook.HISTORY_ALIASES), noun="account-month row",
+    sheet="ARR history",
+))
+TARGETS = register_schema(Schema(
+    kind="targets", columns=TARGET_COLUMNS, id_column="quarter",
+    resolve=_resolver(TARGET_COLUMNS, playbook.TARGET_ALIASES), noun="target row",
+    required=("target",), sheet="Targets", summary_rows=False,
+))
+
+
+@dataclass
+class RevenueRecords:
+    """What the Pipeline and Retention sheets are built from (None: not given)."""
+
+    opportunities: pd.DataFrame | None = None
+    history: pd.DataFrame | None = None
+    targets: pd.DataFrame | None = None  # quarter, motion, owner, target
+    total_target: float | None = None  # one total for the as_of quarter (--target)
+    as_of: date = field(default_factory=date.today)
+    sources: dict[str, str] = field(default_factory=dict)  # what -> where it came from
+    reports: list[str] = field(default_factory=list)
+
+
+def _load(source: Any, kind: str, sources: dict, reports: list) -> pd.DataFrame:
+    book = load_records(source, kind)
+    sources[kind] = book.report.source
+    text = str(book.report)
+    if text.strip():
+        reports.append(text)
+    return book.frame
+
+
+def revenue_records(opportunities: Any = None, arr_history: Any = None, targets: Any = None,
+                    target: Any = None, as_of: Any = None, *, sample: bool = False) -> RevenueRecords:
+    """Read the records given (paths, DataFrames or rows); ``sample`` fills in the bundled
+    sample records and targets where nothing was given (the sample book's companions)."""
+    rec = RevenueRecords()
+    if sample and opportunities is None and arr_history is None and targets is None and target is None:
+        opportunities, arr_history, targets = SAMPLE_OPPORTUNITIES, SAMPLE_ARR_HISTORY, SAMPLE_TARGETS
+        as_of = udfs.SAMPLE_AS_OF if as_of is None else as_of
+    if as_of is not None:
+        day = _records.as_of_date("--as-of", as_of)
+        rec.as_of = pd.Timestamp(day).date()
+    if opportunities is not None:
+        rec.opportunities = _load(opportunities, "opportunities", rec.sources, rec.reports)
+        udfs.read_opportunities(rec.opportunities)  # a bad cell is one named line, before writing
+    if arr_history is not None:
+        rec.history = _load(arr_history, "arr_history", rec.sources, rec.reports)
+        udfs.arr_matrix(rec.history)
+    if targets is not None:
+        frame = _load(targets, "targets", rec.sources, rec.reports)
+        for col in ("motion", "owner"):
+            if col not in frame:
+                frame[col] = None
+        rec.targets = frame[["quarter", "motion", "owner", "target"]]
+        udfs.pipeline_from_opportunities(_EMPTY_OPPS, rec.targets, rec.as_of)  # checks the targets
+    if target is not None:
+        value = _args.number("--target", target, minimum=0)
+        if value < playbook.TARGET_MIN:
+            raise _args.fail("--target", "a number above 0 (the quarter's expansion target)", value)
+        rec.total_target = value
+        rec.sources["target"] = "--target"
+    return rec
+
+
+_EMPTY_OPPS = pd.DataFrame({"motion": ["Seat expansion"], "amount": [0.0], "close_date": ["2000-01-01"],
+                            "status": ["lost"]})
+
+
+# --------------------------------------------------------------------------- tables
+
+DATE_COLUMNS = frozenset({"close_date", "month", "start_date", "end_date"})
+
+
+def _as_date(v: Any) -> Any:
+    """A date cell as a datetime (the table holds real dates); text that is not one stays text."""
+    if isinstance(v, (datetime, date)) or v is None:
+        return v
+    if isinstance(v, str):
+        try:
+            return pd.Timestamp(v).to_pydatetime()
+        except (ValueError, TypeError):
+            return v
+    return v
+
+
+def table_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """The records as the Excel table holds them: date columns as dates, NaN as blank."""
+    out = frame.copy()
+    for col in out.columns:
+        if col in DATE_COLUMNS:
+            out[col] = [_as_date(v) for v in out[col].astype(object).where(out[col].notna(), None)]
+    return out
+
+
+def write_table(ws, fm: Formats, name: str, frame: pd.DataFrame, title: str | None = None) -> tuple[int, int]:
+    """``frame`` as the Excel table ``name`` at A1 (typed cells; text never a formula)."""
+    frame = table_frame(frame)
+    columns = list(frame.columns)
+    n = len(frame)
+    fmts = []
+    for j, col in enumerate(columns):
+        if col in DATE_COLUMNS:
+            fmt, width = fm.date, 12
+        elif col in ("amount", "arr", "mrr", "target"):
+            fmt, width = fm.money, 12
+        elif col == "probability":
+            fmt, width = fm.num, 11
+        else:
+            fmt, width = fm.text, max(12, min(28, len(col) + 4))
+        fmts.append(fmt)
+        ws.set_column(j, j, width, fmt)
+    ws.add_table(0, 0, max(n, 1), len(columns) - 1, {
+        "name": name, "style": "Table Style Medium 2",
+        "columns": [{"header": c, "header_format": fm.spill_header, "format": f}
+                    for c, f in zip(columns, fmts, strict=True)],
+    })
+    for j, col in enumerate(columns):
+        for i, v in enumerate(frame[col].tolist(), start=1):
+            if v is None or (isinstance(v, float) and v != v):
+                continue
+            if isinstance(v, (datetime, date)):
+                ws.write_datetime(i, j, v, fmts[j])
+            elif isinstance(v, str):
+                ws.write_string(i, j, v, fmts[j])
+            else:
+                put(ws, i, j, v, fmts[j], fm)
+    ws.freeze_panes(1, 0)
+    return n + 1, len(columns)
+
+
+def excel_table(frame: pd.DataFrame) -> list[list[Any]]:
+    """The table as Excel hands ``T[#All]`` to a function: header, then rows (dates as dates)."""
+    frame = table_frame(frame)
+    body = frame.astype(object).where(frame.notna(), None).to_numpy().tolist()
+    out = [list(map(str, frame.columns))]
+    for row in body:
+        out.append([float(v) if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)
+                     else v for v in row])
+    return out
