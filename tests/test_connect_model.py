@@ -126,16 +126,18 @@ def test_connect_model_enters_every_upcell_formula(model, namespace):
     actions = run_script(udfs, book_payload(model), [namespace] if namespace else [])
     got = apply(model, actions)
     assert got == expected_cells(model, namespace)
-    # the queue and the projection spill from their anchors, namespaced or not
+    # the queue and the records tables spill from their anchors, namespaced or not
     r, c = SCORES_ANCHOR
     anchor = ("Scores", f"{get_column_letter(c + 1)}{r + 1}")
     assert got[anchor] == SCORES_FORMULA.replace("=", "=" + (namespace + "." if namespace else ""), 1)
-    spills = {k: v for k, v in got.items() if isinstance(v, str) and (
-        "SCORE_ACCOUNTS(" in v or "NRR_PROJECTION(" in v)}
-    assert len(spills) == 2
+    spilling = ("SCORE_ACCOUNTS(", "PIPELINE_FROM_OPPORTUNITIES(", "WIN_RATES(", "OTHER_OPPORTUNITIES(",
+                "RETENTION_FROM_HISTORY(", "COHORT_NRR(", "EXPANSION_SHARE_BY_QUARTER(", "ARR_MOVEMENTS(")
+    spills = {k: v for k, v in got.items() if isinstance(v, str) and any(f in v for f in spilling)}
+    assert len(spills) == len(spilling)
     # every single-cell formula of the file is re-entered as it is (plus the namespace)
     live = live_upcell_formulas(model)
-    assert live and all(got[k].endswith(v[1:].split("(", 1)[1]) for k, v in live.items())
+    assert live and all(got[k].replace(namespace + ".", "") == v if namespace else got[k] == v
+                        for k, v in live.items())
     # clearing comes first, so no formula is wiped by a later clear
     kinds = [a["func"] for a in actions]
     assert kinds == sorted(kinds, key=lambda k: k != "rangeClearContents")

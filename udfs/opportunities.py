@@ -191,7 +191,7 @@ def win_rates(opportunities: Any, as_of: Any = None, plays: Any = None) -> pd.Da
 # --------------------------------------------------------------------------- targets
 
 
-def _targets(targets: Any, q0: int) -> dict[tuple[int, str, str], float]:
+def parse_targets(targets: Any, q0: int) -> dict[tuple[int, str, str], float]:
     """{(quarter, motion or '', owner or ''): target}. One number is the as_of quarter's total."""
     if omitted(targets):
         return {}
@@ -288,7 +288,7 @@ def pipeline_from_opportunities(
     rates = _win_rates(o, q0, plays)
     rate = rates["win_rate"].to_numpy(float)
     required = rates["required_coverage"].to_numpy(float)
-    goal = _targets(targets, q0)
+    goal = parse_targets(targets, q0)
     thin_share = playbook.COVERAGE_THIN / playbook.COVERAGE_HEALTHY
 
     live = (o.status == 0) & (o.motion >= 0) & (o.quarter >= q0)

@@ -15,6 +15,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 import udfs
 from udfs import _records, playbook
+from udfs.opportunities import parse_targets
 
 from ..importer import AccountBook
 from .cells import NAVY, Formats, cached, formula_cell, spill
@@ -35,7 +36,7 @@ def _quarter_targets(rec: RevenueRecords, quarter: int) -> tuple[dict[str, float
     total = None
     explicit = False
     if rec.targets is not None and len(rec.targets):
-        goal = udfs.opportunities._targets(rec.targets, quarter)
+        goal = parse_targets(rec.targets, quarter)
         for (q, motion, owner), v in goal.items():
             if q != quarter:
                 continue
