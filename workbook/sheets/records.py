@@ -1,4 +1,5 @@
-"""Opportunities, ARR history and Targets in the model: read through the records reader,
+"""Opportunities, ARR history and Targets in the model: read through the records reader
+(``load_records``: the ``opportunities`` and ``arr_history`` schemas, and ``targets`` here),
 written as the Excel tables ``Opportunities``, ``ARR_history`` and ``Targets`` that the
 Pipeline and Retention formulas read.
 
@@ -28,39 +29,19 @@ SAMPLE_OPPORTUNITIES = os.path.join(HERE, "sample_opportunities.csv")
 SAMPLE_ARR_HISTORY = os.path.join(HERE, "sample_arr_history.csv")
 SAMPLE_TARGETS = os.path.join(HERE, "sample_targets.csv")
 
-OPPORTUNITY_COLUMNS = {
-    "opportunity_id": "id", "account_id": "text", "motion": "text", "type": "text",
-    "amount": "money", "stage": "text", "probability": "number", "close_date": "date",
-    "owner": "text", "status": "text",
-}
-HISTORY_COLUMNS = {"account_id": "id", "month": "date", "arr": "money", "mrr": "money",
-                   "start_date": "date", "end_date": "date"}
 TARGET_COLUMNS = {"quarter": "id", "motion": "text", "owner": "text", "target": "money"}
 
 
-def _resolver(columns: dict, aliases: dict):
-    def resolve(header: str) -> str | None:
-        key = _args.normalize_key(header)
-        if key in columns:
-            return key
-        return aliases.get(key, aliases.get(key.replace("_", "")))
-    return resolve
+def _resolve_target(header: str) -> str | None:
+    key = _args.normalize_key(header)
+    return key if key in TARGET_COLUMNS else playbook.TARGET_ALIASES.get(key)
 
 
-OPPORTUNITIES = register_schema(Schema(
-    kind="opportunities", columns=OPPORTUNITY_COLUMNS, id_column="opportunity_id",
-    resolve=_resolver(OPPORTUNITY_COLUMNS, playbook.OPPORTUNITY_ALIASES), noun="opportunity row",
-    required=("amount", "close_date"), sheet="Opportunities",
-))
-ARR_HISTORY = register_schema(Schema(
-    kind="arr_history", columns=HISTORY_COLUMNS, id_column="account_id",
-    resolve=_resolver(HISTORY_COLUMNS, playbook.HISTORY_ALIASES), noun="account-month row",
-    sheet="ARR history",
-))
+# Opportunities and ARR history are the reading layer's schemas; the Targets table is this
+# sheet's input (quarter, motion or blank, owner or blank, target).
 TARGETS = register_schema(Schema(
-    kind="targets", columns=TARGET_COLUMNS, id_column="quarter",
-    resolve=_resolver(TARGET_COLUMNS, playbook.TARGET_ALIASES), noun="target row",
-    required=("target",), sheet="Targets", summary_rows=False,
+    kind="targets", columns=TARGET_COLUMNS, id_column="quarter", resolve=_resolve_target,
+    noun="target row", required=("target",), sheet="Targets", summary_rows=False, unique_ids=False,
 ))
 
 
