@@ -8,7 +8,7 @@ import pandas as pd
 
 import udfs
 from udfs.playbook import ACCOUNT_COLUMNS, MOTIONS, SEGMENTS
-from udfs.sample import COLUMNS
+from udfs.sample import COLUMNS, SAMPLE_AS_OF
 
 CSV = Path(__file__).resolve().parents[1] / "workbook" / "sample_accounts.csv"
 
@@ -46,11 +46,39 @@ def test_names_are_company_names_never_formulas():
     assert {"Contoso", "Northwind", "Acme"} <= {n.split()[0] for n in names}
 
 
-def test_queue_has_ready_accounts_for_every_motion_and_a_few_gated():
-    queue = udfs.score_accounts(udfs.sample_accounts())
+def test_queue_reads_like_a_real_book():
+    """Ready is a queue (10-25 %), the top 30 has every motion and owner, seats go to CS."""
+    book = udfs.sample_accounts()
+    queue = udfs.score_accounts(book, as_of=SAMPLE_AS_OF)
     ready = queue[queue["ready"]]
-    assert 0.2 <= len(ready) / len(queue) <= 0.6
-    assert set(ready["play"]) == set(MOTIONS)
+    assert 0.10 <= len(ready) / len(queue) <= 0.25
+    top = queue.head(30)
+    assert top["ready"].all()
+    assert set(top["play"]) == set(MOTIONS)
+    assert set(top["owner"]) == {"CSM", "Expansion AE", "CSM + Expansion AE", "Self-serve"}
+    seats = ready[ready["primary_motion"] == "Seat expansion"]
+    assert len(seats) >= 5 and (seats["play"] == "Seat expansion").all()
+    assert set(seats["owner"]) <= {"CSM", "CSM + Expansion AE"}  # customer success leads
+    assert (ready["play"] == ready["primary_motion"]).all()
     assert 2 <= (queue["play"] == "Fix adoption first").sum() <= 30
     assert 2 <= (queue["play"] == "Too early").sum() <= 30
-    assert set(queue["owner"]) >= {"CSM", "Expansion AE", "CSM + Expansion AE", "Self-serve"}
+    # risk signals and renewals are in the book, and they show in the queue
+    assert 5 <= book["champion_left_90d"].sum() <= 40
+    assert 5 <= (book["usage_trend_90d"] <= -0.2).sum() <= 40
+    assert queue["reasons"].str.contains("champion left").any()
+    assert queue["reasons"].str.contains("renewal in").any()
+
+
+def test_dates_agree_with_tenure():
+    book = udfs.sample_accounts()
+    since = pd.to_datetime(book["customer_since"])
+    renewal = pd.to_datetime(book["renewal_date"])
+    as_of = pd.Timestamp(SAMPLE_AS_OF)
+    months = (as_of.year - since.dt.year) * 12 + (as_of.month - since.dt.month) - (since.dt.day > as_of.day)
+    assert (months == book["tenure_months"]).all()
+    assert (renewal > as_of).all() and (renewal <= as_of + pd.DateOffset(years=1)).all()
+    assert (renewal.dt.day == since.dt.day).all()  # annual contracts renew on their anniversary
+    # tenure derived from customer_since alone gives the same queue
+    derived = udfs.score_accounts(book.drop(columns="tenure_months"), as_of=SAMPLE_AS_OF)
+    same = udfs.score_accounts(book, as_of=SAMPLE_AS_OF)
+    assert derived["play"].tolist() == same["play"].tolist()

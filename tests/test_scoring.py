@@ -16,6 +16,9 @@ from udfs.playbook import MOTIONS
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
 HEAD = ["account_id", "arr", "segment", "usage_vs_cap", "pricing_page_visits_30d"]
+# the motion's own evidence is the strongest (25 v 20; 30 + 20 = 50, ready)
+DEPARTMENTS = {"new_department_users_30d": 5, "headcount_growth_90d": 0.1, "funding_event_days_ago": 30}
+CROSS_SELL = {"cross_sell_intent_7d": 1, "champion_promoted_90d": True}
 
 
 def score_table(rows, head=HEAD, *extra):
@@ -116,11 +119,16 @@ def test_headers_match_case_spacing_and_aliases():
         ({"usage_trend_90d": 0.2, "cross_sell_intent_7d": 1}, "Usage expansion"),  # 30 v 30
         ({"new_department_users_30d": 4, "champion_promoted_90d": True}, "Cross-department"),
         ({"seat_utilization": 0.95, "pricing_page_visits_30d": 1, "health_score": 80,
-          "tenure_months": 12}, "Tier upgrade"),  # 40 v 45
+          "tenure_months": 12}, "Seat expansion"),  # strongest rule 40 v 30 (the 15 only adds up)
+        ({"pricing_page_visits_30d": 1, "health_score": 80, "tenure_months": 12,
+          "cross_sell_intent_7d": 1}, "Tier upgrade"),  # 30 v 30: the sums decide, 45 v 30
+        ({"pricing_page_visits_30d": 1, "cross_sell_intent_7d": 1,
+          "champion_promoted_90d": True}, "Cross-sell"),  # 30 v 30: sums 30 v 50
         ({"champion_promoted_90d": True}, "Cross-sell"),
+        ({"champion_left_90d": True, "usage_trend_90d": -0.3}, ""),  # risk rules: no motion
     ],
 )
-def test_primary_motion_most_points_ties_to_first_listed(signals, motion):
+def test_primary_motion_most_evidence_ties_by_sum_then_first_listed(signals, motion):
     head, row = list(signals), list(signals.values())
     assert cell("EXPANSION_MOTION", [head, row]) == motion
 
@@ -200,15 +208,28 @@ def test_ties_in_expected_value_sort_by_score_then_account_id():
     assert [r["account_id"] for r in score_table(rows, head)] == ["c", "a", "b"]
 
 
-def test_one_play_per_account_highest_expected_value_others_travel_as_context():
+def test_the_play_is_the_primary_motion_others_travel_as_context():
     head = ["account_id", "arr", "seat_utilization", "pricing_page_visits_30d", "cross_sell_intent_7d"]
     (row,) = score_table([["a1", 100_000, 0.95, 1, 1]], head)
-    # Seat 15 %×0.50 = 0.075, Tier 40 %×0.325 = 0.13, Cross-sell 100 %×0.20 = 0.20 per $ ARR
-    assert row["play"] == "Cross-sell"
-    assert row["primary_motion"] == "Seat expansion"  # 40 points v 30 v 30
+    # strongest evidence: seats 40 v 30 v 30, although Cross-sell has the best value per $
+    assert row["play"] == row["primary_motion"] == "Seat expansion"
     assert row["motions"] == "Seat expansion; Tier upgrade; Cross-sell"
+    assert row["expected_value"] == pytest.approx(100_000 * 0.15 * 0.50)
+    assert (row["owner"], row["due_in_days"]) == ("CSM + Expansion AE", 21)
+    assert row["reasons"].startswith("seat utilization 95% ≥ 90% (+40)")
+
+
+def test_routing_by_value_is_an_option_and_the_reasons_say_why():
+    head = ["account_id", "arr", "seat_utilization", "pricing_page_visits_30d", "cross_sell_intent_7d"]
+    out = call_udf("SCORE_ACCOUNTS", [head, ["a1", 100_000, 0.95, 1, 1]], None, None, None, None, None, "value")
+    row = dict(zip(out[0], out[1], strict=True))
+    # Seat 15 %×0.50 = 0.075, Tier 40 %×0.325 = 0.13, Cross-sell 100 %×0.20 = 0.20 per $ ARR
+    assert (row["play"], row["primary_motion"]) == ("Cross-sell", "Seat expansion")
     assert row["expected_value"] == pytest.approx(20_000)
     assert (row["owner"], row["due_in_days"]) == ("Expansion AE", 75)  # no segment: cycle_days
+    assert row["reasons"].startswith("play Cross-sell by expected value; strongest evidence Seat expansion")
+    with pytest.raises(ValueError, match=r"^routing: expected one of evidence, value, got 'ev'$"):
+        call_udf("SCORE_ACCOUNTS", [head, ["a1", 100_000, 0.95, 1, 1]], None, None, None, None, None, "ev")
 
 
 @pytest.mark.parametrize(
@@ -218,11 +239,11 @@ def test_one_play_per_account_highest_expected_value_others_travel_as_context():
         ({"usage_vs_cap": 0.95}, "SMB", "Tier upgrade", 28),
         ({"usage_vs_cap": 0.95}, "Mid-market", "Tier upgrade", 56),
         ({"usage_vs_cap": 0.95}, "Enterprise", "Tier upgrade", 70),
-        ({"usage_trend_90d": 0.3, "seat_utilization": 0.95}, "Enterprise", "Usage expansion", 14),
-        ({"new_department_users_30d": 5, "seat_utilization": 0.95}, "SMB", "Cross-department", 75),
-        ({"cross_sell_intent_7d": 1, "usage_vs_cap": 0.95}, "SMB", "Cross-sell", 60),
-        ({"cross_sell_intent_7d": 1, "usage_vs_cap": 0.95}, "Mid-market", "Cross-sell", 75),
-        ({"cross_sell_intent_7d": 1, "usage_vs_cap": 0.95}, "enterprise", "Cross-sell", 120),
+        ({"usage_trend_90d": 0.3, "seat_utilization": 0.85}, "Enterprise", "Usage expansion", 14),
+        (DEPARTMENTS, "SMB", "Cross-department", 75),
+        (CROSS_SELL, "SMB", "Cross-sell", 60),
+        (CROSS_SELL, "Mid-market", "Cross-sell", 75),
+        (CROSS_SELL, "enterprise", "Cross-sell", 120),
     ],
 )
 def test_due_days_per_motion_and_segment(signals, segment, play, due):
@@ -238,10 +259,10 @@ def test_due_days_per_motion_and_segment(signals, segment, play, due):
         ({"seat_utilization": 0.95, "active_user_growth_60d": 0.3}, 25_000, "CSM + Expansion AE"),
         ({"usage_vs_cap": 0.95}, 24_999, "CSM"),  # increase 9,999.6 < 10,000
         ({"usage_vs_cap": 0.95}, 25_000, "Expansion AE"),  # increase 10,000
-        ({"usage_trend_90d": 0.3, "seat_utilization": 0.95}, 24_999, "Self-serve"),
-        ({"usage_trend_90d": 0.3, "seat_utilization": 0.95}, 25_000, "CSM"),  # increase 5,000
-        ({"new_department_users_30d": 5, "seat_utilization": 0.95}, 1_000, "Expansion AE"),
-        ({"cross_sell_intent_7d": 1, "usage_vs_cap": 0.95}, 1_000, "Expansion AE"),
+        ({"usage_trend_90d": 0.3, "seat_utilization": 0.85}, 24_999, "Self-serve"),
+        ({"usage_trend_90d": 0.3, "seat_utilization": 0.85}, 25_000, "CSM"),  # increase 5,000
+        (DEPARTMENTS, 1_000, "Expansion AE"),
+        (CROSS_SELL, 1_000, "Expansion AE"),
     ],
 )
 def test_owner_thresholds_of_spec_4(signals, arr, owner):
@@ -290,8 +311,9 @@ def test_bad_rows_are_kept_and_named_nothing_dropped():
     assert "row 5: account_id is blank" in reasons
     assert "row 5: pricing_page_visits_30d -2 is negative" in reasons
     assert "row 5: segment 'Startup' is not one of SMB, Mid-market, Enterprise" in reasons
-    blank_id = next(r for r in queue if r["account_id"] == "")
-    assert blank_id["expansion_score"] == 40.0  # scored on its good cells
+    blank_id = queue[-1]  # kept as 'Not scored', sorted last (one row in, one row out)
+    assert (blank_id["account_id"], blank_id["play"], blank_id["expansion_score"]) == ("", "Not scored", "")
+    assert blank_id["reasons"].startswith("Not scored: no account_id")
 
 
 def test_missing_optional_columns_are_no_signal():
@@ -415,7 +437,7 @@ def test_row_alone_equals_row_in_table_for_the_sample_book():
         (("SEAT_UTILIZATION", 5, 0), "seats_licensed: expected a number > 0, got 0"),
         (("EXPECTED_EXPANSION", "Tier upgrade", [1, 2], None), None),
         (("PLAY_DUE_DATE", "Tier upgrade", 46027, "Startup"), "segment: expected one of SMB, Mid-market, Enterprise, got 'Startup'"),
-        (("PLAY_DUE_DATE", "Tier upgrade", "someday"), "trigger_date: expected a date, got 'someday'"),
+        (("PLAY_DUE_DATE", "Tier upgrade", "someday"), "trigger_date: expected a date from 1900-01-01 to 9999-12-31, got 'someday'"),
         (("EXPANSION_OWNER", ["Tier upgrade"] * 3, [1, 2]), "expected_arr_increase: expected 3 values (one per row of motion), got 2"),
     ],
 )
@@ -460,6 +482,7 @@ def test_fractional_points_are_exact():
 def test_ready_account_without_arr_keeps_its_play_with_unknown_value():
     head = ["account_id", "arr", "usage_vs_cap", "cross_sell_intent_7d"]
     (row,) = score_table([["a1", None, 0.95, 2]], head)
-    assert (row["ready"], row["play"], row["owner"]) == (True, "Cross-sell", "Expansion AE")
-    assert (row["expected_arr_increase"], row["expected_value"], row["due_in_days"]) == ("", 0.0, 75)
+    # a Tier upgrade's owner depends on the increase, unknown without arr: left blank
+    assert (row["ready"], row["play"], row["owner"], row["slot"]) == (True, "Tier upgrade", "", "")
+    assert (row["expected_arr_increase"], row["expected_value"], row["due_in_days"]) == ("", 0.0, 56)
     assert row["reasons"].endswith("no usable arr: expected ARR increase and value unknown")

@@ -200,19 +200,27 @@ BAD_RULES = {
     "Excel error": ["r", "usage_vs_cap", ">=", excel_error("#N/A"), 10, "Tier upgrade"],
     "blank threshold": ["r", "usage_vs_cap", ">=", None, 10, "Tier upgrade"],
     "NaN points": ["r", "usage_vs_cap", ">=", 0.9, math.nan, "Tier upgrade"],
-    "negative points": ["r", "usage_vs_cap", ">=", 0.9, -10, "Tier upgrade"],
+    "negative points with a motion": ["r", "usage_vs_cap", ">=", 0.9, -10, "Tier upgrade"],
+    "positive points, no motion": ["r", "usage_vs_cap", ">=", 0.9, 10, None],
     "unknown motion": ["r", "usage_vs_cap", ">=", 0.9, 10, "Upsell"],
-    "unknown signal": ["r", "vibes", ">=", 0.9, 10, "Tier upgrade"],
+    "text column as signal": ["r", "segment", ">=", 0.9, 10, "Tier upgrade"],
     "unknown op": ["r", "usage_vs_cap", "~", 0.9, 10, "Tier upgrade"],
+    "alone on a risk rule": ["r", "usage_vs_cap", ">=", 0.9, -10, None, True],
+    "alone not a flag": ["r", "usage_vs_cap", ">=", 0.9, 10, "Tier upgrade", "maybe"],
+    "persistence 0": ["r", "usage_vs_cap", ">=", 0.9, 10, "Tier upgrade", None, 0],
+    "persistence 1.5": ["r", "usage_vs_cap", ">=", 0.9, 10, "Tier upgrade", None, 1.5],
+    "window text": ["r", "usage_vs_cap", ">=", 0.9, 10, "Tier upgrade", None, 1, "soon"],
 }
+RULE_HEAD_ALL = RULE_HEAD + ["alone", "persistence", "window"]
 
 
 @pytest.mark.parametrize("func", sorted(TABLE_FUNCS))
 @pytest.mark.parametrize("kind", sorted(BAD_RULES))
 def test_bad_rules_table_on_table_functions(func, kind):
     accounts = [["account_id", "usage_vs_cap"], ["a1", 0.95]]
+    row = BAD_RULES[kind] + [None] * (len(RULE_HEAD_ALL) - len(BAD_RULES[kind]))
     with pytest.raises(ValueError) as info:
-        call_udf(func, accounts, *([None] if func != "SCORE_ACCOUNTS" else []), [RULE_HEAD, BAD_RULES[kind]])
+        call_udf(func, accounts, *([None] if func != "SCORE_ACCOUNTS" else []), [RULE_HEAD_ALL, row])
     assert_one_line_error(info, "rules")
 
 

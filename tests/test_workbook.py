@@ -126,17 +126,22 @@ def test_sheets_tables_and_formulas(models, which):
         "Accounts": "Accounts", "Rules": "Rules", "Plays": "Plays", **{t: s for s, t in records.items()}}
     rules = wb["Rules"]
     rows = list(rules[tables["Rules"][1]])
-    assert [c.value for c in rows[0]] == list(playbook.RULE_COLUMNS)
+    assert [c.value for c in rows[0]] == list(playbook.RULE_TABLE_COLUMNS)
     expected = playbook.default_rules()
     assert len(rows) - 1 == len(expected)
     for cells, (_, rule) in zip(rows[1:], expected.iterrows(), strict=True):
-        got = dict(zip(playbook.RULE_COLUMNS, (c.value for c in cells), strict=True))
+        got = dict(zip(playbook.RULE_TABLE_COLUMNS, (c.value for c in cells), strict=True))
         assert got["rule"] == rule["rule"] and got["signal"] == rule["signal"]
         assert cells[3].data_type == "n" and got["threshold"] == rule["threshold"]
         if isinstance(rule["motion"], str):
             assert got["points"] == rule["points"] and got["motion"] == rule["motion"]
+            assert got["alone"] is rule["alone"] and got["persistence"] == 1 and got["window"] is None
+        elif rule["points"] < 0:  # a risk rule: negative points, blank motion
+            assert got["points"] == rule["points"] and got["motion"] is None and got["alone"] is False
         else:  # continuation row of an AND-ed rule
-            assert got["points"] is None and got["motion"] is None
+            assert got["points"] is None and got["motion"] is None and got["alone"] is None
+    read_back = playbook.rules_table([[c.value for c in r] for r in rows])  # the sheet validates
+    assert read_back.equals(playbook.rules_table())
     plays = list(wb["Plays"][tables["Plays"][1]])
     assert [c.value for c in plays[0]] == list(playbook.PLAY_COLUMNS)
     assert [r[0].value for r in plays[1:]] == list(playbook.MOTIONS)

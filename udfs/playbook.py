@@ -5,7 +5,7 @@ Rules and plays are tables, so RevOps edits them in Excel (the ``Rules`` and ``P
 sheets) and analysts write tuned thresholds back into them.
 
 >>> MOTIONS[0], default_rules()["rule"].nunique(), float(default_plays().loc["Tier upgrade", "close_rate"])
-('Seat expansion', 15, 0.325)
+('Seat expansion', 17, 0.325)
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from . import _args
 
 __all__ = [
     "MOTIONS", "SEGMENTS", "TRIGGER_THRESHOLD", "ACCOUNT_COLUMNS", "account_column",
-    "default_rules", "default_plays", "rules_table", "plays_table",
+    "default_rules", "default_plays", "rules_table", "plays_table", "owners_table",
+    "NURTURE", "NOT_SCORED", "ROUTINGS",
 ]
 
 # --------------------------------------------------------------------------- vocabulary (§1)
@@ -35,6 +36,22 @@ SEGMENTS: tuple[str, ...] = ("SMB", "Mid-market", "Enterprise")
 
 TRIGGER_THRESHOLD = 50.0
 MAX_SCORE = 100.0
+
+# Plays that are not a motion's playbook (§1, §2)
+NURTURE = "Nurture"  # an ungated account that is not ready
+NOT_SCORED = "Not scored"  # a summary row (Total...) or a blank account_id, kept and sorted last
+SUMMARY_IDS = frozenset({"total", "grand total", "subtotal"})  # account_id, any case
+
+# Routing of the play (§4): the primary motion (default) or the best expected value
+ROUTINGS = ("evidence", "value")
+
+# Renewal pairing (§4): a renewal within this many days of as_of joins the play, whose
+# due date then lands this many days before the renewal (never past the play's cycle)
+RENEWAL_WINDOW_DAYS = 120
+RENEWAL_LEAD_DAYS = 30
+
+# Capacity (§4): a slot this week, or queued behind the owner's weekly capacity
+THIS_WEEK, QUEUED = "this week", "queued"
 
 # Gates (§3): a gated account is never ready; its play names the gate instead.
 GATE_FIX_ADOPTION = "Fix adoption first"
@@ -185,8 +202,12 @@ ACCOUNT_COLUMNS: dict[str, str] = {
     "champion_promoted_90d": "flag",
     "health_score": "score",
     "tenure_months": "months",
+    "customer_since": "date",
+    "renewal_date": "date",
+    "champion_left_90d": "flag",
 }
-TEXT_KINDS = frozenset({"id", "text"})
+# Kinds that are not signals: no rule compares them (dates are read as dates, not numbers)
+TEXT_KINDS = frozenset({"id", "text", "date"})
 # Kinds whose values can never be negative (a negative one is a bad cell). Growth can be.
 NON_NEGATIVE_KINDS = frozenset({"money", "count", "fraction", "days", "months", "score"})
 
@@ -233,6 +254,14 @@ ACCOUNT_ALIASES: dict[str, str] = {
     "health": "health_score",
     "tenure": "tenure_months",
     "months_as_customer": "tenure_months",
+    "customer_since_date": "customer_since",
+    "start_date": "customer_since",
+    "first_contract_date": "customer_since",
+    "renewal": "renewal_date",
+    "next_renewal": "renewal_date",
+    "next_renewal_date": "renewal_date",
+    "contract_end_date": "renewal_date",
+    "champion_left": "champion_left_90d",
 }
 
 
@@ -269,30 +298,49 @@ def require_account_header(name: str, labels: Any) -> None:
 
 # --------------------------------------------------------------------------- rules (§3)
 
-RULE_COLUMNS = ("rule", "signal", "op", "threshold", "points", "motion")
+RULE_COLUMNS = ("rule", "signal", "op", "threshold", "points", "motion")  # required
+RULE_OPTIONAL_COLUMNS = ("alone", "persistence", "window")  # may be left out (defaults)
+RULE_TABLE_COLUMNS = RULE_COLUMNS + RULE_OPTIONAL_COLUMNS  # the Rules table as upcell writes it
 OPERATORS = (">=", ">", "<=", "<", "=")
 
-# Rows sharing a rule name are AND-ed; points and motion come from the rule's first row.
+# Rows sharing a rule name are AND-ed; points, motion, alone, persistence and window come
+# from the rule's first row. A risk rule has negative points and no motion.
+# (rule, signal, op, threshold, points, motion, alone)
 _DEFAULT_RULES = [
-    ("usage_at_cap", "usage_vs_cap", ">=", 0.90, 50, "Tier upgrade"),
-    ("usage_near_cap", "usage_vs_cap", ">=", 0.80, 25, "Tier upgrade"),
-    ("usage_near_cap", "usage_vs_cap", "<", 0.90, None, None),
-    ("seats_full", "seat_utilization", ">=", 0.90, 40, "Seat expansion"),
-    ("seats_near_full", "seat_utilization", ">=", 0.80, 25, "Seat expansion"),
-    ("seats_near_full", "seat_utilization", "<", 0.90, None, None),
-    ("pricing_page", "pricing_page_visits_30d", ">=", 1, 30, "Tier upgrade"),
-    ("gated_requests", "gated_feature_requests_90d", ">=", 3, 35, "Tier upgrade"),
-    ("next_tier_adoption", "next_tier_feature_adoption", ">=", 0.70, 30, "Tier upgrade"),
-    ("user_growth", "active_user_growth_60d", ">=", 0.20, 25, "Seat expansion"),
-    ("headcount_growth", "headcount_growth_90d", ">=", 0.10, 20, "Seat expansion"),
-    ("funding", "funding_event_days_ago", "<=", 90, 20, "Seat expansion"),
-    ("new_departments", "new_department_users_30d", ">=", 3, 25, "Cross-department"),
-    ("cross_sell_intent", "cross_sell_intent_7d", ">=", 1, 30, "Cross-sell"),
-    ("champion_promoted", "champion_promoted_90d", "=", 1, 20, "Cross-sell"),
-    ("usage_growth", "usage_trend_90d", ">=", 0.15, 30, "Usage expansion"),
-    ("healthy_tenured", "health_score", ">=", 75, 15, "Tier upgrade"),
-    ("healthy_tenured", "tenure_months", ">=", 6, None, None),
+    ("usage_at_cap", "usage_vs_cap", ">=", 0.90, 50, "Tier upgrade", True),
+    ("usage_near_cap", "usage_vs_cap", ">=", 0.80, 25, "Tier upgrade", False),
+    ("usage_near_cap", "usage_vs_cap", "<", 0.90, None, None, None),
+    ("seats_full", "seat_utilization", ">=", 0.90, 40, "Seat expansion", True),
+    ("seats_near_full", "seat_utilization", ">=", 0.80, 25, "Seat expansion", False),
+    ("seats_near_full", "seat_utilization", "<", 0.90, None, None, None),
+    ("pricing_page", "pricing_page_visits_30d", ">=", 1, 30, "Tier upgrade", False),
+    ("gated_requests", "gated_feature_requests_90d", ">=", 3, 35, "Tier upgrade", True),
+    ("next_tier_adoption", "next_tier_feature_adoption", ">=", 0.70, 30, "Tier upgrade", False),
+    ("user_growth", "active_user_growth_60d", ">=", 0.20, 25, "Seat expansion", False),
+    ("headcount_growth", "headcount_growth_90d", ">=", 0.10, 20, "Seat expansion", False),
+    ("funding", "funding_event_days_ago", "<=", 90, 20, "Seat expansion", False),
+    ("new_departments", "new_department_users_30d", ">=", 3, 25, "Cross-department", False),
+    ("cross_sell_intent", "cross_sell_intent_7d", ">=", 1, 30, "Cross-sell", False),
+    ("champion_promoted", "champion_promoted_90d", "=", 1, 20, "Cross-sell", False),
+    ("usage_growth", "usage_trend_90d", ">=", 0.15, 30, "Usage expansion", False),
+    ("healthy_tenured", "health_score", ">=", 75, 15, "Tier upgrade", False),
+    ("healthy_tenured", "tenure_months", ">=", 6, None, None, None),
+    ("champion_left", "champion_left_90d", "=", 1, -40, None, False),
+    ("usage_decline", "usage_trend_90d", "<=", -0.20, -25, None, False),
 ]
+
+# What each Rules column means (the model's help text and the docs say the same)
+RULE_HELP: dict[str, str] = {
+    "rule": "Name; rows with the same name are AND-ed (points etc. from its first row).",
+    "signal": "An account column: a SPEC column or any other numeric column of the table.",
+    "op": ">=, >, <=, < or =.",
+    "threshold": "The value the signal is compared with (fractions 0-1: 0.9 = 90%).",
+    "points": "Added to the score when the rule fires; negative for a risk rule.",
+    "motion": "The motion the rule is evidence for; blank only on a risk rule.",
+    "alone": "TRUE: enough on its own to make an ungated account ready (no risk rule fired).",
+    "persistence": "Periods the condition must hold (1 = now; more needs a history).",
+    "window": "Periods an expansion may follow a fire in a backtest; blank = the motion's cycle.",
+}
 
 
 def default_rules() -> pd.DataFrame:
@@ -301,50 +349,110 @@ def default_rules() -> pd.DataFrame:
     >>> default_rules().query("rule == 'seats_full'").to_dict("records")[0]["threshold"]
     0.9
     """
-    frame = pd.DataFrame(_DEFAULT_RULES, columns=list(RULE_COLUMNS))
+    rows = [(*r, None if r[4] is None else 1, None) for r in _DEFAULT_RULES]
+    frame = pd.DataFrame(rows, columns=list(RULE_TABLE_COLUMNS))
     frame["threshold"] = frame["threshold"].astype(float)
     frame["points"] = frame["points"].astype(float)
-    frame["motion"] = frame["motion"].astype(object)
+    for col in ("motion", "alone", "persistence", "window"):
+        frame[col] = frame[col].astype(object)
     return frame
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is blank (a table's empty rows)."""
+    if frame.empty:
+        return np.zeros(0, dtype=bool)
+    return np.array([all(_args.is_blank(v) for v in row) for row in frame.itertuples(index=False)], dtype=bool)
+
+
+def _rule_signal(where: str, value: Any) -> str:
+    name = _args.texts(f"{where} signal", [value])[0]
+    signal = account_column(name) or _args.normalize_key(name)
+    if ACCOUNT_COLUMNS.get(signal) in TEXT_KINDS or not signal:
+        raise _args.InputError(f"{where} signal: expected a numeric account column, got {name!r}")
+    return signal
+
+
+def _count_cell(where: str, value: Any, default: float) -> float:
+    if _args.is_blank(value):
+        return default
+    n = _args.number(where, value, minimum=1, what="a whole number ≥ 1")
+    if not float(n).is_integer():
+        raise _args.fail(where, "a whole number ≥ 1", value)
+    return float(n)
 
 
 def rules_table(rules: Any = None) -> pd.DataFrame:
     """Validate a rules table (2-D range with header, or DataFrame); None gives the defaults.
 
-    Returns the table with columns ``RULE_COLUMNS``; a continuation row (same rule name,
-    blank points and motion) inherits both from the rule's first row. Raises a one-line
-    ``ValueError`` naming ``rules``, the row and the column for anything invalid.
+    Returns the table with columns ``RULE_TABLE_COLUMNS`` (risk rules have motion None, alone
+    is a bool, persistence a whole number, window a whole number or NaN); a continuation
+    row (same rule name, blank points and motion) inherits them from the rule's first row.
+    Raises a one-line ``ValueError`` naming ``rules``, the row and the column.
+
+    >>> rules_table().query("rule == 'champion_left'")[["points", "motion", "alone"]].values.tolist()
+    [[-40.0, None, False]]
     """
     frame = _args.table("rules", default_rules() if rules is None else rules)
     _require_columns("rules", frame, RULE_COLUMNS)
-    frame = frame[list(RULE_COLUMNS)].reset_index(drop=True)
-    frame = frame[~frame.apply(lambda r: all(_args.is_blank(v) for v in r), axis=1)]
+    for col in RULE_OPTIONAL_COLUMNS:
+        if col not in frame:
+            frame[col] = None
+    frame = frame[list(RULE_TABLE_COLUMNS)].reset_index(drop=True)
+    frame = frame[~_blank_rows(frame)]
     if frame.empty:
         raise _args.InputError("rules: expected at least one rule row, got none")
     rows = []
-    first: dict[str, tuple[float, str]] = {}
+    first: dict[str, tuple] = {}
     for i, row in enumerate(frame.itertuples(index=False), start=2):  # row 1 is the header
         where = f"rules row {i}"
         rule = _args.texts(f"{where} rule", [row.rule])[0]
-        signal = _args.normalize_key(_args.texts(f"{where} signal", [row.signal])[0])
-        signal = account_column(signal) or signal
-        if signal not in ACCOUNT_COLUMNS or ACCOUNT_COLUMNS[signal] in TEXT_KINDS:
-            raise _args.InputError(f"{where} signal: expected a numeric account column, got {signal!r}")
+        signal = _rule_signal(where, row.signal)
         op = str(row.op).strip().replace("≥", ">=").replace("≤", "<=").replace("==", "=")
         if op not in OPERATORS:
             raise _args.fail(f"{where} op", "one of " + " ".join(OPERATORS), row.op)
-        if ACCOUNT_COLUMNS[signal] == "flag" and isinstance(row.threshold, (bool, np.bool_)):
+        if isinstance(row.threshold, (bool, np.bool_)) and ACCOUNT_COLUMNS.get(signal) == "flag":
             threshold = float(row.threshold)
         else:
             threshold = _args.number(f"{where} threshold", row.threshold)
         if rule in first and _args.is_blank(row.points) and _args.is_blank(row.motion):
-            points, motion = first[rule]
-        else:
-            points = _args.number(f"{where} points", row.points, minimum=0)
-            motion = _args.choices(f"{where} motion", [row.motion], MOTIONS)[0]
-            first.setdefault(rule, (points, motion))
-        rows.append((rule, signal, op, threshold, points, motion))
-    return pd.DataFrame(rows, columns=list(RULE_COLUMNS))
+            rows.append((rule, signal, op, threshold, *first[rule]))
+            continue
+        points = _args.number(f"{where} points", row.points)
+        motion = _rule_motion(where, points, row.motion)
+        alone = _rule_alone(where, row.alone, risk=motion is None)
+        persistence = _count_cell(f"{where} persistence", row.persistence, 1.0)
+        window = _count_cell(f"{where} window", row.window, np.nan)
+        first.setdefault(rule, (points, motion, alone, int(persistence), window))
+        rows.append((rule, signal, op, threshold, *first[rule]))
+    out = pd.DataFrame(rows, columns=list(RULE_TABLE_COLUMNS))
+    motions = np.empty(len(rows), dtype=object)
+    motions[:] = [r[5] for r in rows]  # None (not NaN) for a risk rule, on every pandas
+    out["motion"] = pd.Series(motions, dtype=object)
+    return out
+
+
+def _rule_motion(where: str, points: float, value: Any) -> str | None:
+    """A rule's motion; blank exactly when the rule is a risk rule (negative points)."""
+    if points < 0:
+        if not _args.is_blank(value):
+            raise _args.fail(f"{where} motion", "a blank motion on a risk rule (negative points)", value)
+        return None
+    if _args.is_blank(value):
+        raise _args.fail(f"{where} motion", "one of " + ", ".join(MOTIONS)
+                         + " (only a risk rule, with negative points, has none)", value)
+    return str(_args.choices(f"{where} motion", [value], MOTIONS)[0])
+
+
+def _rule_alone(where: str, value: Any, *, risk: bool) -> bool:
+    if _args.is_blank(value):
+        return False
+    parsed = _args.parse_flag(value)
+    if parsed is None:
+        raise _args.fail(f"{where} alone", "TRUE or FALSE", value)
+    if parsed and risk:
+        raise _args.fail(f"{where} alone", "FALSE on a risk rule (negative points)", value)
+    return bool(parsed)
 
 
 # --------------------------------------------------------------------------- plays (§4)
@@ -401,7 +509,9 @@ def plays_table(plays: Any = None) -> pd.DataFrame:
         if col not in frame:
             frame[col] = None
     frame = frame[list(PLAY_COLUMNS)].reset_index(drop=True)
-    frame = frame[~frame.apply(lambda r: all(_args.is_blank(v) for v in r), axis=1)]
+    frame = frame[~_blank_rows(frame)].copy()
+    if frame.empty:
+        raise _args.InputError("plays: expected a row for every motion below the header row, got none")
     frame["motion"] = _args.choices("plays motion", frame["motion"].tolist(), MOTIONS)
     dupes = frame["motion"][frame["motion"].duplicated()]
     if len(dupes):
@@ -420,6 +530,54 @@ def plays_table(plays: Any = None) -> pd.DataFrame:
     basis = frame["owner_basis"].where(frame["owner_threshold"].notna(), None)
     frame["owner_basis"] = _args.choices("plays owner_basis", basis.tolist(), OWNER_BASES, allow_blank=True)
     return frame.set_index("motion", drop=False).loc[list(MOTIONS)]
+
+
+PLAY_HELP: dict[str, str] = {
+    "motion": "One row per motion (the five of the playbook).",
+    "arr_increase_share": "Expected ARR increase as a share of the account's ARR (0.4 = 40%).",
+    "close_rate": "Share of these plays that close (0-1); calibrated rates can be written here.",
+    "owner": "Who runs the play (below owner_threshold, or always when it is blank).",
+    "owner_above": "Who runs it at or above owner_threshold.",
+    "owner_threshold": "$ amount that switches the owner; blank = one owner.",
+    "owner_basis": "What owner_threshold compares: arr (the account's) or increase (the play's).",
+    "cycle_days": "Target cycle in days (segments without a column of their own).",
+    "cycle_days_smb": "Target cycle for SMB accounts; blank = cycle_days.",
+    "cycle_days_mid_market": "Target cycle for Mid-market accounts; blank = cycle_days.",
+    "cycle_days_enterprise": "Target cycle for Enterprise accounts; blank = cycle_days.",
+}
+
+# --------------------------------------------------------------------------- owners (§4)
+
+OWNER_COLUMNS = ("owner", "weekly_capacity")
+
+
+def owners_table(owners: Any) -> dict[str, float]:
+    """An Owners table (owner, weekly_capacity) as {owner key: plays a week}.
+
+    Keys are normalized (``normalize_key``); an owner the table does not list has no limit.
+
+    >>> owners_table([["owner", "weekly_capacity"], ["CSM", 10], ["Expansion AE", 4]])
+    {'csm': 10.0, 'expansion_ae': 4.0}
+    """
+    frame = _args.table("owners", owners)
+    _require_columns("owners", frame, OWNER_COLUMNS)
+    frame = frame[list(OWNER_COLUMNS)]
+    frame = frame[~_blank_rows(frame)]
+    if frame.empty:
+        raise _args.InputError("owners: expected at least one owner row below the header row, got none")
+    names = _args.texts("owners owner", frame["owner"].tolist())
+    caps = _args.numbers("owners weekly_capacity", frame["weekly_capacity"].tolist(), minimum=0)
+    out: dict[str, float] = {}
+    for i, (name, cap) in enumerate(zip(names, caps, strict=True)):
+        if not float(cap).is_integer():
+            raise _args.fail("owners weekly_capacity", "a whole number of plays", float(cap), i)
+        key = _args.normalize_key(name)
+        if " + " in str(name) or "+" in key:
+            raise _args.fail("owners owner", "one owner per row (a CSM + Expansion AE play takes a slot of each)", name, i)
+        if key in out:
+            raise _args.fail("owners owner", "each owner once", name, i)
+        out[key] = float(cap)
+    return out
 
 
 def _require_columns(name: str, frame: pd.DataFrame, columns) -> None:

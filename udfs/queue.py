@@ -1,0 +1,321 @@
+"""The expansion queue: one row per account, ready plays first (SPEC §4, §8 SCORE_ACCOUNTS).
+
+:func:`score_book` is the one vectorized entry point: it scores a whole book (a DataFrame
+or an Excel range) with rules, plays, ``as_of``, a history and owners, and returns the
+queue fields per input row plus ``queue_rank``; :func:`score_accounts` is the same queue
+sorted. A queue replay (a backtest) calls ``score_book`` once per period, with
+``reasons=False`` when it needs no text.
+
+Decisions (documented once, here):
+
+- Ready = not gated and (score ≥ 50, or a fired ``alone`` rule with no fired risk rule).
+- The play of a ready account is its primary motion (``routing="evidence"``, default), or
+  its fired motion with the best expected value per $ of ARR (``routing="value"``; ties in
+  MOTIONS order). A gated account shows its gate as the play, an ungated account that is
+  not ready ``Nurture``; both have a blank owner and expected value 0. The reasons say why
+  whenever the play is not the primary motion.
+- Summary rows (account_id ``Total``, ``Grand total``, ``Subtotal``) and blank or error ids
+  stay in the queue as ``Not scored`` (blank score), sorted last: one row in, one row out.
+- Queue order: scored first, ready first, expected value descending, score descending,
+  account_id ascending.
+- Owners (owner, weekly_capacity): in queue order each ready play takes a slot of its
+  owner(s) (``CSM + Expansion AE`` takes one of each); ``slot`` is ``this week`` or
+  ``queued``; an owner the table does not list has no limit; no Owners table, blank slots.
+- A renewal 0-120 days after ``as_of`` pairs the play with it: due_in_days =
+  max(0, min(cycle, days to renewal − 30)) and the reasons say so.
+- A ready account with a blank ``arr`` keeps its play; its expected value is 0 and the
+  reasons say the value is unknown.
+
+>>> q = score_accounts([["account_id", "account_name", "arr", "seat_utilization", "pricing_page_visits_30d"],
+...                     ["a1", "Acme", 40000, 0.99, 1], ["a2", "Globex", 90000, 0.5, 0]], as_of="2026-06-01")
+>>> q[["account_id", "play", "owner", "expected_value"]].values.tolist()
+[['a1', 'Seat expansion', 'CSM + Expansion AE', 3000.0], ['a2', 'Nurture', '', 0.0]]
+>>> q["reasons"][0]
+'seat utilization 99% ≥ 90% (+40); 1 pricing page visit (+30)'
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from . import _accounts, _args, evidence, playbook
+from . import plays as _plays
+from . import reasons as _reasons
+from .playbook import MOTIONS
+
+__all__ = ["score_book", "score_accounts", "SCORE_COLUMNS", "NURTURE", "NOT_SCORED"]
+
+NURTURE, NOT_SCORED = playbook.NURTURE, playbook.NOT_SCORED
+SCORE_COLUMNS = (
+    "account_id", "account_name", "expansion_score", "ready", "primary_motion", "motions", "play",
+    "owner", "slot", "expected_arr_increase", "close_rate", "expected_value", "due_in_days", "reasons",
+)
+MOTION_LABELS = np.array([*MOTIONS, ""], dtype=object)  # index -1 -> ""
+
+
+def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any = None,
+               as_of: Any = None, owners: Any = None, routing: Any = "evidence",
+               reasons: bool = True) -> pd.DataFrame:
+    """Score a whole book: the queue fields per input row (same order) and ``queue_rank``.
+
+    ``book`` is a DataFrame (or an Excel range with its header row); ``rules``/``plays``
+    tables (or None for the defaults); ``history`` a table of account_id, period and
+    signal columns ending the period before the snapshot; ``as_of`` the scoring date
+    (default today); ``owners`` a table (owner, weekly_capacity); ``routing`` ``evidence``
+    or ``value``. ``queue_rank`` is 1 for the top of the queue. With ``reasons=False`` the
+    reasons column is left blank (faster, for replays).
+
+    >>> book = pd.DataFrame({"account_id": ["a", "b"], "usage_vs_cap": [0.95, 0.5]})
+    >>> score_book(book, as_of="2026-01-01")[["ready", "play", "queue_rank"]].values.tolist()
+    [[True, 'Tier upgrade', 1], [False, 'Nurture', 2]]
+    """
+    rule_set = evidence.rules(rules)
+    p = _plays.plays(plays)
+    day = _plays.as_of_day(as_of)
+    route = str(_args.choices("routing", [("evidence" if _args.is_blank(routing) else routing)],
+                              playbook.ROUTINGS)[0])
+    caps = playbook.owners_table(owners) if owners is not None else None
+    acc = _accounts.read_accounts("accounts", book, require_id=True,
+                                  wanted=frozenset(evidence.needed_columns(rule_set)))
+    ev = evidence.evaluate(acc, rule_set, notes=True, extra=("arr", "health_score", "tenure_months"),
+                           history=history, as_of=day)
+    n = ev.n
+    notes: dict[int, list[str]] = {}
+    ids, scored = _accounts.account_ids(acc, notes)
+    if not scored.all():
+        _drop(ev, ~scored)
+    names = _names(acc)
+    seg_raw = acc.columns.get("segment")
+    seg = (_plays.segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
+           else np.full(n, 3, dtype=np.int64))
+
+    low_health, too_early = evidence.gates(ev)
+    low_health &= scored
+    too_early &= scored
+    gated = low_health | too_early
+    prim = evidence.primary(ev)
+    sufficient = ev.alone & ~ev.risk
+    ready = scored & ~gated & ((ev.score >= playbook.TRIGGER_THRESHOLD) | sufficient)
+    if route == "value":
+        key = np.where(ev.motion_fired, (p.share * p.close)[:, None], -1.0)
+        play = np.argmax(key, axis=0).astype(np.int8)
+        play[~ev.motion_fired.any(axis=0)] = -1
+    else:
+        play = prim
+    play_code = np.where(ready, play, -1)
+
+    arr = ev.values.get("arr", np.full(n, np.nan))
+    safe = np.maximum(play_code, 0)
+    has_play = play_code >= 0
+    increase = np.where(has_play, arr * p.share[safe], np.nan)
+    rate = np.where(has_play, p.close[safe], np.nan)
+    expected = np.where(has_play, increase * rate, 0.0)
+    no_arr = has_play & np.isnan(arr)
+    expected[no_arr] = 0.0
+    cycle = np.where(has_play, p.cycle[safe, seg], np.nan)
+    paired, to_renewal = np.zeros(n, dtype=bool), None
+    if "renewal_date" in acc.columns:
+        renewal = _accounts.dates_column(acc, "renewal_date", notes)
+        to_renewal = (renewal - day).astype(float)
+        to_renewal[np.isnat(renewal)] = np.nan
+        paired, due = _plays.renewal_due(cycle, to_renewal)
+        paired &= has_play
+    else:
+        due = cycle
+    owner_code, owner_labels = _plays.owner_codes(play_code, increase, arr, p)
+
+    play_label = np.where(ready, MOTION_LABELS[play], NURTURE).astype(object)
+    play_label[too_early] = playbook.GATE_TOO_EARLY
+    play_label[low_health] = playbook.GATE_FIX_ADOPTION  # wins over Too early
+    play_label[~scored] = NOT_SCORED
+    score = np.where(scored, ev.score, np.nan)
+
+    order = _queue_order(ids, scored, ready, expected, score)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    slot = np.full(n, "", dtype=object)
+    if caps is not None:
+        slot = _slots(order, ready, owner_code, owner_labels, caps)
+
+    text = np.full(n, "", dtype=object)
+    if reasons:
+        for i in np.flatnonzero(no_arr):
+            notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
+        text = _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route,
+                              paired, to_renewal, notes, ids, order)
+    frame = pd.DataFrame({
+        "account_id": ids,
+        "account_name": names,
+        "expansion_score": score,
+        "ready": ready,
+        "primary_motion": MOTION_LABELS[prim],
+        "motions": _motions_text(ev.motion_fired, prim),
+        "play": play_label,
+        "owner": np.array(owner_labels, dtype=object)[owner_code],
+        "slot": slot,
+        "expected_arr_increase": increase,
+        "close_rate": rate,
+        "expected_value": expected,
+        "due_in_days": np.where(has_play, due, np.nan),
+        "reasons": text,
+        "queue_rank": rank,
+    }, copy=False)
+    if acc.index is not None and len(acc.index) == n:
+        frame.index = acc.index
+    return frame
+
+
+def score_accounts(accounts: Any, rules: Any = None, plays: Any = None, history: Any = None,
+                   as_of: Any = None, owners: Any = None, routing: Any = "evidence") -> pd.DataFrame:
+    """The expansion queue: :data:`SCORE_COLUMNS`, one row per account, in queue order.
+
+    >>> q = score_accounts(pd.DataFrame({"account_id": ["a1"], "seat_utilization": [0.99]}), as_of="2026-01-01")
+    >>> q.loc[0, ["play", "owner", "slot"]].tolist(), float(q.loc[0, "expansion_score"])
+    (['Seat expansion', '', ''], 40.0)
+    """
+    frame = score_book(accounts, rules, plays, history=history, as_of=as_of, owners=owners, routing=routing)
+    order = np.argsort(frame["queue_rank"].to_numpy())
+    return frame.iloc[order, : len(SCORE_COLUMNS)].reset_index(drop=True)
+
+
+# =========================================================================== pieces
+
+
+def _drop(ev: evidence.Evaluation, rows: np.ndarray) -> None:
+    """Rows that are not scored (summary rows, blank ids): nothing fired there."""
+    ev.fired[:, rows] = False
+    ev.motion_fired[:, rows] = False
+    ev.evidence[:, rows] = 0
+    ev.support[:, rows] = 0
+    ev.risk[rows] = False
+    ev.alone[rows] = False
+    for r, (waiting, held) in list(ev.waiting.items()):
+        keep = ~rows[waiting]
+        ev.waiting[r] = (waiting[keep], None if held is None else held[keep])
+
+
+def _names(acc: _accounts.Accounts) -> np.ndarray:
+    raw = acc.columns.get("account_name")
+    if raw is None:
+        return np.full(acc.n, "", dtype=object)
+    names = np.array(raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else raw, dtype=object)
+    names[pd.isna(names)] = ""
+    if pd.api.types.infer_dtype(names, skipna=False) != "string":
+        names = np.array([v if isinstance(v, str) else str(_args.to_python(v)) for v in names], dtype=object)
+    return names
+
+
+def _queue_order(ids, scored, ready, expected, score) -> np.ndarray:
+    """Scored first, ready first, expected value desc, score desc, account_id asc."""
+    index = pd.Index(ids)
+    base = np.arange(len(ids)) if index.is_monotonic_increasing else np.argsort(ids, kind="stable")
+    keys = (-np.nan_to_num(score[base], nan=-1.0), -expected[base], ~ready[base], ~scored[base])
+    return base[np.lexsort(keys)]
+
+
+def _motions_text(motion_fired: np.ndarray, prim: np.ndarray) -> np.ndarray:
+    """All fired motions, the primary first, then in MOTIONS order, '; ' joined."""
+    bits = (1 << np.arange(len(MOTIONS))) @ motion_fired.astype(np.int64)
+    code = bits * (len(MOTIONS) + 1) + (prim.astype(np.int64) + 1)
+    labels = {}
+    for c in np.unique(code).tolist():
+        b, first = divmod(c, len(MOTIONS) + 1)
+        rest = [m for k, m in enumerate(MOTIONS) if b >> k & 1 and k != first - 1]
+        labels[c] = "; ".join(([MOTIONS[first - 1]] if first else []) + rest)
+    table = np.full(int(code.max(initial=0)) + 1, "", dtype=object)
+    for c, text in labels.items():
+        table[c] = text
+    return table[code]
+
+
+def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np.ndarray:
+    """``this week`` or ``queued`` per ready play, in queue order, under weekly capacities.
+
+    Phases: while no limited owner is full, every play takes its slots; the play that
+    finds an owner full starts the next phase, in which plays needing that owner queue.
+    At most one phase per owner, each one vectorized.
+    """
+    n = len(order)
+    limited = list(caps)
+    need_label = np.zeros((len(owner_labels), len(limited)), dtype=bool)
+    for j, label in enumerate(owner_labels):
+        for part in str(label).split("+"):
+            key = _args.normalize_key(part)
+            if key in caps:
+                need_label[j, limited.index(key)] = True
+    q = order[ready[order]]  # ready rows in queue order
+    need = need_label[owner_code[q]].T  # (owners, plays)
+    cap = np.array([caps[k] for k in limited])
+    used = np.zeros(len(limited))
+    full = np.zeros(len(limited), dtype=bool)
+    this_week = np.zeros(q.size, dtype=bool)
+    start = 0
+    while start < q.size:
+        eligible = ~need[full][:, start:].any(axis=0) if full.any() else np.ones(q.size - start, dtype=bool)
+        stop = q.size
+        for o in np.flatnonzero(~full):
+            taking = need[o, start:] & eligible
+            over = np.flatnonzero(used[o] + np.cumsum(taking) > cap[o])
+            if over.size:
+                stop = min(stop, start + int(over[0]))
+        window = slice(start, stop)
+        this_week[window] = eligible[: stop - start]
+        used += (need[:, window] & eligible[: stop - start]).sum(axis=1)
+        if stop == q.size:
+            break
+        full |= need[:, stop] & (used >= cap)
+        start = stop
+    out = np.full(n, "", dtype=object)
+    out[q] = np.where(this_week, playbook.THIS_WEEK, playbook.QUEUED)
+    blank_owner = np.array([label == "" for label in owner_labels])[owner_code[q]]
+    out[q[blank_owner]] = ""
+    return out
+
+
+def _per_value(rows: np.ndarray, values: np.ndarray, fmt) -> np.ndarray:
+    """``fmt(value)`` for each row, formatted once per distinct value."""
+    codes, uniq = pd.factorize(values[rows])
+    return np.array([fmt(v) for v in uniq.tolist()] + [""], dtype=object)[codes]
+
+
+def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, paired,
+                   to_renewal, notes, ids, order) -> np.ndarray:
+    num, threshold = _reasons.num_text, playbook.TRIGGER_THRESHOLD
+    s = _reasons.Sentences(ev.n)
+    summary = np.flatnonzero(~scored & (ids != ""))
+    s.add(summary, f"{NOT_SCORED}: a summary row")
+    s.add(np.flatnonzero(~scored & (ids == "")), f"{NOT_SCORED}: no account_id")
+    rows = np.flatnonzero(low_health)
+    s.add(rows, _per_value(rows, ev.values.get("health_score", np.zeros(ev.n)), lambda h: (
+        f"{playbook.GATE_FIX_ADOPTION}: health score {num(h)} < {num(playbook.GATE_HEALTH_BELOW)}")))
+    rows = np.flatnonzero(too_early)
+    s.add(rows, _per_value(rows, ev.values.get("tenure_months", np.zeros(ev.n)), lambda t: (
+        f"{playbook.GATE_TOO_EARLY}: tenure {_reasons._months(t)} < {num(playbook.GATE_TENURE_BELOW)}")))
+    ungated = scored & ~low_health & ~too_early
+    fired_any = ev.motion_fired.any(axis=0)
+    nurture = ungated & ~ready & fired_any
+    rows = np.flatnonzero(nurture & ~(ev.alone & ev.risk))
+    s.add(rows, _per_value(rows, ev.score, lambda v: f"{NURTURE}: score {num(v)} < {num(threshold)}"))
+    rows = np.flatnonzero(nurture & ev.alone & ev.risk)
+    s.add(rows, _per_value(rows, ev.score, lambda v: (
+        f"{NURTURE}: score {num(v)} < {num(threshold)}, sufficient trigger held back by a risk signal")))
+    rows = np.flatnonzero(ready & (ev.score < threshold))
+    s.add(rows, _per_value(rows, ev.score, lambda v: f"ready on a sufficient trigger (score {num(v)} < {num(threshold)})"))
+    if route == "value":
+        rows = np.flatnonzero(ready & (play != prim))
+        s.add(rows, _per_value(rows, play.astype(np.int64) * 8 + prim, lambda c: (
+            f"play {MOTIONS[int(c) // 8]} by expected value; strongest evidence {MOTIONS[int(c) % 8]}")))
+    _reasons.rule_sentences(ev, prim, s, scored)
+    rows = np.flatnonzero(paired)
+    if rows.size:
+        s.add(rows, _per_value(rows, to_renewal, lambda d: (
+            f"renewal in {num(d)} days: pair the play with the renewal conversation")))
+    s.add_notes(ev.notes)
+    s.add_notes(notes)
+    missing = _reasons.missing_text(ev, open_only=True)
+    if missing and ev.n:
+        s.add(np.array([order[0]]), missing)
+    return s.join()

@@ -1,0 +1,245 @@
+"""Reasons: what fired, in words, one short sentence per account (SPEC §3).
+
+Text is built without a per-row Python loop: each rule's phrase is formatted once per
+distinct displayed value (values are first rounded to what the text shows), gathered for
+the rows where the rule fired, and every row's phrases are joined in one pass
+(``np.add.reduceat`` over the phrases sorted by row).
+
+Order inside a sentence: status (gate, Nurture, routing), the primary motion's rules,
+the other motions' rules, risk rules, rules waiting for persistence, then any notes.
+
+>>> signal_text("seat_utilization", 0.92), signal_text("pricing_page_visits_30d", 2)
+('seat utilization 92%', '2 pricing page visits')
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .evidence import RISK, Evaluation, Rule
+from .playbook import ACCOUNT_COLUMNS
+
+__all__: list[str] = []
+
+SEP = "; "
+NO_SIGNAL = "no expansion signal"
+_OP_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
+
+
+# =========================================================================== numbers as text
+
+def num_text(v: float) -> str:
+    """A count or amount as the reasons show it: '1,200', '2.5'."""
+    v = float(v)
+    return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+def _pct(v: float) -> str:
+    return f"{v * 100:.1f}".rstrip("0").rstrip(".") + "%"
+
+
+def _growth(v: float) -> str:
+    return ("+" if v >= 0 else "") + _pct(v)
+
+
+def _money(v: float) -> str:
+    return "$" + num_text(round(v))
+
+
+def _months(v: float) -> str:
+    return f"{num_text(v)} month" + ("" if v == 1 else "s")
+
+
+# formatter -> (function of a shown value, scale: values are shown rounded to 1/scale)
+_FORMATS: dict[str, tuple[Any, float]] = {
+    "pct": (_pct, 1000.0), "growth": (_growth, 1000.0), "num": (num_text, 100.0),
+    "money": (_money, 1.0), "months": (_months, 100.0),
+}
+
+# signal -> (subject template with {v}, formatter, count nouns or None)
+_SIGNAL_TEXT: dict[str, tuple[str, str, tuple[str, str] | None]] = {
+    "seat_utilization": ("seat utilization {v}", "pct", None),
+    "usage_vs_cap": ("usage at {v} of cap", "pct", None),
+    "usage_trend_90d": ("usage {v} over 90 days", "growth", None),
+    "next_tier_feature_adoption": ("{v} of next-tier features tried", "pct", None),
+    "gated_feature_requests_90d": ("", "num", ("gated-feature request", "gated-feature requests")),
+    "pricing_page_visits_30d": ("", "num", ("pricing page visit", "pricing page visits")),
+    "active_user_growth_60d": ("active users {v} in 60 days", "growth", None),
+    "headcount_growth_90d": ("headcount {v} in 90 days", "growth", None),
+    "funding_event_days_ago": ("funding round {v} days ago", "num", None),
+    "new_department_users_30d": ("", "num", ("user from a new department", "users from new departments")),
+    "cross_sell_intent_7d": ("", "num", ("cross-sell intent event", "cross-sell intent events")),
+    "champion_promoted_90d": ("champion promoted", "num", None),
+    "champion_left_90d": ("champion left", "num", None),
+    "health_score": ("health score {v}", "num", None),
+    "tenure_months": ("tenure {v}", "months", None),
+    "arr": ("ARR {v}", "money", None),
+    "seats_licensed": ("", "num", ("licensed seat", "licensed seats")),
+    "seats_active": ("", "num", ("active seat", "active seats")),
+}
+
+
+def _spec(signal: str) -> tuple[str, str, tuple[str, str] | None]:
+    return _SIGNAL_TEXT.get(signal, (signal.replace("_", " ") + " {v}", "num", None))
+
+
+def shown(signal: str, values: np.ndarray) -> np.ndarray:
+    """Values rounded to what the text shows (so equal texts share one key)."""
+    scale = _FORMATS[_spec(signal)[1]][1]
+    return np.round(np.asarray(values, dtype=float) * scale) / scale
+
+
+def signal_text(signal: str, v: float) -> str:
+    """The signal's (shown) value as words: '92% seat utilization', '2 pricing page visits'."""
+    template, fmt, nouns = _spec(signal)
+    text = _FORMATS[fmt][0]
+    if nouns is not None:
+        return f"{text(v)} {nouns[0] if v == 1 else nouns[1]}"
+    if ACCOUNT_COLUMNS.get(signal) == "flag":
+        return template if v else template.replace(" ", " not ", 1)
+    head, _, tail = template.partition("{v}")
+    return head + text(v) + tail
+
+
+def threshold_text(signal: str, threshold: float) -> str:
+    fmt = _spec(signal)[1]
+    return _FORMATS[fmt][0](threshold).lstrip("+")
+
+
+def points_text(points: float) -> str:
+    return f"+{num_text(points)}" if points >= 0 else f"-{num_text(-points)}"
+
+
+def _condition_texts(rule: Rule) -> list[tuple[str, str]]:
+    """Per signal of the rule: (signal, the condition as text after the value, or '')."""
+    out = []
+    for signal in rule.signals:
+        conds = [(op, t) for s, op, t in rule.conditions if s == signal]
+        shows_itself = ACCOUNT_COLUMNS.get(signal) == "flag" or (
+            _spec(signal)[2] is not None and [c[0] for c in conds] == [">="]
+        )
+        out.append((signal, "" if shows_itself else " " + " and ".join(
+            f"{_OP_SYMBOL[op]} {threshold_text(signal, t)}" for op, t in conds)))
+    return out
+
+
+def rule_phrase(rule: Rule, values: tuple[float, ...], suffix: str | None = None) -> str:
+    """One fired rule in words, e.g. 'seat utilization 92% ≥ 90% (+40)'."""
+    parts = [signal_text(s, v) + cond for (s, cond), v in zip(_condition_texts(rule), values, strict=True)]
+    tail = f" ({points_text(rule.points)})" if suffix is None else f" ({suffix})"
+    return " and ".join(parts) + tail
+
+
+def rule_phrases(rule: Rule, values: dict[str, np.ndarray], rows: np.ndarray,
+                 suffix: str | None = None) -> np.ndarray:
+    """The rule's phrase for each of ``rows``: formatted once per distinct shown value."""
+    keys = [shown(s, values[s][rows]) for s in rule.signals]
+    if len(keys) == 1:
+        codes, uniq = pd.factorize(keys[0])
+        combos = [(u,) for u in uniq.tolist()]
+    else:
+        frame = pd.DataFrame({i: k for i, k in enumerate(keys)})
+        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame))
+        combos = list(uniq)
+    table = np.array([rule_phrase(rule, c, suffix) for c in combos] + [""], dtype=object)
+    return table[codes]
+
+
+# =========================================================================== sentences
+
+
+class Sentences:
+    """Phrases collected per row, in the order they are added; ``join`` makes the text."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.rows: list[np.ndarray] = []
+        self.texts: list[np.ndarray] = []
+
+    def add(self, rows: np.ndarray, texts: Any) -> None:
+        rows = np.asarray(rows, dtype=np.int64)
+        if rows.size == 0:
+            return
+        if isinstance(texts, str):
+            texts = np.full(rows.size, texts, dtype=object)
+        self.rows.append(rows)
+        self.texts.append(np.asarray(texts, dtype=object))
+
+    def add_notes(self, notes: dict[int, list[str]]) -> None:
+        if notes:
+            rows = np.array([i for i, ns in notes.items() for _ in ns], dtype=np.int64)
+            texts = np.array([t for ns in notes.values() for t in ns], dtype=object)
+            order = np.argsort(rows, kind="stable")
+            self.add(rows[order], texts[order])
+
+    def join(self) -> np.ndarray:
+        out = np.full(self.n, "", dtype=object)
+        if not self.rows:
+            return out
+        rows = np.concatenate(self.rows)
+        texts = np.concatenate(self.texts)
+        order = np.argsort(rows, kind="stable")  # runs already sorted: a cheap merge
+        rows, texts = rows[order], texts[order]
+        first = np.empty(rows.size, dtype=bool)
+        first[0] = True
+        np.not_equal(rows[1:], rows[:-1], out=first[1:])
+        later = ~first
+        texts[later] = np.add(SEP, texts[later])
+        starts = np.flatnonzero(first)
+        out[rows[starts]] = np.add.reduceat(texts, starts)
+        return out
+
+
+def rule_sentences(ev: Evaluation, prim: np.ndarray, s: Sentences, scored: np.ndarray | None = None) -> None:
+    """Add every fired rule: the primary motion's first, other motions', then risk rules;
+    then rules waiting for persistence, and 'no expansion signal' where no motion fired."""
+    later: list[tuple[np.ndarray, np.ndarray]] = []
+    risk: list[tuple[np.ndarray, np.ndarray]] = []
+    for r, rule in enumerate(ev.rules):
+        rows = np.flatnonzero(ev.fired[r])
+        if rows.size == 0:
+            continue
+        texts = rule_phrases(rule, ev.values, rows)
+        if rule.motion == RISK:
+            risk.append((rows, texts))
+            continue
+        lead = prim[rows] == rule.motion
+        s.add(rows[lead], texts[lead])
+        later.append((rows[~lead], texts[~lead]))
+    for rows, texts in later:
+        s.add(rows, texts)
+    quiet = ~ev.motion_fired.any(axis=0)
+    s.add(np.flatnonzero(quiet if scored is None else quiet & scored), NO_SIGNAL)
+    for rows, texts in risk:
+        s.add(rows, texts)
+    for r, (rows, held) in ev.waiting.items():
+        if rows.size == 0:
+            continue
+        rule = ev.rules[r]
+        need = f"needs {rule.persistence} periods"
+        if held is None:
+            s.add(rows, rule_phrases(rule, ev.values, rows, f"{need}: no history"))
+        elif rule.name in ev.history_gaps:
+            s.add(rows, rule_phrases(rule, ev.values, rows, f"{need}: {ev.history_gaps[rule.name]}"))
+        else:
+            for h in np.unique(held):
+                sub = rows[held == h]
+                s.add(sub, rule_phrases(rule, ev.values, sub, f"{need}: held {int(h) + 1}"))
+
+
+def missing_text(ev: Evaluation, *, open_only: bool = False) -> str:
+    """The columns rules name that the table lacks, said once ('' when none).
+
+    With ``open_only``, only columns outside SPEC §2 (a missing SPEC column is plain
+    "no signal", which a cell function does not repeat).
+    """
+    parts = []
+    for col, names in ev.missing.items():
+        if open_only and col in ACCOUNT_COLUMNS:
+            continue
+        verb = "never fires" if len(names) == 1 else "never fire"
+        parts.append(f"no {col} column: rule {', '.join(names)} {verb}")
+    return SEP.join(parts)
