@@ -20,7 +20,7 @@ SPEC_8 = (
 )
 # argument names of SPEC §8, in order ([optional] ones included)
 SPEC_8_ARGS = {
-    "SCORE_ACCOUNTS": ("accounts", "rules", "plays"),
+    "SCORE_ACCOUNTS": ("accounts", "rules", "plays", "history", "as_of", "owners", "routing"),
     "EXPANSION_SCORE": ("values", "headers", "rules"),
     "EXPANSION_MOTION": ("values", "headers", "rules"),
     "EXPANSION_REASONS": ("values", "headers", "rules"),
@@ -28,7 +28,7 @@ SPEC_8_ARGS = {
     "EXPANSION_OWNER": ("motion", "expected_arr_increase", "account_arr"),
     "EXPECTED_EXPANSION": ("motion", "account_arr", "plays"),
     "CLOSE_RATE": ("motion", "plays"),
-    "PLAY_DUE_DATE": ("motion", "trigger_date", "segment", "plays"),
+    "PLAY_DUE_DATE": ("motion", "trigger_date", "segment", "plays", "renewal_date"),
     "TRIGGER_FIRES": ("signal_values", "threshold", "persistence"),
     "PIPELINE_COVERAGE": ("pipeline", "target"),
     "COVERAGE_STATUS": ("coverage", "healthy", "thin"),
@@ -78,9 +78,9 @@ def test_function_is_importable_in_python_under_its_lower_case_name(name):
 
 def test_optional_arguments_of_spec_are_optional_in_excel():
     optional = {
-        "SCORE_ACCOUNTS": {"rules", "plays"}, "EXPANSION_SCORE": {"headers", "rules"},
+        "SCORE_ACCOUNTS": {"rules", "plays", "history", "as_of", "owners", "routing"}, "EXPANSION_SCORE": {"headers", "rules"},
         "EXPANSION_OWNER": {"account_arr"}, "EXPECTED_EXPANSION": {"plays"},
-        "CLOSE_RATE": {"plays"}, "PLAY_DUE_DATE": {"segment", "plays"},
+        "CLOSE_RATE": {"plays"}, "PLAY_DUE_DATE": {"segment", "plays", "renewal_date"},
     }
     meta = udf_meta()
     for name, names in optional.items():

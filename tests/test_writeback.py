@@ -418,7 +418,8 @@ def test_a_missing_threshold_cell_is_added_in_column_order(tmp_path):
     assert rules.loc["seats_full", "threshold"] == 0.85
     with zipfile.ZipFile(path) as z:
         row = re.search(rb'<row r="5".*?</row>', z.read("xl/worksheets/sheet1.xml"), re.S).group(0)
-    assert re.findall(rb'r="([A-Z])5"', row) == [b"A", b"B", b"C", b"D", b"E", b"F"]
+    # rule, signal, op, threshold, points, motion, alone, persistence (window blank)
+    assert re.findall(rb'r="([A-Z])5"', row) == [b"A", b"B", b"C", b"D", b"E", b"F", b"G", b"H"]
 
 
 def test_a_threshold_formula_is_not_overwritten(tmp_path):

@@ -447,6 +447,8 @@ def _rule_motion(where: str, points: float, value: Any) -> str | None:
 def _rule_alone(where: str, value: Any, *, risk: bool) -> bool:
     if _args.is_blank(value):
         return False
+    if isinstance(value, str) and value.strip().upper() in ("=TRUE()", "=FALSE()"):
+        value = value.strip().upper() == "=TRUE()"  # how LibreOffice saves a TRUE/FALSE cell
     parsed = _args.parse_flag(value)
     if parsed is None:
         raise _args.fail(f"{where} alone", "TRUE or FALSE", value)
