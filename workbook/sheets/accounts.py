@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from ..importer import AccountBook
 from .cells import KIND_FORMAT, Formats, put
 
@@ -33,14 +31,11 @@ def write_accounts(ws, fm: Formats, book: AccountBook) -> None:
     write_number, write_string = ws.write_number, ws.write_string
     for j, name in enumerate(columns):
         fmt = fmts[j]
-        dates = book.kinds[name] == "date"  # ISO text from the import: written as real dates
         for i, v in enumerate(frame[name].tolist() if n else [], start=1):
             t = type(v)
             if v is None or (t is float and v != v):
                 continue  # a blank cell (the column format applies)
-            if t is str and dates and (day := _iso_date(v)) is not None:
-                ws.write_datetime(i, j, day, fmt)
-            elif t is str:
+            if t is str:
                 write_string(i, j, v, fmt)  # text stays text: never a formula
             elif t is float and v == v:
                 write_number(i, j, v, fmt)
@@ -48,10 +43,3 @@ def write_accounts(ws, fm: Formats, book: AccountBook) -> None:
                 put(ws, i, j, v, fmt, fm)
     ws.freeze_panes(1, 1)
     ws.set_row(0, 22)
-
-
-def _iso_date(text: str) -> dt.datetime | None:
-    try:
-        return dt.datetime.fromisoformat(text.strip()[:10])
-    except ValueError:
-        return None

@@ -146,7 +146,6 @@ KIND_FORMAT = {
     "months": ("int", 9),
     "score": ("int", 8),
     "flag": ("flag", 10),
-    "date": ("date", 11),
     "id": ("text", 14),
     "text": ("text", 16),
     "extra": ("general", 14),
