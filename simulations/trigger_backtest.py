@@ -396,7 +396,7 @@ def _(alt, leads, mo, pd, w_eff):
 
 @app.cell
 def _(cost, mo, panel, pd, persistence, rules, udfs, w_arg, window):
-    _names = list(dict.fromkeys(rules["rule"]))
+    _names = list(dict.fromkeys(rules.loc[rules["motion"].notna(), "rule"]))  # not risk rules
     _rows = []
     for _name in mo.status.progress_bar(_names, title="Sweeping every rule",
                                         remove_on_exit=True):
