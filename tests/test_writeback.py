@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 import udfs
-from udfs.playbook import default_rules
+from udfs.playbook import RULE_COLUMNS, default_rules
 from workbook.writeback import (
     RECALC_NOTE,
     export_thresholds_csv,
@@ -618,7 +618,7 @@ def _standin_with_columns(path: Path, extra: dict[str, list]) -> Path:
     """The stand-in model with more Rules columns (persistence, window, points...)."""
     import xlsxwriter
 
-    rules = default_rules().assign(**extra)
+    rules = default_rules()[list(RULE_COLUMNS)].assign(**extra)  # the required columns + extra
     wb = xlsxwriter.Workbook(str(path))
     sheet = wb.add_worksheet("Rules")
     sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,

@@ -433,8 +433,13 @@ def rules_table(rules: Any = None) -> pd.DataFrame:
 
 
 def _rule_motion(where: str, points: float, value: Any) -> str | None:
-    """A rule's motion; blank exactly when the rule is a risk rule (negative points)."""
-    if points < 0:
+    """A rule's motion; blank exactly when the rule is a risk rule (negative points).
+
+    A blank motion with 0 points is a risk rule whose weight is gone (a calibration can
+    give that); a blank motion with positive points, or a motion with negative points, is
+    an error.
+    """
+    if points < 0 or (points == 0 and _args.is_blank(value)):
         if not _args.is_blank(value):
             raise _args.fail(f"{where} motion", "a blank motion on a risk rule (negative points)", value)
         return None
