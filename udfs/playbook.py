@@ -376,8 +376,8 @@ def _rule_signal(where: str, value: Any) -> str:
 def _count_cell(where: str, value: Any, default: float) -> float:
     if _args.is_blank(value):
         return default
-    n = _args.number(where, value, minimum=1, what="a whole number ≥ 1")
-    if not float(n).is_integer():
+    n = _args.number(where, value, what="a whole number ≥ 1")
+    if not (n >= 1 and float(n).is_integer()):
         raise _args.fail(where, "a whole number ≥ 1", value)
     return float(n)
 
