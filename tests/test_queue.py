@@ -7,14 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-import numpy as np
 import pandas as pd
 import pytest
 
 import udfs
 from tests.conftest import call_udf
 from udfs import playbook
-from udfs.playbook import MOTIONS
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -65,7 +65,7 @@ def _default_plays() -> Plays:
     return compile_plays(None)
 
 
-def plays(table: Any = None) -> Plays:
+def play_set(table: Any = None) -> Plays:
     if isinstance(table, Plays):
         return table
     return _default_plays() if table is None else compile_plays(table)
@@ -250,7 +250,7 @@ def close_rate(motion: Any, plays: Any = None):
 
 
 def _plays_arg(table: Any) -> Plays:
-    return plays(table)
+    return play_set(table)
 
 
 def expansion_owner(motion: Any, expected_arr_increase: Any, account_arr: Any = None, plays: Any = None):

@@ -42,9 +42,9 @@ import numpy as np
 import pandas as pd
 
 from . import _accounts, _args, evidence, playbook
-from . import plays as _plays
-from . import reasons as _reasons
 from .playbook import MOTIONS
+from .plays import as_of_day, owner_codes, play_set, renewal_due, segment_codes
+from .reasons import Sentences, missing_text, months_text, num_text, rule_sentences
 
 __all__ = ["score_book", "score_accounts", "SCORE_COLUMNS", "NURTURE", "NOT_SCORED"]
 
@@ -73,8 +73,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     [[True, 'Tier upgrade', 1], [False, 'Nurture', 2]]
     """
     rule_set = evidence.rules(rules)
-    p = _plays.plays(plays)
-    day = _plays.as_of_day(as_of)
+    p = play_set(plays)
+    day = as_of_day(as_of)
     route = str(_args.choices("routing", [("evidence" if _args.is_blank(routing) else routing)],
                               playbook.ROUTINGS)[0])
     caps = playbook.owners_table(owners) if owners is not None else None
@@ -89,7 +89,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         _drop(ev, ~scored)
     names = _names(acc)
     seg_raw = acc.columns.get("segment")
-    seg = (_plays.segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
+    seg = (segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
            else np.full(n, 3, dtype=np.int64))
 
     low_health, too_early = evidence.gates(ev)
@@ -121,11 +121,11 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         renewal = _accounts.dates_column(acc, "renewal_date", notes)
         to_renewal = (renewal - day).astype(float)
         to_renewal[np.isnat(renewal)] = np.nan
-        paired, due = _plays.renewal_due(cycle, to_renewal)
+        paired, due = renewal_due(cycle, to_renewal)
         paired &= has_play
     else:
         due = cycle
-    owner_code, owner_labels = _plays.owner_codes(play_code, increase, arr, p)
+    owner_code, owner_labels = owner_codes(play_code, increase, arr, p)
 
     play_label = np.where(ready, MOTION_LABELS[play], NURTURE).astype(object)
     play_label[too_early] = playbook.GATE_TOO_EARLY
@@ -283,8 +283,8 @@ def _per_value(rows: np.ndarray, values: np.ndarray, fmt) -> np.ndarray:
 
 def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, paired,
                    to_renewal, notes, ids, order) -> np.ndarray:
-    num, threshold = _reasons.num_text, playbook.TRIGGER_THRESHOLD
-    s = _reasons.Sentences(ev.n)
+    num, threshold = num_text, playbook.TRIGGER_THRESHOLD
+    s = Sentences(ev.n)
     summary = np.flatnonzero(~scored & (ids != ""))
     s.add(summary, f"{NOT_SCORED}: a summary row")
     s.add(np.flatnonzero(~scored & (ids == "")), f"{NOT_SCORED}: no account_id")
@@ -293,7 +293,7 @@ def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, 
         f"{playbook.GATE_FIX_ADOPTION}: health score {num(h)} < {num(playbook.GATE_HEALTH_BELOW)}")))
     rows = np.flatnonzero(too_early)
     s.add(rows, _per_value(rows, ev.values.get("tenure_months", np.zeros(ev.n)), lambda t: (
-        f"{playbook.GATE_TOO_EARLY}: tenure {_reasons._months(t)} < {num(playbook.GATE_TENURE_BELOW)}")))
+        f"{playbook.GATE_TOO_EARLY}: tenure {months_text(t)} < {num(playbook.GATE_TENURE_BELOW)}")))
     ungated = scored & ~low_health & ~too_early
     fired_any = ev.motion_fired.any(axis=0)
     nurture = ungated & ~ready & fired_any
@@ -308,14 +308,14 @@ def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, 
         rows = np.flatnonzero(ready & (play != prim))
         s.add(rows, _per_value(rows, play.astype(np.int64) * 8 + prim, lambda c: (
             f"play {MOTIONS[int(c) // 8]} by expected value; strongest evidence {MOTIONS[int(c) % 8]}")))
-    _reasons.rule_sentences(ev, prim, s, scored)
+    rule_sentences(ev, prim, s, scored)
     rows = np.flatnonzero(paired)
     if rows.size:
         s.add(rows, _per_value(rows, to_renewal, lambda d: (
             f"renewal in {num(d)} days: pair the play with the renewal conversation")))
     s.add_notes(ev.notes)
     s.add_notes(notes)
-    missing = _reasons.missing_text(ev, open_only=True)
+    missing = missing_text(ev, open_only=True)
     if missing and ev.n:
         s.add(np.array([order[0]]), missing)
     return s.join()

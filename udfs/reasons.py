@@ -49,14 +49,14 @@ def _money(v: float) -> str:
     return "$" + num_text(round(v))
 
 
-def _months(v: float) -> str:
+def months_text(v: float) -> str:
     return f"{num_text(v)} month" + ("" if v == 1 else "s")
 
 
 # formatter -> (function of a shown value, scale: values are shown rounded to 1/scale)
 _FORMATS: dict[str, tuple[Any, float]] = {
     "pct": (_pct, 1000.0), "growth": (_growth, 1000.0), "num": (num_text, 100.0),
-    "money": (_money, 1.0), "months": (_months, 100.0),
+    "money": (_money, 1.0), "months": (months_text, 100.0),
 }
 
 # signal -> (subject template with {v}, formatter, count nouns or None)

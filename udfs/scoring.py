@@ -43,10 +43,10 @@ import pandas as pd
 import xlwings as xw
 
 from . import _accounts, _args, evidence
-from . import reasons as _reasons
 from .playbook import MOTIONS
 from .plays import close_rate, expansion_owner, expected_expansion, play_due_date, seat_utilization
 from .queue import NOT_SCORED, NURTURE, SCORE_COLUMNS, score_accounts, score_book
+from .reasons import Sentences, missing_text, rule_sentences
 
 __all__ = [
     "NURTURE", "NOT_SCORED", "score_accounts", "score_book", "expansion_score", "expansion_motion",
@@ -117,10 +117,10 @@ def expansion_reasons(values: Any, headers: Any = None, rules: Any = None):
     """
     acc, rule_set = _read(values, headers, rules)
     ev = evidence.evaluate(acc, rule_set, notes=True)
-    s = _reasons.Sentences(ev.n)
-    _reasons.rule_sentences(ev, evidence.primary(ev), s)
+    s = Sentences(ev.n)
+    rule_sentences(ev, evidence.primary(ev), s)
     s.add_notes(ev.notes)
-    missing = _reasons.missing_text(ev, open_only=True)
+    missing = missing_text(ev, open_only=True)
     if missing and ev.n:
         s.add(np.array([0]), missing)
     return _per_row(s.join(), acc, "reasons")
