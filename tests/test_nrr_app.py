@@ -17,12 +17,13 @@ import pytest
 
 from tests.conftest import chromium_page, marimo_app, screenshot_path
 from tests.test_simulate_history import book
-from udfs import measured_plan
+from udfs import MOTIONS, measured_plan, win_rates
 from workbook.records import read_table
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "simulations" / "nrr_compounding.py"
 SAMPLE = ROOT / "workbook" / "sample_arr_history.csv"
+SAMPLE_OPPS = ROOT / "workbook" / "sample_opportunities.csv"
 HEADLINE = re.compile(r"ARR in (\d+) years: (\$[\d.]+[KMB]?)\s+at NRR ([\d.]+)% \(([^)]*)\)")
 FAN = r"{name}[^\n]*\nP10\n(\$[\d.]+[KMB]?)\n[^\n]*\nP50\n(\$[\d.]+[KMB]?)"
 
@@ -86,7 +87,9 @@ def dollars(text: str) -> float:
 def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, tmp_path):
     path = history_file(tmp_path)
     measured = measured_plan(read_table(path, numbers=("arr", "mrr")))
-    opps = opportunities_file(tmp_path, measured.month)
+    opps = SAMPLE_OPPS if path == SAMPLE and SAMPLE_OPPS.exists() else opportunities_file(tmp_path, measured.month)
+    rates = win_rates(read_table(opps, numbers=("amount", "probability")), as_of=f"{measured.month}-01")
+    assumed = [m for m, basis in zip(MOTIONS, rates["basis"], strict=True) if basis != "measured"]
     with (
         marimo_app(NOTEBOOK, "--no-sandbox", "--", "--history", str(path), "--opportunities", str(opps),
                    log=tmp_path / "marimo.log") as url,
@@ -94,7 +97,7 @@ def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, t
     ):
         page.goto(url, wait_until="domcontentloaded")
         page.get_by_text(f"from {path.name}: the 12 months to {measured.month}").first.wait_for()
-        page.get_by_text("expansion split by motion from the won opportunities of opps.csv").first.wait_for()
+        page.get_by_text(f"expansion split by motion from the won opportunities of {opps.name}").first.wait_for()
         page.get_by_text("Account bootstrap ·").first.wait_for()
         years, arr_before, nrr_before, source = headline(page)
         # one headline NRR: the measured trailing-12-month NRR, said to be measured
@@ -138,7 +141,7 @@ def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, t
         page.get_by_text("From playbook", exact=True).first.click()
         label = page.get_by_text("Close rate (%) · win rates measured").first
         label.wait_for()
-        assert label.inner_text().endswith("assumed for Usage expansion, Cross-department, Cross-sell")
+        assert label.inner_text().endswith(f"assumed for {', '.join(assumed)}" if assumed else rates["window"].iloc[0])
         page.get_by_text("(your inputs)").first.wait_for()
 
 
