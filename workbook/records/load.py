@@ -32,6 +32,7 @@ from .reading import (
     column_letter,
     read_body,
     read_source,
+    read_xlsx_body,
 )
 from .report import BadCell, ImportReport, rows_text
 
@@ -242,6 +243,11 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
         width = max(width, body.shape[1])
         report.encoding = _ENCODING_NAMES.get(raw.encoding, raw.encoding)  # may have fallen back
         report.notes.extend(n for n in raw.notes if n not in report.notes)
+    elif raw.kind == "xlsx":
+        try:
+            body = read_xlsx_body(raw, header_number, width, set(numeric_idx))
+        except ReadError as err:
+            raise ImportError_(str(err)) from None
     else:
         rows = raw.rows[h + 1:]
         body = pd.DataFrame(
@@ -740,6 +746,12 @@ def read_table(source: Any, *, label: str | None = None, numbers: tuple[str, ...
     if raw.kind == "csv":
         try:
             body = read_body(raw, raw.numbers[first], width, set(range(width)))
+        except ReadError as err:
+            raise ImportError_(str(err)) from None
+        header += [f"Column {column_letter(i)}" for i in range(len(header), body.shape[1])]
+    elif raw.kind == "xlsx":
+        try:
+            body = read_xlsx_body(raw, raw.numbers[first], width, set())
         except ReadError as err:
             raise ImportError_(str(err)) from None
         header += [f"Column {column_letter(i)}" for i in range(len(header), body.shape[1])]

@@ -320,32 +320,128 @@ def _is_cp1252(raw: RawTable) -> bool:
 # --------------------------------------------------------------------------- XLSX
 
 
-def read_xlsx(path: Any, label: str, sheet: str | None = None) -> RawTable:
-    """Every cell of a sheet (``sheet``, else one named like 'Accounts', else the first)."""
+XLSX_HEAD_ROWS = 2000  # rows read for the header and decimal detection; the rest in chunks
+XLSX_CHUNK_ROWS = 20000
+
+
+def _open_sheet(path: Any, label: str, sheet: str | None):
+    """(workbook, sheet, its name) through python-calamine: ``sheet``, else the first."""
+    import python_calamine
+
     try:
-        book = pd.ExcelFile(path, engine="calamine")
+        if hasattr(path, "read"):
+            path.seek(0)
+            book = python_calamine.CalamineWorkbook.from_filelike(path)
+        else:
+            book = python_calamine.CalamineWorkbook.from_path(os.fspath(path))
     except Exception as err:  # noqa: BLE001 - any failure to open is the file's problem
         first = (str(err).splitlines() or [type(err).__name__])[0]
         raise ReadError(f"{label}: not a readable .xlsx workbook ({first})") from None
-    with book:
-        names = {n.lower(): n for n in book.sheet_names}
-        if not names:
-            raise ReadError(f"{label}: the workbook has no sheets")
-        chosen = names.get((sheet or "").lower()) or book.sheet_names[0]
-        try:
-            frame = pd.read_excel(book, sheet_name=chosen, header=None, dtype=object,
-                                  keep_default_na=False, na_values=[""])
-        except Exception as err:  # noqa: BLE001
-            first = (str(err).splitlines() or [type(err).__name__])[0]
-            raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
-    missing_cached = _formulas_without_values(path, chosen)
-    offset = _first_row(path, chosen)
-    frame = frame.astype(object).where(frame.notna(), None)
-    rows = frame.to_numpy().tolist()
-    numbers = list(range(offset, offset + len(rows)))
-    raw = RawTable(label, "xlsx", rows, numbers, True, source=path, sheet=chosen)
-    raw.formula_cells = missing_cached
+    names = {n.lower(): n for n in book.sheet_names}
+    if not names:
+        raise ReadError(f"{label}: the workbook has no sheets")
+    chosen = names.get((sheet or "").lower()) or book.sheet_names[0]
+    try:
+        return book, book.get_sheet_by_name(chosen), chosen
+    except Exception as err:  # noqa: BLE001
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
+
+
+def _xlsx_rows(sheet) -> Any:
+    """The sheet's rows from row 1, each padded to start at column A; '' is None."""
+    start = sheet.start
+    pad = [None] * (start[1] if start else 0)
+    for row in sheet.iter_rows():
+        yield pad + [None if v == "" else v for v in row]
+
+
+def read_xlsx(path: Any, label: str, sheet: str | None = None) -> RawTable:
+    """The head of a sheet (``sheet``, else the first); :func:`read_xlsx_body` reads the rest."""
+    book, ws, chosen = _open_sheet(path, label, sheet)
+    rows = []
+    try:
+        for row in _xlsx_rows(ws):
+            rows.append(row)
+            if len(rows) >= XLSX_HEAD_ROWS:
+                break
+    except Exception as err:  # noqa: BLE001
+        first = (str(err).splitlines() or [type(err).__name__])[0]
+        raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
+    finally:
+        book.close()
+    complete = len(rows) < XLSX_HEAD_ROWS
+    raw = RawTable(label, "xlsx", rows, list(range(1, len(rows) + 1)), complete, source=path, sheet=chosen)
+    raw.formula_cells = _formulas_without_values(path, chosen)
     return raw
+
+
+def read_xlsx_body(raw: RawTable, start_row: int, width: int, numeric: set[int]) -> pd.DataFrame:
+    """Every row of the sheet below row ``start_row`` (the header), in chunks: columns in
+    ``numeric`` become float64 where every cell is a number (a column with any other cell
+    is kept as its cells); the others keep their cells. Row numbers are the index."""
+    book, ws, _ = _open_sheet(raw.source, raw.label, raw.sheet)
+    parts: dict[int, list] = {j: [] for j in range(width)}
+    leftover: dict[int, list] = {j: [] for j in numeric}
+    count = 0
+    is_bool = np.frompyfunc(lambda v: v.__class__ is bool, 1, 1)
+
+    def flush(chunk: list) -> None:
+        nonlocal count, width
+        wide = max(len(r) for r in chunk)
+        if wide > width:
+            for j in range(width, wide):
+                parts[j] = [np.full(count, None, dtype=object)]
+            width = wide
+        block = np.full((len(chunk), width), None, dtype=object)
+        for k, row in enumerate(chunk):
+            block[k, : len(row)] = row
+        for j in range(width):
+            cells = block[:, j]
+            if j in numeric:
+                values = pd.to_numeric(cells, errors="coerce").astype(float)
+                other = pd.notna(cells) & (np.isnan(values) | is_bool(cells).astype(bool))
+                if other.any():
+                    where = np.flatnonzero(other)
+                    leftover[j].append((where + count, cells[where]))
+                    values[where] = np.nan
+                parts[j].append(values)
+            else:
+                parts[j].append(cells)
+        count += len(chunk)
+
+    try:
+        chunk = []
+        for i, row in enumerate(_xlsx_rows(ws), start=1):
+            if i <= start_row:
+                continue
+            chunk.append(row)
+            if len(chunk) >= XLSX_CHUNK_ROWS:
+                flush(chunk)
+                chunk = []
+        if chunk:
+            flush(chunk)
+    finally:
+        book.close()
+    columns = {}
+    for j in range(width):
+        if not parts[j]:
+            columns[j] = pd.Series(np.empty(0, dtype=float if j in numeric else object))
+            continue
+        col = np.concatenate(parts[j])
+        parts[j] = []
+        if leftover.get(j):
+            obj = col.astype(object)
+            obj[np.isnan(col)] = None
+            for where, cells in leftover[j]:
+                obj[where] = cells
+            col = obj
+        columns[j] = pd.Series(col, dtype=col.dtype, copy=False)
+    frame = pd.DataFrame(index=pd.RangeIndex(count))
+    for j, col in columns.items():
+        frame[j] = col
+    frame.index = pd.RangeIndex(start_row + 1, start_row + 1 + count)
+    return frame
 
 
 def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
@@ -404,26 +500,6 @@ def _formulas_without_values(path: Any, sheet: str) -> list[tuple[int, int]]:
                 return sorted(set(out))
     except (zipfile.BadZipFile, KeyError, OSError):
         return []
-
-
-def _first_row(path: Any, sheet: str) -> int:
-    """The sheet row of the first row pandas returns (leading empty rows are dropped)."""
-    try:
-        if hasattr(path, "seek"):
-            path.seek(0)
-        with zipfile.ZipFile(path) as z:
-            part = _sheet_part(z, sheet)
-            if part is None:
-                return 1
-            with z.open(part) as fh:
-                head = fh.read(1 << 16)
-        m = re.search(rb'<(?:\w+:)?dimension\b[^>]*\bref="\$?[A-Z]+\$?([0-9]+)', head)
-        if m:
-            return int(m.group(1))
-        m = re.search(rb'<(?:\w+:)?row\b[^>]*\br="([0-9]+)"', head)
-        return int(m.group(1)) if m else 1
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return 1
 
 
 def _col_index(letters: str) -> int:
