@@ -192,9 +192,9 @@ def cmd_queue(args: argparse.Namespace) -> int:
     if "account_name" in book.frame:
         names = dict(zip(book.frame["account_id"], book.frame["account_name"], strict=True))
     print(queue_table(queue, args.top, width=max(width, 100), names=names))
-    if book.report.bad_cells or book.report.unmapped or book.report.blank_rows:
+    if book.report.bad_cells or book.report.unmapped or book.report.left_out:
         print(f"\nImport notes ({len(book.report.bad_cells)} bad cells); run "
-              "`python -m workbook build --accounts FILE` for the full report.")
+              f"`python -m workbook check {args.accounts or 'FILE'}` for the full report.")
     return 0
 
 
