@@ -592,3 +592,22 @@ def test_check_reads_opportunities_and_arr_history(tmp_path, capsys):
     assert frame["account_id"].tolist() == ["0042", "0042"] and frame["arr"].tolist() == [1200.0, 1300.0]
     code, _, err = _check(capsys, hist, "--kind", "invoices")
     assert code == 2 and "kind: expected one of accounts, arr_history, opportunities" in err
+
+
+def test_a_killed_build_leaves_no_temporary_file(tmp_path):
+    import signal
+    import time
+
+    out = tmp_path / "m.xlsx"
+    proc = subprocess.Popen([sys.executable, "-m", "workbook", "build", "--out", str(out)], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(ROOT)})
+    deadline = time.monotonic() + 120
+    while not any(p.name.endswith(".tmp") for p in tmp_path.iterdir()):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            pytest.skip("the build finished before it could be interrupted")
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=120)
+    assert proc.returncode != 0 and "Traceback" not in proc.stderr.read()
+    assert list(tmp_path.iterdir()) == []  # neither a half model nor its temporary file
