@@ -92,13 +92,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     seg = (segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
            else np.full(n, 3, dtype=np.int64))
 
-    low_health, too_early = evidence.gates(ev)
-    low_health &= scored
-    too_early &= scored
-    gated = low_health | too_early
-    prim = evidence.primary(ev)
-    sufficient = ev.alone & ~ev.risk
-    ready = scored & ~gated & ((ev.score >= playbook.TRIGGER_THRESHOLD) | sufficient)
+    ready, low_health, too_early, prim = readiness(ev, scored)
     if route == "value":
         key = np.where(ev.motion_fired, (p.share * p.close)[:, None], -1.0)
         play = np.argmax(key, axis=0).astype(np.int8)
@@ -166,6 +160,21 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     if acc.index is not None and len(acc.index) == n:
         frame.index = acc.index
     return frame
+
+
+def readiness(ev: evidence.Evaluation, scored: np.ndarray | None = None):
+    """(ready, low health, too early, primary motion) per account (SPEC §1, §3): ready is
+    not gated and score ≥ the trigger threshold or a fired ``alone`` rule with no fired
+    risk rule. The queue and the queue replay (``replay``) both read it from here."""
+    low_health, too_early = evidence.gates(ev)
+    if scored is not None:
+        low_health &= scored
+        too_early &= scored
+    sufficient = ev.alone & ~ev.risk
+    ready = ~(low_health | too_early) & ((ev.score >= playbook.TRIGGER_THRESHOLD) | sufficient)
+    if scored is not None:
+        ready &= scored
+    return ready, low_health, too_early, evidence.primary(ev)
 
 
 def score_accounts(accounts: Any, rules: Any = None, plays: Any = None, history: Any = None,
