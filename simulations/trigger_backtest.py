@@ -582,8 +582,50 @@ def _(mo, panel, pct, pd, recommendations, rules, udfs, w_arg, window):
 
 
 @app.cell
-def _(boot_view, lead_view, mo, points_view, rules_view, walk_view):
+def _(alt, mo, money, num, panel, pct, pd, udfs):
+    with mo.status.spinner(title="Replaying the whole queue, period by period"):
+        queues = udfs.compare_queues(panel)
+    _split = queues.attrs["split"]
+    _show = pd.DataFrame({
+        "queue": queues["queue"],
+        "flags": [num(v) for v in queues["flags"]],
+        "true · pending · false": [f"{t:,} · {p:,} · {f:,}" for t, p, f in zip(
+            queues["true_flags"], queues["pending"], queues["false_flags"], strict=True)],
+        "precision": [pct(v) for v in queues["precision"]],
+        "coverage": [pct(v) for v in queues["coverage"]],
+        "lift": [num(v) for v in queues["lift"]],
+        "expected value of flags": [money(v) for v in queues["expected_value"]],
+        "realised by true flags": [money(v) for v in queues["realised_value"]],
+    })
+    _long = pd.concat([
+        r.iloc[:-1].assign(queue=name, period=lambda d: d["period"].astype(int))
+        for name, r in queues.attrs["per_period"].items()], ignore_index=True)
+    _chart = alt.Chart(_long.dropna(subset=["precision"])).mark_line(point=True).encode(
+        x=alt.X("period:O", title="period"),
+        y=alt.Y("precision:Q", title="precision of the period's flags", axis=alt.Axis(format="%")),
+        color=alt.Color("queue:N", title=None, legend=alt.Legend(orient="top")),
+        tooltip=["queue:N", "period:O", "flags:Q", alt.Tooltip("precision:Q", format=".0%"),
+                 alt.Tooltip("lift:Q", format=".2f")],
+    ).properties(width=640, height=220)
+    _best = queues.loc[queues["precision"].idxmax(), "queue"] if queues["precision"].notna().any() else "–"
+    queue_view = mo.vstack([
+        mo.md("The decision, not one rule: every account scored at every period on what was "
+              "known then (all rules, gates, sufficient triggers, persistence); a flag is the "
+              "first period an account is ready, judged like a fire with its play's window. "
+              f"Tuned thresholds and calibrated points are fitted on the periods before "
+              f"{_split} and every queue is judged from period {_split} on."),
+        mo.ui.table(_show, selection=None, show_column_summaries=False, show_data_types=False,
+                    show_search=False, show_download=False),
+        mo.md(f"Whole queue: the most precise queue is **{_best}**."),
+        _chart,
+    ])
+    return queue_view, queues
+
+
+@app.cell
+def _(boot_view, lead_view, mo, points_view, queue_view, rules_view, walk_view):
     mo.ui.tabs({
+        "Whole queue": queue_view,
         "Lead time": lead_view,
         "Every rule, by motion": rules_view,
         "Walk-forward": walk_view,
@@ -624,7 +666,7 @@ def _(mo, os, ROOT):
 
 
 @app.cell
-def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, tau, w_eff, window):
+def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, rules, tau, udfs, w_eff):
     _rows = [{
         "rule": rule.value, "signal": first_rows.loc[rule.value, "signal"],
         "op": first_rows.loc[rule.value, "op"], "threshold": tau,
@@ -644,14 +686,25 @@ def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, ta
                 "persistence": persistence.value, "window": int(_r["window"]),
                 "source": "recommended",
             })
-    to_export = pd.DataFrame(_rows)
-    return (to_export,)
+    # a rule family stays ordered: a recommendation that would empty a band (its edge
+    # follows the rule above it) is left out; the chosen threshold comes first and wins
+    _table = rules.to_dict("records")
+    _first = {r: i for i, r in reversed(list(enumerate(rules["rule"])))}
+    _kept, _out = udfs.rule_families.ordered(
+        _table, [(_first[r["rule"]], r["threshold"], {}) for r in _rows])
+    _kept_rows = {i for i, _, _ in _kept}
+    left_out = [r["rule"] for r in _rows if _first[r["rule"]] not in _kept_rows]
+    to_export = pd.DataFrame([r for r in _rows if _first[r["rule"]] in _kept_rows])
+    return left_out, to_export
 
 
 @app.cell
-def _(csv_path, dt, export, mo, model_path, Path, replace_csv, to_export, udfs, writeback):
+def _(csv_path, dt, export, left_out, mo, model_path, Path, replace_csv, to_export, udfs, writeback):
+    _left = (f" Left out, as it would leave its band below or above empty: "
+             f"{', '.join(left_out)}." if left_out else "")
     mo.stop(not export.value,
-            mo.md(f"{len(to_export)} threshold(s) ready: click **Export thresholds** to write them."))
+            mo.md(f"{len(to_export)} threshold(s) ready: click **Export thresholds** to write them."
+                  f"{_left}"))
     _model = Path(model_path.value.strip()).expanduser()
     _csv = csv_path.value.strip()
     _stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -91,7 +91,20 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     udfs.sample_history(n_accounts=80).to_csv(history, index=False)
     uploaded = udfs.load_history(history)[0]
     recs = udfs.recommend_thresholds(sample).dropna(subset=["threshold"])
-    expected = dict(zip(recs["rule"], recs["threshold"], strict=True))  # what the app exports
+    # what the app exports: the chosen rule first, then the others by motion and rule, each
+    # left out when it would empty a band given those before it
+    recs = recs.assign(first=recs["rule"] != "seats_full",
+                       order=recs["motion"].map(udfs.MOTIONS.index))
+    recs = recs.sort_values(["first", "order", "rule"], kind="stable")
+    table = udfs.rules_table()
+    first_row = {r: i for i, r in reversed(list(enumerate(table["rule"])))}
+    kept, _ = udfs.rule_families.ordered(
+        table.to_dict("records"),
+        [(first_row[r], t, {}) for r, t in zip(recs["rule"], recs["threshold"], strict=True)])
+    kept_rows = {i for i, _, _ in kept}
+    expected = {r: t for r, t in zip(recs["rule"], recs["threshold"], strict=True)
+                if first_row[r] in kept_rows}
+    queues = udfs.compare_queues(sample)
     with (
         marimo_app(APP, "--", "--model", str(model), log=tmp_path / "marimo.log",
                    env=marimo_env(tmp_path)) as url,
@@ -115,6 +128,14 @@ def test_browser_sweep_and_export(chromium, tmp_path):
         # back to the sample; export the chosen threshold and the other passing ones
         page.get_by_text("Sample panel").first.click()
         page.get_by_text(re.compile(r"Backtesting the sample panel")).first.wait_for()
+        # the whole queue (on the sample): default, tuned and calibrated queues side by side
+        page.get_by_role("tab", name="Whole queue").first.click()
+        best = queues.loc[queues["precision"].idxmax(), "queue"]
+        page.locator(f"text=Whole queue: the most precise queue is {best} >> visible=true").first.wait_for()
+        for name, precision in zip(queues["queue"], queues["precision"], strict=True):
+            row = page.locator("tr:visible").filter(has_text=name).first
+            assert f"{precision * 100:.0f}%" in row.inner_text(), (name, row.inner_text())
+
         page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
         page.get_by_text("Also the recommended thresholds").first.click()
         page.get_by_text(f"{len(expected)} threshold(s) ready").first.wait_for()

@@ -21,6 +21,7 @@ from .history import *  # noqa: F403  (account-period history panels for backtes
 from .opportunities import *  # noqa: F403  (PIPELINE_FROM_OPPORTUNITIES, WIN_RATES, ...)
 from .pipeline import *  # noqa: F403  (PIPELINE_COVERAGE, COVERAGE_STATUS, ...)
 from .playbook import *  # noqa: F403  (vocabulary and defaults)
+from .replay import *  # noqa: F403  (queue replay: the whole decision, period by period)
 from .retention import *  # noqa: F403  (NRR, GRR, ARR_AFTER, NRR_PROJECTION, ...)
 from .sample import *  # noqa: F403  (deterministic sample account book)
 from .sample_records import *  # noqa: F403  (sample ARR history and opportunities that agree with it)
