@@ -559,9 +559,11 @@ def _(mo, panel, pct, pd, recommendations, rules, udfs, w_arg, window):
     try:
         _cmp = udfs.compare_points(panel, rules=_usable, k=50, window=w_arg)
     except ValueError as _err:
+        calibrated = None
         points_view = mo.md(f"Calibration not available on this history: {_err}")
     else:
         _pts = _cmp["points"]
+        calibrated = _pts[["rule", "points"]]
         _table = pd.DataFrame({
             "rule": _pts["rule"], "motion": _pts["motion"],
             "default points": _pts["default_points"], "calibrated points": _pts["points"],
@@ -574,11 +576,11 @@ def _(mo, panel, pct, pd, recommendations, rules, udfs, w_arg, window):
                 f"{_cmp['k']} is **{pct(_cmp['precision_default'])}** with the default points "
                 f"and **{pct(_cmp['precision_calibrated'])}** with the calibrated ones "
                 f"(base rate {pct(_cmp['base_rate'])}). Points stay editable in the `Rules` "
-                "table; this export writes thresholds only."),
+                "table; tick *Also the calibrated points* below to write them there."),
             mo.ui.table(_table, selection=None, show_column_summaries=False,
                         show_data_types=False, show_search=False, page_size=15),
         ])
-    return (points_view,)
+    return calibrated, points_view
 
 
 @app.cell
@@ -659,14 +661,17 @@ def _(mo, os, ROOT):
     replace_csv = mo.ui.checkbox(label="Replace the CSV if it exists")
     include_others = mo.ui.checkbox(
         label="Also the recommended thresholds of the other rules that pass the gate")
+    include_points = mo.ui.checkbox(label="Also the calibrated points")
     export = mo.ui.run_button(label="Export thresholds", kind="success")
-    mo.vstack([model_path, csv_path, mo.hstack([replace_csv, include_others], justify="start"),
+    mo.vstack([model_path, csv_path,
+               mo.hstack([replace_csv, include_others, include_points], justify="start"),
                export])
-    return csv_path, export, include_others, model_path, replace_csv
+    return csv_path, export, include_others, include_points, model_path, replace_csv
 
 
 @app.cell
-def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, rules, tau, udfs, w_eff):
+def _(at_chosen, calibrated, first_rows, include_others, include_points, pd, per_rule, persistence,
+      rule, rules, tau, udfs, w_eff):
     _rows = [{
         "rule": rule.value, "signal": first_rows.loc[rule.value, "signal"],
         "op": first_rows.loc[rule.value, "op"], "threshold": tau,
@@ -695,6 +700,12 @@ def _(at_chosen, first_rows, include_others, pd, per_rule, persistence, rule, ru
     _kept_rows = {i for i, _, _ in _kept}
     left_out = [r["rule"] for r in _rows if _first[r["rule"]] not in _kept_rows]
     to_export = pd.DataFrame([r for r in _rows if _first[r["rule"]] in _kept_rows])
+    if include_points.value and calibrated is not None:  # points go on each rule's first row
+        _pts = calibrated.set_index("rule")["points"]
+        to_export["points"] = to_export["rule"].map(_pts)
+        _more = [{"rule": _r, "points": float(_p)} for _r, _p in _pts.items()
+                 if _r not in set(to_export["rule"])]
+        to_export = pd.concat([to_export, pd.DataFrame(_more)], ignore_index=True)
     return left_out, to_export
 
 
@@ -703,7 +714,9 @@ def _(csv_path, dt, export, left_out, mo, model_path, Path, replace_csv, to_expo
     _left = (f" Left out, as it would leave its band below or above empty: "
              f"{', '.join(left_out)}." if left_out else "")
     mo.stop(not export.value,
-            mo.md(f"{len(to_export)} threshold(s) ready: click **Export thresholds** to write them."
+            mo.md(f"{int(to_export['threshold'].notna().sum())} threshold(s) ready"
+                  f"{' and calibrated points' if 'points' in to_export else ''}: click "
+                  "**Export thresholds** to write them."
                   f"{_left}"))
     _model = Path(model_path.value.strip()).expanduser()
     _csv = csv_path.value.strip()

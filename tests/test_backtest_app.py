@@ -65,6 +65,18 @@ def _build_model(path: Path) -> Path:
     return path
 
 
+def _first_points(path: Path) -> dict[str, float]:
+    import openpyxl
+
+    ws = next(s for s in openpyxl.load_workbook(path) if "Rules" in s.tables)
+    rows = [[c.value for c in row] for row in ws[ws.tables["Rules"].ref]]
+    i, j = rows[0].index("rule"), rows[0].index("points")
+    out = {}
+    for row in rows[1:]:
+        out.setdefault(row[i], row[j])
+    return out
+
+
 def _thresholds(path: Path) -> dict[tuple[str, str, str], float]:
     import openpyxl
 
@@ -139,6 +151,8 @@ def test_browser_sweep_and_export(chromium, tmp_path):
         page.get_by_text(_rec_text(sample, "seats_full")).first.wait_for()
         page.get_by_text("Also the recommended thresholds").first.click()
         page.get_by_text(f"{len(expected)} threshold(s) ready").first.wait_for()
+        page.locator("text=Also the calibrated points >> visible=true").first.click()
+        page.get_by_text(f"{len(expected)} threshold(s) ready and calibrated points").first.wait_for()
         # a wrong path first: a one-line message, nothing written
         inputs = page.locator("input")
         path_box = next(inputs.nth(i) for i in range(inputs.count())
@@ -169,6 +183,12 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     for marker in ("Traceback", "MarimoExceptionRaisedError"):
         assert marker not in body
     after = _thresholds(model)
+    # the calibrated points (the app's Calibrated points tab) are on each rule's first row
+    usable = table[table["motion"].notna()]
+    points = udfs.compare_points(sample, rules=usable, k=50)["points"].set_index("rule")["points"]
+    written = _first_points(model)
+    for rule, value in points.items():
+        assert written[rule] == pytest.approx(value), rule
     first = {}
     for (rule, _signal, _op), value in after.items():
         first.setdefault(rule, value)
