@@ -5,7 +5,8 @@ At every period of a history panel every account is scored on the signals known 
 scoring engine of ``SCORE_ACCOUNTS`` (``evidence``), the whole panel in one pass. A
 **flag** is the first period of a ready episode (ready at t, not at t − 1); with an
 Owners table, a period's new plays take their owners' slots in queue order (expected
-value, score, account_id), ``weekly_capacity × period_days / 7`` per period, and a play
+value, score, account_id), ``weekly_capacity × period_days / 7`` per period (whole, at
+least one for an owner with any capacity), and a play
 that finds its owner full is *queued*, not flagged. A flag is judged like a fire with its
 play's window (``rule_window`` of the play's motion): **true** when the account expands
 in that motion (any motion when the panel does not say) within (t, t + w], **pending**
@@ -17,7 +18,9 @@ lies in e − w ≤ t < e), base rate (of random flags with the same mix of play
 Σ expected value of the flags and Σ expansion_amount of the true ones.
 
 Nothing after t changes what is flagged at t: scores read rows ≤ t of their account,
-episodes compare t with t − 1, slots are shared within the period.
+episodes compare t with t − 1, slots are shared within the period. Periods are indexes,
+not dates: give ``tenure_months`` (and other date-derived signals) as panel columns, so
+each period is scored with its own values.
 
 >>> import udfs
 >>> h = udfs.sample_history(n_accounts=60, n_periods=12)
@@ -103,7 +106,9 @@ def _flags(data: _Data, s: dict, owners: Any, period_days: float) -> tuple[np.nd
     queued = np.zeros_like(start)
     if owners is None or not start.any():
         return start, queued
-    caps = {k: math.floor(v * period_days / 7.0) for k, v in playbook.owners_table(owners).items()}
+    # weekly slots over the period, whole; an owner with any capacity gets at least one
+    caps = {k: (max(1, math.floor(v * period_days / 7.0 + 1e-9)) if v > 0 else 0)
+            for k, v in playbook.owners_table(owners).items()}
     rows = np.flatnonzero(start)
     ids = data.labels[P.acc[rows]].astype(str)
     order = np.lexsort((ids, -s["score"][rows], -s["value"][rows], P.per[rows]))
