@@ -38,11 +38,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _accounts, _args, evidence, playbook, rule_families
-from . import plays as _plays
-from . import queue as _queue
+from . import _accounts, _args, evidence, playbook
 from .backtest_engine import _lag_rows, _observed_at, _ratio, _truth, _window_min
 from .backtest_panel import DEFAULT_PERIOD_DAYS, _Data, _data, _expansions, rule_window
+from .plays import owner_codes, play_set
+from .queue import _slots, readiness
+from .rule_families import ordered, plan
 
 __all__ = ["REPLAY_COLUMNS", "queue_flags", "queue_replay", "compare_queues", "tuned_rules",
            "calibrated_rules"]
@@ -81,15 +82,15 @@ def _scored(data: _Data, rules: Any, plays: Any) -> dict[str, np.ndarray]:
         rule_set = tuple(swapped.get(r.name, r) for r in rule_set)
     acc = _accounts.read_accounts("panel", book, wanted=frozenset(evidence.needed_columns(rule_set)))
     ev = evidence.evaluate(acc, rule_set, extra=("arr", "health_score", "tenure_months"))
-    ready, _low, _early, primary = _queue.readiness(ev)
+    ready, _low, _early, primary = readiness(ev)
     play = np.where(ready, primary, -1)  # the play is the primary motion (evidence routing)
-    p = _plays.plays(plays)
+    p = play_set(plays)
     arr = ev.values.get("arr", np.full(ev.n, np.nan))
     has = play >= 0
     safe = np.maximum(play, 0)
     increase = np.where(has, arr * p.share[safe], np.nan)
     value = np.where(has & ~np.isnan(increase), increase * p.close[safe], 0.0)
-    owner, labels = _plays.owner_codes(play, increase, arr, p)
+    owner, labels = owner_codes(play, increase, arr, p)
     return {"ready": ready, "play": play, "score": ev.score, "value": value,
             "owner": owner, "owner_labels": labels}
 
@@ -117,7 +118,7 @@ def _flags(data: _Data, s: dict, owners: Any, period_days: float) -> tuple[np.nd
     cuts = np.flatnonzero(np.diff(per)) + 1
     for group in np.split(np.arange(rows.size), cuts):  # one period's new plays, in queue order
         sub = rows[group]
-        slot = _queue._slots(np.arange(sub.size), np.ones(sub.size, dtype=bool),
+        slot = _slots(np.arange(sub.size), np.ones(sub.size, dtype=bool),
                              s["owner"][sub], s["owner_labels"], caps)
         queued[sub[slot == playbook.QUEUED]] = True
     return start & ~queued, queued
@@ -283,8 +284,8 @@ def tuned_rules(panel: Any, rules: Any = None, plays: Any = None, *,
     for i, r in enumerate(rows):
         first.setdefault(r["rule"], i)
     proposals = [(first[r], float(t), {}) for r, t in zip(rec["rule"], rec["threshold"], strict=True)]
-    matches, skipped = rule_families.ordered(rows, proposals, table.columns)
-    for i, column, value, _note in rule_families.plan(rows, matches, table.columns):
+    matches, skipped = ordered(rows, proposals, table.columns)
+    for i, column, value, _note in plan(rows, matches, table.columns):
         table.loc[i, column] = value
     table.attrs["skipped"] = [rows[i]["rule"] for i, _, _ in skipped]  # would empty a band
     return table
