@@ -241,6 +241,39 @@ def default_plays_table() -> str:
     return "\n".join(lines)
 
 
+# What each column of the SCORE_ACCOUNTS queue holds (udfs/queue.py SCORE_COLUMNS); every
+# column there needs a line here (tests/test_docs.py checks).
+QUEUE_MEANINGS: dict[str, str] = {
+    "account_id": "The account, as in your table",
+    "account_name": "Its name, when the table has one",
+    "expansion_score": "0–100: the points of the fired rules ([score](rules.md#score)); blank on a `Not scored` row",
+    "ready": "TRUE when the account is [ready](rules.md#ready) for an expansion conversation",
+    "primary_motion": "The motion with the strongest evidence; blank when no motion rule fired",
+    "motions": "Every motion with a fired rule, the primary first, then in the order of the motions: the context that travels with the play",
+    "play": "The primary motion (or, with `routing=value`, the best-value motion); else a gate, `Nurture` or `Not scored`",
+    "owner": "Who runs the play; blank when the account is not ready",
+    "slot": "`this week` or `queued` under the owners' weekly capacity; blank without an Owners table",
+    "expected_arr_increase": "The account's ARR × the play's increase share, $",
+    "close_rate": "The play's close rate",
+    "expected_value": "Expected increase × close rate, $; 0 when not ready",
+    "due_in_days": "Days from `as_of` to the play's due date (earlier when a renewal is near)",
+    "reasons": "What fired and what it was worth, gates, risk rules, renewals and bad cells, in words",
+}
+
+
+def queue_columns_table() -> str:
+    """The columns SCORE_ACCOUNTS returns, in order, with what each holds."""
+    from udfs.queue import SCORE_COLUMNS
+
+    lines = ["| queue column | what it holds |", "|---|---|"]
+    for column in SCORE_COLUMNS:
+        meaning = QUEUE_MEANINGS.get(column)
+        if meaning is None:
+            raise SystemExit(f"docs/generate.py: add a meaning for the queue column {column!r} to QUEUE_MEANINGS")
+        lines.append(f"| `{column}` | {meaning} |")
+    return "\n".join(lines)
+
+
 def _help_table(help_texts: dict[str, str], what: str) -> str:
     lines = [f"| {what} column | what it means |", "|---|---|"]
     lines += [f"| `{column}` | {_plain(text)} |" for column, text in help_texts.items()]
@@ -277,8 +310,8 @@ MODULE_ORDER = tuple(MODULE_TITLES)
 
 # The help texts speak of "the SPEC", a document that does not ship with the project.
 _HELP_WORDING = (
-    (re.compile(r"the SPEC (rules|plays)"), r"the default \1"),
-    (re.compile(r"(?:the )?SPEC §\d+ (rules|plays)"), r"the default \1"),
+    (re.compile(r"the SPEC (rules|plays)"), r"the playbook \1"),
+    (re.compile(r"(?:the )?SPEC §\d+ (rules|plays)"), r"the playbook \1"),
     (re.compile(r"in SPEC order"), "in the standard order"),
     (re.compile(r"\bthe SPEC columns?\b"), "the known account columns"),
     (re.compile(r"\ba SPEC column\b"), "a known account column"),
@@ -377,6 +410,7 @@ BLOCKS = {
     "default-plays": default_plays_table,
     "rule-columns": rule_columns_table,
     "play-columns": play_columns_table,
+    "queue-columns": queue_columns_table,
 }
 FILES = {
     "account-columns": ("docs/accounts.md", "README.md"),
@@ -388,6 +422,7 @@ FILES = {
     "default-plays": ("docs/plays.md",),
     "rule-columns": ("docs/rules.md",),
     "play-columns": ("docs/plays.md",),
+    "queue-columns": ("docs/plays.md",),
 }
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",

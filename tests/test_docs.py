@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+import udfs
 from tests.conftest import ROOT, udf_meta
 from udfs import playbook
 from udfs._args import normalize_key
@@ -184,6 +185,16 @@ def test_default_plays_page_gives_each_motion_its_share_close_rate_and_owners():
         assert f"`{play['owner']}`" in cells[3], cells[0]
         if isinstance(play["owner_above"], str):
             assert f"`{play['owner_above']}`" in cells[3], cells[0]
+
+
+def test_rules_plays_and_queue_column_tables_list_the_real_columns():
+    rules = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    plays = (ROOT / "docs" / "plays.md").read_text(encoding="utf-8")
+    assert [r[0].strip("`") for r in _block_rows(rules, "rule-columns")] == list(playbook.RULE_TABLE_COLUMNS)
+    assert [r[0].strip("`") for r in _block_rows(plays, "play-columns")] == list(playbook.PLAY_COLUMNS)
+    queue = udfs.score_accounts([["account_id", "seat_utilization"], ["a1", 0.95]])
+    assert [r[0].strip("`") for r in _block_rows(plays, "queue-columns")] == list(queue.columns)
+    assert all(len(r) == 2 and r[1] for r in _block_rows(plays, "queue-columns"))
 
 
 # --------------------------------------------------------------------------- function catalog
