@@ -141,6 +141,7 @@ def test_cli_builds_from_records_and_names_a_bad_file(tmp_path):
                           "--target", "750000", "--as-of", AS_OF], cwd=ROOT, capture_output=True, text=True,
                          timeout=300)
     assert run.returncode == 0, run.stderr
+    assert "Opportunities: " in run.stdout and "ARR history: " in run.stdout and "Target: $750,000" in run.stdout
     assert _rows(_values(type("M", (), {"path": out}), "Pipeline"))["Total"]["B"] == 750_000
     bad = tmp_path / "opps.csv"
     bad.write_text("opportunity_id,type,amount,close_date,status\no1,Upsell,lots,2026-11-01,open\n")

@@ -57,6 +57,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
     print(result.report)
+    for line in result.records:
+        print(line)
     ready = int(result.queue["ready"].map(lambda v: v is True).sum()) if "ready" in result.queue else 0
     print(
         f"Scored {len(result.queue)} account{'s' * (len(result.queue) != 1)} ({ready} ready) and wrote "

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -52,6 +52,7 @@ class BuildResult:
     report: ImportReport
     queue: pd.DataFrame  # the scored queue as cached in the Scores sheet
     seconds: float
+    records: list[str] = field(default_factory=list)  # what the opportunities/history/targets were
 
 
 # --------------------------------------------------------------------------- entry point
@@ -94,7 +95,7 @@ def build(
     # path, exactly one wins and the other gets OutputExists
     queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only, live=live, rec=rec),
                          force=force, mode=new_file_mode(), exists_error=OutputExists)
-    return BuildResult(out, book.report, queue, time.perf_counter() - started)
+    return BuildResult(out, book.report, queue, time.perf_counter() - started, rec.summary())
 
 
 def _load(accounts: Any) -> AccountBook:

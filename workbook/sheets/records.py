@@ -57,6 +57,20 @@ class RevenueRecords:
     sources: dict[str, str] = field(default_factory=dict)  # what -> where it came from
     reports: list[str] = field(default_factory=list)
 
+    def summary(self) -> list[str]:
+        """One line per record given, for the command line: rows, source, as-of date."""
+        lines = []
+        for kind, label, frame, noun in (("opportunities", "Opportunities", self.opportunities, "opportunities"),
+                                         ("arr_history", "ARR history", self.history, "account-month rows"),
+                                         ("targets", "Targets", self.targets, "targets")):
+            if frame is not None:
+                lines.append(f"{label}: {len(frame):,} {noun} from {self.sources.get(kind, 'the given table')}.")
+        if self.total_target is not None:
+            lines.append(f"Target: ${self.total_target:,.0f} for the quarter of {self.as_of:%Y-%m-%d}.")
+        if lines:
+            lines.append(f"Quarters and win rates count from {self.as_of:%Y-%m-%d}.")
+        return lines
+
 
 def _load(source: Any, kind: str, sources: dict, reports: list) -> pd.DataFrame:
     book = load_records(source, kind)
