@@ -96,6 +96,10 @@ def _prepare(codes: np.ndarray, periods: np.ndarray, labels=None, where=None,
             start -= counts.astype(small, copy=False)
             order = np.empty(n, dtype=small)
             order[start[compact]] = np.arange(n, dtype=small)
+            # the sorted rows without gathers: accounts in runs, periods from the keys
+            acc = np.repeat(np.arange(int(codes.max()) + 1), np.bincount(codes))
+            offset = np.flatnonzero(counts) - acc * w
+            return _Panel(acc, offset + pmin, acc * stride + offset, order, int(acc[-1]) + 1, w)
     else:
         order = np.argsort(compact)
     acc, per, key = codes[order], periods[order], raw_key[order]
