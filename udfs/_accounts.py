@@ -411,9 +411,17 @@ def dates_column(acc: Accounts, column: str, notes: dict | None) -> np.ndarray:
         codes, cats = pd.factorize(series.astype(object).to_numpy(), use_na_sentinel=True)
         table = np.full(len(cats) + 1, np.datetime64("NaT"), dtype="datetime64[D]")
         wrong = np.zeros(len(cats) + 1, dtype=bool)
-        for k, cat in enumerate(cats):  # each distinct cell once
+        cats = np.asarray(cats, dtype=object)
+        todo = np.ones(len(cats), dtype=bool)
+        if len(cats) and pd.api.types.infer_dtype(cats, skipna=False) == "string":
+            iso = pd.to_datetime(pd.Series(cats), format="%Y-%m-%d", errors="coerce").to_numpy()
+            iso = iso.astype("datetime64[D]")
+            ok = ~np.isnat(iso) & (iso >= EXCEL_FIRST) & (iso <= EXCEL_LAST)
+            table[:-1][ok] = iso[ok]
+            todo = ~ok  # the usual ISO dates at once; the others one by one
+        for k in np.flatnonzero(todo):  # each distinct cell once
             try:
-                table[k] = one_date(column, clean_cell(cat))
+                table[k] = one_date(column, clean_cell(cats[k]))
             except ValueError:
                 wrong[k] = True
         out, bad = table[codes], wrong[codes]
@@ -449,6 +457,8 @@ def account_ids(acc: Accounts, notes: dict) -> tuple[np.ndarray, np.ndarray]:
     ids = np.empty(n, dtype=object)
     if pd.api.types.infer_dtype(items, skipna=False) == "string":  # the usual case: text ids
         ids[:] = [v.strip() for v in items]
+        if n and np.greater(ids[1:], ids[:-1]).all():  # ascending, so unique: no hashing
+            return ids, _sorted_scored(ids, notes, acc.first_row)
         codes, uniq = pd.factorize(ids)
         uniq = pd.Index(uniq)
         kind = np.zeros(len(uniq), dtype=np.int8)  # 0 id, 1 blank, 2 Excel error, 3 summary
@@ -486,3 +496,20 @@ def account_ids(acc: Accounts, notes: dict) -> tuple[np.ndarray, np.ndarray]:
                 f"row {int(i) + acc.first_row}: account_id {ids[i]!r} repeats row {first_row[code] + acc.first_row}"
             )
     return ids, scored
+
+
+def _sorted_scored(ids: np.ndarray, notes: dict, first_row: int) -> np.ndarray:
+    """``scored`` for unique ids in ascending order: blank, error and summary ids are found
+    by binary search (a blank sorts first, '#' errors before digits and letters)."""
+    scored = np.ones(len(ids), dtype=bool)
+    if ids[0] == "":
+        scored[0] = False
+        notes.setdefault(0, []).append(f"row {first_row}: account_id is blank")
+    for text in sorted(_ERROR_TEXTS | _summary_variants()):
+        i = int(np.searchsorted(ids, text))
+        if i < len(ids) and ids[i] == text:
+            scored[i] = False
+            if text in _ERROR_TEXTS:
+                ids[i] = ""
+                notes.setdefault(i, []).append(f"row {i + first_row}: account_id is the Excel error {text.upper()}")
+    return scored

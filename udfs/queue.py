@@ -44,7 +44,7 @@ import pandas as pd
 from . import _accounts, _args, evidence, playbook
 from .playbook import MOTIONS
 from .plays import as_of_day, owner_codes, play_set, renewal_due, segment_codes
-from .reasons import Sentences, missing_text, months_text, num_text, rule_sentences
+from .reasons import Sentences, missing_text, months_text, num_text, per_value, rule_sentences
 
 __all__ = ["score_book", "score_accounts", "SCORE_COLUMNS", "NURTURE", "NOT_SCORED"]
 
@@ -54,11 +54,15 @@ SCORE_COLUMNS = (
     "owner", "slot", "expected_arr_increase", "close_rate", "expected_value", "due_in_days", "reasons",
 )
 MOTION_LABELS = np.array([*MOTIONS, ""], dtype=object)  # index -1 -> ""
+PLAY_LABELS = np.array([*MOTIONS, NURTURE, playbook.GATE_TOO_EARLY, playbook.GATE_FIX_ADOPTION, NOT_SCORED],
+                       dtype=object)
+_NURTURE_CODE, _TOO_EARLY_CODE, _FIX_CODE, _NOT_SCORED_CODE = range(len(MOTIONS), len(MOTIONS) + 4)
+SLOT_LABELS = np.array(["", playbook.THIS_WEEK, playbook.QUEUED], dtype=object)
 
 
 def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any = None,
                as_of: Any = None, owners: Any = None, routing: Any = "evidence",
-               reasons: bool = True) -> pd.DataFrame:
+               reasons: bool = True, _in_order: bool = False) -> pd.DataFrame:
     """Score a whole book: the queue fields per input row (same order) and ``queue_rank``.
 
     ``book`` is a DataFrame (or an Excel range with its header row); ``rules``/``plays``
@@ -121,45 +125,56 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         due = cycle
     owner_code, owner_labels = owner_codes(play_code, increase, arr, p)
 
-    play_label = np.where(ready, MOTION_LABELS[play], NURTURE).astype(object)
-    play_label[too_early] = playbook.GATE_TOO_EARLY
-    play_label[low_health] = playbook.GATE_FIX_ADOPTION  # wins over Too early
-    play_label[~scored] = NOT_SCORED
+    # the play as a code into PLAY_LABELS: a motion, Nurture, a gate, Not scored
+    play_code_all = np.where(ready, play, _NURTURE_CODE).astype(np.int8)
+    play_code_all[too_early] = _TOO_EARLY_CODE
+    play_code_all[low_health] = _FIX_CODE  # wins over Too early
+    play_code_all[~scored] = _NOT_SCORED_CODE
     score = np.where(scored, ev.score, np.nan)
 
     order = _queue_order(ids, scored, ready, expected, score)
-    rank = np.empty(n, dtype=np.int64)
-    rank[order] = np.arange(1, n + 1)
-    slot = np.full(n, "", dtype=object)
+    slot = np.zeros(n, dtype=np.int8)  # code into SLOT_LABELS
     if caps is not None:
         slot = _slots(order, ready, owner_code, owner_labels, caps)
 
+    take = order if _in_order else slice(None)  # the queue's order, or the book's
     text = np.full(n, "", dtype=object)
     if reasons:
         for i in np.flatnonzero(no_arr):
             notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
         text = _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route,
-                              paired, to_renewal, notes, ids, order)
-    frame = pd.DataFrame({
-        "account_id": ids,
-        "account_name": names,
-        "expansion_score": score,
-        "ready": ready,
-        "primary_motion": MOTION_LABELS[prim],
-        "motions": _motions_text(ev.motion_fired, prim),
-        "play": play_label,
-        "owner": np.array(owner_labels, dtype=object)[owner_code],
-        "slot": slot,
-        "expected_arr_increase": increase,
-        "close_rate": rate,
-        "expected_value": expected,
-        "due_in_days": np.where(has_play, due, np.nan),
+                              paired, to_renewal, notes, ids, order, take)
+    motions_code, motions_table = _motions_text(ev.motion_fired, prim)
+    columns = {
+        "account_id": ids[take],
+        "account_name": names[take],
+        "expansion_score": score[take],
+        "ready": ready[take],
+        "primary_motion": MOTION_LABELS[prim[take]],
+        "motions": motions_table[motions_code[take]],
+        "play": PLAY_LABELS[play_code_all[take]],
+        "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
+        "slot": SLOT_LABELS[slot[take]],
+        "expected_arr_increase": increase[take],
+        "close_rate": rate[take],
+        "expected_value": expected[take],
+        "due_in_days": np.where(has_play, due, np.nan)[take],
         "reasons": text,
-        "queue_rank": rank,
-    }, copy=False)
-    if acc.index is not None and len(acc.index) == n:
-        frame.index = acc.index
-    return frame
+    }
+    if _in_order:
+        return _frame(columns, None)
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = np.arange(1, n + 1)
+    columns["queue_rank"] = rank
+    return _frame(columns, acc.index if acc.index is not None and len(acc.index) == n else None)
+
+
+def _frame(columns: dict[str, np.ndarray], index: pd.Index | None) -> pd.DataFrame:
+    """Columns as a DataFrame without copies; text stays object (no string inference)."""
+    n = len(next(iter(columns.values())))
+    index = pd.RangeIndex(n) if index is None else index
+    return pd.DataFrame({k: pd.Series(v, index=index, dtype=object if v.dtype == object else None, copy=False)
+                         for k, v in columns.items()}, copy=False)
 
 
 def readiness(ev: evidence.Evaluation, scored: np.ndarray | None = None):
@@ -185,9 +200,8 @@ def score_accounts(accounts: Any, rules: Any = None, plays: Any = None, history:
     >>> q.loc[0, ["play", "owner", "slot"]].tolist(), float(q.loc[0, "expansion_score"])
     (['Seat expansion', '', ''], 40.0)
     """
-    frame = score_book(accounts, rules, plays, history=history, as_of=as_of, owners=owners, routing=routing)
-    order = np.argsort(frame["queue_rank"].to_numpy())
-    return frame.iloc[order, : len(SCORE_COLUMNS)].reset_index(drop=True)
+    return score_book(accounts, rules, plays, history=history, as_of=as_of, owners=owners,
+                      routing=routing, _in_order=True)
 
 
 # =========================================================================== pieces
@@ -210,7 +224,10 @@ def _names(acc: _accounts.Accounts) -> np.ndarray:
     raw = acc.columns.get("account_name")
     if raw is None:
         return np.full(acc.n, "", dtype=object)
-    names = np.array(raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else raw, dtype=object)
+    names = np.asarray(raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else raw, dtype=object)
+    if pd.api.types.infer_dtype(names, skipna=False) == "string":
+        return names  # text only, no blanks: as it is
+    names = names.copy()
     names[pd.isna(names)] = ""
     if pd.api.types.infer_dtype(names, skipna=False) != "string":
         names = np.array([v if isinstance(v, str) else str(_args.to_python(v)) for v in names], dtype=object)
@@ -218,26 +235,42 @@ def _names(acc: _accounts.Accounts) -> np.ndarray:
 
 
 def _queue_order(ids, scored, ready, expected, score) -> np.ndarray:
-    """Scored first, ready first, expected value desc, score desc, account_id asc."""
-    index = pd.Index(ids)
-    base = np.arange(len(ids)) if index.is_monotonic_increasing else np.argsort(ids, kind="stable")
-    keys = (-np.nan_to_num(score[base], nan=-1.0), -expected[base], ~ready[base], ~scored[base])
-    return base[np.lexsort(keys)]
+    """Scored first, ready first, expected value desc, score desc, account_id asc.
+
+    Stable sorts on rows already in account_id order: the ready plays by (expected value,
+    score), the others by score alone (their expected value is 0), Not scored rows last.
+    """
+    n = len(ids)
+    ascending = n < 2 or bool(np.greater(ids[1:], ids[:-1]).all())
+    base = np.arange(n) if ascending else np.argsort(ids, kind="stable")
+    parts = []
+    for group in (scored & ready, scored & ~ready, ~scored):
+        rows = base[group[base]]
+        s = score[rows]
+        whole = s.size == 0 or bool(np.all(s == np.round(s)))
+        key = -(s.astype(np.int16) if whole else s)  # whole scores: a radix sort
+        rows = rows[np.argsort(key, kind="stable")]
+        if rows.size and np.any(expected[rows]):
+            rows = rows[np.argsort(-expected[rows], kind="stable")]
+        parts.append(rows)
+    return np.concatenate(parts)
 
 
-def _motions_text(motion_fired: np.ndarray, prim: np.ndarray) -> np.ndarray:
-    """All fired motions, the primary first, then in MOTIONS order, '; ' joined."""
-    bits = (1 << np.arange(len(MOTIONS))) @ motion_fired.astype(np.int64)
-    code = bits * (len(MOTIONS) + 1) + (prim.astype(np.int64) + 1)
+def _motions_text(motion_fired: np.ndarray, prim: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, texts): all fired motions, the primary first, then in MOTIONS order, '; ' joined."""
+    code = prim.astype(np.int16) + 1  # code = bits of the fired motions x 6 + primary + 1
+    for m in range(len(MOTIONS)):
+        code += motion_fired[m] * np.int16((1 << m) * (len(MOTIONS) + 1))
+    present = np.flatnonzero(np.bincount(code, minlength=1))
     labels = {}
-    for c in np.unique(code).tolist():
+    for c in present.tolist():
         b, first = divmod(c, len(MOTIONS) + 1)
         rest = [m for k, m in enumerate(MOTIONS) if b >> k & 1 and k != first - 1]
         labels[c] = "; ".join(([MOTIONS[first - 1]] if first else []) + rest)
-    table = np.full(int(code.max(initial=0)) + 1, "", dtype=object)
+    table = np.full(32 * (len(MOTIONS) + 1), "", dtype=object)
     for c, text in labels.items():
         table[c] = text
-    return table[code]
+    return code, table
 
 
 def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np.ndarray:
@@ -277,54 +310,48 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
             break
         full |= need[:, stop] & (used >= cap)
         start = stop
-    out = np.full(n, "", dtype=object)
-    out[q] = np.where(this_week, playbook.THIS_WEEK, playbook.QUEUED)
+    out = np.zeros(n, dtype=np.int8)  # codes into SLOT_LABELS
+    out[q] = np.where(this_week, 1, 2)
     blank_owner = np.array([label == "" for label in owner_labels])[owner_code[q]]
-    out[q[blank_owner]] = ""
+    out[q[blank_owner]] = 0
     return out
 
 
-def _per_value(rows: np.ndarray, values: np.ndarray, fmt) -> np.ndarray:
-    """``fmt(value)`` for each row, formatted once per distinct value."""
-    codes, uniq = pd.factorize(values[rows])
-    return np.array([fmt(v) for v in uniq.tolist()] + [""], dtype=object)[codes]
-
-
 def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, paired,
-                   to_renewal, notes, ids, order) -> np.ndarray:
+                   to_renewal, notes, ids, order, take) -> np.ndarray:
     num, threshold = num_text, playbook.TRIGGER_THRESHOLD
     s = Sentences(ev.n)
     summary = np.flatnonzero(~scored & (ids != ""))
     s.add(summary, f"{NOT_SCORED}: a summary row")
     s.add(np.flatnonzero(~scored & (ids == "")), f"{NOT_SCORED}: no account_id")
     rows = np.flatnonzero(low_health)
-    s.add(rows, _per_value(rows, ev.values.get("health_score", np.zeros(ev.n)), lambda h: (
+    s.add(rows, *per_value(rows, ev.values.get("health_score", np.zeros(ev.n)), lambda h: (
         f"{playbook.GATE_FIX_ADOPTION}: health score {num(h)} < {num(playbook.GATE_HEALTH_BELOW)}")))
     rows = np.flatnonzero(too_early)
-    s.add(rows, _per_value(rows, ev.values.get("tenure_months", np.zeros(ev.n)), lambda t: (
+    s.add(rows, *per_value(rows, ev.values.get("tenure_months", np.zeros(ev.n)), lambda t: (
         f"{playbook.GATE_TOO_EARLY}: tenure {months_text(t)} < {num(playbook.GATE_TENURE_BELOW)}")))
     ungated = scored & ~low_health & ~too_early
     fired_any = ev.motion_fired.any(axis=0)
     nurture = ungated & ~ready & fired_any
     rows = np.flatnonzero(nurture & ~(ev.alone & ev.risk))
-    s.add(rows, _per_value(rows, ev.score, lambda v: f"{NURTURE}: score {num(v)} < {num(threshold)}"))
+    s.add(rows, *per_value(rows, ev.score, lambda v: f"{NURTURE}: score {num(v)} < {num(threshold)}"))
     rows = np.flatnonzero(nurture & ev.alone & ev.risk)
-    s.add(rows, _per_value(rows, ev.score, lambda v: (
+    s.add(rows, *per_value(rows, ev.score, lambda v: (
         f"{NURTURE}: score {num(v)} < {num(threshold)}, sufficient trigger held back by a risk signal")))
     rows = np.flatnonzero(ready & (ev.score < threshold))
-    s.add(rows, _per_value(rows, ev.score, lambda v: f"ready on a sufficient trigger (score {num(v)} < {num(threshold)})"))
+    s.add(rows, *per_value(rows, ev.score, lambda v: f"ready on a sufficient trigger (score {num(v)} < {num(threshold)})"))
     if route == "value":
         rows = np.flatnonzero(ready & (play != prim))
-        s.add(rows, _per_value(rows, play.astype(np.int64) * 8 + prim, lambda c: (
+        s.add(rows, *per_value(rows, play.astype(np.int64) * 8 + prim, lambda c: (
             f"play {MOTIONS[int(c) // 8]} by expected value; strongest evidence {MOTIONS[int(c) % 8]}")))
     rule_sentences(ev, prim, s, scored)
     rows = np.flatnonzero(paired)
     if rows.size:
-        s.add(rows, _per_value(rows, to_renewal, lambda d: (
+        s.add(rows, *per_value(rows, to_renewal, lambda d: (
             f"renewal in {num(d)} days: pair the play with the renewal conversation")))
     s.add_notes(ev.notes)
     s.add_notes(notes)
     missing = missing_text(ev, open_only=True)
     if missing and ev.n:
         s.add(np.array([order[0]]), missing)
-    return s.join()
+    return s.join(take)

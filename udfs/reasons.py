@@ -14,6 +14,7 @@ the other motions' rules, risk rules, rules waiting for persistence, then any no
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -113,7 +114,8 @@ def points_text(points: float) -> str:
     return f"+{num_text(points)}" if points >= 0 else f"-{num_text(-points)}"
 
 
-def _condition_texts(rule: Rule) -> list[tuple[str, str]]:
+@lru_cache(maxsize=256)
+def _condition_texts(rule: Rule) -> tuple[tuple[str, str], ...]:
     """Per signal of the rule: (signal, the condition as text after the value, or '')."""
     out = []
     for signal in rule.signals:
@@ -123,111 +125,178 @@ def _condition_texts(rule: Rule) -> list[tuple[str, str]]:
         )
         out.append((signal, "" if shows_itself else " " + " and ".join(
             f"{_OP_SYMBOL[op]} {threshold_text(signal, t)}" for op, t in conds)))
-    return out
+    return tuple(out)
 
 
-def rule_phrase(rule: Rule, values: tuple[float, ...], suffix: str | None = None) -> str:
+def rule_phrase(rule: Rule, values: tuple[float, ...], suffix: str | None = None,
+                conds: tuple[tuple[str, str], ...] | None = None, tail: str | None = None) -> str:
     """One fired rule in words, e.g. 'seat utilization 92% ≥ 90% (+40)'."""
-    parts = [signal_text(s, v) + cond for (s, cond), v in zip(_condition_texts(rule), values, strict=True)]
+    conds = _condition_texts(rule) if conds is None else conds
+    if tail is None:
+        tail = f" ({points_text(rule.points)})" if suffix is None else f" ({suffix})"
+    if len(conds) == 1:
+        return signal_text(conds[0][0], values[0]) + conds[0][1] + tail
+    return " and ".join(signal_text(s, v) + cond for (s, cond), v in zip(conds, values, strict=True)) + tail
+
+
+def rule_phrase_codes(rule: Rule, values: dict[str, np.ndarray], rows: np.ndarray,
+                      suffix: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, phrases): the rule's phrase for each of ``rows`` as a code into the table of
+    its distinct phrases, each formatted once."""
+    codes = None
+    combos: list[tuple] = []
+    for s in rule.signals:
+        c, uniq = pd.factorize(shown(s, values[s][rows]))
+        if codes is None:
+            codes, combos = c, [(u,) for u in uniq.tolist()]
+        else:  # two signals (an AND-ed rule): the pair of codes, factorized again
+            pair, first = pd.factorize(codes.astype(np.int64) * len(uniq) + c)
+            u = uniq.tolist()
+            combos = [combos[k // len(u)] + (u[k % len(u)],) for k in first.tolist()]
+            codes = pair
+    conds = _condition_texts(rule)
     tail = f" ({points_text(rule.points)})" if suffix is None else f" ({suffix})"
-    return " and ".join(parts) + tail
+    table = np.array([rule_phrase(rule, c, suffix, conds, tail) for c in combos], dtype=object)
+    return codes, table
 
 
 def rule_phrases(rule: Rule, values: dict[str, np.ndarray], rows: np.ndarray,
                  suffix: str | None = None) -> np.ndarray:
     """The rule's phrase for each of ``rows``: formatted once per distinct shown value."""
-    keys = [shown(s, values[s][rows]) for s in rule.signals]
-    if len(keys) == 1:
-        codes, uniq = pd.factorize(keys[0])
-        combos = [(u,) for u in uniq.tolist()]
-    else:
-        frame = pd.DataFrame({i: k for i, k in enumerate(keys)})
-        codes, uniq = pd.factorize(pd.MultiIndex.from_frame(frame))
-        combos = list(uniq)
-    table = np.array([rule_phrase(rule, c, suffix) for c in combos] + [""], dtype=object)
+    codes, table = rule_phrase_codes(rule, values, rows, suffix)
     return table[codes]
+
+
+def per_value(rows: np.ndarray, values: np.ndarray, fmt) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, texts): ``fmt(value)`` for each of ``rows``, formatted once per distinct value."""
+    codes, uniq = pd.factorize(values[rows])
+    return codes, np.array([fmt(v) for v in uniq.tolist()], dtype=object)
 
 
 # =========================================================================== sentences
 
 
 class Sentences:
-    """Phrases collected per row, in the order they are added; ``join`` makes the text."""
+    """Phrases collected per row, in the order they are added; ``join`` makes the text.
+
+    A phrase is a code into a table of texts. Rows whose phrases are all the same share
+    one sentence: ``join`` keys every row by its codes, builds each distinct sentence
+    once (on one row standing for all) and hands it to every row that has it.
+    """
 
     def __init__(self, n: int):
         self.n = n
-        self.rows: list[np.ndarray] = []
-        self.texts: list[np.ndarray] = []
+        self.pieces: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # rows, codes, texts
 
-    def add(self, rows: np.ndarray, texts: Any) -> None:
+    def add(self, rows: np.ndarray, texts: Any, table: np.ndarray | None = None) -> None:
+        """Add ``texts`` (one text for all ``rows``, one per row, or codes into ``table``)."""
         rows = np.asarray(rows, dtype=np.int64)
         if rows.size == 0:
             return
-        if isinstance(texts, str):
-            texts = np.full(rows.size, texts, dtype=object)
-        self.rows.append(rows)
-        self.texts.append(np.asarray(texts, dtype=object))
+        if table is None and isinstance(texts, str):
+            codes, table = np.zeros(rows.size, dtype=np.int64), np.array([texts], dtype=object)
+        elif table is None:
+            codes, uniq = pd.factorize(np.asarray(texts, dtype=object))
+            table = np.asarray(uniq, dtype=object)
+        else:
+            codes = np.asarray(texts, dtype=np.int64)
+        self.pieces.append((rows, codes, table))
 
     def add_notes(self, notes: dict[int, list[str]]) -> None:
         if notes:
             rows = np.array([i for i, ns in notes.items() for _ in ns], dtype=np.int64)
             texts = np.array([t for ns in notes.values() for t in ns], dtype=object)
             order = np.argsort(rows, kind="stable")
-            self.add(rows[order], texts[order])
+            rows, texts = rows[order], texts[order]
+            for k in range(max(len(ns) for ns in notes.values())):  # the k-th note of each row
+                first = np.r_[True, rows[1:] != rows[:-1]]
+                self.add(rows[first], texts[first])
+                rows, texts = rows[~first], texts[~first]
+                if rows.size == 0:
+                    break
 
-    def join(self) -> np.ndarray:
-        out = np.full(self.n, "", dtype=object)
-        if not self.rows:
-            return out
-        rows = np.concatenate(self.rows)
-        texts = np.concatenate(self.texts)
-        order = np.argsort(rows, kind="stable")  # runs already sorted: a cheap merge
+    def _keys(self) -> np.ndarray:
+        """Per row, a code of its combination of phrases (equal codes, equal sentences)."""
+        key = np.zeros(self.n, dtype=np.int64)
+        bound = 1
+        for rows, codes, table in self.pieces:
+            m = len(table) + 1
+            if bound * m >= 2**62:
+                key, uniq = pd.factorize(key)
+                key = key.astype(np.int64)
+                bound = len(uniq)
+            key *= m
+            key[rows] += codes + 1
+            bound *= m
+        return pd.factorize(key)[0]
+
+    def join(self, take: Any = slice(None)) -> np.ndarray:
+        """The sentence of every row (in the order ``take`` gives, when given)."""
+        if not self.pieces:
+            return np.full(self.n, "", dtype=object)[take]
+        key = self._keys()
+        count = int(key.max()) + 1
+        rep = np.empty(count, dtype=np.int64)  # one row standing for each sentence
+        rep[key[::-1]] = np.arange(self.n - 1, -1, -1)
+        slot = np.full(self.n, -1, dtype=np.int64)
+        slot[rep] = np.arange(count)
+        rows_l, texts_l = [], []
+        for rows, codes, table in self.pieces:
+            at = slot[rows]
+            keep = at >= 0
+            rows_l.append(at[keep])
+            texts_l.append(table[codes[keep]])
+        rows = np.concatenate(rows_l)
+        texts = np.concatenate(texts_l)
+        order = np.argsort(rows, kind="stable")
         rows, texts = rows[order], texts[order]
-        first = np.empty(rows.size, dtype=bool)
-        first[0] = True
-        np.not_equal(rows[1:], rows[:-1], out=first[1:])
-        later = ~first
-        texts[later] = np.add(SEP, texts[later])
-        starts = np.flatnonzero(first)
-        out[rows[starts]] = np.add.reduceat(texts, starts)
-        return out
+        sentences = np.full(count, "", dtype=object)
+        if rows.size:
+            first = np.empty(rows.size, dtype=bool)
+            first[0] = True
+            np.not_equal(rows[1:], rows[:-1], out=first[1:])
+            later = ~first
+            texts[later] = np.add(SEP, texts[later])
+            starts = np.flatnonzero(first)
+            sentences[rows[starts]] = np.add.reduceat(texts, starts)
+        return sentences[key[take]]
 
 
 def rule_sentences(ev: Evaluation, prim: np.ndarray, s: Sentences, scored: np.ndarray | None = None) -> None:
     """Add every fired rule: the primary motion's first, other motions', then risk rules;
     then rules waiting for persistence, and 'no expansion signal' where no motion fired."""
-    later: list[tuple[np.ndarray, np.ndarray]] = []
-    risk: list[tuple[np.ndarray, np.ndarray]] = []
+    later: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    risk: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
     for r, rule in enumerate(ev.rules):
         rows = np.flatnonzero(ev.fired[r])
         if rows.size == 0:
             continue
-        texts = rule_phrases(rule, ev.values, rows)
+        codes, table = rule_phrase_codes(rule, ev.values, rows)
         if rule.motion == RISK:
-            risk.append((rows, texts))
+            risk.append((rows, codes, table))
             continue
         lead = prim[rows] == rule.motion
-        s.add(rows[lead], texts[lead])
-        later.append((rows[~lead], texts[~lead]))
-    for rows, texts in later:
-        s.add(rows, texts)
+        s.add(rows[lead], codes[lead], table)
+        later.append((rows[~lead], codes[~lead], table))
+    for rows, codes, table in later:
+        s.add(rows, codes, table)
     quiet = ~ev.motion_fired.any(axis=0)
     s.add(np.flatnonzero(quiet if scored is None else quiet & scored), NO_SIGNAL)
-    for rows, texts in risk:
-        s.add(rows, texts)
+    for rows, codes, table in risk:
+        s.add(rows, codes, table)
     for r, (rows, held) in ev.waiting.items():
         if rows.size == 0:
             continue
         rule = ev.rules[r]
         need = f"needs {rule.persistence} periods"
         if held is None:
-            s.add(rows, rule_phrases(rule, ev.values, rows, f"{need}: no history"))
+            s.add(rows, *rule_phrase_codes(rule, ev.values, rows, f"{need}: no history"))
         elif rule.name in ev.history_gaps:
-            s.add(rows, rule_phrases(rule, ev.values, rows, f"{need}: {ev.history_gaps[rule.name]}"))
+            s.add(rows, *rule_phrase_codes(rule, ev.values, rows, f"{need}: {ev.history_gaps[rule.name]}"))
         else:
             for h in np.unique(held):
                 sub = rows[held == h]
-                s.add(sub, rule_phrases(rule, ev.values, sub, f"{need}: held {int(h) + 1}"))
+                s.add(sub, *rule_phrase_codes(rule, ev.values, sub, f"{need}: held {int(h) + 1}"))
 
 
 def missing_text(ev: Evaluation, *, open_only: bool = False) -> str:

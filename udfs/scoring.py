@@ -163,7 +163,7 @@ def _table_cells(frame: pd.DataFrame) -> list[list]:
         else:  # text columns hold '' for none already; bools stay bools
             cells = ["" if v is None else v for v in column.tolist()]
         columns.append(cells)
-    return [[str(c) for c in frame.columns]] + [list(row) for row in zip(*columns, strict=True)]
+    return [[str(c) for c in frame.columns], *map(list, zip(*columns, strict=True))]
 
 
 def _raw(x: Any) -> Any:
