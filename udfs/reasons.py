@@ -208,7 +208,7 @@ class Sentences:
             texts = np.array([t for ns in notes.values() for t in ns], dtype=object)
             order = np.argsort(rows, kind="stable")
             rows, texts = rows[order], texts[order]
-            for k in range(max(len(ns) for ns in notes.values())):  # the k-th note of each row
+            for _k in range(max(len(ns) for ns in notes.values())):  # the k-th note of each row
                 first = np.r_[True, rows[1:] != rows[:-1]]
                 self.add(rows[first], texts[first])
                 rows, texts = rows[~first], texts[~first]
