@@ -133,7 +133,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     score = np.where(scored, ev.score, np.nan)
 
     order = _queue_order(ids, scored, ready, expected, score)
-    slot = np.zeros(n, dtype=np.int8)  # code into SLOT_LABELS
+    slot = SLOT_LABELS[np.zeros(n, dtype=np.int8)]
     if caps is not None:
         slot = _slots(order, ready, owner_code, owner_labels, caps)
 
@@ -154,7 +154,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "motions": motions_table[motions_code[take]],
         "play": PLAY_LABELS[play_code_all[take]],
         "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
-        "slot": SLOT_LABELS[slot[take]],
+        "slot": slot[take],
         "expected_arr_increase": increase[take],
         "close_rate": rate[take],
         "expected_value": expected[take],
@@ -310,11 +310,11 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
             break
         full |= need[:, stop] & (used >= cap)
         start = stop
-    out = np.zeros(n, dtype=np.int8)  # codes into SLOT_LABELS
-    out[q] = np.where(this_week, 1, 2)
+    code = np.zeros(n, dtype=np.int8)  # codes into SLOT_LABELS
+    code[q] = np.where(this_week, 1, 2)
     blank_owner = np.array([label == "" for label in owner_labels])[owner_code[q]]
-    out[q[blank_owner]] = 0
-    return out
+    code[q[blank_owner]] = 0
+    return SLOT_LABELS[code]
 
 
 def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, paired,
