@@ -141,6 +141,38 @@ def record_headers_table() -> str:
     return "\n".join(lines)
 
 
+def _pct_range(pair) -> str:
+    return f"{pair[0] * 100:g}–{pair[1] * 100:g} %"
+
+
+def _dollars(value: float) -> str:
+    return f"${value / 1e6:g}M"
+
+
+def benchmark_stages_table() -> str:
+    """The ARR-stage benchmarks (udfs.playbook.BENCHMARK_STAGES) as a table."""
+    from udfs import playbook
+
+    stages = playbook.BENCHMARK_STAGES
+    lines = ["| company ARR | expansion share of new ARR, median | top quartile | typical NRR |",
+             "|---|---|---|---|"]
+    for i, (floor, median, top, nrr) in enumerate(stages):
+        span = (f"{_dollars(floor)}+" if i == len(stages) - 1
+                else f"${floor / 1e6:g}–{stages[i + 1][0] / 1e6:g}M")
+        lines.append(f"| {span} | {_pct_range(median)} | {_pct_range(top)} | {_pct_range(nrr)} |")
+    return "\n".join(lines)
+
+
+def nrr_by_segment_table() -> str:
+    """Typical and best-in-class NRR by the segment a company sells to."""
+    from udfs import playbook
+
+    lines = ["| segment | typical NRR | best in class |", "|---|---|---|"]
+    for segment, (typical, best) in playbook.NRR_BY_SEGMENT.items():
+        lines.append(f"| {segment} | {_pct_range(typical)} | {_pct_range(best)} |")
+    return "\n".join(lines)
+
+
 # --------------------------------------------------------------------------- rules and plays
 
 _OP_TEXT = {">=": "≥", "<=": "≤", ">": ">", "<": "<", "=": "="}
@@ -411,6 +443,8 @@ BLOCKS = {
     "rule-columns": rule_columns_table,
     "play-columns": play_columns_table,
     "queue-columns": queue_columns_table,
+    "benchmark-stages": benchmark_stages_table,
+    "nrr-by-segment": nrr_by_segment_table,
 }
 FILES = {
     "account-columns": ("docs/accounts.md", "README.md"),
@@ -423,6 +457,8 @@ FILES = {
     "rule-columns": ("docs/rules.md",),
     "play-columns": ("docs/plays.md",),
     "queue-columns": ("docs/plays.md",),
+    "benchmark-stages": ("docs/retention.md",),
+    "nrr-by-segment": ("docs/retention.md",),
 }
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",
