@@ -62,7 +62,7 @@ def _(mo):
     mo.md("""
     # Trigger backtest
 
-    Replay account history to choose a signal threshold **without lookahead** (SPEC §7):
+    Replay account history to choose a signal threshold **without lookahead**:
     a trigger fires when its signal crosses the threshold, is *true* when the account
     expands within the window, *pending* when that window runs past the last period (left
     out of the rates), and an expansion is *preceded* when the signal held before it.

@@ -119,7 +119,7 @@ def write_plays(ws, fm: Formats) -> None:
     r = len(rows) + 1
     notes = [
         "arr_increase_share: expected ARR increase as a share of the account's ARR; close_rate: "
-        "expected close rate (SPEC §4).",
+        "expected close rate.",
         "owner below owner_threshold, owner_above at or above it; owner_basis says what is "
         "compared: the account's arr or the expected increase.",
         "cycle_days: target cycle; cycle_days_<segment> overrides it for that segment. "
