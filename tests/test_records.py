@@ -458,7 +458,7 @@ def test_a_model_changed_while_writing_is_not_replaced(model, tmp_path, monkeypa
     from workbook import writeback
 
     path = _copy(model, tmp_path)
-    real = writeback._write_zip
+    real = writeback.write_zip
 
     def and_excel_saves(pkg, replaced, out):
         real(pkg, replaced, out)
@@ -467,7 +467,7 @@ def test_a_model_changed_while_writing_is_not_replaced(model, tmp_path, monkeypa
         with open(path, "ab") as f:
             f.write(b"\0")
 
-    monkeypatch.setattr(writeback, "_write_zip", and_excel_saves)
+    monkeypatch.setattr(writeback, "write_zip", and_excel_saves)
     before_names = {p.name for p in tmp_path.iterdir()}
     with pytest.raises(ValueError, match="changed while the thresholds were being written"):
         writeback.write_thresholds(path, {"seats_full": 0.85})
