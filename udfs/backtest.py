@@ -342,6 +342,16 @@ def _window_for(window: Any, spec, plays: Any, period_days: Any) -> int:
     return _count_arg(name, value, DEFAULT_WINDOW)
 
 
+def _judged_rules(data, rules: Any, persistence: Any, window: Any, plays: Any, period_days: Any):
+    """Each rule but the risk rules: (spec, signal, persistence k, window w, its expansions)."""
+    for spec in _rule_specs(rules):
+        if spec.risk:
+            continue
+        sig = _rule_signal(data.frame, data.P.order, spec)
+        yield (spec, sig, _persistence_for(persistence, spec),
+               _window_for(window, spec, plays, period_days), _expansions(data, sig.motion))
+
+
 def motion_backtests(
     panel: Any, rules: Any = None, persistence: Any = None, window: Any = None, *,
     plays: Any = None, period_days: Any = DEFAULT_PERIOD_DAYS, min_lift: Any = None,
@@ -356,13 +366,7 @@ def motion_backtests(
     data = _data(panel)
     lift = _min_lift(min_lift)
     out = []
-    for spec in _rule_specs(rules):
-        if spec.risk:
-            continue
-        sig = _rule_signal(data.frame, data.P.order, spec)
-        k = _persistence_for(persistence, spec)
-        w = _window_for(window, spec, plays, period_days)
-        y = _expansions(data, sig.motion)
+    for spec, sig, k, w, y in _judged_rules(data, rules, persistence, window, plays, period_days):
         row = _run(data.P, sig.values, y, np.array([sig.current]), k, w, lift).iloc[0]
         metrics = {c: _args.to_python(row[c]) for c in CURVE_COLUMNS if c != "threshold"}
         out.append({

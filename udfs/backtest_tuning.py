@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from . import _args, playbook
-from .backtest import _min_lift, _persistence_for, _scope, _window_for
+from .backtest import _judged_rules, _min_lift, _scope
 from .backtest_engine import (
     CURVE_COLUMNS,
     _candidates,
@@ -48,7 +48,6 @@ from .backtest_panel import (
     _frame,
     _holds,
     _report,
-    _rule_signal,
     _rule_specs,
     _signal_panel,
     _whole,
@@ -176,14 +175,8 @@ def recommend_thresholds(
     lift = _min_lift(min_lift)
     scope = _scope(data.P)
     out = []
-    for spec in _rule_specs(rules):
-        if spec.risk:
-            continue
-        sig = _rule_signal(data.frame, data.P.order, spec)
-        k = _persistence_for(persistence, spec)
-        w = _window_for(window, spec, plays, period_days)
+    for spec, sig, k, w, y in _judged_rules(data, rules, persistence, window, plays, period_days):
         cr, deal = _value_args(data, sig.motion, None, None, plays)
-        y = _expansions(data, sig.motion)
         m, p = _window_min(data.P, sig.values, k)
         truth = _truth(data.P, y, w)
         thr = _candidates(m, p)

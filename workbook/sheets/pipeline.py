@@ -167,13 +167,7 @@ def _from_opportunities(wb, ws, fm: Formats, rec: RevenueRecords, values_only: b
             "basis": (f"=WIN_RATE_BASIS({OPPS}, A{n}, $B$5)", basis),
             "required": 1.0 / rate if isinstance(rate, float) and rate > 0 else None,
         })
-    total = {
-        "target": total_target,
-        "pipeline": sum(r["pipeline"] for r in rows),
-        "weighted": (None, sum(r["weighted"][1] for r in rows if isinstance(r["weighted"][1], float))),
-        "required": _total_required(rows) if any(r["target"] for r in rows) else playbook.COVERAGE_HEALTHY,
-    }
-    t = _write_rows(ws, fm, rows, total, explicit)
+    t = _write_rows(ws, fm, rows, total_target, explicit)
     _chart(wb, ws, t, t + 2)
 
     # every quarter x motion x owner (values first; the formula is listed for "Connect model")
@@ -202,8 +196,14 @@ def _from_opportunities(wb, ws, fm: Formats, rec: RevenueRecords, values_only: b
         ws.write_string(r2 + 1, 0, "none: every opportunity maps to a motion", fm.text)
 
 
-def _write_rows(ws, fm: Formats, rows: list[dict], total: dict, explicit: bool) -> int:
+def _write_rows(ws, fm: Formats, rows: list[dict], total_target: float | None, explicit: bool) -> int:
     """The motion rows from FIRST and the Total row (returned)."""
+    total = {
+        "target": total_target,
+        "pipeline": sum(r["pipeline"] for r in rows),
+        "weighted": (None, sum(r["weighted"][1] for r in rows if isinstance(r["weighted"][1], float))),
+        "required": _total_required(rows) if any(r["target"] for r in rows) else playbook.COVERAGE_HEALTHY,
+    }
     hr = FIRST - 1
     for j, h in enumerate(HEADERS):
         ws.write_string(hr, j, h, fm.header)
@@ -285,11 +285,5 @@ def _from_ready_plays(wb, ws, fm: Formats, queue: pd.DataFrame, rec: RevenueReco
             "basis": (None, "assumed"),
             "required": 1.0 / rate if rate > 0 else None,
         })
-    total = {
-        "target": total_target,
-        "pipeline": sum(r["pipeline"] for r in rows),
-        "weighted": (None, sum(r["weighted"][1] for r in rows if isinstance(r["weighted"][1], float))),
-        "required": _total_required(rows) if any(r["target"] for r in rows) else playbook.COVERAGE_HEALTHY,
-    }
-    t = _write_rows(ws, fm, rows, total, explicit)
+    t = _write_rows(ws, fm, rows, total_target, explicit)
     _chart(wb, ws, t, t + 2)
