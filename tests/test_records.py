@@ -113,13 +113,13 @@ def test_rows_longer_than_the_header_keep_their_cells(tmp_path):
 
 def test_decimal_comma_file_is_read_right(tmp_path, capsys):
     src = tmp_path / "de.csv"
-    src.write_text("Account ID;ARR;Seat Utilization;Usage\nA1;12.500,00;0,92;1.234,5\n"
+    src.write_text("Account ID;ARR;Seat Utilization;Seats Licensed\nA1;12.500,00;0,92;1.234,5\n"
                    "A2;1.000;0,5;3\n", encoding="utf-8")
     book = load_accounts(src)
     assert book.report.decimal == ","
     assert book.frame["arr"].tolist() == [12500.0, 1000.0]
     assert book.frame["seat_utilization"].tolist() == [0.92, 0.5]
-    assert book.frame["usage_vs_cap"].tolist() == [1234.5, 3.0]
+    assert book.frame["seats_licensed"].tolist() == [1234.5, 3.0]
     code, out, _ = _check(capsys, src)
     assert code == 0 and "decimal comma" in out
 
@@ -611,3 +611,24 @@ def test_a_killed_build_leaves_no_temporary_file(tmp_path):
     proc.wait(timeout=120)
     assert proc.returncode != 0 and "Traceback" not in proc.stderr.read()
     assert list(tmp_path.iterdir()) == []  # neither a half model nor its temporary file
+
+
+def test_a_percent_column_is_read_as_fractions_and_said(tmp_path, capsys):
+    """SPEC §2: a fraction column whose median is above 1.5 holds percents (92 = 92 %)."""
+    f = tmp_path / "percent.csv"
+    f.write_text("account_id,Seat Utilization %,usage_vs_cap\nA1,92,0.5\nA2,85,0.95\nA3,40,\n")
+    book = load_accounts(f)
+    assert book.frame["seat_utilization"].tolist() == pytest.approx([0.92, 0.85, 0.40])
+    assert book.frame["usage_vs_cap"].tolist()[:2] == pytest.approx([0.5, 0.95])  # fractions stay
+    rc, out, _ = _check(capsys, str(f))
+    assert rc == 0
+    assert "seat_utilization holds percents (median 85" in out
+    assert "usage_vs_cap holds percents" not in out
+
+
+def test_score_accounts_reads_a_percent_column_like_the_import():
+    """The same table through xlwings' runtime: 92 in a fraction column is 92 %, not 9,200 %."""
+    as_percent = [["account_id", "seat_utilization"], ["A1", 92], ["A2", 85], ["A3", 40]]
+    as_fraction = [["account_id", "seat_utilization"], ["A1", 0.92], ["A2", 0.85], ["A3", 0.40]]
+    assert call_udf("EXPANSION_SCORE", as_percent) == call_udf("EXPANSION_SCORE", as_fraction)
+    assert [row[0] for row in call_udf("EXPANSION_SCORE", as_percent)] == [40, 25, 0]

@@ -92,6 +92,8 @@ def test_written_tables_read_back_or_the_difference_is_reported(tmp_path_factory
             got = frame[column].iloc[i]
             if (row, column) in named or mixed:
                 continue  # the report names this cell (or the file's mixed decimal marks)
+            if any(n.startswith(f"{column} holds percents") for n in report.notes):
+                want = want / 100 if isinstance(want, float) else want  # said: read as fractions
             assert _same(got, want, column), (column, row, got, want)
 
 

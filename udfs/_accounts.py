@@ -251,6 +251,8 @@ def numeric(acc: Accounts, column: str, notes: dict | None,
             if notes is not None:
                 note_bad(notes, acc, column, np.flatnonzero(high), "is above 100")
             values = np.where(high, np.nan, values)
+    if kind == "fraction" and playbook.reads_as_percent(values):
+        values = values / 100.0  # a "Seat Utilization %" column holding 92 (SPEC §2)
     return values
 
 

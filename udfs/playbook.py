@@ -211,6 +211,20 @@ TEXT_KINDS = frozenset({"id", "text", "date"})
 # Kinds whose values can never be negative (a negative one is a bad cell). Growth can be.
 NON_NEGATIVE_KINDS = frozenset({"money", "count", "fraction", "days", "months", "score"})
 
+PERCENT_MEDIAN_ABOVE = 1.5  # a fraction column with a larger median holds percents (92 for 92 %)
+
+
+def reads_as_percent(values: np.ndarray) -> bool:
+    """Whether a fraction column holds percents: its median is above 1.5 (SPEC §2).
+
+    >>> reads_as_percent(np.array([92.0, 85.0, np.nan])), reads_as_percent(np.array([0.92, 1.3]))
+    (True, False)
+    """
+    values = np.asarray(values, dtype=float)
+    if not len(values) or not np.nanmax(values, initial=-np.inf) > PERCENT_MEDIAN_ABOVE:
+        return False
+    return bool(np.nanmedian(values) > PERCENT_MEDIAN_ABOVE)
+
 # Common CRM export spellings, keyed by their normalized form (_args.normalize_key).
 ACCOUNT_ALIASES: dict[str, str] = {
     "id": "account_id",

@@ -102,7 +102,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         print("What to do:")
         print("\n".join(f"- {t}" for t in todo))
     else:
-        print("Nothing to do: every row and every value arrived as given.")
+        print("Nothing to do: every row arrived, every value as given or as the notes above say.")
     return 0
 
 
@@ -278,6 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `python -m workbook check FILE | head`: the reader has enough
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except Exception as err:  # noqa: BLE001 - a command never ends in a traceback
         print(f"error: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
         return 3

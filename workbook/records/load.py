@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from udfs import _args
+from udfs import _args, playbook
 from udfs.playbook import SEGMENTS
 
 from . import schema as _schema
@@ -680,6 +680,17 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
     if kind == "score":
         for j in np.flatnonzero(finite > 100):
             report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is above 100 (kept)"))
+    if kind == "fraction" and playbook.reads_as_percent(finite):
+        median = float(np.nanmedian(finite))
+        if isinstance(out, np.ndarray) and out.dtype.kind == "f":
+            out = out / 100.0
+        else:
+            out = out.copy()
+            ok = np.isfinite(finite)
+            out[ok] = finite[ok] / 100.0
+        report.notes.append(f"{name} holds percents (median {median:g}, above "
+                            f"{playbook.PERCENT_MEDIAN_ABOVE:g}): read as fractions, {median:g} as "
+                            f"{median / 100:g}.")
     return out
 
 
