@@ -17,12 +17,8 @@ import contextlib
 import importlib
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -35,6 +31,7 @@ import xlwings as xw  # noqa: E402
 from xlwings.server import custom_functions_call, custom_functions_meta  # noqa: E402
 
 import udfs  # noqa: E402
+from workbook import serve  # noqa: E402
 
 REQUIRE_E2E = os.environ.get("UPCELL_REQUIRE_E2E") == "1"
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,33 +143,6 @@ def screenshot_path(name: str) -> Path:
     return folder / name
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_http(url: str, proc: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"marimo run exited with {proc.returncode}:\n{_tail(log)}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise AssertionError(f"marimo run did not answer on {url} within {timeout:.0f} s:\n{_tail(log)}")
-
-
-def _tail(log: Path, chars: int = 3000) -> str:
-    try:
-        return log.read_text(errors="replace")[-chars:]
-    except OSError:
-        return ""
-
-
 @contextlib.contextmanager
 def marimo_app(notebook: str | os.PathLike, *cli_args: str, log: Path, cwd: str | os.PathLike = ROOT,
                env: dict | None = None, timeout: float = 60) -> Iterator[str]:
@@ -183,25 +153,13 @@ def marimo_app(notebook: str | os.PathLike, *cli_args: str, log: Path, cwd: str 
     notebook's own arguments). The server's output goes to ``log``; its whole process
     group is stopped on exit (SIGTERM, then SIGKILL after 15 s).
     """
-    port = _free_port()
+    port = serve.free_port()
     url = f"http://127.0.0.1:{port}/"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [str(MARIMO), "run", str(notebook), "--headless", "--host", "127.0.0.1",
-             "--port", str(port), "--no-token", *cli_args],
-            cwd=cwd, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            env=marimo_env() if env is None else env,
-        )
-        try:
-            _wait_http(url, proc, log, timeout)
-            yield url
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=15)
+    cmd = [str(MARIMO), "run", str(notebook), "--headless", "--host", "127.0.0.1",
+           "--port", str(port), "--no-token", *cli_args]
+    with serve.serving(cmd, url, what="marimo run", cwd=cwd, log=log, timeout=timeout,
+                       env=marimo_env() if env is None else env):
+        yield url
 
 
 @contextlib.contextmanager

@@ -13,7 +13,6 @@ import ast
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -267,21 +266,18 @@ def test_serve_excel_command_serves_the_functions(tmp_path):
     assert refused.returncode == 2 and "XLWINGS_LICENSE_KEY" in refused.stderr
     port = serve.free_port()
     log = tmp_path / "serve.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "workbook.serve", "--port", str(port)], cwd=ROOT,
-            env={**env, "XLWINGS_LICENSE_KEY": "noncommercial"}, stdout=out,
-            stderr=subprocess.STDOUT, start_new_session=True)
-        try:
-            try:
-                serve._wait(f"http://127.0.0.1:{port}/xlwings/custom-functions-meta", proc, 90, log)
-            except RuntimeError as err:
-                _missing(f"xlwings Server could not start: {err}")
-            meta = httpx.get(f"http://127.0.0.1:{port}/xlwings/custom-functions-meta").json()
-            assert sorted(f["name"] for f in meta["functions"]) == sorted(udf_meta())
-        finally:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(timeout=30)
+    ctx = serve.serving([sys.executable, "-m", "workbook.serve", "--port", str(port)],
+                        f"http://127.0.0.1:{port}/xlwings/custom-functions-meta", what="xlwings Server",
+                        cwd=ROOT, env={**env, "XLWINGS_LICENSE_KEY": "noncommercial"}, log=log)
+    try:
+        ctx.__enter__()
+    except RuntimeError as err:
+        _missing(f"xlwings Server could not start: {err}")
+    try:
+        meta = httpx.get(f"http://127.0.0.1:{port}/xlwings/custom-functions-meta").json()
+        assert sorted(f["name"] for f in meta["functions"]) == sorted(udf_meta())
+    finally:
+        ctx.__exit__(None, None, None)
     assert "XLWINGS_DEV.SCORE_ACCOUNTS" in log.read_text()
 
 

@@ -83,15 +83,26 @@ def running(*, environment: str = "dev", license_key: str = "noncommercial",
     answers, stops its process group on exit. Raises ``RuntimeError`` if it cannot start."""
     port = port or free_port()
     url = f"http://127.0.0.1:{port}"
-    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
-    proc = subprocess.Popen(
-        command("127.0.0.1", port, https=False), cwd=PROJECT_DIR, stdout=out,
-        stderr=subprocess.STDOUT, env=server_env(environment, license_key),
-        start_new_session=True,
-    )
-    try:
-        _wait(url + "/xlwings/custom-functions-meta", proc, timeout, log)
+    with serving(command("127.0.0.1", port, https=False), url + "/xlwings/custom-functions-meta",
+                 what="xlwings Server", cwd=PROJECT_DIR, env=server_env(environment, license_key),
+                 log=log, timeout=timeout):
         yield url
+
+
+@contextlib.contextmanager
+def serving(cmd: list[str], ready_url: str, *, what: str, cwd: str | os.PathLike,
+            env: dict | None = None, log: str | os.PathLike | None = None,
+            timeout: float = 90) -> Iterator[subprocess.Popen]:
+    """Run ``cmd`` in a process group of its own (output to ``log``), yield the process once
+    ``ready_url`` answers HTTP 200, and stop the whole group on exit (SIGTERM, then SIGKILL
+    after 15 s). Raises ``RuntimeError`` naming ``what`` (with the log's tail) if it exits
+    or does not answer within ``timeout`` seconds."""
+    out = open(log, "w") if log else subprocess.DEVNULL  # noqa: SIM115 (closed below)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                            start_new_session=True)
+    try:
+        _wait(what, ready_url, proc, timeout, log)
+        yield proc
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
@@ -104,18 +115,18 @@ def running(*, environment: str = "dev", license_key: str = "noncommercial",
             out.close()
 
 
-def _wait(url: str, proc: subprocess.Popen, timeout: float, log) -> None:
+def _wait(what: str, url: str, proc: subprocess.Popen, timeout: float, log) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"xlwings Server exited with {proc.returncode}{_tail(log)}")
+            raise RuntimeError(f"{what} exited with {proc.returncode}{_tail(log)}")
         try:
             with urllib.request.urlopen(url, timeout=5) as r:
                 if r.status == 200:
                     return
         except OSError:
             time.sleep(0.25)
-    raise RuntimeError(f"xlwings Server did not answer on {url} within {timeout:.0f} s{_tail(log)}")
+    raise RuntimeError(f"{what} did not answer on {url} within {timeout:.0f} s{_tail(log)}")
 
 
 def _tail(log) -> str:
