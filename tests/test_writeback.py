@@ -62,6 +62,20 @@ def _build_real(tmp: Path) -> Path:
     return out
 
 
+def _rules_table(wb, rules: pd.DataFrame):
+    """The Excel table ``Rules`` of a stand-in model, cells by type (op '=' is text, not a formula)."""
+    sheet = wb.add_worksheet("Rules")
+    sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,
+                    {"name": "Rules", "columns": [{"header": c} for c in rules.columns]})
+    for r, row in enumerate(rules.itertuples(index=False), start=1):
+        for c, v in enumerate(row):
+            if isinstance(v, str):
+                sheet.write_string(r, c, v)
+            elif not pd.isna(v):
+                sheet.write_number(r, c, v)
+    return sheet
+
+
 def _build_standin(path: Path) -> Path:
     import xlsxwriter
 
@@ -74,15 +88,7 @@ def _build_standin(path: Path) -> Path:
     body = [[f"a{i}", 0.78 + 0.03 * i, 0.80 + 0.02 * i] for i in range(6)]
     accounts.add_table(0, 0, len(body), 2, {"name": "Accounts", "data": body,
                                              "columns": [{"header": h} for h in head]})
-    sheet = wb.add_worksheet("Rules")
-    sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,
-                    {"name": "Rules", "columns": [{"header": c} for c in rules.columns]})
-    for r, row in enumerate(rules.itertuples(index=False), start=1):
-        for c, v in enumerate(row):
-            if isinstance(v, str):
-                sheet.write_string(r, c, v)  # op '=' is text, not a formula
-            elif not pd.isna(v):
-                sheet.write_number(r, c, v)
+    _rules_table(wb, rules)
     queue = wb.add_worksheet("Queue")
     queue.write_dynamic_array_formula("A1:A3", "=_xlfn.SORT(Rules[threshold])", None, 0.7)
     chart = wb.add_chart({"type": "column"})
@@ -620,15 +626,7 @@ def _standin_with_columns(path: Path, extra: dict[str, list]) -> Path:
 
     rules = default_rules()[list(RULE_COLUMNS)].assign(**extra)  # the required columns + extra
     wb = xlsxwriter.Workbook(str(path))
-    sheet = wb.add_worksheet("Rules")
-    sheet.add_table(0, 0, len(rules), len(rules.columns) - 1,
-                    {"name": "Rules", "columns": [{"header": c} for c in rules.columns]})
-    for r, row in enumerate(rules.itertuples(index=False), start=1):
-        for c, v in enumerate(row):
-            if isinstance(v, str):
-                sheet.write_string(r, c, v)
-            elif v is not None and not pd.isna(v):
-                sheet.write_number(r, c, v)
+    _rules_table(wb, rules)
     wb.close()
     return path
 

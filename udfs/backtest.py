@@ -318,13 +318,17 @@ def lead_times(
 # =========================================================================== every rule
 
 
+def _given_for(name: str, value: Any, spec) -> tuple[Any, str]:
+    """A per-rule argument (one value for all rules, or a dict {rule: value}): the rule's
+    value and the name its error gives."""
+    if isinstance(value, dict):
+        return value.get(spec.rule), f"{name}[{spec.rule}]"
+    return value, name
+
+
 def _persistence_for(persistence: Any, spec) -> int:
     """persistence: one k for all rules, a dict {rule: k}, or omitted (the rule's, else 1)."""
-    if isinstance(persistence, dict):
-        value = persistence.get(spec.rule)
-        name = f"persistence[{spec.rule}]"
-    else:
-        value, name = persistence, "persistence"
+    value, name = _given_for("persistence", persistence, spec)
     if omitted(value):
         return spec.persistence or DEFAULT_PERSISTENCE
     return _count_arg(name, value, DEFAULT_PERSISTENCE)
@@ -332,11 +336,7 @@ def _persistence_for(persistence: Any, spec) -> int:
 
 def _window_for(window: Any, spec, plays: Any, period_days: Any) -> int:
     """window: one w for all rules, a dict {rule: w}, or omitted (the rule's, §7)."""
-    if isinstance(window, dict):
-        value = window.get(spec.rule)
-        name = f"window[{spec.rule}]"
-    else:
-        value, name = window, "window"
+    value, name = _given_for("window", window, spec)
     if omitted(value):
         return rule_window(spec.motion, spec.window, plays, period_days)
     return _count_arg(name, value, DEFAULT_WINDOW)
