@@ -88,6 +88,20 @@ def _missing(message: str):
     pytest.skip(message)
 
 
+@contextlib.contextmanager
+def started(server, what: str = "xlwings Server"):
+    """Enter a server context (``workbook.serve.running`` or ``serving``) and yield what it
+    yields; one that cannot start skips the test, or fails it under UPCELL_REQUIRE_E2E=1."""
+    try:
+        value = server.__enter__()
+    except RuntimeError as err:
+        _missing(f"{what} could not start: {err}")
+    try:
+        yield value
+    finally:
+        server.__exit__(None, None, None)
+
+
 def need_tool(*names: str) -> str:
     """Path of the first tool found; skips the test, or fails it under UPCELL_REQUIRE_E2E=1."""
     for name in names:

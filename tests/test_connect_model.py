@@ -23,7 +23,7 @@ from openpyxl.utils import get_column_letter, range_boundaries
 from xlwings.server import custom_scripts_call, custom_scripts_meta
 
 import udfs
-from tests.conftest import _missing, udf_meta
+from tests.conftest import started, udf_meta
 from udfs.connect import FORMULAS_SHEET, namespaced
 from workbook import build, serve
 from workbook.sheets.scores import SCORES_ANCHOR, SCORES_FORMULA
@@ -173,19 +173,12 @@ def test_namespaced_leaves_text_and_longer_names_alone():
 def test_connect_model_over_http_uses_the_servers_namespace(model, tmp_path):
     """On xlwings Server the script enters =XLWINGS_DEV.NAME(...) in dev, as its manifest
     registers the functions; called as the task pane calls a script."""
-    ctx = serve.running(environment="dev", log=tmp_path / "server.log")
-    try:
-        url = ctx.__enter__()
-    except RuntimeError as err:
-        _missing(f"xlwings Server could not start: {err}")
-    try:
-        with httpx.Client(base_url=url, timeout=120) as client:
-            meta = client.get("/xlwings/custom-scripts-meta").json()
-            assert [m["name"] for m in meta] == ["Connect model"]
-            r = client.post("/xlwings/custom-scripts-call/connect_model",
-                            json=book_payload(model, include=[FORMULAS_SHEET]))
-            assert r.status_code == 200, r.text
-            got = apply(model, r.json()["actions"])
-    finally:
-        ctx.__exit__(None, None, None)
+    with started(serve.running(environment="dev", log=tmp_path / "server.log")) as url, \
+            httpx.Client(base_url=url, timeout=120) as client:
+        meta = client.get("/xlwings/custom-scripts-meta").json()
+        assert [m["name"] for m in meta] == ["Connect model"]
+        r = client.post("/xlwings/custom-scripts-call/connect_model",
+                        json=book_payload(model, include=[FORMULAS_SHEET]))
+        assert r.status_code == 200, r.text
+        got = apply(model, r.json()["actions"])
     assert got == expected_cells(model, serve.namespace("dev"))

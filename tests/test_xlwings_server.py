@@ -22,7 +22,7 @@ import pytest
 import xlwings as xw
 
 import udfs
-from tests.conftest import ROOT, _missing, call_udf, udf_meta
+from tests.conftest import ROOT, call_udf, started, udf_meta
 from udfs import _args
 from workbook import serve
 from workbook.sheets.cells import excel_rows
@@ -160,16 +160,9 @@ def over_http(client: httpx.Client, name: str, args: list):
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def server(request, tmp_path_factory):
     log = tmp_path_factory.mktemp("xlwings-server") / f"{request.param}.log"
-    ctx = serve.running(environment=request.param, log=log)
-    try:
-        url = ctx.__enter__()
-    except RuntimeError as err:
-        _missing(f"xlwings Server could not start: {err}")
-    try:
-        with httpx.Client(base_url=url, timeout=120) as client:
-            yield request.param, client
-    finally:
-        ctx.__exit__(None, None, None)
+    with started(serve.running(environment=request.param, log=log)) as url, \
+            httpx.Client(base_url=url, timeout=120) as client:
+        yield request.param, client
 
 
 def test_metadata_lists_every_catalog_function_as_python_registers_it(server):
@@ -266,18 +259,12 @@ def test_serve_excel_command_serves_the_functions(tmp_path):
     assert refused.returncode == 2 and "XLWINGS_LICENSE_KEY" in refused.stderr
     port = serve.free_port()
     log = tmp_path / "serve.log"
-    ctx = serve.serving([sys.executable, "-m", "workbook.serve", "--port", str(port)],
-                        f"http://127.0.0.1:{port}/xlwings/custom-functions-meta", what="xlwings Server",
-                        cwd=ROOT, env={**env, "XLWINGS_LICENSE_KEY": "noncommercial"}, log=log)
-    try:
-        ctx.__enter__()
-    except RuntimeError as err:
-        _missing(f"xlwings Server could not start: {err}")
-    try:
+    with started(serve.serving([sys.executable, "-m", "workbook.serve", "--port", str(port)],
+                               f"http://127.0.0.1:{port}/xlwings/custom-functions-meta",
+                               what="xlwings Server", cwd=ROOT, log=log,
+                               env={**env, "XLWINGS_LICENSE_KEY": "noncommercial"})):
         meta = httpx.get(f"http://127.0.0.1:{port}/xlwings/custom-functions-meta").json()
         assert sorted(f["name"] for f in meta["functions"]) == sorted(udf_meta())
-    finally:
-        ctx.__exit__(None, None, None)
     assert "XLWINGS_DEV.SCORE_ACCOUNTS" in log.read_text()
 
 
