@@ -24,7 +24,9 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import udfs  # noqa: E402
-from udfs import backtest, backtest_engine, backtest_panel  # noqa: E402
+from udfs.backtest import engine as backtest_engine
+from udfs.backtest import panel as backtest_panel
+from udfs.backtest import trigger as backtest  # noqa: E402
 
 ACCOUNTS, PERIODS, THRESHOLDS, LOOPED = 100_000, 100, 1_000, 10
 PERSISTENCE, WINDOW = 2, 3

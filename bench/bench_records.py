@@ -17,9 +17,9 @@ import time
 import numpy as np
 import pandas as pd
 
-from udfs import arr_history as ah
-from udfs import opportunities as op
-from udfs import playbook
+from udfs.core import playbook
+from udfs.revenue import arr_history as ah
+from udfs.revenue import opportunities as op
 
 N_ACCOUNTS, N_MONTHS = 100_000, 60
 N_OPPS = 1_000_000

@@ -21,7 +21,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import udfs  # noqa: E402
-from udfs import queue  # noqa: E402
+from udfs.scoring import queue  # noqa: E402
 
 ACCOUNTS, PERIODS, LOOPED = 100_000, 24, 3
 

@@ -29,8 +29,8 @@ import xlwings as xw  # noqa: E402
 from xlwings.server import custom_functions_call  # noqa: E402
 
 import udfs  # noqa: E402
-from udfs import evidence, plays, reasons  # noqa: E402
-from udfs.playbook import MOTIONS  # noqa: E402
+from udfs.core.playbook import MOTIONS  # noqa: E402
+from udfs.scoring import evidence, plays, reasons  # noqa: E402
 
 N = 1_000_000
 SUBSAMPLE = 20_000

@@ -5,8 +5,8 @@
 
 Two tables are generated:
 
-- ``account-columns``: every account column of ``udfs.playbook.ACCOUNT_COLUMNS`` with its
-  meaning, its unit and every header alias of ``udfs.playbook.ACCOUNT_ALIASES`` (in
+- ``account-columns``: every account column of ``udfs.core.playbook.ACCOUNT_COLUMNS`` with its
+  meaning, its unit and every header alias of ``udfs.core.playbook.ACCOUNT_ALIASES`` (in
   docs/accounts.md and README.md);
 - ``function-catalog``: every Excel function registered with xlwings, its arguments and
   their help text, exactly as Excel's function wizard shows them (docs/functions.md), and
@@ -36,7 +36,7 @@ COMMAND = "python docs/generate.py"
 # --------------------------------------------------------------------------- account columns
 
 # What each account column means, for a RevOps reader. Units come from the column's kind
-# in udfs/playbook.py; every column there needs a line here (tests/test_docs.py checks).
+# in udfs/core/playbook.py; every column there needs a line here (tests/test_docs.py checks).
 COLUMN_MEANINGS: dict[str, str] = {
     "account_id": "Your CRM's account identifier; the only required column, one row per account",
     "account_name": "Company name, shown next to the id in the queue",
@@ -64,7 +64,7 @@ COLUMN_MEANINGS: dict[str, str] = {
     "champion_left_90d": "Your champion left the account in the last 90 days (a risk signal)",
 }
 
-# Unit of each kind of column (udfs/playbook.py ACCOUNT_COLUMNS values).
+# Unit of each kind of column (udfs/core/playbook.py ACCOUNT_COLUMNS values).
 KIND_UNITS: dict[str, str] = {
     "id": "text",
     "text": "text",
@@ -86,7 +86,7 @@ def _alias_text(key: str) -> str:
 
 def account_columns_table() -> str:
     """The account columns as a Markdown table: column, meaning, unit, accepted aliases."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     aliases = _grouped(playbook.ACCOUNT_ALIASES)
     lines = [
@@ -115,7 +115,7 @@ def _grouped(mapping: dict[str, str]) -> dict[str, list[str]]:
 
 def opportunity_words_table() -> str:
     """Opportunity types and statuses of CRM exports, and the motion or status each means."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     lines = ["| means | accepted in the `type` / `motion` column |", "|---|---|"]
     types = _grouped(playbook.OPPORTUNITY_TYPES)
@@ -130,7 +130,7 @@ def opportunity_words_table() -> str:
 
 def record_headers_table() -> str:
     """Header spellings accepted for the columns of opportunities, ARR history and targets."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     lines = ["| record | column | also accepted as |", "|---|---|---|"]
     for record, mapping in (("opportunities", playbook.OPPORTUNITY_ALIASES),
@@ -150,8 +150,8 @@ def _dollars(value: float) -> str:
 
 
 def benchmark_stages_table() -> str:
-    """The ARR-stage benchmarks (udfs.playbook.BENCHMARK_STAGES) as a table."""
-    from udfs import playbook
+    """The ARR-stage benchmarks (udfs.core.playbook.BENCHMARK_STAGES) as a table."""
+    from udfs.core import playbook
 
     stages = playbook.BENCHMARK_STAGES
     lines = ["| company ARR | expansion share of new ARR, median | top quartile | typical NRR |",
@@ -165,7 +165,7 @@ def benchmark_stages_table() -> str:
 
 def nrr_by_segment_table() -> str:
     """Typical and best-in-class NRR by the segment a company sells to."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     lines = ["| segment | typical NRR | best in class |", "|---|---|---|"]
     for segment, (typical, best) in playbook.NRR_BY_SEGMENT.items():
@@ -189,7 +189,7 @@ def _is_blank(value) -> bool:
 
 def _conditions(rows: list[dict]) -> str:
     """A rule's conditions in words: 'usage_vs_cap ≥ 0.90', '0.80 ≤ usage_vs_cap < 0.90'."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     parts, done = [], set()
     for i, row in enumerate(rows):
@@ -215,7 +215,7 @@ def _conditions(rows: list[dict]) -> str:
 def default_rules_table() -> str:
     """The default Rules table in words: rule, when it fires, points, motion, alone (and
     persistence / window when any default sets them)."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     frame = playbook.default_rules()
     rules: dict[str, list[dict]] = {}
@@ -248,7 +248,7 @@ def _money(value: float) -> str:
 
 def default_plays_table() -> str:
     """The default Plays table in words: motion, increase share, close rate, owner, cycle."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     segments = {"SMB": "cycle_days_smb", "Mid-market": "cycle_days_mid_market",
                 "Enterprise": "cycle_days_enterprise"}
@@ -273,7 +273,7 @@ def default_plays_table() -> str:
     return "\n".join(lines)
 
 
-# What each column of the SCORE_ACCOUNTS queue holds (udfs/queue.py SCORE_COLUMNS); every
+# What each column of the SCORE_ACCOUNTS queue holds (udfs/scoring/queue.py SCORE_COLUMNS); every
 # column there needs a line here (tests/test_docs.py checks).
 QUEUE_MEANINGS: dict[str, str] = {
     "account_id": "The account, as in your table",
@@ -295,7 +295,7 @@ QUEUE_MEANINGS: dict[str, str] = {
 
 def queue_columns_table() -> str:
     """The columns SCORE_ACCOUNTS returns, in order, with what each holds."""
-    from udfs.queue import SCORE_COLUMNS
+    from udfs.scoring.queue import SCORE_COLUMNS
 
     lines = ["| queue column | what it holds |", "|---|---|"]
     for column in SCORE_COLUMNS:
@@ -314,14 +314,14 @@ def _help_table(help_texts: dict[str, str], what: str) -> str:
 
 def rule_columns_table() -> str:
     """Every column of the Rules table with the help text the model shows (RULE_HELP)."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     return _help_table(playbook.RULE_HELP, "Rules")
 
 
 def play_columns_table() -> str:
     """Every column of the Plays table with the help text the model shows (PLAY_HELP)."""
-    from udfs import playbook
+    from udfs.core import playbook
 
     return _help_table(playbook.PLAY_HELP, "Plays")
 
@@ -329,14 +329,14 @@ def play_columns_table() -> str:
 # --------------------------------------------------------------------------- function catalog
 
 # Group title of the udfs module that holds a function; a module not listed gets its name.
-MODULE_TITLES: dict[str, str] = {
-    "scoring": "Scoring, plays and owners",
-    "backtest": "Trigger backtests",
-    "pipeline": "Pipeline coverage",
-    "opportunities": "Pipeline from opportunities",
-    "retention": "Retention and benchmarks",
-    "arr_history": "Retention from ARR history",
-    "simulate": "NRR simulation",
+MODULE_TITLES: dict[str, str] = {  # module under udfs -> the area its functions make up
+    "scoring.cells": "Scoring, plays and owners",
+    "backtest.trigger": "Trigger backtests",
+    "revenue.pipeline": "Pipeline coverage",
+    "revenue.opportunities": "Pipeline from opportunities",
+    "revenue.retention": "Retention and benchmarks",
+    "revenue.arr_history": "Retention from ARR history",
+    "simulation.compounding": "NRR simulation",
 }
 MODULE_ORDER = tuple(MODULE_TITLES)
 
@@ -369,11 +369,11 @@ def _functions() -> list[dict]:
 def _module_of(name: str) -> str:
     import udfs
 
-    return getattr(getattr(udfs, name), "__module__", "udfs").rpartition(".")[2]
+    return getattr(getattr(udfs, name), "__module__", "udfs").partition(".")[2]
 
 
 def _title(module: str) -> str:
-    return MODULE_TITLES.get(module, module.replace("_", " ").capitalize())
+    return MODULE_TITLES.get(module, module.rpartition(".")[2].replace("_", " ").capitalize())
 
 
 def _signature(meta: dict) -> str:

@@ -384,7 +384,7 @@ def _(expansion_share, expansion_share_benchmark, grr, mo, money, nrr, pct, sim,
         ],
         selection=None, pagination=False, label="NRR, GRR and expansion share of new ARR per year",
     )
-    _pb = udfs.playbook  # the benchmark's numbers, as the functions above apply them
+    _pb = udfs.core.playbook  # the benchmark's numbers, as the functions above apply them
 
     def _pcts(*xs):
         return "–".join(f"{x * 100:g}" for x in xs) + " %"

@@ -23,7 +23,7 @@ def _():
         sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
         import udfs
         from workbook import writeback
-    from udfs import playbook
+    from udfs.core import playbook
 
     ROOT = Path(__file__).resolve().parent.parent
     return Path, ROOT, alt, dt, mo, os, pd, playbook, tempfile, udfs, writeback
@@ -695,7 +695,7 @@ def _(at_chosen, calibrated, first_rows, include_others, include_points, pd, per
     # follows the rule above it) is left out; the chosen threshold comes first and wins
     _table = rules.to_dict("records")
     _first = {r: i for i, r in reversed(list(enumerate(rules["rule"])))}
-    _kept, _out = udfs.rule_families.ordered(
+    _kept, _out = udfs.backtest.families.ordered(
         _table, [(_first[r["rule"]], r["threshold"], {}) for r in _rows])
     _kept_rows = {i for i, _, _ in _kept}
     left_out = [r["rule"] for r in _rows if _first[r["rule"]] not in _kept_rows]

@@ -11,7 +11,11 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf, excel_error, udf_meta
-from udfs import backtest, backtest_engine, backtest_panel, backtest_tuning, playbook
+from udfs.backtest import engine as backtest_engine
+from udfs.backtest import panel as backtest_panel
+from udfs.backtest import trigger as backtest
+from udfs.backtest import tuning as backtest_tuning
+from udfs.core import playbook
 
 
 @pytest.fixture(scope="module")

@@ -110,7 +110,7 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     recs = recs.sort_values(["first", "order", "rule"], kind="stable")
     table = udfs.rules_table()
     first_row = {r: i for i, r in reversed(list(enumerate(table["rule"])))}
-    kept, _ = udfs.rule_families.ordered(
+    kept, _ = udfs.backtest.families.ordered(
         table.to_dict("records"),
         [(first_row[r], t, {}) for r, t in zip(recs["rule"], recs["threshold"], strict=True)])
     kept_rows = {i for i, _, _ in kept}

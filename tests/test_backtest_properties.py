@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import udfs
-from udfs import backtest
+from udfs.backtest import trigger as backtest
 
 # --------------------------------------------------------------------------- SPEC §7, literally
 

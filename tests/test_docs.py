@@ -21,8 +21,8 @@ import pytest
 
 import udfs
 from tests.conftest import ROOT, udf_meta
-from udfs import playbook
-from udfs._args import normalize_key
+from udfs.core import playbook
+from udfs.core._args import normalize_key
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
 PAGES = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", *DOCS]
@@ -126,7 +126,7 @@ def _column_rows(text: str) -> dict[str, list[str]]:
 @pytest.mark.parametrize("page", ["docs/accounts.md", "README.md"])
 def test_account_columns_table_says_what_the_code_does(page):
     rows = _column_rows((ROOT / page).read_text(encoding="utf-8"))
-    assert list(rows) == list(playbook.ACCOUNT_COLUMNS), "columns listed differ from udfs/playbook.py"
+    assert list(rows) == list(playbook.ACCOUNT_COLUMNS), "columns listed differ from udfs/core/playbook.py"
     wrong = [(alias, column, playbook.account_column(alias))
              for column, aliases in rows.items() for alias in aliases
              if playbook.account_column(alias) != column]

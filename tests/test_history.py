@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import udfs
-from udfs import history, playbook
+from udfs.backtest import history
+from udfs.core import playbook
 
 
 @pytest.fixture(autouse=True)

@@ -69,9 +69,11 @@ def test_bundle_is_generated_from_udfs_as_readable_python():
     assert main_py == lite.main_py()  # deterministic
     tree = ast.parse(main_py)  # ordinary Python
     sources = lite.module_sources()
-    banners = re.findall(r"^# udfs/(\w+)\.py$", main_py, flags=re.M)
-    assert sorted(banners) == sorted(k.split(".", 1)[1] for k in sources if k != "udfs")
-    assert banners.index("_args") == 0 and banners.index("playbook") < banners.index("scoring")
+    banners = re.findall(r"^# udfs/([\w/]+)\.py$", main_py, flags=re.M)
+    assert sorted(banners) == sorted(lite.bundled_modules(sources))
+    assert len(banners) == len(sources) - len(lite.packages(sources))  # every module once
+    assert banners.index("core/_args") == 0
+    assert banners.index("core/playbook") < banners.index("scoring/cells")
     # every function and class of every module is in main.py (a clashing private one renamed)
     defined = {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
     for name, source in sources.items():
@@ -89,7 +91,7 @@ def test_bundle_is_generated_from_udfs_as_readable_python():
     # readable: what main.py adds (header, imports, banners, module namespaces) is short
     # lines; the modules' own lines come through as they are
     lines = main_py.splitlines()
-    first = lines.index("# udfs/_args.py") - 1
+    first = lines.index("# udfs/core/_args.py") - 1
     glue = lines[:first] + [ln for ln in lines if ln.startswith("# ===") or ln.startswith("# udfs/")]
     glue += re.findall(r"^\w+ = _module\(.*?\), globals\(\)\)$", main_py, flags=re.M | re.S)
     glue = [ln for block in glue for ln in block.splitlines()]

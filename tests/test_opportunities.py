@@ -8,7 +8,7 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf, udf_meta
-from udfs._args import InputError
+from udfs.core._args import InputError
 
 AS_OF = "2025-01-15"  # quarter 2025-Q1; the last 4 closed quarters are 2024-Q1 .. 2024-Q4
 

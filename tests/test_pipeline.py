@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import call_udf, excel_error, udf_meta
-from udfs import _args
-from udfs._args import InputError
+from udfs.core import _args
+from udfs.core._args import InputError
 
 
 def one(result):

@@ -12,7 +12,7 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf
-from udfs import playbook
+from udfs.core import playbook
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

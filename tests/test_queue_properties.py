@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import call_udf
-from udfs import playbook
-from udfs.playbook import MOTIONS
-from udfs.sample import SAMPLE_AS_OF
+from udfs.core import playbook
+from udfs.core.playbook import MOTIONS
+from udfs.samples.accounts import SAMPLE_AS_OF
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -109,13 +109,13 @@ def test_an_alone_rule_makes_every_ungated_account_with_no_fired_risk_rule_ready
     book = frame(records).assign(trigger=1.0)
     rules = rules_range(rows) + [["sufficient", "trigger", ">=", 1, 5, "Cross-sell", True, None, None]]
     q = udfs.score_book(book, rules=rules, as_of="2026-06-01")
-    compiled = udfs.evidence.rules(rules)
+    compiled = udfs.scoring.evidence.rules(rules)
     risk = np.zeros(len(book), dtype=bool)
     values = {c: pd.to_numeric(book[c], errors="coerce").to_numpy(dtype=float) for c in ROW if c != "segment"}
     values["seat_utilization"] = values["seat_utilization"]
     for rule in compiled:
-        if rule.motion == udfs.evidence.RISK:
-            risk |= udfs.evidence.holds(rule, values, len(book))
+        if rule.motion == udfs.scoring.evidence.RISK:
+            risk |= udfs.scoring.evidence.holds(rule, values, len(book))
     gated = q["play"].isin(GATES).to_numpy()
     assert q["ready"].to_numpy()[~gated & ~risk].all()
     assert (q["ready"].to_numpy() <= ~gated).all()

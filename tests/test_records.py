@@ -21,7 +21,7 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf
-from udfs import _args
+from udfs.core import _args
 from workbook.__main__ import main
 from workbook.records import EXCEL_MAX_CHARS, load_accounts, load_records, read_table
 

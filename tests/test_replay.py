@@ -11,7 +11,8 @@ import pandas as pd
 import pytest
 
 import udfs
-from udfs import playbook, queue
+from udfs.core import playbook
+from udfs.scoring import queue
 
 
 @pytest.fixture(scope="module")

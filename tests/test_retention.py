@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import udfs
 from tests.conftest import call_udf, udf_meta
 from tests.test_pipeline import bad_values, check_bad, one
-from udfs._args import InputError
+from udfs.core._args import InputError
 
 
 def test_spec_compounding_figures():

@@ -7,8 +7,8 @@ from pathlib import Path
 import pandas as pd
 
 import udfs
-from udfs.playbook import ACCOUNT_COLUMNS, MOTIONS, SEGMENTS
-from udfs.sample import COLUMNS, SAMPLE_AS_OF
+from udfs.core.playbook import ACCOUNT_COLUMNS, MOTIONS, SEGMENTS
+from udfs.samples.accounts import COLUMNS, SAMPLE_AS_OF
 
 CSV = Path(__file__).resolve().parents[1] / "workbook" / "sample_accounts.csv"
 

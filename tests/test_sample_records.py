@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import udfs
-from udfs import playbook
+from udfs.core import playbook
 
 HERE = Path(__file__).resolve().parents[1] / "workbook"
 

@@ -10,8 +10,8 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf, excel_error
-from udfs._args import InputError
-from udfs.playbook import MOTIONS
+from udfs.core._args import InputError
+from udfs.core.playbook import MOTIONS
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import call_udf, excel_error
-from udfs._args import InputError
+from udfs.core._args import InputError
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -16,8 +16,9 @@ from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import assert_no_marimo_errors, call_udf, export_html, udf_meta
-from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate, simulate_nrr
-from udfs._args import InputError
+from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate_nrr
+from udfs.core._args import InputError
+from udfs.simulation import compounding as simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "simulations" / "nrr_compounding.py"

@@ -16,9 +16,9 @@ from udfs import (
     playbook_mix,
     resample_rates,
     retention_from_history,
-    simulate_history,
     simulate_nrr,
 )
+from udfs.simulation import from_history as simulate_history
 
 
 def udfs_retention(history) -> pd.Series:

@@ -16,8 +16,8 @@ import pytest
 
 import udfs
 from tests.conftest import call_udf, need_tool
-from udfs import playbook
 from udfs.connect import FORMULAS_SHEET
+from udfs.core import playbook
 from workbook import build, load_accounts
 from workbook.sheets.scores import SCORES_FORMULA
 

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 import udfs
-from udfs.playbook import RULE_COLUMNS, default_rules
+from udfs.core.playbook import RULE_COLUMNS, default_rules
 from workbook.writeback import (
     RECALC_NOTE,
     export_thresholds_csv,

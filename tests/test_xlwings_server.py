@@ -23,7 +23,7 @@ import xlwings as xw
 
 import udfs
 from tests.conftest import ROOT, call_udf, started, udf_meta
-from udfs import _args
+from udfs.core import _args
 from workbook import serve
 from workbook.sheets.cells import excel_rows
 

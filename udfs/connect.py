@@ -21,7 +21,7 @@ import re
 
 import xlwings as xw
 
-from . import _args
+from .core import _args
 
 __all__ = ["connect_model"]
 

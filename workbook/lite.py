@@ -3,15 +3,16 @@
 xlwings Lite keeps a workbook's code in one ``main.py`` (and its packages in
 ``requirements.txt``); it registers the ``@func`` functions and ``@script`` scripts it
 finds in that module. The generated ``main.py`` is ordinary Python a user can read and
-edit in Lite's editor: the modules of ``udfs/`` one after the other, each under a banner
-naming its file, in dependency order, with
+edit in Lite's editor: the modules of ``udfs/`` and its packages one after the other, each
+under a banner naming its file, in dependency order (a package's ``__init__`` only
+re-exports, so it is not carried), with
 
 - the imports of numpy, pandas, xlwings and the standard library once at the top;
-- ``from .x import name`` dropped (the name is already defined above), and
-  ``from . import x`` served by a small namespace ``x`` built right after module ``x``
-  (so ``_args.numbers(...)`` reads as in the package);
+- ``from .x import name`` (or ``from ..core.x import name``) dropped (the name is already
+  defined above), and ``from ..core import x`` served by a small namespace ``x`` built
+  right after module ``x`` (so ``_args.numbers(...)`` reads as in the package);
 - a private name defined by two modules (``_money``) renamed in the later one
-  (``_money_scoring``), so each module keeps its own.
+  (``_money_cells``), so each module keeps its own.
 
 ``python -m workbook lite`` writes it; a test runs the generated file alone (``python -I``)
 and checks that it registers and answers every function exactly as the package does.
@@ -50,36 +51,56 @@ try a change in Excel; make the change in udfs/ to keep it.
 
 
 def module_sources() -> dict[str, str]:
-    """``{'udfs': <__init__ source>, 'udfs.scoring': ..., ...}`` in a stable order."""
+    """``{'udfs': <__init__ source>, 'udfs.core': ..., 'udfs.core._args': ...}`` in a stable
+    order: every module of the package tree, a package under its own name."""
     out: dict[str, str] = {}
-    for fname in sorted(os.listdir(UDFS_DIR)):
-        if not fname.endswith(".py"):
-            continue
-        mod = "udfs" if fname == "__init__.py" else "udfs." + fname[:-3]
-        with open(os.path.join(UDFS_DIR, fname), encoding="utf-8") as fh:
-            out[mod] = fh.read()
+    for folder, dirs, files in os.walk(UDFS_DIR):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
+        rel = os.path.relpath(folder, UDFS_DIR)
+        prefix = "udfs" if rel == "." else "udfs." + rel.replace(os.sep, ".")
+        for fname in sorted(files):
+            if fname.endswith(".py"):
+                mod = prefix if fname == "__init__.py" else f"{prefix}.{fname[:-3]}"
+                with open(os.path.join(folder, fname), encoding="utf-8") as fh:
+                    out[mod] = fh.read()
     return dict(sorted(out.items(), key=lambda kv: (kv[0] != "udfs", kv[0])))
+
+
+def packages(sources: dict[str, str]) -> set[str]:
+    """The keys of ``sources`` that are packages (``udfs``, ``udfs.scoring``, ...)."""
+    return {k for k in sources if any(o.startswith(k + ".") for o in sources)}
+
+
+def bundled_modules(sources: dict[str, str] | None = None) -> list[str]:
+    """The modules main.py carries, as paths under ``udfs/`` (``scoring/queue``): every
+    module but the packages' ``__init__`` files, which only re-export."""
+    sources = module_sources() if sources is None else sources
+    return [k.split(".", 1)[1].replace(".", "/") for k in sources if k not in packages(sources)]
+
+
+def _path(name: str) -> str:
+    return "udfs/" + name.replace(".", "/") + ".py"
 
 
 # --------------------------------------------------------------------------- analysis
 
 
 class _Module:
-    def __init__(self, name: str, source: str):
-        self.name = name  # short: "scoring"
+    def __init__(self, name: str, source: str, modules: set[str], pkgs: set[str]):
+        self.name = name  # under udfs: "scoring.queue"
         self.source = source
         self.tree = ast.parse(source)
         self.defined: set[str] = set()  # top-level names bound here (not by relative import)
         self.relative: list[ast.ImportFrom] = []  # every relative import, nested ones too
         self.absolute: list[ast.stmt] = []  # top-level absolute imports
         self.deps: set[str] = set()  # modules imported at top level
-        for node in ast.walk(self.tree):  # `from udfs import _args` is a sibling import too
-            if isinstance(node, ast.ImportFrom) and not node.level and (
-                    node.module == "udfs" or (node.module or "").startswith("udfs.")):
-                node.level, node.module = 1, node.module[5:] or None
+        for node in ast.walk(self.tree):  # `from udfs.core import _args` is a sibling import too
+            if isinstance(node, ast.ImportFrom) and (node.level or node.module == "udfs" or (
+                    node.module or "").startswith("udfs.")):
+                _resolve(node, name, modules, pkgs)
             elif isinstance(node, ast.Import) and any(
                     a.name.split(".")[0] == "udfs" for a in node.names):
-                raise ValueError(f"udfs/{name}.py: import the sibling modules, not the package")
+                raise ValueError(f"{_path(name)}: import the sibling modules, not the package")
         for node in self.tree.body:
             if isinstance(node, ast.ImportFrom) and node.level:
                 continue
@@ -99,6 +120,51 @@ class _Module:
         first = self.tree.body[0] if self.tree.body else None
         if isinstance(first, ast.Expr) and isinstance(getattr(first, "value", None), ast.Constant):
             self.docstring_end = first.end_lineno
+
+
+def _resolve(node: ast.ImportFrom, name: str, modules: set[str], pkgs: set[str]) -> None:
+    """Rewrite an import of udfs in place as ``level=1`` with the module's full name under
+    udfs (``from ..core._args import x`` in ``scoring.queue`` -> module ``core._args``), or,
+    for a module namespace (``from ..core import _args``), no module and each alias named by
+    the module's full name (``core._args`` as ``_args``)."""
+    if node.level:
+        base = name.split(".")[:-1]
+        base = base[:len(base) - (node.level - 1)] if node.level > 1 else base
+        if node.level - 1 > len(name.split(".")) - 1:
+            raise ValueError(f"{_path(name)}: a relative import leaves the udfs package")
+        target = ".".join(base + (node.module.split(".") if node.module else []))
+    else:
+        target = node.module[5:] if node.module != "udfs" else ""
+    node.level = 1
+    if target in modules:
+        node.module = target
+        return
+    if target and target not in pkgs:
+        raise ValueError(f"{_path(name)}: no module udfs.{target}")
+    for a in node.names:
+        full = f"{target}.{a.name}" if target else a.name
+        if full not in modules:
+            where = f"udfs/{target.replace('.', '/')}" if target else "udfs"
+            raise ValueError(f"{_path(name)}: import {a.name!r} from the module that defines "
+                             f"it, not from the package {where}")
+        if (a.asname or a.name) != a.name:
+            raise ValueError(f"{_path(name)}: import the module {a.name} under its own name")
+        a.name, a.asname = full, a.name
+    node.module = None
+
+
+def _reexports_only(name: str, source: str) -> None:
+    """A package's ``__init__`` only re-exports (docstring, ``from .x import ...``,
+    ``__all__``): main.py carries its modules, not it."""
+    for node in ast.parse(source).body:
+        ok = (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)) or (
+            isinstance(node, ast.ImportFrom) and node.level == 1) or (
+            isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets]
+            == ["__all__"])
+        if not ok:
+            raise ValueError(f"udfs/{name.replace('.', '/')}/__init__.py: a package's "
+                             "__init__ only re-exports; move line "
+                             f"{node.lineno} into a module")
 
 
 def _bound(node: ast.stmt) -> set[str]:
@@ -131,7 +197,7 @@ def _order(mods: dict[str, _Module]) -> list[str]:
         visiting.discard(name)
         done.append(name)
 
-    for name in sorted(mods, key=lambda n: (n != "_args", n)):
+    for name in sorted(mods, key=lambda n: (n != "core._args", n)):
         visit(name)
     return done
 
@@ -142,17 +208,26 @@ def _order(mods: dict[str, _Module]) -> list[str]:
 def main_py(sources: dict[str, str] | None = None) -> str:
     """The text of the generated ``main.py`` (``sources``: as :func:`module_sources`)."""
     sources = module_sources() if sources is None else sources
-    mods = {k.split(".", 1)[1]: _Module(k.split(".", 1)[1], v)
-            for k, v in sources.items() if k != "udfs"}
+    pkgs = packages(sources)
+    modules = {k.split(".", 1)[1] for k in sources if k not in pkgs}
+    short_pkgs = {k.partition(".")[2] for k in pkgs}
+    for k in pkgs - {"udfs"}:
+        _reexports_only(k.partition(".")[2], sources[k])
+    mods = {k.split(".", 1)[1]: _Module(k.split(".", 1)[1], v, modules, short_pkgs)
+            for k, v in sources.items() if k not in pkgs}
     order = _order(mods)
     namespaces = sorted({a.name for m in mods.values() for n in m.relative if not n.module
                          for a in n.names})
+    short = {full: full.rsplit(".", 1)[-1] for full in namespaces}
+    if len(set(short.values())) < len(short):
+        twins = sorted(f for f in short if list(short.values()).count(short[f]) > 1)
+        raise ValueError(f"udfs: modules imported as namespaces share a name: {twins}")
 
     # renames: a name defined by an earlier module keeps it; later ones get a suffix, and
     # a name imported from a sibling module is replaced by that module's (global) name
     owner: dict[str, str] = {}
     renames: dict[str, dict[str, str]] = {m: {} for m in order}
-    taken = {n for m in mods.values() for n in m.defined} | set(namespaces)
+    taken = {n for m in mods.values() for n in m.defined} | set(short.values())
 
     def global_name(module: str, name: str) -> str:
         """The name under which ``module``'s ``name`` lives in main.py."""
@@ -163,17 +238,17 @@ def main_py(sources: dict[str, str] | None = None) -> str:
             for a in node.names:
                 if (a.asname or a.name) == name and node.module and node in mod.tree.body:
                     return global_name(node.module, a.name)
-        raise ValueError(f"udfs/{module}.py has no top-level name {name!r}")
+        raise ValueError(f"{_path(module)} has no top-level name {name!r}")
 
     for m in order:
         for name in sorted(mods[m].defined):
             if name == "__all__" or _same_import(mods, owner.get(name), m, name):
                 owner.setdefault(name, m)
                 continue
-            if name in namespaces:
-                raise ValueError(f"udfs/{m}.py: top-level name {name!r} is also a module name")
+            if name in short.values():
+                raise ValueError(f"{_path(m)}: top-level name {name!r} is also a module name")
             if name in owner:
-                new = f"{name}_{m.strip('_')}"
+                new = f"{name}_{m.rsplit('.', 1)[-1].strip('_')}"
                 while new in taken or keyword.iskeyword(new):
                     new += "_"
                 taken.add(new)
@@ -191,7 +266,7 @@ def main_py(sources: dict[str, str] | None = None) -> str:
     parts = [_HEADER, "from __future__ import annotations\n\n", _imports(mods, order, renames),
              "\n\n", _NAMESPACE_HELPER]
     for m in order:
-        parts.append(f"\n\n# {'=' * 76}\n# udfs/{m}.py\n# {'=' * 76}\n\n")
+        parts.append(f"\n\n# {'=' * 76}\n# {_path(m)}\n# {'=' * 76}\n\n")
         parts.append(_body(mods[m], renames[m], global_name))
         if m in namespaces:
             names = sorted((mods[m].defined - {"__all__"}) | {
@@ -201,7 +276,7 @@ def main_py(sources: dict[str, str] | None = None) -> str:
             lines = textwrap.wrap(", ".join(pairs), 84, break_on_hyphens=False)
             listed = "\n".join(f"    {line + (' ' if i < len(lines) - 1 else '')!r}"
                                for i, line in enumerate(lines))
-            parts.append(f"\n\n{m} = _module({m!r}, (\n{listed}\n), globals())\n")
+            parts.append(f"\n\n{short[m]} = _module({m!r}, (\n{listed}\n), globals())\n")
     return "".join(parts).rstrip() + "\n"
 
 
@@ -223,15 +298,15 @@ def _check_renames(mod: _Module, renames: dict[str, str]) -> None:
     a ``global`` statement (main.py's module namespaces are snapshots)."""
     for node in ast.walk(mod.tree):
         if isinstance(node, ast.Global):  # the module namespaces of main.py are snapshots
-            raise ValueError(f"udfs/{mod.name}.py rebinds a module global ({node.names[0]}): "
+            raise ValueError(f"{_path(mod.name)} rebinds a module global ({node.names[0]}): "
                              "main.py cannot bundle that; keep module state in a dict")
         if isinstance(node, ast.keyword) and node.arg in renames:
-            raise ValueError(f"udfs/{mod.name}.py: {node.arg!r} clashes with another module's "
+            raise ValueError(f"{_path(mod.name)}: {node.arg!r} clashes with another module's "
                              "name and is a keyword argument here: rename it in udfs/")
         bound = (node.id if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
                  else node.arg if isinstance(node, ast.arg) else None)
         if bound is not None and bound in set(renames.values()) - set(renames):
-            raise ValueError(f"udfs/{mod.name}.py binds {bound!r}, the name main.py gives to "
+            raise ValueError(f"{_path(mod.name)} binds {bound!r}, the name main.py gives to "
                              "one of its imports: rename it in udfs/")
 
 
@@ -305,7 +380,7 @@ def _body(mod: _Module, renames: dict[str, str], global_name) -> str:
                 repl.append(f"{indent}{target} = {source}\n")
         if not repl and node not in mod.tree.body:
             names = ", ".join(a.asname or a.name for a in node.names)
-            where = f"in udfs/{node.module}.py" if node.module else "(module namespaces)"
+            where = f"in {_path(node.module)}" if node.module else "(module namespaces)"
             repl = [f"{indent}pass  # {names}: defined above, {where}\n"]
         spans.append((node.lineno, node.end_lineno, "".join(repl)))
     skip: set[int] = set()

@@ -56,7 +56,8 @@ from typing import Any
 
 import pandas as pd
 
-from udfs import _args, rule_families
+from udfs.backtest import families as rule_families
+from udfs.core import _args
 
 from ._files import atomic_write, refuse_overwrite
 from .xlsx_package import (

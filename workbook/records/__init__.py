@@ -15,9 +15,9 @@ AccountBook = RecordBook
 
 def _install_history_reader() -> None:
     """udfs.load_history reads a file path through this reader (udfs never imports workbook)."""
-    import udfs.history
+    import udfs.backtest.history
 
-    udfs.history.FILE_READER = lambda path: read_table(path, numbers="*")
+    udfs.backtest.history.FILE_READER = lambda path: read_table(path, numbers="*")
 
 
 _install_history_reader()

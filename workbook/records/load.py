@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from udfs import _args, playbook
-from udfs.playbook import SEGMENTS
+from udfs.core import _args, playbook
+from udfs.core.playbook import SEGMENTS
 
 from . import schema as _schema
 from .numbers import _text, detect_decimal, parse_numbers
@@ -695,7 +695,7 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
 
 
 def _schema_non_negative() -> frozenset:
-    from udfs.playbook import NON_NEGATIVE_KINDS
+    from udfs.core.playbook import NON_NEGATIVE_KINDS
 
     return NON_NEGATIVE_KINDS
 

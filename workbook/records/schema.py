@@ -21,8 +21,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from udfs import _args
-from udfs.playbook import (
+from udfs.core import _args
+from udfs.core.playbook import (
     ACCOUNT_COLUMNS,
     HISTORY_ALIASES,
     NON_NEGATIVE_KINDS,

@@ -31,8 +31,8 @@ import xlsxwriter
 from xlsxwriter.utility import xl_rowcol_to_cell
 
 import udfs
-from udfs import _args
 from udfs.connect import FORMULAS_HEADER, FORMULAS_SHEET
+from udfs.core import _args
 
 from ..importer import AccountBook
 

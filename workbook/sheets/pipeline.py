@@ -14,8 +14,8 @@ import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 
 import udfs
-from udfs import _records, playbook
-from udfs.opportunities import parse_targets
+from udfs.core import _records, playbook
+from udfs.revenue.opportunities import parse_targets
 
 from ..importer import AccountBook
 from .cells import NAVY, Formats, cached, formula_cell, spill

@@ -6,7 +6,7 @@ from typing import Any
 
 from xlsxwriter.utility import xl_col_to_name
 
-from udfs import playbook
+from udfs.core import playbook
 
 from .cells import Formats, excel_rows, put
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import udfs
-from udfs import _args, _records, playbook
+from udfs.core import _args, _records, playbook
 
 from ..records import Schema, load_records, register_schema
 from .cells import Formats, put

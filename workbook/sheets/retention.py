@@ -13,7 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 import udfs
-from udfs import playbook
+from udfs.core import playbook
 
 from ..importer import AccountBook
 from .cells import NAVY, Formats, book_arr, cached, formula_cell, nice, spill

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import udfs
-from udfs import _args, playbook
+from udfs.core import _args, playbook
 
 from .cells import Formats, spill
 from .playbook import plays_rows, rules_rows

@@ -12,7 +12,7 @@ off it. Every rule condition is one numpy comparison over a column.
   signal columns) that ends the period before the snapshot.
 
 >>> import pandas as pd
->>> from udfs import _accounts
+>>> from udfs.scoring import _accounts
 >>> acc = _accounts.read_accounts("values", pd.DataFrame({"seat_utilization": [0.99, 0.5],
 ...                                                       "pricing_page_visits_30d": [1, 1]}))
 >>> ev = evaluate(acc, rules())
@@ -29,9 +29,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _accounts, _args, playbook
+from ..core import _args, playbook
+from ..core.playbook import MOTIONS
+from . import _accounts
 from ._accounts import Accounts
-from .playbook import MOTIONS
 
 __all__: list[str] = []
 

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import _args, playbook
+from ..core import _args, playbook
 
 __all__ = [
     "pipeline_coverage", "PIPELINE_COVERAGE",
@@ -29,76 +29,13 @@ __all__ = [
 ]
 
 
-# --------------------------------------------------------------------------- helpers
-# (retention.py and simulate.py share these: one definition)
-
-
-def broadcast(*named: tuple[str, np.ndarray, Any]) -> tuple[list[np.ndarray], Any]:
-    """Align coerced 1-D arrays ``(name, array, raw input)`` of length 1 or n.
-
-    Returns the arrays, each of length n, and the raw input the result should be shaped
-    like (the first column given, else the first argument). A length that is neither 1
-    nor n raises a ``ValueError`` naming the argument.
-    """
-    n = max(len(a) for _, a, _ in named)
-    for name, a, _ in named:
-        if len(a) == 0:
-            raise _args.InputError(f"{name}: expected at least one value, got an empty range")
-    like = next(
-        (raw for _, a, raw in named if not _args.is_scalar(raw) and len(a) == n), named[0][2]
-    )
-    out = []
-    for name, a, _ in named:
-        if len(a) == n:
-            out.append(a)
-        elif len(a) == 1:
-            out.append(np.full(n, a[0], dtype=a.dtype))
-        else:
-            raise _args.InputError(
-                f"{name}: expected one value or {n} values (one per row), got {len(a)}"
-            )
-    return out, like
-
-
-def omitted(value: Any) -> bool:
-    """An optional argument left out: None or an empty cell (NaN is bad input, not omitted)."""
-    return value is None or (isinstance(value, str) and value.strip() == "")
-
-
-def reject(name: str, values: np.ndarray, bad: np.ndarray, expected: str) -> np.ndarray:
-    """``values``, unless ``bad`` holds somewhere: then the one-line error naming the first."""
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise _args.fail(name, expected, float(values[i]), i if values.size > 1 else None)
-    return values
-
-
-def finite(name: str, result: np.ndarray, what: str) -> np.ndarray:
-    """``result``, unless a value overflowed (inf): then the one-line error naming ``name``.
-
-    ``what`` says what was expected of ``name``, e.g. "amounts small enough to add up".
-    """
-    with np.errstate(invalid="ignore"):
-        bad = ~np.isfinite(np.asarray(result, dtype=float)) & ~np.isnan(np.asarray(result, dtype=float))
-    if bad.any():
-        i = int(np.argmax(bad.ravel()))
-        where = f" (item {i + 1})" if np.size(result) > 1 else ""
-        raise _args.InputError(f"{name}: expected {what}, got a result too large for a number{where}")
-    return result
-
-
-def positive(name: str, values: np.ndarray) -> np.ndarray:
-    """Reject zeros in an already non-negative array (a divisor: target, starting ARR)."""
-    return reject(name, values, values <= 0, "a number above 0")
-
-
 def _healthy(healthy: Any) -> float:
-    return playbook.COVERAGE_HEALTHY if omitted(healthy) else _args.number("healthy", healthy, minimum=0)
+    return playbook.COVERAGE_HEALTHY if _args.omitted(healthy) else _args.number("healthy", healthy, minimum=0)
 
 
 def _cutoffs(healthy: Any, thin: Any) -> tuple[float, float]:
     h = _healthy(healthy)
-    t = playbook.COVERAGE_THIN if omitted(thin) else _args.number("thin", thin, minimum=0)
+    t = playbook.COVERAGE_THIN if _args.omitted(thin) else _args.number("thin", thin, minimum=0)
     if t > h:
         raise _args.InputError(f"thin: expected a cut-off at most healthy ({h:g}), got {t:g}")
     return h, t
@@ -121,7 +58,7 @@ def _pipeline_rows(amounts: Any, motions: Any) -> tuple[np.ndarray, np.ndarray]:
     """Amounts and motions of a pipeline; fully blank rows (trailing range rows) are skipped."""
     a = _args.numbers("amounts", amounts, minimum=0, allow_blank=True)
     m = _args.choices("motions", motions, playbook.MOTIONS, allow_blank=True)
-    (a, m), _ = broadcast(("amounts", a, amounts), ("motions", m, motions))
+    (a, m), _ = _args.broadcast(("amounts", a, amounts), ("motions", m, motions))
     no_amount, no_motion = np.isnan(a), m == ""
     several = a.size > 1
     for i in np.flatnonzero(no_amount != no_motion)[:1]:
@@ -144,11 +81,11 @@ def pipeline_coverage(pipeline: Any, target: Any):
     array([3. , 1.2])
     """
     p = _args.numbers("pipeline", pipeline, minimum=0)
-    t = positive("target", _args.numbers("target", target, minimum=0))
-    reject("target", t, t < playbook.TARGET_MIN, f"a target of at least {playbook.TARGET_MIN:g}")
-    (p, t), like = broadcast(("pipeline", p, pipeline), ("target", t, target))
+    t = _args.positive("target", _args.numbers("target", target, minimum=0))
+    _args.reject("target", t, t < playbook.TARGET_MIN, f"a target of at least {playbook.TARGET_MIN:g}")
+    (p, t), like = _args.broadcast(("pipeline", p, pipeline), ("target", t, target))
     with np.errstate(over="ignore"):
-        ratio = finite("target", p / t, "a target that keeps pipeline / target finite")
+        ratio = _args.finite("target", p / t, "a target that keeps pipeline / target finite")
     return _args.shaped(ratio, like, name="coverage")
 
 
@@ -172,7 +109,7 @@ def weighted_pipeline(amounts: Any, motions: Any, plays: Any = None) -> float:
     a, m = _pipeline_rows(amounts, motions)
     rates = _close_rates(m, plays)
     with np.errstate(over="ignore"):
-        return float(finite("amounts", np.sum(a * rates), "amounts small enough to add up"))
+        return float(_args.finite("amounts", np.sum(a * rates), "amounts small enough to add up"))
 
 
 def pipeline_gap(pipeline: Any, target: Any, healthy: Any = None):
@@ -184,9 +121,9 @@ def pipeline_gap(pipeline: Any, target: Any, healthy: Any = None):
     p = _args.numbers("pipeline", pipeline, minimum=0)
     t = _args.numbers("target", target, minimum=0)
     h = _healthy(healthy)
-    (p, t), like = broadcast(("pipeline", p, pipeline), ("target", t, target))
+    (p, t), like = _args.broadcast(("pipeline", p, pipeline), ("target", t, target))
     with np.errstate(over="ignore"):
-        gap = finite("target", np.maximum(0.0, t * h - p), "a target small enough for target × healthy")
+        gap = _args.finite("target", np.maximum(0.0, t * h - p), "a target small enough for target × healthy")
     return _args.shaped(gap, like, name="pipeline_gap")
 
 
@@ -209,7 +146,7 @@ def coverage_by_motion(
         keys = {_args.normalize_key(k): v for k, v in targets.items()}
         targets = [keys.get(_args.normalize_key(mo), 0) for mo in playbook.MOTIONS]
     goal = _args.numbers("targets", targets, minimum=0)
-    reject("targets", goal, (goal > 0) & (goal < playbook.TARGET_MIN), f"0 or a target of at least {playbook.TARGET_MIN:g}")
+    _args.reject("targets", goal, (goal > 0) & (goal < playbook.TARGET_MIN), f"0 or a target of at least {playbook.TARGET_MIN:g}")
     if goal.size != len(playbook.MOTIONS):
         raise _args.InputError(
             f"targets: expected {len(playbook.MOTIONS)} values (one per motion: "
@@ -237,7 +174,7 @@ def coverage_by_motion(
     out["gap"] = np.maximum(0.0, tg * h - pl)
     with np.errstate(over="ignore"):
         for col in ("pipeline", "weighted_pipeline", "target", "coverage", "gap"):
-            finite("amounts" if "pipeline" in col else "targets", out[col].to_numpy(float),
+            _args.finite("amounts" if "pipeline" in col else "targets", out[col].to_numpy(float),
                    "amounts and targets small enough to add up")
     return out
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from udfs import _args
+from ..core import _args
 
 __all__ = ["EXTRA_COLUMNS", "plan", "ordered"]
 

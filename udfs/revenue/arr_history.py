@@ -12,14 +12,7 @@ churned accounts).
 >>> arr_movements(h)[["month", "new", "expansion", "contraction", "churn"]].iloc[1:].to_dict("records")
 [{'month': '2024-02', 'new': 50.0, 'expansion': 20.0, 'contraction': 0.0, 'churn': 0.0}, {'month': '2024-03', 'new': 0.0, 'expansion': 0.0, 'contraction': 10.0, 'churn': 120.0}]
 
-Definitions chosen here:
-
-- The history's first month is the opening book: its accounts are not counted as
-  ``new`` (they may be years old) and belong to no acquisition cohort.
-- Cohort NRR(q, k) is shown once every account of the cohort has reached month k (a
-  triangle: a partly observed cell would mix accounts of different ages); blank before.
-- Expansion share of new ARR per quarter = expansion / (expansion + new-logo ARR) of the
-  quarter's monthly movements; reactivations are neither.
+The definitions chosen here are listed once, in the package's docstring.
 """
 
 from __future__ import annotations
@@ -31,7 +24,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import _args, _records, playbook
+from ..core import _args, _records, playbook
 
 __all__ = [
     "ArrHistory", "arr_matrix",

@@ -17,8 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _accounts, _args, playbook
-from .playbook import MOTIONS, SEGMENTS
+from ..core import _args, playbook
+from ..core.playbook import MOTIONS, SEGMENTS
+from . import _accounts
 
 __all__ = ["seat_utilization", "expansion_owner", "expected_expansion", "close_rate", "play_due_date"]
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import _args
-from .playbook import ACCOUNT_COLUMNS, SEGMENTS
+from ..core import _args
+from ..core.playbook import ACCOUNT_COLUMNS, SEGMENTS
 
 __all__ = ["sample_accounts", "SAMPLE_AS_OF"]
 

@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _args, playbook
-from .playbook import ACCOUNT_COLUMNS
+from ..core import _args, playbook
+from ..core.playbook import ACCOUNT_COLUMNS
 
 __all__: list[str] = []
 
@@ -187,7 +187,7 @@ def _flag_column(raw: Any) -> tuple[np.ndarray, np.ndarray]:
 
 
 def note_bad(notes: dict, acc: Accounts, column: str, rows: np.ndarray, what: str) -> None:
-    from .reasons import num_text  # the one number format of the reasons
+    from ..core._args import num_text  # the one number format of the reasons
 
     raw = acc.columns[column]
     raw = raw.to_numpy() if hasattr(raw, "to_numpy") else np.asarray(raw, dtype=object)

@@ -1,22 +1,8 @@
 """Pipeline coverage from the CRM's opportunities (SPEC §5): per quarter × motion × owner.
 
 An opportunities table (opportunity_id, account_id, motion or type, amount, stage,
-probability [optional], close_date, owner, status open/won/lost) gives:
-
-- **win rate** per motion = won $ / (won $ + lost $) of the opportunities closed in the
-  last 4 closed quarters before ``as_of``; a motion with none uses the Plays close rate,
-  marked ``assumed``; **required coverage** = 1 / win rate;
-- **pipeline** per quarter × motion × owner = Σ amount of the open opportunities whose
-  close date falls in the quarter; **weighted pipeline** uses each opportunity's
-  probability when given (above 1 is read as a percent), else its motion's win rate;
-- coverage = pipeline / target; a motion row is ``Healthy`` at its required coverage,
-  ``Thin`` at 2/3 of it; the quarter's total requires Σ target × required / Σ target
-  (3× when the target has no motion split); gap = max(0, target × required − pipeline).
-
-Targets are the user's: a Targets table (quarter, motion or blank, owner or blank, target)
-or one total for the ``as_of`` quarter; without one, target, coverage, status and gap stay
-blank. Opportunity types that map to no motion (new business, renewal) are left out and
-listed by :func:`other_opportunities`.
+probability [optional], close_date, owner, status open/won/lost) gives win rates and
+pipeline coverage; the definitions are listed once, in the package's docstring.
 
 >>> opps = [["id", "type", "amount", "close_date", "owner", "status"],
 ...         [1, "Upsell", 90_000, "2025-02-10", "Ana", "open"],
@@ -40,8 +26,8 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import _args, _records, playbook
-from .pipeline import omitted
+from ..core import _args, _records, playbook
+from ..core._args import omitted
 
 __all__ = [
     "Opportunities", "read_opportunities",

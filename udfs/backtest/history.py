@@ -24,8 +24,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _args, playbook
-from .backtest_panel import rule_window
+from ..core import _args, playbook
+from .panel import rule_window
 
 __all__ = ["PLANTED_TRIGGERS", "PLANTED_FOLLOW", "HISTORY_SIGNALS", "sample_history", "load_history"]
 
@@ -56,7 +56,7 @@ _EVENT_COLUMNS = ("expansion", "expansion_motion", "expansion_amount")
 
 def _book(n: int, seed: int) -> pd.DataFrame:
     try:
-        from .sample import sample_accounts
+        from ..samples.accounts import sample_accounts
     except ImportError:  # pragma: no cover - the sample book is part of the package
         sample_accounts = None
     if sample_accounts is not None:

@@ -8,17 +8,7 @@ Each function is here twice: a plain lower-case function and its ``@xw.func`` UD
 >>> arr_after(10_000_000, 1.2, 1), arr_after(10_000_000, 1.3, 1)
 (12000000.0, 13000000.0)
 
-Definitions chosen here (documented in each function):
-
-- ``arr_after`` / ``nrr_projection``: the starting ARR compounds at ``nrr`` every year;
-  each year's new-logo ARR joins at the end of that year and compounds at ``nrr`` in the
-  following years (year 1's new logos count fully at year 1, grow from year 2 on).
-- ``nrr_benchmark``: a company below $1M ARR is judged against the first stage band
-  ($1–5M: 95–110 %), the earliest stage the benchmark publishes; with a segment, the
-  segment's typical range is used instead of the stage's.
-- ``expansion_share_benchmark``: from the ARR-stage table alone (no benchmark below $1M).
-- ``expansion_readiness``: annual churn of 8 % or more wins; 50+ customers with 6+ months
-  of average tenure builds the motion; anything else stays acquisition-first.
+The definitions chosen here are listed once, in the package's docstring.
 """
 
 from __future__ import annotations
@@ -29,9 +19,9 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import _args, playbook
-from .pipeline import broadcast, finite, positive, reject
-from .pipeline import omitted as _omitted
+from ..core import _args, playbook
+from ..core._args import broadcast, finite, positive, reject
+from ..core._args import omitted as _omitted
 
 __all__ = [
     "nrr", "NRR",

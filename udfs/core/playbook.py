@@ -298,7 +298,7 @@ def require_account_header(name: str, labels: Any) -> None:
     >>> require_account_header("accounts", ["A1", 0.95])
     Traceback (most recent call last):
     ...
-    udfs._args.InputError: accounts: expected a header row naming account columns (account_id, seat_utilization, ...), got 'A1', 0.95
+    udfs.core._args.InputError: accounts: expected a header row naming account columns (account_id, seat_utilization, ...), got 'A1', 0.95
     """
     labels = list(labels)
     if any(account_column(label) is not None for label in labels):

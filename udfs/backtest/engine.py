@@ -32,7 +32,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import _args, playbook
+from ..core import _args, playbook
 
 _INF = math.inf
 MAX_PERIOD_SPAN = 10_000_000  # periods between the first and the last (keys stay in int64)

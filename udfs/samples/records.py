@@ -26,8 +26,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from . import playbook
-from .sample import sample_accounts
+from ..core import playbook
+from .accounts import sample_accounts
 
 __all__ = ["sample_arr_history", "sample_opportunities", "SAMPLE_AS_OF"]
 
@@ -118,7 +118,10 @@ def sample_arr_history(seed: int = 11) -> pd.DataFrame:
 def sample_opportunities(seed: int = 11) -> pd.DataFrame:
     """The sample CRM export: opportunity_id, account_id, type, amount, stage, probability,
     close_date, owner, status (see the module's description)."""
-    from .scoring import expansion_owner, score_accounts  # scoring imports this package's playbook
+    from ..scoring.cells import (  # scoring imports this package's playbook
+        expansion_owner,
+        score_accounts,
+    )
 
     book, ids, first, matrix, (rows, month_pos, amount, motion_pick), rng = _paths(seed)
     arr_of = dict(zip(book["account_id"], book["arr"], strict=True))

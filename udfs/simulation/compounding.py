@@ -39,10 +39,10 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import _args, playbook
-from .pipeline import omitted as _omitted
-from .pipeline import reject
-from .retention import _FRACTION, _RATE, NRR_MAX, _fraction
+from ..core import _args, playbook
+from ..core._args import omitted as _omitted
+from ..core._args import reject
+from ..revenue.retention import _FRACTION, _RATE, NRR_MAX, _fraction
 
 __all__ = [
     "STEPS", "NrrSimulation", "MonteCarlo",

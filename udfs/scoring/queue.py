@@ -6,25 +6,7 @@ queue fields per input row plus ``queue_rank``; :func:`score_accounts` is the sa
 sorted. A queue replay (a backtest) calls ``score_book`` once per period, with
 ``reasons=False`` when it needs no text.
 
-Decisions (documented once, here):
-
-- Ready = not gated and (score ≥ 50, or a fired ``alone`` rule with no fired risk rule).
-- The play of a ready account is its primary motion (``routing="evidence"``, default), or
-  its fired motion with the best expected value per $ of ARR (``routing="value"``; ties in
-  MOTIONS order). A gated account shows its gate as the play, an ungated account that is
-  not ready ``Nurture``; both have a blank owner and expected value 0. The reasons say why
-  whenever the play is not the primary motion.
-- Summary rows (account_id ``Total``, ``Grand total``, ``Subtotal``) and blank or error ids
-  stay in the queue as ``Not scored`` (blank score), sorted last: one row in, one row out.
-- Queue order: scored first, ready first, expected value descending, score descending,
-  account_id ascending.
-- Owners (owner, weekly_capacity): in queue order each ready play takes a slot of its
-  owner(s) (``CSM + Expansion AE`` takes one of each); ``slot`` is ``this week`` or
-  ``queued``; an owner the table does not list has no limit; no Owners table, blank slots.
-- A renewal 0-120 days after ``as_of`` pairs the play with it: due_in_days =
-  max(0, min(cycle, days to renewal − 30)) and the reasons say so.
-- A ready account with a blank ``arr`` keeps its play; its expected value is 0 and the
-  reasons say the value is unknown.
+The queue's decisions are listed once, in the package's docstring.
 
 >>> q = score_accounts([["account_id", "account_name", "arr", "seat_utilization", "pricing_page_visits_30d"],
 ...                     ["a1", "Acme", 40000, 0.99, 1], ["a2", "Globex", 90000, 0.5, 0]], as_of="2026-06-01")
@@ -41,10 +23,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _accounts, _args, evidence, playbook
-from .playbook import MOTIONS
+from ..core import _args, playbook
+from ..core._args import num_text
+from ..core.playbook import MOTIONS
+from . import _accounts, evidence
 from .plays import as_of_day, owner_codes, play_set, renewal_due, segment_codes
-from .reasons import Sentences, missing_text, months_text, num_text, per_value, rule_sentences
+from .reasons import Sentences, missing_text, months_text, per_value, rule_sentences
 
 __all__ = ["score_book", "score_accounts", "SCORE_COLUMNS", "NURTURE", "NOT_SCORED"]
 

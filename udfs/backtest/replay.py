@@ -38,12 +38,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _accounts, _args, evidence, playbook
-from .backtest_engine import _lag_rows, _observed_at, _ratio, _truth, _window_min
-from .backtest_panel import DEFAULT_PERIOD_DAYS, _Data, _data, _expansions, rule_window
-from .plays import owner_codes, play_set
-from .queue import _slots, readiness
-from .rule_families import ordered, plan
+from ..core import _args, playbook
+from ..scoring import _accounts, evidence
+from ..scoring.plays import owner_codes, play_set
+from ..scoring.queue import _slots, readiness
+from .engine import _lag_rows, _observed_at, _ratio, _truth, _window_min
+from .families import ordered, plan
+from .panel import DEFAULT_PERIOD_DAYS, _Data, _data, _expansions, rule_window
 
 __all__ = ["REPLAY_COLUMNS", "queue_flags", "queue_replay", "compare_queues", "tuned_rules",
            "calibrated_rules"]
@@ -273,7 +274,7 @@ def tuned_rules(panel: Any, rules: Any = None, plays: Any = None, *,
     passes the gate, band edges following as on export (``rule_families``); fitted on the
     periods before ``until`` when given (no lookahead into a later replay). A
     recommendation that would empty a band is left out (``.attrs['skipped']``)."""
-    from .backtest_tuning import recommend_thresholds
+    from .tuning import recommend_thresholds
 
     table = _rules_frame(rules)
     fit = _before(panel, until)
@@ -295,7 +296,7 @@ def calibrated_rules(panel: Any, rules: Any = None, *, window: Any = 3, until: A
     """The Rules table with calibrated points (``calibrate_points``), fitted on the periods
     before ``until`` when given. A risk rule keeps a negative value: when the history
     shows it no harm it keeps its own points (``.attrs['kept']``)."""
-    from .backtest_tuning import calibrate_points
+    from .tuning import calibrate_points
 
     table = _rules_frame(rules)
     fit = calibrate_points(_before(panel, until), table, window).set_index("rule")

@@ -23,9 +23,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _args, playbook
-from .backtest import _judged_rules, _min_lift, _scope
-from .backtest_engine import (
+from ..core import _args, playbook
+from .engine import (
     CURVE_COLUMNS,
     _candidates,
     _Counts,
@@ -37,7 +36,7 @@ from .backtest_engine import (
     _truth,
     _window_min,
 )
-from .backtest_panel import (
+from .panel import (
     DEFAULT_PERIOD_DAYS,
     DEFAULT_WINDOW,
     _count_arg,
@@ -52,6 +51,7 @@ from .backtest_panel import (
     _signal_panel,
     _whole,
 )
+from .trigger import _judged_rules, _min_lift, _scope
 
 __all__ = [
     "DEFAULT_FALSE_PLAY_COST", "recommend_threshold", "recommend_thresholds",
@@ -377,7 +377,7 @@ def rule_indicators(panel: Any, rules: Any = None) -> pd.DataFrame:
     One bool column per rule (rows of one rule AND-ed; a missing signal never holds),
     in the panel's row order.
     """
-    from .backtest_panel import _column_values
+    from .panel import _column_values
 
     frame = _frame(panel)
     out = {}

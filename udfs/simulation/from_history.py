@@ -38,11 +38,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import _args, _records, playbook
-from .arr_history import account_changes, arr_matrix, trailing_retention
-from .opportunities import read_opportunities
-from .pipeline import omitted as _omitted
-from .simulate import (
+from ..core import _args, _records, playbook
+from ..core._args import omitted as _omitted
+from ..revenue.arr_history import account_changes, arr_matrix, trailing_retention
+from ..revenue.opportunities import read_opportunities
+from .compounding import (
     DEFAULT_PATHS,
     DEFAULT_SEED,
     DEFAULT_YEARS,

@@ -1,9 +1,7 @@
 """Expansion scoring: EXPANSION_SCORE, EXPANSION_MOTION, EXPANSION_REASONS, SCORE_ACCOUNTS (SPEC §3, §4, §8).
 
-The engine lives in concept modules: ``_accounts`` (reading account tables), ``evidence``
-(rules, score, evidence, persistence), ``reasons`` (the text), ``plays`` (owners,
-expected value, due dates) and ``queue`` (``score_book``, ``score_accounts``). This module
-holds the per-row cell functions and every Excel wrapper.
+This module holds the per-row cell functions and every Excel wrapper; the engine is in
+the sibling modules (the package's docstring lists them and the decisions).
 
 >>> import pandas as pd
 >>> accounts = pd.DataFrame({"account_id": ["a1", "a2"], "usage_vs_cap": [0.95, 0.95],
@@ -12,26 +10,6 @@ holds the per-row cell functions and every Excel wrapper.
 [50.0, 80.0]
 >>> expansion_reasons(accounts).tolist()[1]
 'usage at 95% of cap ≥ 90% (+50); 2 pricing page visits (+30)'
-
-Decisions a RevOps user can rely on (documented once, here; the queue's in ``queue``):
-
-- A blank cell or a missing optional column is *no signal*: its rules do not fire. A rule
-  on a column outside SPEC §2 (an open signal such as ``nps``) that the table lacks never
-  fires, and the reasons say which column is missing once, on the first row (of the queue,
-  or of the table); a missing SPEC column is plain "no signal", which the import reports.
-- ``seat_utilization`` falls back to ``seats_active / seats_licensed`` when its cell is
-  blank or unusable (or the column is absent) and both seat counts are there;
-  ``tenure_months`` to the whole months since ``customer_since``.
-- Score = Σ points of the fired rules, kept within 0-100 (risk rules subtract).
-- Primary motion = the fired motion with the most evidence (its strongest rule's points;
-  ties: the sum of its fired rules' points, then MOTIONS order); blank when none fired.
-- A bad cell (text, Excel error, negative count) never stops the table: the row is scored
-  on its good cells and its reasons name the row (spreadsheet row, header = row 1; with
-  ``headers`` given apart, the first row of values is row 1), the column and the value.
-- Text results use '' for "none" (never NaN). From a DataFrame, ``expansion_motion`` and
-  ``expansion_owner`` return categorical Series (cheap for a million rows).
-- The Excel wrappers read account tables "raw" and clean the cells column by column:
-  xlwings' per-cell conversion costs seconds on 10,000 rows outside Pyodide.
 """
 
 from __future__ import annotations
@@ -42,8 +20,9 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import _accounts, _args, evidence
-from .playbook import MOTIONS
+from ..core import _args
+from ..core.playbook import MOTIONS
+from . import _accounts, evidence
 from .plays import close_rate, expansion_owner, expected_expansion, play_due_date, seat_utilization
 from .queue import NOT_SCORED, NURTURE, SCORE_COLUMNS, score_accounts, score_book
 from .reasons import Sentences, missing_text, rule_sentences

@@ -8,7 +8,7 @@ always ends as one ``ValueError`` line that names the argument (SPEC §8)::
     >>> numbers("pipeline", [1500000, "n/a"])
     Traceback (most recent call last):
     ...
-    udfs._args.InputError: pipeline: expected a number, got 'n/a' (item 2)
+    udfs.core._args.InputError: pipeline: expected a number, got 'n/a' (item 2)
 
 Nothing here does I/O; only numpy and pandas are used (xlwings Lite runs it in Pyodide).
 """
@@ -458,3 +458,72 @@ def coerce_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     bad = (np.isnan(out) & ~blank) | np.isinf(out)
     out[np.isinf(out)] = np.nan
     return out, bad
+
+
+def num_text(v: float) -> str:
+    """A count or amount as the reasons show it: '1,200', '2.5'."""
+    v = float(v)
+    return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------- helpers
+# (revenue, simulation and backtest functions share these: one definition)
+
+
+def broadcast(*named: tuple[str, np.ndarray, Any]) -> tuple[list[np.ndarray], Any]:
+    """Align coerced 1-D arrays ``(name, array, raw input)`` of length 1 or n.
+
+    Returns the arrays, each of length n, and the raw input the result should be shaped
+    like (the first column given, else the first argument). A length that is neither 1
+    nor n raises a ``ValueError`` naming the argument.
+    """
+    n = max(len(a) for _, a, _ in named)
+    for name, a, _ in named:
+        if len(a) == 0:
+            raise InputError(f"{name}: expected at least one value, got an empty range")
+    like = next(
+        (raw for _, a, raw in named if not is_scalar(raw) and len(a) == n), named[0][2]
+    )
+    out = []
+    for name, a, _ in named:
+        if len(a) == n:
+            out.append(a)
+        elif len(a) == 1:
+            out.append(np.full(n, a[0], dtype=a.dtype))
+        else:
+            raise InputError(
+                f"{name}: expected one value or {n} values (one per row), got {len(a)}"
+            )
+    return out, like
+
+
+def omitted(value: Any) -> bool:
+    """An optional argument left out: None or an empty cell (NaN is bad input, not omitted)."""
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def reject(name: str, values: np.ndarray, bad: np.ndarray, expected: str) -> np.ndarray:
+    """``values``, unless ``bad`` holds somewhere: then the one-line error naming the first."""
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise fail(name, expected, float(values[i]), i if values.size > 1 else None)
+    return values
+
+
+def finite(name: str, result: np.ndarray, what: str) -> np.ndarray:
+    """``result``, unless a value overflowed (inf): then the one-line error naming ``name``.
+
+    ``what`` says what was expected of ``name``, e.g. "amounts small enough to add up".
+    """
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isfinite(np.asarray(result, dtype=float)) & ~np.isnan(np.asarray(result, dtype=float))
+    if bad.any():
+        i = int(np.argmax(bad.ravel()))
+        where = f" (item {i + 1})" if np.size(result) > 1 else ""
+        raise InputError(f"{name}: expected {what}, got a result too large for a number{where}")
+    return result
+
+
+def positive(name: str, values: np.ndarray) -> np.ndarray:
+    """Reject zeros in an already non-negative array (a divisor: target, starting ARR)."""
+    return reject(name, values, values <= 0, "a number above 0")

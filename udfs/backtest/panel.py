@@ -20,9 +20,9 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
-from . import _args, playbook
-from .backtest_engine import _INF, MAX_THRESHOLDS, MAX_WINDOW, _candidates, _Panel, _prepare
-from .pipeline import omitted
+from ..core import _args, playbook
+from ..core._args import omitted
+from .engine import _INF, MAX_THRESHOLDS, MAX_WINDOW, _candidates, _Panel, _prepare
 
 DEFAULT_PERSISTENCE = 1
 DEFAULT_WINDOW = 3  # periods (a quarter of monthly periods): TRIGGER_BACKTEST's default

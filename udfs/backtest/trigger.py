@@ -1,26 +1,6 @@
 """Trigger backtests (SPEC §7): replay history to judge a signal threshold, without lookahead.
 
-For an account-period panel, one signal, a threshold τ, a persistence k ≥ 1 and a window
-w ≥ 1 (periods); FIRST and LAST are the panel's first and last periods:
-
-- the **condition holds** at (a, t) when the rule's comparison holds in each of the k
-  periods t−k+1 … t of account a, all present (a missing row or blank signal is "not
-  present"); the trigger **fires** at (a, t) when it holds at t and did not hold at t−1;
-- a fire is **true** when a has an expansion in t < e ≤ min(t + w, LAST); else
-  **pending** when t + w > LAST and a has a row at LAST (its outcome is not visible yet);
-  else **false** (an account gone before LAST: its last fire is false).
-  false_positive_rate = false / (true + false); precision = true / (true + false);
-- an expansion at (a, e) is **unobservable** when e − w < FIRST; an observable one is
-  **covered** when a fire of a lies in e−w ≤ t < e (lead = e − t of the earliest) and
-  **preceded** when the condition held at any of those periods;
-- base_rate = share of account-periods with t + w ≤ LAST followed by an expansion in
-  (t, t + w]; lift = precision / base_rate;
-- passes_gate: preceded ≥ 0.40, false_positive_rate < 0.50, lift ≥ 1.5 (``min_lift``;
-  0 switches the lift floor off); a blank metric fails. Zero denominators give blanks.
-
-The engine (``backtest_engine``) computes every threshold in one pass; the panel
-parsing lives in ``backtest_panel``; tuning (recommendations, walk-forward, bootstrap,
-calibrated points) in ``backtest_tuning``; the replay of the whole queue in ``replay``.
+The definitions are listed once, in the package's docstring.
 
 >>> r = trigger_backtest(["a"] * 6, [1, 2, 3, 4, 5, 6], [0.5, 0.95, 0.5, 0.5, 0.95, 0.5],
 ...                      [0, 0, 1, 0, 0, 0], [0.9])
@@ -37,8 +17,9 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from . import _args, playbook
-from .backtest_engine import (
+from ..core import _args, playbook
+from ..core._args import omitted
+from .engine import (
     CURVE_COLUMNS,
     _cap,
     _counts,
@@ -52,7 +33,7 @@ from .backtest_engine import (
     _truth,
     _window_min,
 )
-from .backtest_panel import (
+from .panel import (
     DEFAULT_PERIOD_DAYS,
     DEFAULT_PERSISTENCE,
     DEFAULT_WINDOW,
@@ -72,7 +53,6 @@ from .backtest_panel import (
     _whole,
     rule_window,
 )
-from .pipeline import omitted
 
 __all__ = [
     "DEFAULT_PERSISTENCE", "DEFAULT_WINDOW", "DEFAULT_PERIOD_DAYS",

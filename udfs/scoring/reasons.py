@@ -20,8 +20,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..core._args import num_text
+from ..core.playbook import ACCOUNT_COLUMNS
 from .evidence import RISK, Evaluation, Rule
-from .playbook import ACCOUNT_COLUMNS
 
 __all__: list[str] = []
 
@@ -31,12 +32,6 @@ _OP_SYMBOL = {">=": "≥", ">": ">", "<=": "≤", "<": "<", "=": "="}
 
 
 # =========================================================================== numbers as text
-
-def num_text(v: float) -> str:
-    """A count or amount as the reasons show it: '1,200', '2.5'."""
-    v = float(v)
-    return f"{v:,.0f}" if v.is_integer() else f"{v:,.2f}".rstrip("0").rstrip(".")
-
 
 def _pct(v: float) -> str:
     return f"{v * 100:.1f}".rstrip("0").rstrip(".") + "%"

@@ -1,0 +1,21 @@
+"""The shared layer: argument coercion, the playbook's labels and defaults, record tables.
+
+Every other package imports from here; this package imports nothing above it.
+
+- ``_args``: what Excel and Python hand a function (scalars, rows, ranges, error values,
+  arrays, Series, DataFrames) turned into numpy and pandas, column by column. Every bad
+  input ends as one ``InputError`` line naming the argument and what was expected (also
+  an ``xlwings.XlwingsError``, so Excel shows the text on the cell's ``#VALUE!``); an
+  optional argument left blank is omitted, while NaN or an Excel error is bad input.
+- ``playbook``: the one definition of every motion, segment, label, threshold, account
+  column and header alias, default rule and default play. Rules and plays are tables,
+  so RevOps edits them in Excel and analysts write tuned values back into them.
+- ``_records``: record tables (opportunities, ARR history) handed to a function as a
+  range or a DataFrame: headers matched as the import matches them, cells coerced column
+  by column, the first bad cell named by its table, row (header = row 1) and column.
+"""
+
+from . import playbook
+from .playbook import *  # noqa: F403
+
+__all__ = list(playbook.__all__)

@@ -1,0 +1,14 @@
+"""The deterministic sample: an account book and the records that agree with it.
+
+``accounts`` builds the 300-account book (``sample_accounts``) that the demo, the model,
+the apps and the tests share; ``records`` its ARR history and opportunities
+(``sample_arr_history``, ``sample_opportunities``), drawn so that the history's
+expansions are the export's won opportunities. The bundled copies are the
+``workbook/sample_*.csv`` files. Pure numpy and pandas: nothing is read or written.
+"""
+
+from . import accounts, records
+from .accounts import *  # noqa: F403
+from .records import *  # noqa: F403
+
+__all__ = [*accounts.__all__, *records.__all__]
