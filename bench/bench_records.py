@@ -17,7 +17,7 @@ import time
 import numpy as np
 import pandas as pd
 
-from udfs.core import playbook
+from udfs.core import playbook, record_columns
 from udfs.revenue import arr_history as ah
 from udfs.revenue import opportunities as op
 
@@ -115,7 +115,7 @@ def loop_opportunities(frame: pd.DataFrame, as_of: pd.Timestamp) -> dict:
     won, lost, pipe, weighted = {}, {}, {}, {}
     rows = list(frame.itertuples(index=False))
     for r in rows:
-        motion = playbook.MOTIONS[i] if (i := playbook.opportunity_motion(r.type)) >= 0 else None
+        motion = playbook.MOTIONS[i] if (i := record_columns.opportunity_motion(r.type)) >= 0 else None
         q = r.close_date.year * 4 + (r.close_date.month - 1) // 3
         if motion and q0 - 4 <= q < q0 and r.status != "open":
             d = won if r.status == "won" else lost
@@ -124,7 +124,7 @@ def loop_opportunities(frame: pd.DataFrame, as_of: pd.Timestamp) -> dict:
         if won.get(m, 0) + lost.get(m, 0) > 0:
             rates[m] = won.get(m, 0) / (won.get(m, 0) + lost.get(m, 0))
     for r in rows:
-        motion = playbook.MOTIONS[i] if (i := playbook.opportunity_motion(r.type)) >= 0 else None
+        motion = playbook.MOTIONS[i] if (i := record_columns.opportunity_motion(r.type)) >= 0 else None
         q = r.close_date.year * 4 + (r.close_date.month - 1) // 3
         if motion and r.status == "open" and q >= q0:
             key = (q, motion, r.owner)

@@ -115,27 +115,27 @@ def _grouped(mapping: dict[str, str]) -> dict[str, list[str]]:
 
 def opportunity_words_table() -> str:
     """Opportunity types and statuses of CRM exports, and the motion or status each means."""
-    from udfs.core import playbook
+    from udfs.core import playbook, record_columns
 
     lines = ["| means | accepted in the `type` / `motion` column |", "|---|---|"]
-    types = _grouped(playbook.OPPORTUNITY_TYPES)
+    types = _grouped(record_columns.OPPORTUNITY_TYPES)
     for motion in playbook.MOTIONS:
         names = [motion] + [a for a in types.get(motion, [])]
         lines.append(f"| {motion} | " + ", ".join(_alias_text(n) for n in names) + " |")
     lines += ["", "| status | accepted in the `status` (or `stage`) column |", "|---|---|"]
-    for status, words in _grouped(playbook.OPPORTUNITY_STATUSES).items():
+    for status, words in _grouped(record_columns.OPPORTUNITY_STATUSES).items():
         lines.append(f"| `{status}` | " + ", ".join(_alias_text(w) for w in words) + " |")
     return "\n".join(lines)
 
 
 def record_headers_table() -> str:
     """Header spellings accepted for the columns of opportunities, ARR history and targets."""
-    from udfs.core import playbook
+    from udfs.core import record_columns
 
     lines = ["| record | column | also accepted as |", "|---|---|---|"]
-    for record, mapping in (("opportunities", playbook.OPPORTUNITY_ALIASES),
-                            ("ARR history", playbook.HISTORY_ALIASES),
-                            ("targets", playbook.TARGET_ALIASES)):
+    for record, mapping in (("opportunities", record_columns.OPPORTUNITY_ALIASES),
+                            ("ARR history", record_columns.HISTORY_ALIASES),
+                            ("targets", record_columns.TARGET_ALIASES)):
         for column, aliases in _grouped(mapping).items():
             lines.append(f"| {record} | `{column}` | " + ", ".join(_alias_text(a) for a in aliases) + " |")
     return "\n".join(lines)
@@ -337,8 +337,9 @@ MODULE_TITLES: dict[str, str] = {  # module under udfs -> the area its functions
     "revenue.retention": "Retention and benchmarks",
     "revenue.arr_history": "Retention from ARR history",
     "simulation.compounding": "NRR simulation",
+    "simulation.monte_carlo": "NRR simulation",
 }
-MODULE_ORDER = tuple(MODULE_TITLES)
+AREA_ORDER = tuple(dict.fromkeys(MODULE_TITLES.values()))  # areas, each once
 
 # The help texts speak of "the SPEC", a document that does not ship with the project.
 _HELP_WORDING = (
@@ -366,14 +367,16 @@ def _functions() -> list[dict]:
     return custom_functions_meta(udfs)["functions"]
 
 
-def _module_of(name: str) -> str:
+def _area_of(name: str) -> str:
+    """The area of a function: the title of the module under udfs that defines it."""
     import udfs
 
-    return getattr(getattr(udfs, name), "__module__", "udfs").partition(".")[2]
-
-
-def _title(module: str) -> str:
+    module = getattr(getattr(udfs, name), "__module__", "udfs").partition(".")[2]
     return MODULE_TITLES.get(module, module.rpartition(".")[2].replace("_", " ").capitalize())
+
+
+def _areas(groups: dict) -> list[str]:
+    return [a for a in AREA_ORDER if a in groups] + sorted(a for a in groups if a not in AREA_ORDER)
 
 
 def _signature(meta: dict) -> str:
@@ -387,24 +390,24 @@ def _split_example(description: str) -> tuple[str, str]:
 
 
 def function_catalog() -> str:
-    """Every registered Excel function: summary table, then its arguments, grouped by module."""
+    """Every registered Excel function: summary table, then its arguments, grouped by area."""
     groups: dict[str, list[dict]] = {}
     for meta in _functions():
-        groups.setdefault(_module_of(meta["name"]), []).append(meta)
-    order = [m for m in MODULE_ORDER if m in groups] + sorted(m for m in groups if m not in MODULE_TITLES)
+        groups.setdefault(_area_of(meta["name"]), []).append(meta)
+    order = _areas(groups)
     out = [
         f"{sum(len(v) for v in groups.values())} functions. Arguments in [brackets] are optional.",
         "",
         "| function | what it returns | area |",
         "|---|---|---|",
     ]
-    for module in order:
-        for meta in sorted(groups[module], key=lambda m: m["name"]):
+    for area in order:
+        for meta in sorted(groups[area], key=lambda m: m["name"]):
             what, _ = _split_example(meta["description"])
-            out.append(f"| [`{meta['name']}`](#{meta['name'].lower()}) | {_plain(what)} | {_title(module)} |")
-    for module in order:
-        out += ["", f"## {_title(module)}"]
-        for meta in sorted(groups[module], key=lambda m: m["name"]):
+            out.append(f"| [`{meta['name']}`](#{meta['name'].lower()}) | {_plain(what)} | {area} |")
+    for area in order:
+        out += ["", f"## {area}"]
+        for meta in sorted(groups[area], key=lambda m: m["name"]):
             what, example = _split_example(meta["description"])
             out += ["", f"### {meta['name']}", "", f"`{_signature(meta)}`", "", _plain(what)]
             if example:
@@ -421,12 +424,12 @@ def function_summary() -> str:
     """The functions by area, each linked to its entry in docs/functions.md (for the README)."""
     groups: dict[str, list[str]] = {}
     for meta in _functions():
-        groups.setdefault(_module_of(meta["name"]), []).append(meta["name"])
-    order = [m for m in MODULE_ORDER if m in groups] + sorted(m for m in groups if m not in MODULE_TITLES)
+        groups.setdefault(_area_of(meta["name"]), []).append(meta["name"])
+    order = _areas(groups)
     lines = ["| area | functions |", "|---|---|"]
-    for module in order:
-        links = ", ".join(f"[`{n}`](docs/functions.md#{n.lower()})" for n in sorted(groups[module]))
-        lines.append(f"| {_title(module)} | {links} |")
+    for area in order:
+        links = ", ".join(f"[`{n}`](docs/functions.md#{n.lower()})" for n in sorted(groups[area]))
+        lines.append(f"| {area} | {links} |")
     return "\n".join(lines)
 
 

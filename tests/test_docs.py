@@ -21,7 +21,7 @@ import pytest
 
 import udfs
 from tests.conftest import ROOT, udf_meta
-from udfs.core import playbook
+from udfs.core import playbook, record_columns
 from udfs.core._args import normalize_key
 
 DOCS = sorted((ROOT / "docs").glob("*.md"))
@@ -148,12 +148,12 @@ def test_opportunity_types_and_statuses_listed_mean_what_the_code_reads():
     assert [r[0] for r in motions] == list(playbook.MOTIONS)
     for motion, words in motions:
         for word in re.findall(r"`([^`]+)`", words):
-            assert playbook.opportunity_motion(word) == playbook.MOTIONS.index(motion), (word, motion)
+            assert record_columns.opportunity_motion(word) == playbook.MOTIONS.index(motion), (word, motion)
     statuses = {r[0].strip("`"): re.findall(r"`([^`]+)`", r[1]) for r in rows if r[0].startswith("`")}
     assert set(statuses) == {"open", "won", "lost"}
     for status, words in statuses.items():
         for word in words:
-            assert playbook.OPPORTUNITY_STATUSES[normalize_key(word)] == status, word
+            assert record_columns.OPPORTUNITY_STATUSES[normalize_key(word)] == status, word
 
 
 # --------------------------------------------------------------------------- rules and plays

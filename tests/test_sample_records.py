@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 import udfs
-from udfs.core import playbook
+from udfs.core import record_columns
 
 HERE = Path(__file__).resolve().parents[1] / "workbook"
 
@@ -53,7 +53,7 @@ def test_opportunities_agree_with_the_book_and_the_history():
     # the open expansion pipeline is the book's ready plays
     queue = udfs.score_accounts(book)
     ready = queue[queue["ready"]]
-    open_ = opps[(opps["status"] == "open") & (opps["type"].map(playbook.opportunity_motion) >= 0)]
+    open_ = opps[(opps["status"] == "open") & (opps["type"].map(record_columns.opportunity_motion) >= 0)]
     assert sorted(open_["account_id"]) == sorted(ready["account_id"])
     # the won deals of the last 4 closed quarters are expansions of the history
     rates = udfs.win_rates(opps, udfs.SAMPLE_AS_OF)

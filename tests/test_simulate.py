@@ -18,7 +18,7 @@ import udfs
 from tests.conftest import assert_no_marimo_errors, call_udf, export_html, udf_meta
 from udfs import MOTIONS, goal_seek_expansion, monte_carlo_nrr, simulate_nrr
 from udfs.core._args import InputError
-from udfs.simulation import compounding as simulate
+from udfs.simulation import monte_carlo
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "simulations" / "nrr_compounding.py"
@@ -241,7 +241,7 @@ def test_zero_spread_is_the_deterministic_path_whatever_the_draw_options():
 
 
 def test_paths_times_steps_is_bounded_by_a_named_error():
-    big = simulate.CELLS_MAX  # more paths than the bound allows for any horizon
+    big = monte_carlo.CELLS_MAX  # more paths than the bound allows for any horizon
     with pytest.raises(ValueError, match=r"^paths: expected at most [\d,]+ paths for 50 years of monthly steps .*got 1000000$"):
         monte_carlo_nrr(10_000_000, 50, 0.08, 0.04, rates_for(1.1), paths=1_000_000)
     with pytest.raises(ValueError, match=r"^paths: expected a whole number from 1 to"):

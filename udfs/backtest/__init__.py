@@ -1,7 +1,7 @@
 """Backtests: replay history to judge triggers and the whole queue, with no lookahead (SPEC §7).
 
 ``TRIGGER_FIRES`` and ``TRIGGER_BACKTEST`` and what analysts build on them. The modules:
-``history`` (account-period panels: the planted sample and ``load_history``), ``panel``
+``history`` (``load_history``: account-period panels from a file or a table), ``panel``
 (parsing a panel and the rules it tests), ``engine`` (every threshold in one pass),
 ``trigger`` (the functions Excel calls, curves and per-motion backtests), ``tuning``
 (recommendations, walk-forward, bootstrap, calibrated points), ``families`` (the Rules

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from ..core import _args, _records, playbook
+from ..core import _args, _records, record_columns
 
 __all__ = [
     "ArrHistory", "arr_matrix",
@@ -71,7 +71,7 @@ def arr_matrix(history: Any) -> ArrHistory:
     if isinstance(history, ArrHistory):
         return history
     name = "history"
-    frame = _records.record_table(name, history, playbook.HISTORY_ALIASES, ("account_id",), "account_id")
+    frame = _records.record_table(name, history, record_columns.HISTORY_ALIASES, ("account_id",), "account_id")
     if frame.empty:
         raise _args.InputError(f"{name}: expected at least one row of account_id, month and arr, got none")
     if "arr" in frame:
@@ -96,9 +96,9 @@ def _matrix(ids: tuple[np.ndarray, np.ndarray], month: np.ndarray, amount: np.nd
     codes, accounts = ids
     first = int(month.min())
     span = int(month.max()) - first + 1
-    if span > playbook.HISTORY_MAX_MONTHS:
+    if span > record_columns.HISTORY_MAX_MONTHS:
         raise _args.InputError(
-            f"history month: expected at most {playbook.HISTORY_MAX_MONTHS} months from first to last, "
+            f"history month: expected at most {record_columns.HISTORY_MAX_MONTHS} months from first to last, "
             f"got {span} ({_records.month_label([first])[0]} to {_records.month_label([first + span - 1])[0]})"
         )
     flat = codes.astype(np.int64) * span + (month - first)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import xlwings as xw
 
-from ..core import _args, _records, playbook
+from ..core import _args, _records, playbook, record_columns
 from ..core._args import omitted
 
 __all__ = [
@@ -67,7 +67,7 @@ def _status_codes(name: str, frame: pd.DataFrame) -> np.ndarray:
     stage_codes = np.zeros(n, dtype=np.int8)
     if "stage" in frame:
         codes, labels = _records.coded_texts(name, frame, "stage", allow_blank=True)
-        per = np.array([words.get(playbook.OPPORTUNITY_STATUSES.get(_args.normalize_key(s)), 0)
+        per = np.array([words.get(record_columns.OPPORTUNITY_STATUSES.get(_args.normalize_key(s)), 0)
                         for s in labels], dtype=np.int8)
         stage_codes = per[codes]
     if "status" not in frame:
@@ -78,8 +78,8 @@ def _status_codes(name: str, frame: pd.DataFrame) -> np.ndarray:
         key = _args.normalize_key(s)
         if key == "":
             per[k] = -1
-        elif key in playbook.OPPORTUNITY_STATUSES:
-            per[k] = words[playbook.OPPORTUNITY_STATUSES[key]]
+        elif key in record_columns.OPPORTUNITY_STATUSES:
+            per[k] = words[record_columns.OPPORTUNITY_STATUSES[key]]
         else:
             i = int(np.argmax(codes == k))
             raise _records.row_error(name, frame, i, "status", "open, won or lost", frame["status"].iloc[i])
@@ -96,7 +96,7 @@ def _motions(name: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     kind = np.full(len(frame), "", dtype=object)
     for col in cols:  # motion first; the type fills rows whose motion is blank
         codes, labels = _records.coded_texts(name, frame, col, allow_blank=True)
-        per = np.array([playbook.opportunity_motion(s) for s in labels], dtype=np.int8)
+        per = np.array([record_columns.opportunity_motion(s) for s in labels], dtype=np.int8)
         todo = kind == ""
         motion[todo] = per[codes][todo]
         kind[todo] = labels[codes][todo]
@@ -108,7 +108,7 @@ def read_opportunities(opportunities: Any) -> Opportunities:
     if isinstance(opportunities, Opportunities):
         return opportunities
     name = "opportunities"
-    frame = _records.record_table(name, opportunities, playbook.OPPORTUNITY_ALIASES,
+    frame = _records.record_table(name, opportunities, record_columns.OPPORTUNITY_ALIASES,
                                   ("amount", "close_date"), "opportunity_id")
     if frame.empty:
         raise _args.InputError(f"{name}: expected at least one opportunity row, got none")
@@ -188,7 +188,7 @@ def parse_targets(targets: Any, q0: int) -> dict[tuple[int, str, str], float]:
             raise _args.fail("target", "a number above 0 (the quarter's expansion target)", value)
         return {(q0, "", ""): value}
     name = "targets"
-    frame = _records.record_table(name, targets, playbook.TARGET_ALIASES, ("quarter", "target"))
+    frame = _records.record_table(name, targets, record_columns.TARGET_ALIASES, ("quarter", "target"))
     out: dict[tuple[int, str, str], float] = {}
     if frame.empty:
         return out

@@ -3,12 +3,14 @@
 ``accounts`` builds the 300-account book (``sample_accounts``) that the demo, the model,
 the apps and the tests share; ``records`` its ARR history and opportunities
 (``sample_arr_history``, ``sample_opportunities``), drawn so that the history's
-expansions are the export's won opportunities. The bundled copies are the
+expansions are the export's won opportunities; ``history`` a monthly signal panel with
+planted triggers (``sample_history``), so a backtest has answers known in advance. The bundled copies are the
 ``workbook/sample_*.csv`` files. Pure numpy and pandas: nothing is read or written.
 """
 
-from . import accounts, records
+from . import accounts, history, records
 from .accounts import *  # noqa: F403
+from .history import *  # noqa: F403
 from .records import *  # noqa: F403
 
-__all__ = [*accounts.__all__, *records.__all__]
+__all__ = [*accounts.__all__, *history.__all__, *records.__all__]

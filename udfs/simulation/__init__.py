@@ -1,8 +1,9 @@
 """NRR simulation: compounding, uncertainty and a start from the measured history (SPEC §6).
 
-The modules: ``compounding`` (the deterministic projection, cohorts, goal-seek and the
-Monte Carlo) and ``from_history`` (the plan measured from an ARR history, and the account
-bootstrap). The model's exact arithmetic is in ``compounding``'s docstring.
+The modules: ``compounding`` (the deterministic projection, cohorts and goal-seek),
+``monte_carlo`` (the percentile fan over simulated rate paths) and ``from_history`` (the
+plan measured from an ARR history, and the account bootstrap). The model's exact
+arithmetic is in ``compounding``'s docstring.
 
 Decisions a leader relies on:
 
@@ -20,8 +21,9 @@ Decisions a leader relies on:
   so a small book gives a wide fan.
 """
 
-from . import compounding, from_history
+from . import compounding, from_history, monte_carlo
 from .compounding import *  # noqa: F403
 from .from_history import *  # noqa: F403
+from .monte_carlo import *  # noqa: F403
 
-__all__ = [*compounding.__all__, *from_history.__all__]
+__all__ = [*compounding.__all__, *monte_carlo.__all__, *from_history.__all__]

@@ -42,17 +42,8 @@ from ..core import _args, _records, playbook
 from ..core._args import omitted as _omitted
 from ..revenue.arr_history import account_changes, arr_matrix, trailing_retention
 from ..revenue.opportunities import read_opportunities
-from .compounding import (
-    DEFAULT_PATHS,
-    DEFAULT_SEED,
-    DEFAULT_YEARS,
-    MOTIONS,
-    MonteCarlo,
-    _paths,
-    _plan,
-    _redraw,
-    fan_from_rates,
-)
+from .compounding import DEFAULT_PATHS, DEFAULT_SEED, DEFAULT_YEARS, MOTIONS, _plan
+from .monte_carlo import MonteCarlo, _paths, _redraw, fan_from_rates
 
 __all__ = ["MeasuredPlan", "measured_plan", "playbook_mix", "resample_rates", "bootstrap_nrr", "RESAMPLE_MAX"]
 

@@ -24,11 +24,10 @@ from dataclasses import dataclass, field
 from udfs.core import _args
 from udfs.core.playbook import (
     ACCOUNT_COLUMNS,
-    HISTORY_ALIASES,
     NON_NEGATIVE_KINDS,
-    OPPORTUNITY_ALIASES,
     account_column,
 )
+from udfs.core.record_columns import HISTORY_ALIASES, OPPORTUNITY_ALIASES
 
 TEXT_KINDS = frozenset({"id", "text"})
 NON_NUMERIC_KINDS = frozenset({"id", "text", "flag", "date", "extra"})

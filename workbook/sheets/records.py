@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 import udfs
-from udfs.core import _args, _records, playbook
+from udfs.core import _args, _records, playbook, record_columns
 
 from ..records import Schema, load_records, register_schema
 from .cells import Formats, put
@@ -34,7 +34,7 @@ TARGET_COLUMNS = {"quarter": "id", "motion": "text", "owner": "text", "target": 
 
 def _resolve_target(header: str) -> str | None:
     key = _args.normalize_key(header)
-    return key if key in TARGET_COLUMNS else playbook.TARGET_ALIASES.get(key)
+    return key if key in TARGET_COLUMNS else record_columns.TARGET_ALIASES.get(key)
 
 
 # Opportunities and ARR history are the reading layer's schemas; the Targets table is this
