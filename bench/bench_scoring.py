@@ -141,9 +141,15 @@ def plain_queue(records, rules, p, as_of):
                 parts.append(f"renewal in {num(days)} days: pair the play with the renewal conversation")
         motions = [MOTIONS[prim]] if prim >= 0 else []
         motions += [MOTIONS[m] for m in range(5) if has[m] and m != prim]
+        signal, basis = "", ""
+        if ready:
+            mine = [r for r in fired if (r.alone if score < 50 else r.motion == prim)]
+            signal = max(mine, key=lambda r: r.points).name  # the first of equal points
+            basis = f"close rate {p.close_basis[prim]}; increase share {p.share_basis[prim]}"
         out.append((rec["account_id"], rec["account_name"], score, ready, MOTIONS[prim] if prim >= 0 else "",
-                    "; ".join(motions), play, owner, "", increase, rate, value, due, "; ".join(parts)))
-    out.sort(key=lambda r: (not r[3], -r[11], -r[2], r[0]))
+                    "; ".join(motions), play, "", owner, "", "", increase, rate, value, basis, due, pd.NaT,
+                    signal, "", "", pd.NaT, "; ".join(parts)))
+    out.sort(key=lambda r: (not r[3], -r[13], -r[2], r[0]))
     return pd.DataFrame(out, columns=list(udfs.SCORE_COLUMNS))
 
 

@@ -13,6 +13,7 @@ import zipfile
 
 import openpyxl
 import pytest
+from xlsxwriter.utility import xl_col_to_name
 
 import udfs
 from tests.conftest import call_udf, need_tool
@@ -194,7 +195,8 @@ def test_dynamic_array_metadata(tmp_path):
     n = len(live.queue)
     cell = re.search(r'<c r="A4"[^>]*>.*?</c>', scores).group(0)
     assert 'cm="1"' in cell
-    assert f'<f t="array" ref="A4:N{n + 4}">SCORE_ACCOUNTS(Accounts[#All], Rules[#All], Plays[#All])</f>' in cell
+    last = xl_col_to_name(len(udfs.SCORE_COLUMNS) - 1)
+    assert f'<f t="array" ref="A4:{last}{n + 4}">SCORE_ACCOUNTS(Accounts[#All], Rules[#All], Plays[#All])</f>' in cell
     assert "_xlfn" not in scores
     assert len(re.findall(r"<f[ >]", scores)) == 1 and "@SCORE" not in scores
     trend = re.search(r'<c r="A33"[^>]*>.*?</c>', retention).group(0)
@@ -413,7 +415,8 @@ def test_header_below_title_rows_and_empty_book(tmp_path):
     model = build(empty, tmp_path / "empty.xlsx")
     assert model.report.rows == 0 and len(model.queue) == 0
     wb = openpyxl.load_workbook(model.path)
-    assert _formula_entries(wb)[("Scores", "A4")][1] == "A4:N4"  # the header row alone
+    last = xl_col_to_name(len(udfs.SCORE_COLUMNS) - 1)
+    assert _formula_entries(wb)[("Scores", "A4")][1] == f"A4:{last}4"  # the header row alone
 
 
 def test_hostile_headers_and_values_only_snapshot(tmp_path):

@@ -53,6 +53,17 @@ RENEWAL_LEAD_DAYS = 30
 # Capacity (§4): a slot this week, or queued behind the owner's weekly capacity
 THIS_WEEK, QUEUED = "this week", "queued"
 
+# The account's opportunities of the play's motion (SCORE_ACCOUNTS' ``opportunities``): a
+# ready play already in flight, just won or just lost is kept in the queue, not a new play.
+IN_PIPELINE = "In pipeline"  # an open opportunity of the play's motion
+PAST_DUE = "Past due"  # ... whose close date is before as_of
+RECENTLY_EXPANDED = "Recently expanded"  # a won one within the play's cycle before as_of
+COOLING_DOWN = "Cooling down"  # a lost one within the play's cooldown_days before as_of
+PIPELINE_STATUSES = (PAST_DUE, IN_PIPELINE, RECENTLY_EXPANDED, COOLING_DOWN)  # their queue order
+DEFAULT_COOLDOWN_DAYS = 90
+RECENT_LOSS_DAYS = 365  # a loss of the play's motion this recent is named in the reasons
+MEASURED, ASSUMED = "measured", "assumed"  # where a close rate or an increase share comes from
+
 # Gates (§3): a gated account is never ready; its play names the gate instead.
 GATE_FIX_ADOPTION = "Fix adoption first"
 GATE_TOO_EARLY = "Too early"
@@ -422,19 +433,23 @@ PLAY_COLUMNS = (
     "cycle_days_smb",
     "cycle_days_mid_market",
     "cycle_days_enterprise",
+    "cooldown_days",  # days a lost opportunity of the motion holds the play back
+    "close_rate_basis",  # 'assumed', 'measured' or a phrase ('measured: 14 won of 41 closed')
+    "arr_increase_share_basis",  # the same for arr_increase_share
 )
 OWNER_BASES = ("arr", "increase")
 
+_BASES = (DEFAULT_COOLDOWN_DAYS, ASSUMED, ASSUMED)  # cooldown_days and the two bases
 _DEFAULT_PLAYS = [
-    ("Seat expansion", 0.15, 0.50, "CSM", "CSM + Expansion AE", 25_000, "arr", 21, None, None, None),
-    ("Tier upgrade", 0.40, 0.325, "CSM", "Expansion AE", 10_000, "increase", 56, 28, 56, 70),
-    ("Usage expansion", 0.20, 0.60, "Self-serve", "CSM", 5_000, "increase", 14, None, None, None),
-    ("Cross-department", 0.75, 0.25, "Expansion AE", None, None, None, 75, None, None, None),
-    ("Cross-sell", 1.00, 0.20, "Expansion AE", None, None, None, 75, 60, 75, 120),
+    ("Seat expansion", 0.15, 0.50, "CSM", "CSM + Expansion AE", 25_000, "arr", 21, None, None, None, *_BASES),
+    ("Tier upgrade", 0.40, 0.325, "CSM", "Expansion AE", 10_000, "increase", 56, 28, 56, 70, *_BASES),
+    ("Usage expansion", 0.20, 0.60, "Self-serve", "CSM", 5_000, "increase", 14, None, None, None, *_BASES),
+    ("Cross-department", 0.75, 0.25, "Expansion AE", None, None, None, 75, None, None, None, *_BASES),
+    ("Cross-sell", 1.00, 0.20, "Expansion AE", None, None, None, 75, 60, 75, 120, *_BASES),
 ]
 _PLAY_NUMBERS = (
     "arr_increase_share", "close_rate", "owner_threshold", "cycle_days",
-    "cycle_days_smb", "cycle_days_mid_market", "cycle_days_enterprise",
+    "cycle_days_smb", "cycle_days_mid_market", "cycle_days_enterprise", "cooldown_days",
 )
 
 
@@ -482,6 +497,10 @@ def plays_table(plays: Any = None) -> pd.DataFrame:
     frame["owner_above"] = _args.texts("plays owner_above", frame["owner_above"].tolist(), allow_blank=True)
     basis = frame["owner_basis"].where(frame["owner_threshold"].notna(), None)
     frame["owner_basis"] = _args.choices("plays owner_basis", basis.tolist(), OWNER_BASES, allow_blank=True)
+    frame["cooldown_days"] = frame["cooldown_days"].fillna(DEFAULT_COOLDOWN_DAYS)
+    for col in ("close_rate_basis", "arr_increase_share_basis"):  # blank: assumed
+        given = _args.texts(f"plays {col}", frame[col].tolist(), allow_blank=True)
+        frame[col] = np.where(given == "", ASSUMED, given).astype(object)
     return frame.set_index("motion", drop=False).loc[list(MOTIONS)]
 
 
@@ -497,6 +516,10 @@ PLAY_HELP: dict[str, str] = {
     "cycle_days_smb": "Target cycle for SMB accounts; blank = cycle_days.",
     "cycle_days_mid_market": "Target cycle for Mid-market accounts; blank = cycle_days.",
     "cycle_days_enterprise": "Target cycle for Enterprise accounts; blank = cycle_days.",
+    "cooldown_days": (f"Days a lost opportunity of the motion holds the play back (Cooling down); "
+                      f"blank = {DEFAULT_COOLDOWN_DAYS}."),
+    "close_rate_basis": "Where close_rate comes from: assumed (blank), measured, or how it was measured.",
+    "arr_increase_share_basis": "Where arr_increase_share comes from: assumed (blank), measured, or how.",
 }
 
 # --------------------------------------------------------------------------- owners (§4)

@@ -125,16 +125,20 @@ def _spill(result: Any, *inputs: Any) -> Any:
     return out
 
 
-def _table_cells(frame: pd.DataFrame) -> list[list]:
+def table_cells(frame: pd.DataFrame) -> list[list]:
     """A result table as cells (header row first; blanks as ''), written by xlwings as is.
 
     The account tables are read and written "raw" (we clean the cells ourselves, column by
     column): xlwings' per-cell conversion costs seconds on a 10,000-row table outside Pyodide.
+    Dates are written as ISO text (``2026-12-02``): readable and sortable in every runtime.
     """
     columns = []
     for name in frame.columns:
         column = frame[name]
-        if column.dtype.kind == "f":
+        if column.dtype.kind == "M":
+            text = np.datetime_as_string(column.to_numpy().astype("datetime64[D]"))
+            cells = np.where(column.isna().to_numpy(), "", text).tolist()
+        elif column.dtype.kind == "f":
             values = column.to_numpy()
             cells = values.tolist()
             if np.isnan(values).any():
@@ -171,7 +175,7 @@ def SCORE_ACCOUNTS(accounts, rules=None, plays=None, history=None, as_of=None, o
     hist = _raw(history) if history is not None else None
     if hist is not None and not isinstance(hist, list):
         hist = [[hist]] if hist is not None else None
-    return _table_cells(score_accounts(_raw(accounts), rules, plays, hist, as_of, owners,
+    return table_cells(score_accounts(_raw(accounts), rules, plays, hist, as_of, owners,
                                        "evidence" if routing is None else routing))
 
 

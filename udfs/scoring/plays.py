@@ -40,6 +40,9 @@ class Plays:
     threshold: np.ndarray  # (5,) NaN = one owner
     basis: tuple[str, ...]  # 'arr' / 'increase' / ''
     cycle: np.ndarray  # (5, 4): SMB, Mid-market, Enterprise, other
+    cooldown: np.ndarray  # (5,) days a lost opportunity of the motion holds the play back
+    close_basis: tuple[str, ...]  # where close_rate comes from: 'assumed', 'measured', ...
+    share_basis: tuple[str, ...]  # where arr_increase_share comes from
 
 
 def compile_plays(plays: Any) -> Plays:
@@ -58,6 +61,9 @@ def compile_plays(plays: Any) -> Plays:
         threshold=t["owner_threshold"].to_numpy(dtype=float),
         basis=tuple(b or "" for b in t["owner_basis"]),
         cycle=cycle,
+        cooldown=t["cooldown_days"].to_numpy(dtype=float),
+        close_basis=tuple(t["close_rate_basis"]),
+        share_basis=tuple(t["arr_increase_share_basis"]),
     )
 
 

@@ -26,8 +26,8 @@ import pandas as pd
 from ..core import _args, playbook
 from ..core._args import num_text
 from ..core.playbook import MOTIONS
-from . import _accounts, evidence
-from .plays import as_of_day, owner_codes, play_set, renewal_due, segment_codes
+from . import _accounts, evidence, why_now
+from .plays import Plays, as_of_day, owner_codes, play_set, renewal_due, segment_codes
 from .reasons import Sentences, missing_text, months_text, per_value, rule_sentences
 
 __all__ = ["score_book", "score_accounts", "SCORE_COLUMNS", "NURTURE", "NOT_SCORED"]
@@ -35,7 +35,9 @@ __all__ = ["score_book", "score_accounts", "SCORE_COLUMNS", "NURTURE", "NOT_SCOR
 NURTURE, NOT_SCORED = playbook.NURTURE, playbook.NOT_SCORED
 SCORE_COLUMNS = (
     "account_id", "account_name", "expansion_score", "ready", "primary_motion", "motions", "play",
-    "owner", "slot", "expected_arr_increase", "close_rate", "expected_value", "due_in_days", "reasons",
+    "pipeline_status", "owner", "assignee", "slot", "expected_arr_increase", "close_rate",
+    "expected_value", "value_basis", "due_in_days", "ready_since", "ready_signal",
+    "opportunity_id", "opportunity_stage", "opportunity_close_date", "reasons",
 )
 MOTION_LABELS = np.array([*MOTIONS, ""], dtype=object)  # index -1 -> ""
 PLAY_LABELS = np.array([*MOTIONS, NURTURE, playbook.GATE_TOO_EARLY, playbook.GATE_FIX_ADOPTION, NOT_SCORED],
@@ -129,6 +131,9 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         text = _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route,
                               paired, to_renewal, notes, ids, order, take)
     motions_code, motions_table = _motions_text(ev.motion_fired, prim)
+    blank_text = np.full(n, "", dtype=object)
+    no_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
+    signal = why_now.ready_signal(ev, ready, play_code, scored)
     columns = {
         "account_id": ids[take],
         "account_name": names[take],
@@ -137,12 +142,20 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "primary_motion": MOTION_LABELS[prim[take]],
         "motions": motions_table[motions_code[take]],
         "play": PLAY_LABELS[play_code_all[take]],
+        "pipeline_status": blank_text,
         "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
+        "assignee": blank_text,
         "slot": slot[take],
         "expected_arr_increase": increase[take],
         "close_rate": rate[take],
         "expected_value": expected[take],
+        "value_basis": value_basis(p)[play_code[take]],
         "due_in_days": np.where(has_play, due, np.nan)[take],
+        "ready_since": no_day,
+        "ready_signal": signal[take],
+        "opportunity_id": blank_text,
+        "opportunity_stage": blank_text,
+        "opportunity_close_date": no_day,
         "reasons": text,
     }
     if _in_order:
@@ -151,6 +164,13 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     rank[order] = np.arange(1, n + 1)
     columns["queue_rank"] = rank
     return _frame(columns, acc.index if acc.index is not None and len(acc.index) == n else None)
+
+
+def value_basis(p: Plays) -> np.ndarray:
+    """Per motion (index -1: no play, ''), where its close rate and increase share come from,
+    e.g. 'close rate assumed; increase share assumed'."""
+    texts = [f"close rate {c}; increase share {s}" for c, s in zip(p.close_basis, p.share_basis, strict=True)]
+    return np.array([*texts, ""], dtype=object)
 
 
 def _frame(columns: dict[str, np.ndarray], index: pd.Index | None) -> pd.DataFrame:

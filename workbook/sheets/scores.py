@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import udfs
-from udfs.core import _args, playbook
+from udfs.core import playbook
+from udfs.scoring.cells import table_cells
 
 from .cells import Formats, spill
 from .playbook import plays_rows, rules_rows
@@ -24,11 +25,20 @@ QUEUE_FORMAT = {  # column -> (format, width); widths fit the header names unbro
     "primary_motion": ("text", 17),
     "motions": ("text", 44),
     "play": ("text", 18),
+    "pipeline_status": ("text", 17),
     "owner": ("text", 19),
+    "assignee": ("text", 22),
+    "slot": ("text", 10),
     "expected_arr_increase": ("money", 21),
     "close_rate": ("pct1", 10),
     "expected_value": ("money", 15),
+    "value_basis": ("text", 30),
     "due_in_days": ("days", 12),
+    "ready_since": ("text", 12),
+    "ready_signal": ("text", 18),
+    "opportunity_id": ("text", 15),
+    "opportunity_stage": ("text", 18),
+    "opportunity_close_date": ("text", 23),
     "reasons": ("reason", 110),
 }
 
@@ -39,10 +49,7 @@ def score_queue(accounts: Any) -> list[list[Any]]:
     ``accounts`` is the Accounts table (a DataFrame of the imported cells, or its Excel
     range); the tests re-evaluate the cached spill from the written cells through xlwings.
     """
-    result = _args.to_excel(udfs.score_accounts(accounts, rules_rows(), plays_rows()))
-    if not isinstance(result, list):
-        result = [[result]]
-    return result
+    return table_cells(udfs.score_accounts(accounts, rules_rows(), plays_rows()))
 
 
 def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool) -> None:
