@@ -5,9 +5,10 @@
 ``CLOSE_RATE``, ``PLAY_DUE_DATE``). The modules, in the order a row travels:
 ``_accounts`` (reading account tables: columns, signal values, dates, ids), ``evidence``
 (rules, conditions, persistence, the score and each motion's evidence), ``reasons`` (the
-sentence), ``plays`` (expected increase, close rate, owner, due date), ``queue``
-(``score_book``, ``score_accounts``: readiness, routing, slots, order) and ``cells`` (the
-per-row functions and every Excel wrapper).
+sentence), ``plays`` (expected increase, close rate, owner, due date), ``why_now``
+(the rule that made a play ready, and since when), ``queue`` (``score_book``,
+``score_accounts``: readiness, routing, slots, order) and ``cells`` (the per-row functions
+and every Excel wrapper).
 
 Decisions a RevOps user can rely on, for every row:
 
@@ -48,6 +49,13 @@ Decisions of the queue:
   max(0, min(cycle, days to renewal − 30)) and the reasons say so.
 - A ready account with a blank ``arr`` keeps its play; its expected value is 0 and the
   reasons say the value is unknown.
+- ``value_basis`` says where each play's close rate and increase share come from (the
+  Plays table's ``close_rate_basis`` and ``arr_increase_share_basis``; blank = assumed).
+- ``ready_signal`` is the rule that makes a play ready: its strongest fired ``alone`` rule
+  when the score is below the trigger threshold, else the strongest fired rule of the
+  play's motion (ties: the Rules table's order).
+- Dates in the Excel cells of the queue (``ready_since``, ``opportunity_close_date``) are
+  ISO text (``2026-12-02``); in Python they are datetime columns.
 """
 
 from . import cells
