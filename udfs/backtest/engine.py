@@ -65,10 +65,19 @@ def _cap(P: _Panel, w: int) -> int:
     return max(1, min(int(w), P.w))
 
 
+def _int_type(limit: int):
+    """int32 when every value (and what the engine adds to it) stays below ``limit``."""
+    return np.int32 if limit < 2**31 - 1 else np.int64
+
+
 def _prepare(codes: np.ndarray, periods: np.ndarray, labels=None, where=None,
              name: str = "periods") -> _Panel:
-    codes = np.asarray(codes, dtype=np.int64)
-    periods = np.asarray(periods, dtype=np.int64)
+    """The panel sorted by (account, period); int32 arrays whenever the values fit (half
+    the memory a first call has to touch), int64 otherwise."""
+    codes = np.asarray(codes)
+    periods = np.asarray(periods)
+    codes = codes if codes.dtype.kind in "iu" else codes.astype(np.int64)
+    periods = periods if periods.dtype.kind in "iu" else periods.astype(np.int64)
     n = codes.size
     if n == 0:
         empty = np.zeros(0, dtype=np.int64)
@@ -80,39 +89,58 @@ def _prepare(codes: np.ndarray, periods: np.ndarray, labels=None, where=None,
             f"(whole months, weeks or days), got {pmin} to {pmax}"
         )
     w = pmax - pmin + 1
-    stride = pmax - pmin + w + 1  # padded: a look-back of w periods never reaches another account
-    raw_key = codes * stride + (periods - pmin)
-    if n == 1 or bool((raw_key[1:] > raw_key[:-1]).all()):  # already sorted, no repeats
-        return _Panel(codes, periods, raw_key, np.arange(n), int(codes.max()) + 1, w)
-    compact = codes * w + (periods - pmin)  # the same order, a key space half the size
-    span = int(codes.max()) * w + w
-    if span <= 4 * n:  # dense keys: counting sort, O(n)
-        counts = np.bincount(compact, minlength=span)
-        if counts.max() > 1:
-            order = np.argsort(compact, kind="stable")  # repeated rows: reported below
-        else:
-            small = np.int32 if span < 2**31 else np.int64  # half the memory traffic
-            start = np.cumsum(counts, dtype=small)
-            start -= counts.astype(small, copy=False)
-            order = np.empty(n, dtype=small)
-            order[start[compact]] = np.arange(n, dtype=small)
-            # the sorted rows without gathers: accounts in runs, periods from the keys
-            acc = np.repeat(np.arange(int(codes.max()) + 1), np.bincount(codes))
-            offset = np.flatnonzero(counts) - acc * w
-            return _Panel(acc, offset + pmin, acc * stride + offset, order, int(acc[-1]) + 1, w)
-    else:
-        order = np.argsort(compact)
-    acc, per, key = codes[order], periods[order], raw_key[order]
-    dup = np.flatnonzero(key[1:] == key[:-1])
+    stride = 2 * w  # padded: a look-back or look-ahead of w periods never reaches another account
+    n_acc = int(codes.max()) + 1
+    margin = 2 * w + 2 * MAX_WINDOW + 16  # the engine adds windows to keys and periods
+    kt = _int_type(n_acc * stride + margin)  # keys
+    pt = _int_type(max(abs(pmin), abs(pmax)) + margin)  # periods
+    ot = _int_type(n)  # row positions
+    at = _int_type(n_acc)  # account codes
+    rel = np.empty(n, dtype=kt)  # period − FIRST, computed without an int64 temporary
+    np.subtract(periods, periods.dtype.type(pmin), out=rel, casting="unsafe")
+    compact = np.multiply(codes, w, out=np.empty(n, dtype=kt), casting="unsafe")
+    compact += rel  # account-major, period-minor: the sort key
+    if n == 1 or bool((compact[1:] > compact[:-1]).all()):  # already sorted, no repeats
+        acc = codes.astype(at, copy=False)
+        key = np.multiply(acc, stride, dtype=kt)
+        key += rel
+        return _Panel(acc, periods, key, np.arange(n, dtype=ot), n_acc, w)
+    span = n_acc * w
+    order = None
+    if span <= 4 * n:  # dense keys: each row's slot in the account × period grid, O(n)
+        slot = np.full(span, -1, dtype=ot)
+        slot[compact] = np.arange(n, dtype=ot)
+        filled = slot >= 0
+        order = slot[filled]  # the rows in (account, period) order
+        del slot
+        if order.size == n:  # no (account, period) twice
+            acc = np.repeat(np.arange(n_acc, dtype=at), np.bincount(codes, minlength=n_acc))
+            # each row's period is its column in the grid: no gather
+            rel = np.broadcast_to(np.arange(w, dtype=kt), (n_acc, w))[filled.reshape(n_acc, w)]
+            return _sorted_panel(acc, rel, order, stride, pmin, pt, n_acc, w)
+    order = np.argsort(compact, kind=None if order is None else "stable").astype(ot, copy=False)
+    acc = codes[order].astype(at, copy=False)
+    rel = rel[order]
+    compact = compact[order]
+    dup = np.flatnonzero(compact[1:] == compact[:-1])
     if dup.size:
         i, j = sorted((int(order[dup[0]]), int(order[dup[0] + 1])))
         who = labels[acc[dup[0]]] if labels is not None else acc[dup[0]]
         rows = f"{where(i)} and {where(j)}" if where else f"items {i + 1} and {j + 1}"
         raise _args.InputError(
             f"{name}: expected one row per account and period, got account {who!r} "
-            f"period {int(per[dup[0]])} twice ({rows})"
+            f"period {int(rel[dup[0]]) + pmin} twice ({rows})"
         )
-    return _Panel(acc, per, key, order, int(acc.max()) + 1, w)
+    return _sorted_panel(acc, rel, order, stride, pmin, pt, n_acc, w)
+
+
+def _sorted_panel(acc, rel, order, stride, pmin, pt, n_acc, w) -> _Panel:
+    """The panel from its sorted account codes and periods − FIRST."""
+    key = np.multiply(acc, stride, dtype=rel.dtype)
+    key += rel
+    per = rel.astype(pt, copy=False)  # reuses rel when the types agree
+    per += pt(pmin)
+    return _Panel(acc, per, key, order, n_acc, w)
 
 
 _SHORT = 8  # windows up to this many periods use neighbour scans instead of searches
@@ -157,9 +185,10 @@ def _window_min(P: _Panel, x: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarra
         m = x.copy()
         for j in range(1, min(k, n)):
             np.fmin(m[j:], x[:-j], out=m[j:])
-    m = np.where(ok, m, -_INF)
-    p = np.full(n, -_INF)
-    p[1:] = np.where(consecutive[1:], m[:-1], -_INF)
+    np.copyto(m, -_INF, where=~ok)  # in place: no second array of n floats
+    p = np.empty(n)
+    p[1:] = m[:-1]
+    np.copyto(p, -_INF, where=~consecutive)  # row 0 is never consecutive
     return m, p
 
 
@@ -175,10 +204,13 @@ def _truth(P: _Panel, y: np.ndarray, w: int) -> np.ndarray:
     """Per sorted row: an expansion of the same account in (t, t + w]."""
     w = _cap(P, w)
     n = P.key.size
-    if w <= _SHORT:  # (t, t + w] lies among the next w rows (one row per account-period)
+    if w <= _SHORT:  # (t, t + w] lies among the w rows before each expansion
         out = np.zeros(n, dtype=bool)
+        e = np.flatnonzero(y)
         for j in range(1, min(w, n - 1) + 1):
-            out[:-j] |= y[j:] & (P.key[j:] <= P.key[:-j] + w)
+            e = e[e >= j]
+            t = e - j
+            out[t[P.key[e] <= P.key[t] + w]] = True
         return out
     span = _dense(P)
     if span:  # prefix counts of expansions over the key space
@@ -246,7 +278,7 @@ def _stab_slots(a, b, t, groups=None, n_groups=1, weights=None) -> np.ndarray:
     if groups is None:
         d = np.bincount(a, weights, minlength=t + 1) - np.bincount(b, weights, minlength=t + 1)
         return np.cumsum(d)[:t]
-    g = groups * (t + 1)
+    g = groups.astype(np.int64) * (t + 1)
     size = n_groups * (t + 1)
     d = np.bincount(g + a, weights, minlength=size) - np.bincount(g + b, weights, minlength=size)
     return np.cumsum(d.reshape(n_groups, t + 1), axis=1)[:, :t]
@@ -303,6 +335,42 @@ def _observed_at(P: _Panel, period: int) -> np.ndarray:
     return seen
 
 
+_BLOCK = 1 << 19  # rows per block of the fire counts: their temporaries stay small
+
+
+def _fire_counts(P: _Panel, m, p, truth, thr, w, last, fire_from, groups, g):
+    """(fires, true fires, pending fires), each (G, T), a block of rows at a time.
+
+    A fire at row r (p_r < m_r) counts at the thresholds in (p_r, m_r]; it is true where
+    ``truth``, else pending when t + w > LAST and its account has a row at LAST.
+    """
+    t = thr.size
+    size = g * (t + 1)
+    diff = np.zeros((3, size), dtype=np.int64)  # difference arrays over the thresholds
+    seen_last = _observed_at(P, last)
+    step = max(_BLOCK, size)  # a block's counting never costs more than its rows
+    for lo in range(0, m.size, step):
+        mb, pb = m[lo:lo + step], p[lo:lo + step]
+        ok = pb < mb
+        if fire_from > -_INF:
+            ok &= P.per[lo:lo + step] >= fire_from
+        r = np.flatnonzero(ok)
+        a, b = _slots(pb[r], mb[r], thr)
+        some = a < b  # intervals holding no threshold count nowhere
+        r, a, b = r[some] + lo, a[some], b[some]
+        if groups is not None:
+            base = groups[r].astype(np.int64) * (t + 1)
+            a += base
+            b += base
+        true = truth[r]
+        pend = ~true & (P.per[r] + w > last) & seen_last[P.acc[r]]
+        for i, sel in enumerate((slice(None), true, pend)):
+            diff[i] += np.bincount(a[sel], minlength=size)
+            diff[i] -= np.bincount(b[sel], minlength=size)
+    out = np.cumsum(diff.reshape(3, g, t + 1), axis=2)[:, :, :t]
+    return out[0], out[1], out[2]
+
+
 def _counts(
     P: _Panel, m, p, truth, y, thr, w, *, first: int, last: int, fire_from=-_INF,
     by_account=False,
@@ -321,29 +389,12 @@ def _counts(
     def stab(rows, lo, hi):
         return _stab(lo, hi, thr, groups[rows] if by_account else None, g).reshape(g, thr.size)
 
-    fire_ok = p < m
-    if fire_from > -_INF:
-        fire_ok &= P.per >= fire_from
-    rows_f = np.flatnonzero(fire_ok)
-    a, b = _slots(p[rows_f], m[rows_f], thr)
-    some = a < b  # intervals holding no threshold count nowhere
-    rows_f, a, b = rows_f[some], a[some], b[some]
-    grp = groups[rows_f] if by_account else None
+    fires, true_fires, pending = _fire_counts(P, m, p, truth, thr, w, last, fire_from, groups, g)
 
-    def count(sel):
-        return _stab_slots(a[sel], b[sel], thr.size, None if grp is None else grp[sel], g
-                           ).reshape(g, thr.size)
-
-    fires = count(slice(None))
-    t = truth[rows_f]
-    true_fires = count(t)
-    pend = ~t & (P.per[rows_f] + w > last) & _observed_at(P, last)[P.acc[rows_f]]
-    pending = count(pend)
-
-    def per_group(rows):
+    def per_group(rows):  # row positions, or a mask over the rows
         if by_account:
             return np.bincount(P.acc[rows], minlength=g)
-        return np.array([rows.size])
+        return np.array([np.count_nonzero(rows) if rows.dtype == bool else rows.size])
 
     ys = np.flatnonzero(y)
     ys = ys[P.per[ys] >= first]  # expansions in scope
@@ -374,7 +425,7 @@ def _counts(
         base &= P.per >= first
     return _Counts(
         fires, true_fires, pending, per_group(rows), per_group(ys[~obs]),
-        preceded, at_least, per_group(np.flatnonzero(base & truth)), per_group(np.flatnonzero(base)),
+        preceded, at_least, per_group(base & truth), per_group(base),
     )
 
 

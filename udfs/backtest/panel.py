@@ -63,11 +63,10 @@ def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.n
     raw = s.to_numpy()
     if raw.dtype.kind in "iub":
         codes, labels = pd.factorize(raw)
-        return codes.astype(np.int64), np.asarray(labels, dtype=object)
+        return codes, np.asarray(labels, dtype=object)
     if raw.dtype.kind != "f":
         raw = s.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(raw)
-    codes = codes.astype(np.int64)
+    codes, uniques = pd.factorize(raw)  # intp codes, kept as they come (no copy)
     _reject(name, "an account id", s, codes < 0, rows)  # NaN / None
     uniq = np.asarray(uniques, dtype=object)
     text = np.fromiter((type(v) is str for v in uniq.tolist()), dtype=bool, count=len(uniq))
@@ -93,7 +92,7 @@ def _codes(name: str, values: Any, rows: bool = False) -> tuple[np.ndarray, np.n
             labels[u] = str(v).strip()
     merged, final = pd.factorize(labels)  # ' A1' and 'A1' are one account
     if len(final) != len(labels):
-        codes = merged.astype(np.int64)[codes]
+        codes = merged[codes]
         labels = np.asarray(final, dtype=object)
     return codes, labels
 
