@@ -1,12 +1,14 @@
 """Trigger backtest: 1,000 thresholds over 10,000,000 account-periods in one pass.
 
-Target (issue 11): ≤ 2 s for 100,000 accounts × 100 periods (text account ids, gaps,
-blank signals) × 1,000 thresholds, parsing included, against looping the
-single-threshold backtest over the same thresholds in the same run. The loop is timed
-on a subset of the thresholds and scaled to 1,000 (its panel is parsed once and not
-timed, which favours the baseline). Rows come sorted by period, then account, as an
-export often is. Wall-clock and CPU seconds are both printed: on a shared machine the
-wall clock includes waiting for a core.
+Target (issues 11 and 16): ≤ 2 s for 100,000 accounts × 100 periods (text account ids as
+a CSV gives them: object strings, gaps, blank signals) × 1,000 thresholds, parsing
+included, **on the first call in a fresh process** (measured in new processes that read
+the panel from a pickle: the first process's call and the best of several, each with the
+load), and warm in this process; against looping the single-threshold backtest over the
+same thresholds in the same run. The loop is timed on a subset of the thresholds and
+scaled to 1,000 (its panel is parsed once and not timed, which favours the baseline).
+Rows come sorted by period, then account, as an export often is. Wall-clock and CPU
+seconds are both printed: on a shared machine the wall clock includes waiting for a core.
 
     .venv/bin/python bench/bench_backtest.py
 """
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -28,8 +31,13 @@ from udfs.backtest import engine as backtest_engine
 from udfs.backtest import panel as backtest_panel
 from udfs.backtest import trigger as backtest  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _measure import fresh, load, summary  # noqa: E402
+
 ACCOUNTS, PERIODS, THRESHOLDS, LOOPED = 100_000, 100, 1_000, 10
 PERSISTENCE, WINDOW = 2, 3
+FRESH_RUNS = 4  # fresh processes for the first call
+TARGET = 2.0
 
 
 def panel(seed: int = 0) -> pd.DataFrame:
@@ -75,10 +83,20 @@ def main() -> int:
           f"ids, 1% gaps, 2% blanks), {THRESHOLDS:,} thresholds, persistence {PERSISTENCE}, "
           f"window {WINDOW}")
 
-    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores, shared)")
+    print(load())
+    with tempfile.TemporaryDirectory() as d:
+        path = os.path.join(d, "panel.pkl")
+        frame.to_pickle(path)
+        setup = ("import numpy as np, pandas as pd\n"
+                 f"frame = pd.read_pickle({path!r})\n"
+                 "import udfs\n"
+                 f"thresholds = np.linspace(0.3, 1.2, {THRESHOLDS})\n")
+        stmt = f"udfs.backtest_curve(frame, 'usage_vs_cap', thresholds, {PERSISTENCE}, {WINDOW})"
+        runs = fresh(setup, stmt, runs=FRESH_RUNS, calls=2)
+    print(load())
     one_pass, one_cpu, curve = best_of(lambda: udfs.backtest_curve(
         frame, "usage_vs_cap", thresholds, PERSISTENCE, WINDOW), repeat=3)
-    print(f"one pass (backtest_curve, all {THRESHOLDS} thresholds, incl. parsing): "
+    print(f"one pass (backtest_curve, all {THRESHOLDS} thresholds, incl. parsing), warm, best of 3: "
           f"{one_pass:.3f} s wall, {one_cpu:.3f} s CPU")
 
     data = backtest_panel._data(frame)
@@ -107,11 +125,13 @@ def main() -> int:
                 assert np.isclose(float(row[col]), float(value), equal_nan=True), (col, s)
 
     ratio = loop_total / one_cpu
-    print(f"ratio (loop / one pass incl. parsing, CPU): {ratio:.0f}x   "
+    print(f"ratio (loop / one pass incl. parsing, warm, CPU): {ratio:.0f}x   "
           f"(loop / engine only: {loop_total / engine_cpu:.0f}x)")
-    print("target: one pass incl. parsing <= 2 s (judged on CPU time when the machine is busy)")
-    ok = min(one_pass, one_cpu) <= 2.0
-    print("PASS" if ok else "FAIL")
+    first = summary(f"backtest_curve, {THRESHOLDS:,} thresholds over {rows:,} account-periods",
+                    runs, TARGET, loop_total, "single-threshold loop (CPU)")
+    warm_ok = min(one_pass, one_cpu) <= TARGET
+    print(f"target <= {TARGET:g} s warm: {'PASS' if warm_ok else 'FAIL'}   {load()}")
+    ok = warm_ok and min(first["best"]["s"], first["best"]["cpu"]) <= TARGET
     return 0 if ok else 1
 
 

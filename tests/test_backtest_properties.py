@@ -244,3 +244,82 @@ def test_rule_with_le_operator_second_condition_and_motion_matches_spec(seed):
                     "coverage", "preceded", "unobservable", "median_lead", "base_rate", "lift",
                     "passes_gate"):
             assert same(exp[col], row[col]), (col, exp, row.to_dict())
+
+
+# --------------------------------------------------------------------------- fast paths
+
+
+def _reference_panel(codes, periods):
+    """The sorted panel the engine works on, by a plain argsort (the engine's fast paths
+    must give the same rows, periods, keys and order)."""
+    codes, periods = np.asarray(codes, dtype=np.int64), np.asarray(periods, dtype=np.int64)
+    order = np.argsort(codes * (2**33) + (periods - periods.min()), kind="stable")
+    return codes[order], periods[order], order
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    cells=st.lists(st.tuples(st.integers(0, 6), st.integers(0, 11)), min_size=1, max_size=60,
+                   unique=True),
+    layout=st.sampled_from(["shuffled", "sorted", "by period", "far periods", "huge periods"]),
+    seed=st.integers(0, 2**16),
+)
+def test_sorted_panel_equals_a_plain_argsort(cells, layout, seed):
+    """_prepare's paths (already sorted, the dense grid, the sort; int32 or int64 arrays)
+    give the rows of a plain argsort, with keys one apart exactly for consecutive periods."""
+    from udfs.backtest import engine
+
+    rng = np.random.default_rng(seed)
+    cells = [cells[i] for i in rng.permutation(len(cells))]
+    if layout == "sorted":
+        cells.sort()
+    elif layout == "by period":
+        cells.sort(key=lambda c: (c[1], c[0]))
+    codes = np.array([a for a, _ in cells])
+    periods = np.array([t for _, t in cells], dtype=np.int64)
+    if layout == "far periods":  # a key space too sparse for the grid: the sort path
+        periods = periods * 1_000 + codes * 7
+    elif layout == "huge periods":  # periods past int32: int64 arrays
+        periods = periods + 2**40
+    P = engine._prepare(codes, periods)
+    acc, per, order = _reference_panel(codes, periods)
+    assert P.acc.tolist() == acc.tolist()
+    assert P.per.tolist() == per.tolist()
+    assert P.order.tolist() == order.tolist()
+    assert P.n_acc == codes.max() + 1
+    step = np.diff(P.key.astype(np.int64))
+    next_period = (acc[1:] == acc[:-1]) & (per[1:] == per[:-1] + 1)
+    assert ((step == 1) == next_period).all() and (step > 0).all()
+    assert (np.diff(P.key.astype(np.int64))[acc[1:] != acc[:-1]] > P.w).all()
+
+
+@pytest.mark.parametrize("layout", ["shuffled", "by period", "far periods"])
+def test_a_repeated_account_period_is_named_on_every_path(layout):
+    codes = np.array([0, 1, 2, 1, 0])
+    periods = np.array([5, 5, 6, 6, 5])  # account 0 twice at period 5 (items 1 and 5)
+    if layout == "by period":
+        codes, periods = codes[[0, 4, 1, 2, 3]], periods[[0, 4, 1, 2, 3]]
+    elif layout == "far periods":
+        periods = periods * 100_000
+    from udfs.backtest import engine
+
+    with pytest.raises(ValueError, match=r"account .* twice \(items \d and \d\)"):
+        engine._prepare(codes, periods, np.array(["a", "b", "c"], dtype=object))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_blocks_of_accounts_give_the_whole_panels_curve(seed, monkeypatch):
+    """The curve summed over blocks of a few accounts equals the one of the whole panel
+    (counts, candidates, medians), and the SPEC transcription."""
+    from udfs.backtest import engine
+
+    rng = np.random.default_rng(700 + seed)
+    rows = random_panel(rng, n_accounts=9, n_periods=12)
+    k, w = int(rng.integers(1, 4)), int(rng.integers(1, 5))
+    panel = pd.DataFrame(rows, columns=["account_id", "period", "usage_vs_cap", "expansion"])
+    whole = udfs.backtest_curve(panel, "usage_vs_cap", persistence=k, window=w)
+    monkeypatch.setattr(engine, "_ROWS_PER_BLOCK", int(rng.integers(1, 15)))
+    assert len(engine._account_blocks(engine._prepare(np.arange(20) // 2, np.arange(20) % 2))) > 1
+    blocked = udfs.backtest_curve(panel, "usage_vs_cap", persistence=k, window=w)
+    pd.testing.assert_frame_equal(blocked, whole)
+    check(rows, [0.5, 0.8, 0.85, 0.9, 1.0], k, w)

@@ -520,3 +520,42 @@ def _candidates(m: np.ndarray, p: np.ndarray, mask=None) -> np.ndarray:
     if mask is not None:
         ok &= mask
     return np.unique(m[ok])
+
+
+# =========================================================================== blocks of accounts
+
+_ROWS_PER_BLOCK = 1 << 20  # a block's window minima and counts stay small (~50 MB)
+
+
+def _account_blocks(P: _Panel) -> list[slice]:
+    """Slices of about ``_ROWS_PER_BLOCK`` sorted rows, cut between accounts: the backtest of
+    a panel is the sum of its accounts' backtests, so a block at a time needs no array of
+    every row."""
+    n, rows = P.acc.size, _ROWS_PER_BLOCK
+    if n <= rows:
+        return [slice(0, n)]
+    cuts = np.searchsorted(P.acc, P.acc[rows::rows], "left")
+    edges = np.unique(np.concatenate(([0], cuts, [n])))
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:], strict=True)]
+
+
+def _block(P: _Panel, s: slice) -> _Panel:
+    return _Panel(P.acc[s], P.per[s], P.key[s], P.order[s], P.n_acc, P.w)
+
+
+def _block_candidates(P: _Panel, x: np.ndarray, k: int) -> np.ndarray:
+    """``_candidates`` of the whole panel, a block of accounts at a time."""
+    parts = [_candidates(*_window_min(_block(P, s), x[s], k)) for s in _account_blocks(P)]
+    return np.unique(np.concatenate(parts))
+
+
+def _block_counts(P: _Panel, x, y, thr, k: int, w: int, *, first: int, last: int) -> _Counts:
+    """``_counts`` of the whole panel (signal ``x``, expansions ``y`` per sorted row), summed
+    over blocks of accounts: a first call touches a block's memory, not the panel's."""
+    total = None
+    for s in _account_blocks(P):
+        B = _block(P, s)
+        m, p = _window_min(B, x[s], k)
+        c = _counts(B, m, p, _truth(B, y[s], w), y[s], thr, w, first=first, last=last)
+        total = c if total is None else _Counts(*(a + b for a, b in zip(total, c, strict=True)))
+    return total

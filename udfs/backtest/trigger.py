@@ -21,8 +21,9 @@ from ..core import _args, playbook
 from ..core._args import omitted
 from .engine import (
     CURVE_COLUMNS,
+    _block_candidates,
+    _block_counts,
     _cap,
-    _counts,
     _curve_frame,
     _gate,
     _lag_rows,
@@ -82,9 +83,7 @@ def _scope(P: _Panel) -> dict:
 
 
 def _run(P: _Panel, xs, ys, thr_sorted, k, w, min_lift=playbook.GATE_MIN_LIFT) -> pd.DataFrame:
-    m, p = _window_min(P, xs, k)
-    truth = _truth(P, ys, w)
-    return _curve_frame(thr_sorted, _counts(P, m, p, truth, ys, thr_sorted, w, **_scope(P)), min_lift)
+    return _curve_frame(thr_sorted, _block_counts(P, xs, ys, thr_sorted, k, w, **_scope(P)), min_lift)
 
 
 # =========================================================================== §8 functions
@@ -184,10 +183,10 @@ def backtest_curve(
     2       0.92      1           1        0
     """
     s = _signal_panel(panel, signal, motion, rules, persistence, window, plays, period_days)
-    m, p = _window_min(s.data.P, s.sig.values, s.k)
-    thr = _curve_thresholds(s.sig, thresholds, m, p)
-    truth = _truth(s.data.P, s.y, s.w)
-    counts = _counts(s.data.P, m, p, truth, s.y, thr, s.w, **_scope(s.data.P))
+    P, x = s.data.P, s.sig.values
+    thr = (_block_candidates(P, x, s.k) if thresholds is None
+           else _curve_thresholds(s.sig, thresholds, None, None))
+    counts = _block_counts(P, x, s.y, thr, s.k, s.w, **_scope(P))
     return _report(_curve_frame(thr, counts, _min_lift(min_lift)), s.sig)
 
 
