@@ -342,6 +342,7 @@ MODULE_TITLES: dict[str, str] = {  # module under udfs -> the area its functions
     "backtest.trigger": "Trigger backtests",
     "revenue.pipeline": "Pipeline coverage",
     "revenue.opportunities": "Pipeline from opportunities",
+    "revenue.coverage": "Pipeline from opportunities",
     "revenue.retention": "Retention and benchmarks",
     "revenue.arr_history": "Retention from ARR history",
     "simulation.compounding": "NRR simulation",

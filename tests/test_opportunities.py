@@ -32,6 +32,9 @@ ROWS = [
     # other types: left out, reported
     ["o14", "a9", "New Business", 200_000, "Discovery", None, "2025-02-01", "Cy", "open"],
     ["o15", "a5", "Renewal", 80_000, "Closed Won", None, "2024-11-01", "Cy", "won"],
+    # booked this quarter: o16 before as_of counts; o17, dated after as_of, is not booked yet
+    ["o16", "a2", "Add seats", 15_000, "Closed Won", None, "2025-01-05", "Bo", "won"],
+    ["o17", "a4", "Upsell", 5_000, "Closed Won", None, "2025-02-01", "Ana", "won"],
 ]
 TARGETS = [
     ["Quarter", "Motion", "Owner", "Target"],
@@ -69,41 +72,103 @@ def test_coverage_per_quarter_and_motion_by_hand():
     t = rows_of(udfs.pipeline_from_opportunities(opps(), TARGETS, AS_OF))
     all_ = "All owners"
     seat = t[("2025-Q1", "Seat expansion", all_)]
-    assert seat.pipeline == 100_000  # o8 + o9 (o13 slipped into 2024-Q4: not this quarter)
+    assert seat.pipeline == 100_000  # o8 + o9; o13 (closing 2024-12-20, still open) is past due
+    assert seat.past_due == 99_000
     assert seat.weighted_pipeline == pytest.approx(70_000 * 0.5 + 30_000 * 0.8)
-    assert (seat.target, seat.coverage, seat.status, seat.gap) == (40_000, 2.5, "Healthy", 0.0)
+    assert seat.weighting == "mixed: 1 of 2 by CRM probability, the rest by win rate"
+    # booked to date: o16 (2025-01-05); o17 is dated after as_of
+    assert (seat.target, seat.booked, seat.remaining_target) == (40_000, 15_000, 25_000)
+    assert (seat.coverage, seat.weighted_coverage) == (4.0, pytest.approx(59_000 / 25_000))
+    assert (seat.status, seat.gap) == ("Healthy", 0.0)
     tier = t[("2025-Q1", "Tier upgrade", all_)]
-    assert tier.weighted_pipeline == pytest.approx(30_000)  # its own probability 0.3
-    # required 4x: Healthy at 4, Thin at 8/3 = 2.67; 2.5 is Undercovered
-    assert (tier.coverage, tier.status, tier.gap) == (2.5, "Undercovered", pytest.approx(40_000 * 4 - 100_000))
+    assert tier.weighted_pipeline == pytest.approx(30_000) and tier.weighting == "CRM probability"  # its own 0.3
+    assert tier.booked == 0 and tier.remaining_target == 40_000
+    # weighted coverage 30k / 40k = 0.75: Thin (from 2/3), though 2.5x is below 1 / 0.25 x 2/3 = 2.67x
+    assert (tier.coverage, tier.weighted_coverage, tier.status) == (2.5, 0.75, "Thin")
+    assert tier.gap == pytest.approx((40_000 - 30_000) * 4)  # at 1 / win rate
     cross = t[("2025-Q1", "Cross-sell", all_)]
     assert cross.weighted_pipeline == pytest.approx(50_000 * 0.2) and cross.basis == "assumed"
+    assert cross.weighting == "win rate"
     assert (cross.status, cross.gap) == ("Undercovered", pytest.approx(20_000 * 5 - 50_000))
     usage = t[("2025-Q1", "Usage expansion", all_)]
-    assert usage.pipeline == 0 and usage.target is None and usage.status is None
+    assert usage.pipeline == 0 and usage.target is None and usage.status is None and usage.weighting == ""
     total = t[("2025-Q1", "Total", all_)]
-    assert total.pipeline == 250_000 and total.target == 100_000
-    # required = (40k x 2 + 40k x 4 + 20k x 5) / 100k = 3.4; Thin from 3.4 x 2/3 = 2.27
+    assert (total.pipeline, total.past_due, total.booked, total.target) == (250_000, 99_000, 15_000, 100_000)
+    assert total.weighted_pipeline == pytest.approx(59_000 + 30_000 + 10_000)
+    # required = (40k x 2 + 40k x 4 + 20k x 5) / 100k = 3.4 (the target-weighted 1 / win rate)
     assert total.required_coverage == pytest.approx(3.4)
-    assert (total.coverage, total.status) == (2.5, "Thin")
-    assert total.gap == pytest.approx(340_000 - 250_000)
+    assert (total.remaining_target, total.weighted_coverage, total.status) == (
+        85_000, pytest.approx(99_000 / 85_000), "Healthy")
     q2 = t[("2025-Q2", "Total", all_)]
-    # a total with no motion split requires 3x: 20k / 50k = 0.4
-    assert (q2.pipeline, q2.required_coverage, q2.coverage, q2.status, q2.gap) == (
-        20_000, 3.0, 0.4, "Undercovered", 130_000)
+    # a total with no motion split requires 3x: o12 weighs 20k x 0.5 against 50k
+    assert (q2.pipeline, q2.past_due, q2.required_coverage, q2.coverage, q2.weighted_coverage, q2.status) == (
+        20_000, 0, 3.0, 0.4, 0.2, "Undercovered")
+    assert q2.gap == pytest.approx((50_000 - 10_000) * 3)
     assert not any(k[0] == "2024-Q4" for k in t)  # before the as_of quarter
+
+
+def test_weighted_pipeline_above_the_remaining_target_is_never_undercovered():
+    # one deal at a 90 % CRM probability, a 25 % win rate: 1.2x coverage is far below 1 / 0.25 = 4x,
+    # yet 90k expected covers the 80k left to book
+    rows = [["id", "motion", "amount", "probability", "close_date", "status"],
+            [1, "Tier upgrade", 100_000, 0.9, "2025-03-01", "open"],
+            [2, "Tier upgrade", 20_000, None, "2025-01-02", "won"],
+            [3, "Tier upgrade", 10_000, None, "2024-05-01", "won"],
+            [4, "Tier upgrade", 30_000, None, "2024-06-01", "lost"]]
+    targets = [["quarter", "motion", "target"], ["2025-Q1", "Tier upgrade", 100_000]]
+    t = rows_of(udfs.pipeline_from_opportunities(rows, targets, AS_OF))[("2025-Q1", "Tier upgrade", "All owners")]
+    assert (t.remaining_target, t.coverage, t.weighted_pipeline) == (80_000, 1.25, pytest.approx(90_000))
+    assert (t.required_coverage, t.status, t.gap) == (4.0, "Healthy", 0.0)
+    # the same deal weighed by the win rate alone (weighting "win rate"): 25k against 80k
+    w = rows_of(udfs.pipeline_from_opportunities(rows, targets, AS_OF, weighting="win rate"))
+    w = w[("2025-Q1", "Tier upgrade", "All owners")]
+    assert (w.weighted_pipeline, w.weighting, w.status) == (pytest.approx(25_000), "win rate", "Undercovered")
+    assert w.gap == pytest.approx((80_000 - 25_000) * 4)
+    # booked past the target: met, nothing left to cover
+    met = udfs.pipeline_from_opportunities(rows, [["quarter", "target"], ["2025-Q1", 15_000]], AS_OF)
+    met = met[met["motion"] == "Total"].iloc[0]
+    assert (met["remaining_target"], met["status"], met["gap"], met["coverage"]) == (0, "Target met", 0, None)
+
+
+def test_past_due_is_apart_and_counted_only_when_asked():
+    late = udfs.past_due_opportunities(opps(), AS_OF)
+    assert late[["opportunity_id", "account_id", "motion", "amount", "stage", "days_past_due", "owner"]].to_dict(
+        "records") == [{"opportunity_id": "o13", "account_id": "a3", "motion": "Seat expansion", "amount": 99_000,
+                        "stage": "Proposal", "days_past_due": 26, "owner": "Ana"}]
+    assert late["close_date"].iloc[0] == pd.Timestamp("2024-12-20")
+    o = udfs.read_opportunities(opps())
+    assert udfs.is_past_due(o, np.datetime64("2025-01-15")).sum() == 1
+    # o13 (row 12) on its own close date is not past due yet; the day after, it is
+    assert not udfs.is_past_due(o, np.datetime64("2024-12-20"))[12]
+    assert udfs.is_past_due(o, np.datetime64("2024-12-21"))[12]
+    counted = rows_of(udfs.pipeline_from_opportunities(opps(), TARGETS, AS_OF, past_due=True))
+    seat = counted[("2025-Q1", "Seat expansion", "All owners")]
+    assert (seat.pipeline, seat.past_due) == (199_000, 99_000)  # o13 counts in the as_of quarter
+    assert seat.weighted_pipeline == pytest.approx(59_000 + 99_000 * 0.5)
+    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1", "Seat expansion", None, None, AS_OF, None, True) == 199_000
+    assert one_cell("OPPORTUNITY_PAST_DUE", opps(), "Seat expansion", None, AS_OF) == 99_000
+    assert one_cell("OPPORTUNITY_PAST_DUE", opps(), "Tier upgrade", None, AS_OF) == 0
+    out = call_udf("PAST_DUE_OPPORTUNITIES", opps(), AS_OF)
+    assert out[0] == ["opportunity_id", "account_id", "motion", "type", "amount", "stage", "close_date",
+                      "days_past_due", "owner"]
+    assert out[1][0] == "o13" and out[1][7] == 26
+    none = call_udf("PAST_DUE_OPPORTUNITIES", opps(), "2024-12-01")
+    assert none == [none[0]]  # a header and no row: nothing was past due then
 
 
 def test_owner_rows_and_no_target():
     t = rows_of(udfs.pipeline_from_opportunities(opps(), TARGETS, AS_OF, by="owner"))
     bo = t[("2025-Q1", "Seat expansion", "Bo")]
-    assert (bo.pipeline, bo.weighted_pipeline, bo.target, bo.coverage, bo.status) == (30_000, 24_000, 10_000, 3.0, "Healthy")
+    # Bo booked o16 (15k) against a 10k target: met
+    assert (bo.pipeline, bo.weighted_pipeline, bo.booked, bo.target, bo.status) == (
+        30_000, 24_000, 15_000, 10_000, "Target met")
     ana = t[("2025-Q1", "Seat expansion", "Ana")]
-    assert (ana.pipeline, ana.target, ana.status) == (70_000, None, None)
+    assert (ana.pipeline, ana.past_due, ana.target, ana.status) == (70_000, 99_000, None, None)
     none = udfs.pipeline_from_opportunities(opps(), None, AS_OF)
     assert none["target"].isna().all() and none["status"].isna().all() and none["gap"].isna().all()
     one = rows_of(udfs.pipeline_from_opportunities(opps(), 125_000, AS_OF))
-    assert one[("2025-Q1", "Total", "All owners")].coverage == pytest.approx(2.0)
+    # 99k weighted against 125k − 15k booked = 110k: 0.9, Thin
+    assert one[("2025-Q1", "Total", "All owners")].coverage == pytest.approx(250_000 / 110_000)
     assert one[("2025-Q1", "Total", "All owners")].status == "Thin"
 
 
@@ -118,10 +183,11 @@ def test_other_types_are_left_out_and_reported():
 def test_through_xlwings_spill_and_meta():
     out = call_udf("PIPELINE_FROM_OPPORTUNITIES", opps(), TARGETS, AS_OF)
     header = out[0]
-    assert header == ["quarter", "motion", "owner", "pipeline", "weighted_pipeline", "win_rate", "basis",
-                      "required_coverage", "target", "coverage", "status", "gap"]
+    assert header == ["quarter", "motion", "owner", "target", "booked", "remaining_target", "pipeline", "past_due",
+                      "weighted_pipeline", "weighting", "win_rate", "basis", "required_coverage", "coverage",
+                      "weighted_coverage", "status", "gap"]
     total = [dict(zip(header, r, strict=True)) for r in out[1:] if r[0] == "2025-Q1" and r[1] == "Total"][0]
-    assert total["status"] == "Thin" and total["coverage"] == pytest.approx(2.5)
+    assert total["status"] == "Healthy" and total["coverage"] == pytest.approx(250_000 / 85_000)
     rates = call_udf("WIN_RATES", opps(), AS_OF)
     assert rates[0][:4] == ["motion", "won", "lost", "win_rate"] and rates[1][3] == pytest.approx(0.5)
     assert call_udf("OTHER_OPPORTUNITIES", opps())[0] == ["type", "status", "opportunities", "amount"]
@@ -130,7 +196,8 @@ def test_through_xlwings_spill_and_meta():
     again = call_udf("PIPELINE_FROM_OPPORTUNITIES", serial, TARGETS, AS_OF)
     assert again == out
     meta = udf_meta()
-    for name in ("PIPELINE_FROM_OPPORTUNITIES", "WIN_RATES", "OTHER_OPPORTUNITIES"):
+    for name in ("PIPELINE_FROM_OPPORTUNITIES", "WIN_RATES", "OTHER_OPPORTUNITIES", "PAST_DUE_OPPORTUNITIES",
+                 "OPPORTUNITY_BOOKED", "OPPORTUNITY_PAST_DUE", "PIPELINE_WEIGHTING"):
         assert "Example: =" + name in meta[name]["description"]
         assert all(p["description"] for p in meta[name]["parameters"])
 
@@ -156,6 +223,8 @@ def test_status_from_stage_when_no_status_column():
         ((TARGETS[:1] + [["2025-Q1", None, None, 5], ["2025Q1", None, None, 6]],), r"^targets row 3 target: expected one target per quarter"),
         ((None, "sometime"), r"^as_of: expected a date"),
         ((None, AS_OF, None, "region"), r"^by: expected one of motion, owner, got 'region'"),
+        ((None, AS_OF, None, None, "maybe"), r"^past_due: expected TRUE or FALSE, got 'maybe'"),
+        ((None, AS_OF, None, None, None, "stage"), r"^weighting: expected one of probability, win rate, got 'stage'"),
     ],
 )
 def test_bad_targets_and_arguments_are_named(args, message):
@@ -212,8 +281,16 @@ def test_overflow_is_a_named_error(name, args, message):
 
 def test_single_cell_functions_agree_with_the_table():
     table = rows_of(udfs.pipeline_from_opportunities(opps(), TARGETS, AS_OF, by="owner"))
-    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1", "Seat expansion") == 100_000
-    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1") == table[("2025-Q1", "Total", "All owners")].pipeline
+    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1", "Seat expansion", None, None, AS_OF) == 100_000
+    assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1", None, None, None, AS_OF) == \
+        table[("2025-Q1", "Total", "All owners")].pipeline
+    assert one_cell("OPPORTUNITY_BOOKED", opps(), "2025-Q1", "Seat expansion", None, AS_OF) == 15_000
+    assert one_cell("OPPORTUNITY_BOOKED", opps(), "2025-Q1", None, None, "2025-03-31") == 20_000  # o17 by then
+    assert one_cell("OPPORTUNITY_BOOKED", opps(), "2025-Q1", None, "Ana", AS_OF) == 0
+    assert one_cell("PIPELINE_WEIGHTING", opps(), "2025-Q1", "Seat expansion", None, AS_OF) == \
+        table[("2025-Q1", "Seat expansion", "All owners")].weighting
+    assert one_cell("PIPELINE_WEIGHTING", opps(), "2025-Q1", "Seat expansion", None, AS_OF, None, "win rate") == \
+        "win rate"
     assert one_cell("OPPORTUNITY_PIPELINE", opps(), "Q1 2025", "Seat expansion", "Bo", True, AS_OF) == pytest.approx(24_000)
     assert one_cell("OPPORTUNITY_PIPELINE", opps(), "2025-Q1", None, None, True, AS_OF) == pytest.approx(
         table[("2025-Q1", "Total", "All owners")].weighted_pipeline)

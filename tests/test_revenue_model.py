@@ -15,7 +15,7 @@ import pytest
 import udfs
 from tests.conftest import ROOT, need_tool
 from workbook import build
-from workbook.sheets.pipeline import ENTER_TARGET
+from workbook.sheets.pipeline import ENTER_TARGET, HEADERS
 from workbook.sheets.records import SAMPLE_ARR_HISTORY, SAMPLE_OPPORTUNITIES, SAMPLE_TARGETS
 
 AS_OF = udfs.SAMPLE_AS_OF
@@ -39,42 +39,61 @@ def _values(model, sheet):
     return openpyxl.load_workbook(model.path, data_only=True)[sheet]
 
 
+COLS = dict(zip(HEADERS, "ABCDEFGHIJKLMNO", strict=True))  # header -> column letter
+
+
 def _rows(ws) -> dict:
-    return {ws[f"A{r}"].value: {c: ws[f"{c}{r}"].value for c in "BCDEFGHIJ"} for r in range(10, 16)}
+    """{motion: {header: value}} of the motion rows and the Total row (rows 13-18)."""
+    assert [ws[f"{c}12"].value for c in COLS.values()][:6] == HEADERS[:6]
+    return {ws[f"A{r}"].value: {h: ws[f"{c}{r}"].value for h, c in COLS.items()} for r in range(13, 19)}
 
 
 def test_pipeline_sheet_is_the_functions_on_the_opportunities(models):
     ws = _values(models["demo"], "Pipeline")
-    assert ws["B4"].value == "2026-Q4"
+    assert ws["B4"].value == "2026-Q4" and ws["B9"].value is False and ws["B10"].value == "probability"
+    assert ws["G12"].value == "Weighted pipeline (CRM probability, else win rate)"  # the basis, in the header
     rows = _rows(ws)
     table = udfs.pipeline_from_opportunities(pd.read_csv(SAMPLE_OPPORTUNITIES), pd.read_csv(SAMPLE_TARGETS), AS_OF)
     table = table[table["quarter"] == "2026-Q4"].set_index("motion")
     for motion, got in rows.items():
         want = table.loc[motion]
-        assert got["C"] == pytest.approx(want["pipeline"]), motion
-        assert got["D"] == pytest.approx(want["weighted_pipeline"]), motion
-        assert got["G"] == pytest.approx(want["required_coverage"]), motion
-        assert got["B"] == pytest.approx(want["target"]), motion
-        assert got["H"] == pytest.approx(want["coverage"]), motion
-        assert got["I"] == want["status"], motion
-        assert got["J"] == pytest.approx(want["gap"]), motion
+        for header, column in (("Target", "target"), ("Booked to date", "booked"),
+                               ("Remaining target", "remaining_target"), ("Pipeline", "pipeline"),
+                               ("Past due", "past_due"), ("Weighted pipeline", "weighted_pipeline"),
+                               ("Required coverage", "required_coverage"), ("Coverage", "coverage"),
+                               ("Weighted coverage", "weighted_coverage"), ("Pipeline to create", "gap")):
+            expected = want[column]
+            if expected is None:
+                assert got[header] in (None, ""), (motion, header)
+            else:
+                assert got[header] == pytest.approx(expected), (motion, header)
+        assert got["Status"] == want["status"] and got["Weighted by"] == want["weighting"], motion
         if motion != "Total":
-            assert got["F"] == want["basis"] == "measured"
-    statuses = {r["I"] for r in rows.values()}
-    assert {"Healthy", "Thin", "Undercovered"} <= statuses  # the sample targets show all three
+            assert got["Win rate basis"] == want["basis"] == "measured"
+    statuses = {r["Status"] for r in rows.values()}
+    assert {"Healthy", "Thin", "Undercovered", "Target met"} <= statuses  # the sample targets show all four
+    # the past-due deals are listed on the sheet, apart from the coverage
+    cells = [[c.value for c in row] for row in ws.iter_rows()]
+    top = next(i for i, r in enumerate(cells) if isinstance(r[0], str) and r[0].startswith("Past due:"))
+    assert cells[top + 1][:3] == ["opportunity_id", "account_id", "motion"]
+    late = udfs.past_due_opportunities(pd.read_csv(SAMPLE_OPPORTUNITIES), AS_OF)
+    listed = [r[0] for r in cells[top + 2: top + 2 + len(late)]]
+    assert listed == late["opportunity_id"].tolist() and len(listed) == 30
 
 
 def test_no_target_is_invented(models):
     ws = _values(models["no_target"], "Pipeline")
     rows = _rows(ws)
-    assert all(r["B"] is None for r in rows.values())
-    assert rows["Total"]["I"] == ENTER_TARGET
-    assert all(r["H"] in (None, "") and r["J"] in (None, "") for r in rows.values())
+    assert all(r["Target"] is None for r in rows.values())
+    assert rows["Total"]["Status"] == ENTER_TARGET
+    assert all(r["Coverage"] in (None, "") and r["Pipeline to create"] in (None, "") for r in rows.values())
+    assert rows["Total"]["Booked to date"] > 0  # booked is measured with or without a target
     one = _rows(_values(models["one_target"], "Pipeline"))
     total = one["Total"]
-    assert total["B"] == 1_000_000 and total["G"] == 3  # no motion split: 3x
-    assert total["H"] == pytest.approx(total["C"] / 1_000_000)
-    assert all(r["B"] is None for m, r in one.items() if m != "Total")
+    assert total["Target"] == 1_000_000 and total["Required coverage"] == 3  # no motion split: 3x
+    assert total["Remaining target"] == pytest.approx(1_000_000 - total["Booked to date"])
+    assert total["Coverage"] == pytest.approx(total["Pipeline"] / total["Remaining target"])
+    assert all(r["Target"] is None for m, r in one.items() if m != "Total")
 
 
 def test_retention_sheet_is_measured_from_the_history(models):
@@ -125,10 +144,12 @@ def test_libreoffice_renders_the_measured_figures(models, soffice, tmp_path):
     t = udfs.trailing_retention(pd.read_csv(SAMPLE_ARR_HISTORY))
     pipeline = text[text.index("Expansion pipeline coverage"):text.index("Net revenue retention")]
     retention = text[text.index("Net revenue retention"):]
-    for needle in ("Seat expansion", "measured", "Healthy", "Thin", "Undercovered", "Every quarter, motion and owner"):
+    for needle in ("Seat expansion", "measured", "Healthy", "Thin", "Undercovered", "Target met", "Booked to date",
+                   "Past due", "CRM probability", "Every quarter, motion and owner", "OPP-00484"):
         assert needle in pipeline, needle
     ws = _values(models["demo"], "Pipeline")
-    assert f"${ws['C15'].value:,.0f}" in pipeline  # the total pipeline as measured
+    for cell in ("C18", "D18", "E18", "F18"):  # booked, remaining target, pipeline, past due: as measured
+        assert f"${ws[cell].value:,.0f}" in pipeline, cell
     assert f"{t['nrr']:.1%}" in retention and f"{t['grr']:.1%}" in retention
     assert f"${t['starting_arr']:,.0f}" in retention
     assert "ARR-stage benchmark table" in retention and "assumed" in retention
@@ -142,7 +163,7 @@ def test_cli_builds_from_records_and_names_a_bad_file(tmp_path):
                          timeout=300)
     assert run.returncode == 0, run.stderr
     assert "Opportunities: " in run.stdout and "ARR history: " in run.stdout and "Target: $750,000" in run.stdout
-    assert _rows(_values(type("M", (), {"path": out}), "Pipeline"))["Total"]["B"] == 750_000
+    assert _rows(_values(type("M", (), {"path": out}), "Pipeline"))["Total"]["Target"] == 750_000
     bad = tmp_path / "opps.csv"
     bad.write_text("opportunity_id,type,amount,close_date,status\no1,Upsell,lots,2026-11-01,open\n")
     run = subprocess.run([sys.executable, "-m", "workbook", "build", "--out", str(tmp_path / "n.xlsx"),

@@ -60,10 +60,14 @@ def test_opportunities_agree_with_the_book_and_the_history():
     assert (rates["basis"] == "measured").all()
     plays = udfs.default_plays()["close_rate"].to_numpy(float)
     assert np.abs(rates["win_rate"].to_numpy(float) - plays).max() < 0.12
+    # the won deals are the expansions of the history, closed the month before they are billed:
+    # the 4 closed quarters, then this quarter's bookings to date (billed in 2026-11)
     won = opps[opps["status"] == "won"]
-    expansion = udfs.arr_movements(udfs.sample_arr_history())
-    assert won["amount"].sum() == pytest.approx(
-        expansion.set_index("month").loc["2025-11":"2026-10", "expansion"].sum())
+    expansion = udfs.arr_movements(udfs.sample_arr_history()).set_index("month")["expansion"]
+    assert won["amount"].sum() == pytest.approx(expansion.loc["2025-11":"2026-11"].sum())
+    this_quarter = won[won["close_date"] >= "2026-10-01"]
+    assert this_quarter["close_date"].max() < udfs.SAMPLE_AS_OF
+    assert this_quarter["amount"].sum() == pytest.approx(expansion.loc["2026-11"])
     other = udfs.other_opportunities(opps)
     assert set(other["type"]) == {"New business", "Renewal"}
 
@@ -72,3 +76,41 @@ def test_the_sample_pipeline_has_no_invented_target():
     table = udfs.pipeline_from_opportunities(udfs.sample_opportunities(), None, udfs.SAMPLE_AS_OF)
     assert table["quarter"].unique().tolist() == ["2026-Q4", "2027-Q1"]
     assert table["target"].isna().all() and table["status"].isna().all()
+
+
+def test_the_sample_pipeline_is_not_overstated():
+    """Issue 15, item 4 on the sample: 30 open opportunities ($976,300) closing before 2026-12-01
+    counted toward 2026-Q4, nothing booked was subtracted, the weighting was unnamed, and
+    Cross-department (weighted $90,900 against a $60,000 target) was Undercovered."""
+    opps, as_of = udfs.sample_opportunities(), udfs.SAMPLE_AS_OF
+    late = udfs.past_due_opportunities(opps, as_of)
+    assert (len(late), late["amount"].sum()) == (30, 976_300)  # every type; 22 of them expansion deals
+    expansion_late = late[late["motion"] != ""]
+    targets = pd.read_csv(HERE / "sample_targets.csv")
+    table = udfs.pipeline_from_opportunities(opps, targets, as_of)
+    q4 = table[table["quarter"] == "2026-Q4"].set_index("motion")
+    assert q4.loc["Total", "past_due"] == pytest.approx(expansion_late["amount"].sum())
+    open_q4 = opps[(opps["status"] == "open") & (opps["close_date"] >= "2026-10-01")
+                   & (opps["close_date"] < "2027-01-01")
+                   & (opps["type"].map(record_columns.opportunity_motion) >= 0)]
+    assert q4.loc["Total", "pipeline"] == pytest.approx(open_q4["amount"].sum() - expansion_late["amount"].sum())
+    won_q4 = opps[(opps["status"] == "won") & (opps["close_date"] >= "2026-10-01")]
+    assert won_q4["amount"].sum() > 0 and q4.loc["Total", "booked"] == pytest.approx(won_q4["amount"].sum())
+    assert q4.loc["Total", "remaining_target"] == pytest.approx(q4.loc["Total", "target"] - won_q4["amount"].sum())
+    assert q4.loc["Seat expansion", "status"] == "Target met"  # booked past its target
+    # every row's status is its weighted coverage against the target still to book
+    judged = q4[q4["target"].notna()]
+    for motion, row in judged.iterrows():
+        if row["remaining_target"] == 0:
+            assert row["status"] == "Target met", motion
+            continue
+        covered = row["weighted_pipeline"] / row["remaining_target"]
+        assert row["status"] == ("Healthy" if covered >= 1 else "Thin" if covered >= 2 / 3 else "Undercovered")
+        if row["weighted_pipeline"] >= row["remaining_target"]:
+            assert row["status"] == "Healthy", motion
+    cross = q4.loc["Cross-department"]
+    assert cross["weighted_pipeline"] == pytest.approx(90_900) and cross["status"] == "Healthy"
+    assert cross["weighting"] == "CRM probability"
+    assert q4.loc["Tier upgrade", "weighting"] == "win rate"
+    assert q4.loc["Total", "weighting"].startswith("mixed: 3 of 8 by CRM probability")
+    assert {"Healthy", "Thin", "Undercovered", "Target met"} <= set(q4["status"])

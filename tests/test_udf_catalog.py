@@ -86,3 +86,28 @@ def test_optional_arguments_of_spec_are_optional_in_excel():
     for name, names in optional.items():
         flagged = {p["name"] for p in meta[name]["parameters"] if p.get("optional")}
         assert flagged == names, name
+
+
+# The records functions of §5 (names are ours, in the catalog's style), with their arguments in order.
+RECORDS_ARGS = {
+    "PIPELINE_FROM_OPPORTUNITIES": ("opportunities", "targets", "as_of", "plays", "by", "past_due", "weighting"),
+    "OPPORTUNITY_PIPELINE": ("opportunities", "quarter", "motion", "owner", "weighted", "as_of", "plays",
+                             "past_due", "weighting"),
+    "OPPORTUNITY_BOOKED": ("opportunities", "quarter", "motion", "owner", "as_of"),
+    "OPPORTUNITY_PAST_DUE": ("opportunities", "motion", "owner", "as_of"),
+    "PIPELINE_WEIGHTING": ("opportunities", "quarter", "motion", "owner", "as_of", "past_due", "weighting"),
+    "PAST_DUE_OPPORTUNITIES": ("opportunities", "as_of"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(RECORDS_ARGS))
+def test_records_functions_are_described_and_helped(name):
+    meta = udf_meta().get(name)
+    assert meta is not None, f"{name} is not registered"
+    assert f"={name}(" in meta["description"]
+    params = meta["parameters"]
+    assert [p["name"] for p in params] == list(RECORDS_ARGS[name])
+    assert all(p.get("optional") for p in params[1 + (name not in ("OPPORTUNITY_PAST_DUE", "PAST_DUE_OPPORTUNITIES",
+                                                                     "PIPELINE_FROM_OPPORTUNITIES")):])
+    assert all(p["description"] and not p["description"].startswith("Positional") for p in params)
+    assert callable(getattr(udfs, name.lower(), None))

@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import zipfile
+from datetime import datetime
 
 import openpyxl
 import pytest
@@ -156,8 +157,9 @@ def test_sheets_tables_and_formulas(models, which):
     assert wb["xlwings.conf"]["A1"].value == "UDF Modules"
     assert wb["xlwings.conf"]["B1"].value == "udfs"
     pipeline = "\n".join(str(c.value) for row in wb["Pipeline"].iter_rows() for c in row)
-    measured = ("OPPORTUNITY_PIPELINE", "WIN_RATE", "WIN_RATE_BASIS") if records else ("WEIGHTED_PIPELINE", "CLOSE_RATE")
-    for name in ("PIPELINE_COVERAGE", "COVERAGE_STATUS", "PIPELINE_GAP", *measured):
+    measured = (("OPPORTUNITY_PIPELINE", "OPPORTUNITY_BOOKED", "OPPORTUNITY_PAST_DUE", "PIPELINE_WEIGHTING",
+                 "WIN_RATE", "WIN_RATE_BASIS") if records else ("WEIGHTED_PIPELINE", "CLOSE_RATE"))
+    for name in ("PIPELINE_COVERAGE", "COVERAGE_STATUS", *measured):
         assert f"{name}(" in pipeline
     retention = wb["Retention"]
     text = "\n".join(str(getattr(c.value, "text", c.value)) for r in retention.iter_rows() for c in r)
@@ -244,6 +246,9 @@ def _resolve(arg: str, sheet: str, values, tables):
 
 
 def _same(a, b) -> bool:
+    if isinstance(b, dict) and b.get("type") == "FormattedNumber":  # a date, as xlwings sends it to Excel
+        b = b["basicValue"]
+        a = (a - datetime(1899, 12, 30)).days if isinstance(a, datetime) else a
     if isinstance(a, bool) or isinstance(b, bool):
         return a is b or (a == b and type(a) is type(b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)):
@@ -299,35 +304,45 @@ def test_every_cached_value_is_what_the_functions_compute(models, which):
     if which == "sample":  # built from the sample opportunities and ARR history
         assert checked == common | {
             "OPPORTUNITY_PIPELINE", "WIN_RATE", "WIN_RATE_BASIS", "PIPELINE_FROM_OPPORTUNITIES", "WIN_RATES",
-            "OTHER_OPPORTUNITIES", "TRAILING_MEASURE", "RETENTION_FROM_HISTORY", "COHORT_NRR",
+            "OTHER_OPPORTUNITIES", "OPPORTUNITY_BOOKED", "OPPORTUNITY_PAST_DUE", "PIPELINE_WEIGHTING",
+            "PAST_DUE_OPPORTUNITIES", "TRAILING_MEASURE", "RETENTION_FROM_HISTORY", "COHORT_NRR",
             "EXPANSION_SHARE_BY_QUARTER", "ARR_MOVEMENTS"}
     else:
         assert checked == common | {"WEIGHTED_PIPELINE", "CLOSE_RATE"}
 
-    # Native and guarded formulas (IF(N(target)>0, ...)): coverage, status and gap per row.
+    # Native and guarded formulas (IF(N(target)>0, ...)): remaining target, coverage, weighted
+    # coverage, status and pipeline to create per row (B target, C booked, E pipeline, G weighted).
     pipe = values["Pipeline"]
-    thin_share = pipe["B7"].value / pipe["B6"].value
-    for r in range(10, 16):
-        target, pipeline, required = pipe[f"B{r}"].value, pipe[f"C{r}"].value, pipe[f"G{r}"].value
-        if r < 15 and required not in (None, ""):
-            assert math.isclose(required, 1 / pipe[f"E{r}"].value)
+    healthy, thin = pipe["B6"].value, pipe["B7"].value
+    for r in range(13, 19):
+        target, booked, pipeline = pipe[f"B{r}"].value, pipe[f"C{r}"].value or 0, pipe[f"E{r}"].value
+        weighted, required = pipe[f"G{r}"].value, pipe[f"K{r}"].value
+        if r < 18 and required not in (None, ""):
+            assert math.isclose(required, 1 / pipe[f"I{r}"].value)
         if not target:
-            assert pipe[f"H{r}"].value in (None, "") and pipe[f"J{r}"].value in (None, "")
-            assert pipe[f"I{r}"].value in ((None, "") if r < 15 else ("enter the quarter's expansion target",))
+            assert all(pipe[f"{c}{r}"].value in (None, "") for c in "DLMO")
+            assert pipe[f"N{r}"].value in ((None, "") if r < 18 else ("enter the quarter's expansion target",))
             continue
-        assert math.isclose(pipe[f"H{r}"].value, pipeline / target)
-        cov = pipeline / target
-        assert pipe[f"I{r}"].value == ("Healthy" if cov >= required else "Thin" if cov >= required * thin_share
+        remaining = max(0.0, target - booked)
+        assert math.isclose(pipe[f"D{r}"].value, remaining)
+        if remaining == 0:
+            assert pipe[f"N{r}"].value == "Target met" and pipe[f"L{r}"].value in (None, "")
+            continue
+        assert math.isclose(pipe[f"L{r}"].value, pipeline / remaining)
+        covered = weighted / remaining
+        assert math.isclose(pipe[f"M{r}"].value, covered)
+        assert pipe[f"N{r}"].value == ("Healthy" if covered >= healthy else "Thin" if covered >= thin
                                         else "Undercovered")
-        assert math.isclose(pipe[f"J{r}"].value, max(0.0, target * required - pipeline), abs_tol=1e-6)
-    assert math.isclose(pipe["C15"].value, sum(pipe[f"C{r}"].value for r in range(10, 15)))
+        assert math.isclose(pipe[f"O{r}"].value, max(0.0, remaining - weighted) * required, abs_tol=1e-6)
+    for c in "CEFG":
+        assert math.isclose(pipe[f"{c}18"].value or 0, sum(pipe[f"{c}{r}"].value or 0 for r in range(13, 18)))
     if which != "sample":  # no opportunities: the ready plays of the cached queue per motion, no target
         queue = models[which].queue
         ready = queue[queue["ready"].map(lambda v: v is True)]
-        for r in range(10, 15):
+        for r in range(13, 18):
             motion = pipe[f"A{r}"].value
             total = ready.loc[ready["play"] == motion, "expected_arr_increase"].sum()
-            assert math.isclose(pipe[f"C{r}"].value, total, abs_tol=1e-6)
+            assert math.isclose(pipe[f"E{r}"].value, total, abs_tol=1e-6)
             assert pipe[f"B{r}"].value is None
     ret = values["Retention"]
     assert math.isclose(ret["B11"].value, ret["B4"].value + ret["B5"].value - ret["B6"].value - ret["B7"].value)

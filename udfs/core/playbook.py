@@ -75,6 +75,20 @@ COVERAGE_HEALTHY = 3.0
 COVERAGE_THIN = 2.0
 HEALTHY, THIN, UNDERCOVERED = "Healthy", "Thin", "Undercovered"
 TARGET_MIN = 0.01  # $: a smaller target is a typo (and pipeline / target would overflow)
+# From opportunities, a row's status reads its weighted coverage (weighted pipeline ÷ the
+# target still to book): Healthy when the expected closings cover it, Thin from two thirds
+# of it (the same 2 : 3 as the cut-offs above); a target already booked is met.
+WEIGHTED_HEALTHY = 1.0
+WEIGHTED_THIN = COVERAGE_THIN / COVERAGE_HEALTHY
+TARGET_MET = "Target met"
+# An open opportunity whose close date is before as_of: flagged, and left out of coverage
+# unless asked (``past_due`` TRUE counts it in the as_of quarter).
+PAST_DUE = "Past due"
+# What weighs an open opportunity: its CRM probability where given, else its motion's win
+# rate (``probability``, the default), or the win rate for every one (``win rate``); each
+# row says which it used.
+WEIGHTINGS = ("probability", "win rate")
+BY_PROBABILITY, BY_WIN_RATE, BY_BOTH = "CRM probability", "win rate", "mixed"
 
 # Retention benchmarks (§6), from the ARR-stage table: (stage floor $, expansion share of
 # new ARR median range, top-quartile range, typical NRR range). Below the first floor ($1M)

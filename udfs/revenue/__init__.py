@@ -1,27 +1,43 @@
 """Revenue records: pipeline coverage, opportunities, ARR history, retention, benchmarks (SPEC §5-§6).
 
 The modules: ``pipeline`` (coverage, status, weighted pipeline and gap from figures),
-``opportunities`` (the same per quarter × motion × owner from the CRM's opportunities, and
-win rates), ``arr_history`` (movements, trailing-12-month NRR/GRR and their bridge, cohorts,
-from the billing system's ARR history) and ``retention`` (NRR, GRR, compounding,
-benchmarks by stage and segment, readiness to run an expansion motion).
+``opportunities`` (reading the CRM's opportunities, past due, win rates, other types),
+``coverage`` (booked, pipeline, past due, weighted coverage and status per quarter ×
+motion × owner from them), ``arr_history`` (movements, trailing-12-month NRR/GRR and
+their bridge, cohorts, from the billing system's ARR history) and ``retention`` (NRR, GRR,
+compounding, benchmarks by stage and segment, readiness to run an expansion motion).
 
 Pipeline from opportunities:
 
 - **win rate** per motion = won $ / (won $ + lost $) of the opportunities closed in the
   last 4 closed quarters before ``as_of``; a motion with none uses the Plays close rate,
   marked ``assumed``; **required coverage** = 1 / win rate;
-- **pipeline** per quarter × motion × owner = Σ amount of the open opportunities whose
-  close date falls in the quarter; **weighted pipeline** uses each opportunity's
-  probability when given (above 1 is read as a percent), else its motion's win rate;
-- coverage = pipeline / target; a motion row is ``Healthy`` at its required coverage,
-  ``Thin`` at 2/3 of it; the quarter's total requires Σ target × required / Σ target
-  (3× when the target has no motion split); gap = max(0, target × required − pipeline).
+- **past due** = open with a close date before ``as_of`` (a deal closing on ``as_of`` is
+  not): one definition, :func:`opportunities.is_past_due`, used by the Pipeline sheet and
+  the queue; past-due deals are listed apart and left out of coverage unless
+  ``past_due`` is TRUE (then they count in the ``as_of`` quarter);
+- **booked to date** = won $ closed in the quarter on or before ``as_of`` (a win dated
+  later does not count yet); **remaining target** = max(0, target − booked to date), the
+  quarter's total against its own total (one motion's surplus covers another's shortfall);
+- **pipeline** per quarter × motion × owner = Σ amount of the open opportunities closing
+  in the quarter and not past due; **weighted pipeline** uses each opportunity's CRM
+  probability when given (above 1 is read as a percent), else its motion's win rate
+  (``weighting`` ``win rate``: the win rate for all); each row names what weighed it
+  (``CRM probability``, ``win rate`` or ``mixed: k of n by CRM probability…``);
+- **status** reads the weighted coverage = weighted pipeline / remaining target:
+  ``Healthy`` from 1.0, ``Thin`` from 2/3 (the 2 : 3 of the coverage cut-offs),
+  ``Undercovered`` below, ``Target met`` once booked to date reaches the target — so a
+  row whose weighted pipeline covers its remaining target is never ``Undercovered``;
+  coverage = pipeline / remaining target is shown beside it; with every deal weighed by
+  the win rate, weighted coverage 1.0 is coverage = required coverage;
+- **gap** (pipeline to create) = max(0, remaining target − weighted pipeline) × required
+  coverage; the quarter's total requires Σ target × required / Σ target (3× when the
+  target has no motion split).
 
 Targets are the user's: a Targets table (quarter, motion or blank, owner or blank, target)
-or one total for the ``as_of`` quarter; without one, target, coverage, status and gap stay
-blank. Opportunity types that map to no motion (new business, renewal) are left out and
-listed by :func:`other_opportunities`.
+or one total for the ``as_of`` quarter; without one, target, remaining target, coverage,
+status and gap stay blank. Opportunity types that map to no motion (new business,
+renewal) are left out and listed by :func:`other_opportunities`.
 
 ARR history:
 
@@ -45,10 +61,11 @@ Retention and benchmarks:
   of average tenure builds the motion; anything else stays acquisition-first.
 """
 
-from . import arr_history, opportunities, pipeline, retention
+from . import arr_history, coverage, opportunities, pipeline, retention
 from .arr_history import *  # noqa: F403
+from .coverage import *  # noqa: F403
 from .opportunities import *  # noqa: F403
 from .pipeline import *  # noqa: F403
 from .retention import *  # noqa: F403
 
-__all__ = [*pipeline.__all__, *opportunities.__all__, *arr_history.__all__, *retention.__all__]
+__all__ = [*pipeline.__all__, *opportunities.__all__, *coverage.__all__, *arr_history.__all__, *retention.__all__]

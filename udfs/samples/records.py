@@ -10,10 +10,11 @@ and ``workbook/sample_opportunities.csv``. Pure numpy/pandas: no I/O.
   its book ARR; past customers that churned are accounts not in the book (ids after the
   book's); a few accounts pause and come back (reactivation). Only months with ARR are
   exported, as billing systems do.
-- Opportunities: the history's expansions of the last 12 months as won opportunities,
-  lost ones around each motion's close rate, the book's ready plays as open pipeline for
-  the next two quarters, and new-business and renewal opportunities (left out of
-  expansion coverage).
+- Opportunities: the history's expansions as won opportunities (closed the month before
+  they are billed: the last 4 closed quarters, and this quarter's bookings to date), lost
+  ones around each motion's close rate, the book's ready plays as open pipeline for the
+  next two quarters (some with close dates already past), and new-business and renewal
+  opportunities (left out of expansion coverage).
 
 >>> h = sample_arr_history(); last = h[h["month"] == h["month"].max()]
 >>> book = sample_accounts()
@@ -193,5 +194,24 @@ def sample_opportunities(seed: int = 11) -> pd.DataFrame:
     frame["close_date"] = _day_text(frame["close_m"].to_numpy(np.int64), day)
     frame = frame.sort_values(["close_date", "account_id"], kind="stable").reset_index(drop=True)
     frame["opportunity_id"] = [f"OPP-{i + 1:05d}" for i in range(len(frame))]
+
+    # booked this quarter: the expansions billed in the history's last month were won the
+    # month before, in the as-of quarter (own draws and ids: the rows above stay as they were)
+    extra = np.random.default_rng(seed + 1)
+    now = close_m // 3 == q_now
+    booked = pd.DataFrame({
+        "account_id": ids[rows[now]], "motion": np.array(playbook.MOTIONS, dtype=object)[motion_pick[now]],
+        "amount": amount[now], "stage": "Closed Won", "status": "won", "probability": np.nan,
+        "close_date": _day_text(close_m[now], extra.integers(1, 29, int(now.sum()))),
+    })
+    booked["type"] = [_TYPES[mo][s] for mo, s in zip(booked["motion"], extra.integers(0, 2, len(booked)),
+                                                      strict=True)]
+    booked["owner"] = np.asarray(expansion_owner(booked["motion"].to_numpy(object), booked["amount"].to_numpy(float),
+                                                 booked["account_id"].map(arr_of).fillna(0).to_numpy(float)),
+                                 dtype=object)
+    booked = booked.sort_values(["close_date", "account_id"], kind="stable")
+    booked["opportunity_id"] = [f"OPP-{len(frame) + i + 1:05d}" for i in range(len(booked))]
+    frame = pd.concat([frame, booked], ignore_index=True)
+    frame = frame.sort_values(["close_date", "account_id"], kind="stable").reset_index(drop=True)
     return frame[["opportunity_id", "account_id", "type", "amount", "stage", "probability", "close_date",
                   "owner", "status"]]

@@ -124,6 +124,8 @@ class Formats:
         self.in_money = add({**inp, "num_format": "$#,##0"})
         self.in_pct = add({**inp, "num_format": "0%"})
         self.in_num = add({**inp, "num_format": "0.0"})
+        self.in_num2 = add({**inp, "num_format": "0.00"})
+        self.in_flag = add({**inp, "align": "center", "num_format": '"TRUE";"TRUE";"FALSE"'})
         self.in_int = add({**inp, "num_format": "0"})
         self.in_date = add({**inp, "num_format": "yyyy-mm-dd"})
         self.in_text = add(inp)

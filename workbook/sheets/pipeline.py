@@ -1,32 +1,40 @@
 """The Pipeline sheet: expansion coverage per motion for a quarter (SPEC §5).
 
-With an Opportunities table: pipeline, weighted pipeline and win rates come from it
-(single-cell functions on ``Opportunities[#All]``), each motion's required coverage is
-1 / its win rate, and the table of every quarter × motion × owner follows. Without one,
-the pipeline is the expected ARR increase of the ready plays on Scores, marked assumed.
+With an Opportunities table: booked to date, pipeline, past due, weighted pipeline (and
+what weighed it) and win rates come from it (single-cell functions on
+``Opportunities[#All]``); the status reads the weighted pipeline against the target still
+to book; the past-due deals are listed, then the table of every quarter × motion × owner.
+Without one, the pipeline is the expected ARR increase of the ready plays on Scores,
+marked assumed.
 Targets are the user's (the Targets table or one total); a blank target cell says
 "enter the quarter's expansion target" — never an invented one.
 """
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from xlsxwriter.utility import xl_col_to_name
 
 import udfs
-from udfs.core import _records, playbook
-from udfs.revenue.opportunities import parse_targets
+from udfs.core import _args, _records, playbook
+from udfs.revenue.coverage import judge, parse_targets
+from udfs.revenue.opportunities import ASSUMED
 
 from ..importer import AccountBook
-from .cells import NAVY, Formats, cached, formula_cell, spill
+from .cells import NAVY, Formats, cached, formula_cell, put, spill
 from .playbook import plays_rows
 from .records import RevenueRecords, excel_table
 
 ENTER_TARGET = "enter the quarter's expansion target"
-HEADERS = ["Motion", "Target", "Pipeline", "Weighted pipeline", "Win rate", "Win rate basis",
-           "Required coverage", "Coverage", "Status", "Gap to required"]
-FIRST = 9  # 0-based row of the first motion (Excel row 10); header on row 9
+HEADERS = ["Motion", "Target", "Booked to date", "Remaining target", "Pipeline", "Past due", "Weighted pipeline",
+           "Weighted by", "Win rate", "Win rate basis", "Required coverage", "Coverage", "Weighted coverage",
+           "Status", "Pipeline to create"]
+WEIGHTED = 6  # column of the weighted pipeline (its header names the weighting)
+FIRST = 12  # 0-based row of the first motion (Excel row 13); header on row 12
 OPPS = "Opportunities[#All]"
+# the input cells (Excel rows 4-10)
+QUARTER, AS_OF, HEALTHY_AT, THIN_AT, NO_SPLIT, COUNT_PAST_DUE, WEIGHTING = (f"$B${r}" for r in range(4, 11))
 
 
 def _quarter_targets(rec: RevenueRecords, quarter: int) -> tuple[dict[str, float], float | None, bool]:
@@ -54,40 +62,55 @@ def _quarter_targets(rec: RevenueRecords, quarter: int) -> tuple[dict[str, float
 
 
 def _inputs(ws, fm: Formats, quarter_label: str, rec: RevenueRecords | None) -> None:
+    """The yellow input cells (rows 4-10) every formula of the sheet reads."""
     ws.write_string(3, 0, "Quarter", fm.label)
     ws.write_string(3, 1, quarter_label, fm.in_text)
     ws.write_string(4, 0, "As of (win rates: the 4 closed quarters before)", fm.label)
     if rec is not None:
         ws.write_datetime(4, 1, pd.Timestamp(rec.as_of).to_pydatetime(), fm.in_date)
-    ws.write_string(5, 0, "Required coverage with no motion split (x)", fm.label)
-    ws.write_number(5, 1, playbook.COVERAGE_HEALTHY, fm.in_num)
-    ws.write_string(6, 0, "Thin coverage with no motion split (x)", fm.label)
-    ws.write_number(6, 1, playbook.COVERAGE_THIN, fm.in_num)
-    ws.write_string(5, 3, "A motion is Healthy at its required coverage (1 / win rate) and Thin at "
-                          "B7/B6 of it.", fm.subtitle)
+    ws.write_string(5, 0, "Healthy from weighted coverage (x)", fm.label)
+    ws.write_number(5, 1, playbook.WEIGHTED_HEALTHY, fm.in_num2)
+    ws.write_string(6, 0, "Thin from weighted coverage (x)", fm.label)
+    ws.write_number(6, 1, playbook.WEIGHTED_THIN, fm.in_num2)
+    ws.write_string(7, 0, "Required coverage with no motion split (x)", fm.label)
+    ws.write_number(7, 1, playbook.COVERAGE_HEALTHY, fm.in_num)
+    ws.write_string(8, 0, "Count past-due pipeline in coverage", fm.label)
+    ws.write_boolean(8, 1, False, fm.in_flag)
+    ws.write_string(9, 0, "Weighting (probability or win rate)", fm.label)
+    ws.write_string(9, 1, playbook.WEIGHTINGS[0], fm.in_text)
+    notes = [
+        "Remaining target = target − booked to date (won deals closed this quarter up to the as-of date).",
+        "Weighted coverage = weighted pipeline ÷ remaining target: the status reads it, so a motion whose "
+        "weighted pipeline covers what is left to book is never Undercovered.",
+        "Required coverage = 1 ÷ win rate: the plain coverage that is Healthy at the win rate; pipeline to "
+        "create = (remaining target − weighted pipeline) × required coverage.",
+        "Past due = open, with a close date before the as-of date: shown apart and left out of coverage "
+        "unless B9 is TRUE (then counted in this quarter).",
+        "probability = each deal's CRM probability where given, else its motion's win rate; win rate = the "
+        "win rate for every deal. 'Weighted by' says which each row used.",
+    ]
+    for k, note in enumerate(notes):
+        ws.write_string(4 + k, 3, note, fm.subtitle)
 
 
 def _coverage_cells(ws, fm: Formats, r: int, row: dict, total: bool) -> None:
-    """Target (input), required coverage, coverage, status and gap of one row."""
+    """Remaining target, required coverage, coverage, weighted coverage, status and pipeline
+    to create of one row, from its target (B), booked (C), pipeline (E), weighted (G)."""
     n = r + 1
     money, ratio, text = ((fm.total_money, fm.total_ratio, fm.total_text) if total
                           else (fm.money, fm.ratio, fm.text))
-    target, required, pipeline = row["target"], row["required"], row["pipeline"]
-    has_target = target is not None and target > 0
-    has_required = required is not None and required > 0
-    cov = cached("PIPELINE_COVERAGE", pipeline, target) if has_target else ""
-    formula_cell(ws, r, 7, f'=IF(N(B{n})>0, PIPELINE_COVERAGE(C{n}, B{n}), "")', cov, ratio)
-    if has_target and has_required:
-        status = cached("COVERAGE_STATUS", cov, required, required * playbook.COVERAGE_THIN / playbook.COVERAGE_HEALTHY)
-    elif has_target:
-        status = playbook.UNDERCOVERED  # a measured win rate of 0: no coverage is enough
-    else:
-        status = ENTER_TARGET if total else ""
+    target, booked = row["target"], row["booked"] if isinstance(row["booked"], float) else 0.0
+    judged = judge(np.array([target if target else np.nan]), np.array([booked]), np.array([row["pipeline"]]),
+                   np.array([row["weighted"][1]]), np.array([row["required"] or np.nan]))
+    value = {k: _args.to_python(v[0]) for k, v in judged.items()}
+    formula_cell(ws, r, 3, f'=IF(N(B{n})>0, MAX(0, B{n}-N(C{n})), "")', value["remaining_target"], money)
+    formula_cell(ws, r, 11, f'=IF(N(D{n})>0, PIPELINE_COVERAGE(E{n}, D{n}), "")', value["coverage"], ratio)
+    formula_cell(ws, r, 12, f'=IF(N(D{n})>0, PIPELINE_COVERAGE(G{n}, D{n}), "")', value["weighted_coverage"], ratio)
+    status = value["status"] or (ENTER_TARGET if total else "")
     no_target = f'"{ENTER_TARGET}"' if total else '""'
-    formula_cell(ws, r, 8, f'=IF(N(B{n})>0, IF(N(G{n})>0, COVERAGE_STATUS(H{n}, G{n}, G{n}*$B$7/$B$6), '
-                          f'"{playbook.UNDERCOVERED}"), {no_target})', status, text)
-    gap = cached("PIPELINE_GAP", pipeline, target, required) if has_target and has_required else ""
-    formula_cell(ws, r, 9, f'=IF(AND(N(B{n})>0, N(G{n})>0), PIPELINE_GAP(C{n}, B{n}, G{n}), "")', gap, money)
+    formula_cell(ws, r, 13, f'=IF(N(B{n})>0, IF(N(D{n})>0, COVERAGE_STATUS(M{n}, {HEALTHY_AT}, {THIN_AT}), '
+                            f'"{playbook.TARGET_MET}"), {no_target})', status, text)
+    formula_cell(ws, r, 14, f'=IF(AND(N(B{n})>0, N(K{n})>0), MAX(0, N(D{n})-G{n})*K{n}, "")', value["gap"], money)
 
 
 def _target_cell(ws, fm: Formats, r: int, target: float | None, formula: str | None = None,
@@ -109,14 +132,14 @@ def _total_required(rows: list[dict]) -> float:
 
 def _chart(wb, ws, t: int, anchor_row: int) -> None:
     chart = wb.add_chart({"type": "bar"})
-    for col, color in ((1, "#A6A6A6"), (2, NAVY)):
+    for col, color in ((3, "#A6A6A6"), (WEIGHTED, NAVY)):
         chart.add_series({
             "name": ["Pipeline", FIRST - 1, col],
             "categories": ["Pipeline", FIRST, 0, t - 1, 0],
             "values": ["Pipeline", FIRST, col, t - 1, col],
             "fill": {"color": color},
         })
-    chart.set_title({"name": "Pipeline vs target by motion", "name_font": {"size": 11}})
+    chart.set_title({"name": "Weighted pipeline vs remaining target by motion", "name_font": {"size": 11}})
     chart.set_x_axis({"num_format": "$#,##0", "major_gridlines": {"visible": True, "line": {"color": "#E0E0E0"}}})
     chart.set_y_axis({"reverse": True})
     chart.set_legend({"position": "bottom"})
@@ -127,15 +150,24 @@ def _chart(wb, ws, t: int, anchor_row: int) -> None:
 def write_pipeline(wb, ws, fm: Formats, queue: pd.DataFrame, book: AccountBook,
                    rec: RevenueRecords | None = None, values_only: bool = False) -> None:
     ws.set_column(0, 0, 44)
-    ws.set_column(1, 9, 14)
-    ws.set_column(5, 5, 12)
-    ws.set_column(8, 8, 33)
+    ws.set_column(1, 14, 13)
+    ws.set_column(7, 7, 30)
+    ws.set_column(13, 13, 30)
     if rec is not None and rec.opportunities is not None:
         _from_opportunities(wb, ws, fm, rec, values_only)
     else:
         _from_ready_plays(wb, ws, fm, queue, rec)
     ws.set_landscape()
     ws.fit_to_pages(1, 0)
+
+
+def _weighted_header(ws, fm: Formats) -> None:
+    """The weighted pipeline's header names its weighting (it follows the input cell)."""
+    label = {playbook.WEIGHTINGS[0]: f"{playbook.BY_PROBABILITY}, else {playbook.BY_WIN_RATE}",
+             playbook.WEIGHTINGS[1]: playbook.BY_WIN_RATE}
+    formula_cell(ws, FIRST - 1, WEIGHTED, f'="Weighted pipeline ("&IF({WEIGHTING}="{playbook.WEIGHTINGS[1]}", '
+                                          f'"{label[playbook.WEIGHTINGS[1]]}", "{label[playbook.WEIGHTINGS[0]]}")&")"',
+                 f"Weighted pipeline ({label[playbook.WEIGHTINGS[0]]})", fm.header)
 
 
 def _from_opportunities(wb, ws, fm: Formats, rec: RevenueRecords, values_only: bool) -> None:
@@ -145,82 +177,121 @@ def _from_opportunities(wb, ws, fm: Formats, rec: RevenueRecords, values_only: b
     q0 = int(_records.quarter_of_month(_records.months_of(pd.DatetimeIndex([as_of]).to_numpy()))[0])
     quarter = _records.quarter_label([q0])[0]
     per_target, total_target, explicit = _quarter_targets(rec, q0)
+    no, how = False, playbook.WEIGHTINGS[0]  # the input cells' values: past due left out, CRM probability
 
     ws.write_string(0, 0, "Expansion pipeline coverage", fm.title)
-    ws.write_string(1, 0, "From the Opportunities table: open opportunities closing in the quarter, win rates "
-                          "from the deals won and lost in the 4 closed quarters before the as-of date "
-                          "('assumed' = the Plays close rate, where a motion closed none). "
-                          "Yellow cells are your inputs; targets are yours.", fm.subtitle)
+    ws.write_string(1, 0, "From the Opportunities table: what is left to book this quarter against the open "
+                          "opportunities closing in it, weighted; win rates from the deals won and lost in the 4 "
+                          "closed quarters before the as-of date ('assumed' = the Plays close rate, where a motion "
+                          "closed none). Yellow cells are your inputs; targets are yours.", fm.subtitle)
     _inputs(ws, fm, quarter, rec)
     rows = []
     for motion in playbook.MOTIONS:
         n = FIRST + len(rows) + 1
-        pipe = cached("OPPORTUNITY_PIPELINE", opps, quarter, motion)
-        weighted = cached("OPPORTUNITY_PIPELINE", opps, quarter, motion, None, True, as_of, plays)
+        pipe = cached("OPPORTUNITY_PIPELINE", opps, quarter, motion, None, None, as_of, plays, no, how)
+        weighted = cached("OPPORTUNITY_PIPELINE", opps, quarter, motion, None, True, as_of, plays, no, how)
+        booked = cached("OPPORTUNITY_BOOKED", opps, quarter, motion, None, as_of)
         rate = cached("WIN_RATE", opps, motion, as_of, plays)
-        basis = cached("WIN_RATE_BASIS", opps, motion, as_of)
         rows.append({
-            "motion": motion, "target": per_target.get(motion),
-            "pipeline": pipe, "pipeline_f": (f"=OPPORTUNITY_PIPELINE({OPPS}, $B$4, A{n})", pipe),
-            "weighted": (f"=OPPORTUNITY_PIPELINE({OPPS}, $B$4, A{n}, , TRUE, $B$5, Plays[#All])", weighted),
-            "win_rate": (f"=WIN_RATE({OPPS}, A{n}, $B$5, Plays[#All])", rate),
-            "basis": (f"=WIN_RATE_BASIS({OPPS}, A{n}, $B$5)", basis),
+            "motion": motion, "target": per_target.get(motion), "booked": booked,
+            "booked_f": (f"=OPPORTUNITY_BOOKED({OPPS}, {QUARTER}, A{n}, , {AS_OF})", booked),
+            "pipeline": pipe,
+            "pipeline_f": (f"=OPPORTUNITY_PIPELINE({OPPS}, {QUARTER}, A{n}, , , {AS_OF}, Plays[#All], "
+                           f"{COUNT_PAST_DUE}, {WEIGHTING})", pipe),
+            "past_due": (f"=OPPORTUNITY_PAST_DUE({OPPS}, A{n}, , {AS_OF})",
+                         cached("OPPORTUNITY_PAST_DUE", opps, motion, None, as_of)),
+            "weighted": (f"=OPPORTUNITY_PIPELINE({OPPS}, {QUARTER}, A{n}, , TRUE, {AS_OF}, Plays[#All], "
+                         f"{COUNT_PAST_DUE}, {WEIGHTING})", weighted),
+            "weighted_by": (f"=PIPELINE_WEIGHTING({OPPS}, {QUARTER}, A{n}, , {AS_OF}, {COUNT_PAST_DUE}, {WEIGHTING})",
+                            cached("PIPELINE_WEIGHTING", opps, quarter, motion, None, as_of, no, how)),
+            "win_rate": (f"=WIN_RATE({OPPS}, A{n}, {AS_OF}, Plays[#All])", rate),
+            "basis": (f"=WIN_RATE_BASIS({OPPS}, A{n}, {AS_OF})", cached("WIN_RATE_BASIS", opps, motion, as_of)),
             "required": 1.0 / rate if isinstance(rate, float) and rate > 0 else None,
         })
-    t = _write_rows(ws, fm, rows, total_target, explicit)
+    weighted_by = (f"=PIPELINE_WEIGHTING({OPPS}, {QUARTER}, , , {AS_OF}, {COUNT_PAST_DUE}, {WEIGHTING})",
+                   cached("PIPELINE_WEIGHTING", opps, quarter, None, None, as_of, no, how))
+    t = _write_rows(ws, fm, rows, total_target, explicit, weighted_by)
+    _weighted_header(ws, fm)
     _chart(wb, ws, t, t + 2)
 
-    # every quarter x motion x owner (values first; the formula is listed for "Connect model")
+    # the past-due deals, then every quarter x motion x owner (values first; the formulas are
+    # listed for "Connect model")
     r0 = t + 18
-    ws.write_string(r0, 0, "Every quarter, motion and owner", fm.h2)
+    ws.write_string(r0, 0, f"{playbook.PAST_DUE}: open opportunities whose close date is before the as-of date "
+                           "(left out of coverage unless B9 is TRUE)", fm.h2)
+    late = cached("PAST_DUE_OPPORTUNITIES", opps, as_of)
+    if isinstance(late, list) and len(late) > 1:
+        height, _ = spill(ws, r0 + 1, 0, f"=PAST_DUE_OPPORTUNITIES({OPPS}, {AS_OF})", late,
+                          [fm.text, fm.text, fm.text, fm.text, fm.money, fm.text, fm.date, fm.int, fm.text],
+                          fm.header, fm, values_only)
+    else:
+        ws.write_string(r0 + 1, 0, "none: every open opportunity closes on or after the as-of date", fm.text)
+        height = 1
+    r1 = r0 + height + 2
+    ws.write_string(r1, 0, "Every quarter, motion and owner", fm.h2)
     targets_arg = "Targets[#All]" if rec.targets is not None else ("$B$" + str(t + 1) if explicit else "")
     targets_value = (excel_table(rec.targets) if rec.targets is not None
                      else (rec.total_target if explicit else None))
-    table = cached("PIPELINE_FROM_OPPORTUNITIES", opps, targets_value, as_of, plays, "owner")
-    formula = f'=PIPELINE_FROM_OPPORTUNITIES({OPPS}, {targets_arg}, $B$5, Plays[#All], "owner")'
-    fmts = [fm.text, fm.text, fm.text, fm.money, fm.money, fm.pct1, fm.text, fm.ratio, fm.money, fm.ratio,
-            fm.text, fm.money]
-    height, _ = spill(ws, r0 + 1, 0, formula, table, fmts, fm.header, fm, values_only)
-    r1 = r0 + height + 2
-    ws.write_string(r1, 0, "Win rates by motion", fm.h2)
+    table = cached("PIPELINE_FROM_OPPORTUNITIES", opps, targets_value, as_of, plays, "owner", no, how)
+    formula = (f'=PIPELINE_FROM_OPPORTUNITIES({OPPS}, {targets_arg}, {AS_OF}, Plays[#All], "owner", '
+               f'{COUNT_PAST_DUE}, {WEIGHTING})')
+    fmts = [fm.text, fm.text, fm.text, fm.money, fm.money, fm.money, fm.money, fm.money, fm.money, fm.text,
+            fm.pct1, fm.text, fm.ratio, fm.ratio, fm.ratio, fm.text, fm.money]
+    height, _ = spill(ws, r1 + 1, 0, formula, table, fmts, fm.header, fm, values_only)
+    r2 = r1 + height + 2
+    ws.write_string(r2, 0, "Win rates by motion", fm.h2)
     rates = cached("WIN_RATES", opps, as_of, plays)
-    h2, _ = spill(ws, r1 + 1, 0, f"=WIN_RATES({OPPS}, $B$5, Plays[#All])", rates,
+    h2, _ = spill(ws, r2 + 1, 0, f"=WIN_RATES({OPPS}, {AS_OF}, Plays[#All])", rates,
                   [fm.text, fm.money, fm.money, fm.pct1, fm.text, fm.ratio, fm.text], fm.header, fm, values_only)
-    r2 = r1 + h2 + 2
-    ws.write_string(r2, 0, "Left out of expansion coverage (other opportunity types)", fm.h2)
+    r3 = r2 + h2 + 2
+    ws.write_string(r3, 0, "Left out of expansion coverage (other opportunity types)", fm.h2)
     other = cached("OTHER_OPPORTUNITIES", opps)
     if isinstance(other, list) and len(other) > 1:
-        spill(ws, r2 + 1, 0, f"=OTHER_OPPORTUNITIES({OPPS})", other, [fm.text, fm.text, fm.int, fm.money],
+        spill(ws, r3 + 1, 0, f"=OTHER_OPPORTUNITIES({OPPS})", other, [fm.text, fm.text, fm.int, fm.money],
               fm.header, fm, values_only)
     else:
-        ws.write_string(r2 + 1, 0, "none: every opportunity maps to a motion", fm.text)
+        ws.write_string(r3 + 1, 0, "none: every opportunity maps to a motion", fm.text)
 
 
-def _write_rows(ws, fm: Formats, rows: list[dict], total_target: float | None, explicit: bool) -> int:
+def _cell(ws, fm: Formats, r: int, c: int, entry: tuple | None, fmt) -> None:
+    """A formula with its value, a plain value (no formula), or a blank."""
+    if entry is None:
+        ws.write_blank(r, c, None, fmt)
+    elif entry[0]:
+        formula_cell(ws, r, c, entry[0], entry[1], fmt)
+    else:
+        put(ws, r, c, entry[1], fmt, fm)
+
+
+def _write_rows(ws, fm: Formats, rows: list[dict], total_target: float | None, explicit: bool,
+                weighted_by: tuple) -> int:
     """The motion rows from FIRST and the Total row (returned)."""
+    def add(key: str) -> float:
+        values = (r.get(key) for r in rows)
+        return sum(v for e in values if isinstance(v := (e[1] if isinstance(e, tuple) else e), float))
+
     total = {
-        "target": total_target,
-        "pipeline": sum(r["pipeline"] for r in rows),
-        "weighted": (None, sum(r["weighted"][1] for r in rows if isinstance(r["weighted"][1], float))),
+        "target": total_target, "booked": add("booked"), "pipeline": add("pipeline"), "past_due": add("past_due"),
+        "weighted": (None, add("weighted")), "weighted_by": weighted_by,
         "required": _total_required(rows) if any(r["target"] for r in rows) else playbook.COVERAGE_HEALTHY,
     }
     hr = FIRST - 1
     for j, h in enumerate(HEADERS):
         ws.write_string(hr, j, h, fm.header)
-    ws.set_row(hr, 30)
+    ws.set_row(hr, 42)
     for i, row in enumerate(rows):
         r = FIRST + i
         n = r + 1
         ws.write_string(r, 0, row["motion"], fm.text)
         _target_cell(ws, fm, r, row["target"])
-        formula_cell(ws, r, 2, row["pipeline_f"][0], row["pipeline"], fm.money)
-        formula_cell(ws, r, 3, row["weighted"][0], row["weighted"][1], fm.money)
-        formula_cell(ws, r, 4, row["win_rate"][0], row["win_rate"][1], fm.pct1)
-        if row["basis"][0]:
-            formula_cell(ws, r, 5, row["basis"][0], row["basis"][1], fm.text)
-        else:
-            ws.write_string(r, 5, row["basis"][1], fm.text)
-        formula_cell(ws, r, 6, f'=IF(N(E{n})>0, 1/E{n}, "")', row["required"] if row["required"] else "", fm.ratio)
+        _cell(ws, fm, r, 2, row.get("booked_f"), fm.money)
+        formula_cell(ws, r, 4, row["pipeline_f"][0], row["pipeline"], fm.money)
+        _cell(ws, fm, r, 5, row.get("past_due"), fm.money)
+        formula_cell(ws, r, WEIGHTED, row["weighted"][0], row["weighted"][1], fm.money)
+        _cell(ws, fm, r, 7, row["weighted_by"], fm.text)
+        formula_cell(ws, r, 8, row["win_rate"][0], row["win_rate"][1], fm.pct1)
+        _cell(ws, fm, r, 9, row["basis"], fm.text)
+        formula_cell(ws, r, 10, f'=IF(N(I{n})>0, 1/I{n}, "")', row["required"] if row["required"] else "", fm.ratio)
         _coverage_cells(ws, fm, r, row, total=False)
     return _total_row(ws, fm, rows, total, explicit)
 
@@ -233,16 +304,21 @@ def _total_row(ws, fm: Formats, rows: list[dict], total: dict, explicit: bool) -
         _target_cell(ws, fm, t, total["target"])
     else:
         _target_cell(ws, fm, t, None, f"=SUM(B{a}:B{b})", total["target"])
-    formula_cell(ws, t, 2, f"=SUM(C{a}:C{b})", total["pipeline"], fm.total_money)
-    formula_cell(ws, t, 3, f"=SUM(D{a}:D{b})", total["weighted"][1], fm.total_money)
-    formula_cell(ws, t, 6, f'=IF(SUMIFS(B{a}:B{b}, G{a}:G{b}, ">0")>0, '
-                          f'SUMPRODUCT(B{a}:B{b}, G{a}:G{b})/SUMIFS(B{a}:B{b}, G{a}:G{b}, ">0"), $B$6)',
+    for col, key in ((2, "booked"), (4, "pipeline"), (5, "past_due"), (WEIGHTED, "weighted")):
+        letter = "ABCDEFG"[col]
+        value = total[key]
+        formula_cell(ws, t, col, f"=SUM({letter}{a}:{letter}{b})", value[1] if isinstance(value, tuple) else value,
+                     fm.total_money)
+    _cell(ws, fm, t, 7, total["weighted_by"], fm.total_text)
+    formula_cell(ws, t, 10, f'=IF(SUMIFS(B{a}:B{b}, K{a}:K{b}, ">0")>0, '
+                            f'SUMPRODUCT(B{a}:B{b}, K{a}:K{b})/SUMIFS(B{a}:B{b}, K{a}:K{b}, ">0"), {NO_SPLIT})',
                  total["required"], fm.total_ratio)
     _coverage_cells(ws, fm, t, total, total=True)
-    for label, fmt in ((playbook.HEALTHY, fm.good), (playbook.THIN, fm.warn), (playbook.UNDERCOVERED, fm.bad),
-                       (ENTER_TARGET, fm.warn)):
-        ws.conditional_format(FIRST, 8, t, 8, {"type": "cell", "criteria": "==", "value": f'"{label}"',
-                                               "format": fmt})
+    for label, fmt in ((playbook.HEALTHY, fm.good), (playbook.TARGET_MET, fm.good), (playbook.THIN, fm.warn),
+                       (playbook.UNDERCOVERED, fm.bad), (ENTER_TARGET, fm.warn)):
+        ws.conditional_format(FIRST, 13, t, 13, {"type": "cell", "criteria": "==", "value": f'"{label}"',
+                                                 "format": fmt})
+    ws.conditional_format(FIRST, 5, t - 1, 5, {"type": "cell", "criteria": ">", "value": 0, "format": fm.warn})
     return t
 
 
@@ -268,22 +344,26 @@ def _from_ready_plays(wb, ws, fm: Formats, queue: pd.DataFrame, rec: RevenueReco
 
     ws.write_string(0, 0, "Expansion pipeline coverage", fm.title)
     ws.write_string(1, 0, "No opportunities given: pipeline = expected ARR increase of the ready plays on "
-                          "Scores (assumed), win rates = the Plays close rates (assumed). Build with "
-                          "--opportunities for measured figures. Yellow cells are your inputs.", fm.subtitle)
+                          "Scores (assumed), win rates = the Plays close rates (assumed), nothing booked or past "
+                          "due is known. Build with --opportunities for measured figures. Yellow cells are your "
+                          "inputs.", fm.subtitle)
     _inputs(ws, fm, quarter, rec)
+    assumed = ("", f"{ASSUMED}: the Plays close rate")
     rows = []
     for i, motion in enumerate(playbook.MOTIONS):
         n = FIRST + i + 1
         pipe = float(per.get(motion, 0.0))
         rate = float(rates[motion])
         rows.append({
-            "motion": motion, "target": per_target.get(motion), "pipeline": pipe,
+            "motion": motion, "target": per_target.get(motion), "booked": None, "pipeline": pipe,
             "pipeline_f": (f'=SUMIFS({qcol("expected_arr_increase")},{qcol(motion_col)},$A{n},'
                                  f'{qcol("ready")},TRUE)', pipe),
-            "weighted": (f"=WEIGHTED_PIPELINE(C{n}, A{n}, Plays[#All])", cached("WEIGHTED_PIPELINE", pipe, motion, plays)),
+            "weighted": (f"=WEIGHTED_PIPELINE(E{n}, A{n}, Plays[#All])", cached("WEIGHTED_PIPELINE", pipe, motion, plays)),
+            "weighted_by": assumed if pipe else None,
             "win_rate": (f"=CLOSE_RATE(A{n}, Plays[#All])", cached("CLOSE_RATE", motion, plays)),
-            "basis": (None, "assumed"),
+            "basis": ("", ASSUMED),
             "required": 1.0 / rate if rate > 0 else None,
         })
-    t = _write_rows(ws, fm, rows, total_target, explicit)
+    t = _write_rows(ws, fm, rows, total_target, explicit, assumed)
+    ws.write_string(FIRST - 1, WEIGHTED, "Weighted pipeline (the Plays close rate)", fm.header)
     _chart(wb, ws, t, t + 2)
