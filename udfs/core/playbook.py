@@ -81,9 +81,8 @@ TARGET_MIN = 0.01  # $: a smaller target is a typo (and pipeline / target would 
 WEIGHTED_HEALTHY = 1.0
 WEIGHTED_THIN = COVERAGE_THIN / COVERAGE_HEALTHY
 TARGET_MET = "Target met"
-# An open opportunity whose close date is before as_of: flagged, and left out of coverage
-# unless asked (``past_due`` TRUE counts it in the as_of quarter).
-PAST_DUE = "Past due"
+# PAST_DUE (above) on the Pipeline sheet: listed, and left out of coverage unless asked
+# (``past_due`` TRUE counts it in the as_of quarter).
 # What weighs an open opportunity: its CRM probability where given, else its motion's win
 # rate (``probability``, the default), or the win rate for every one (``win rate``); each
 # row says which it used.

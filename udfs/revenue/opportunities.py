@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 NO_OWNER = "(no owner)"
-MEASURED, ASSUMED = "measured", "assumed"
+MEASURED, ASSUMED = playbook.MEASURED, playbook.ASSUMED
 OPEN, WON, LOST = "open", "won", "lost"
 _N = len(playbook.MOTIONS)
 
