@@ -115,7 +115,7 @@ def _(Path, history_path, opportunities_path, upload_history, upload_opps):
 
 
 @app.cell
-def _(history_name, history_source, measured_plan, mo, opps_name, opps_source, win_rates):
+def _(dollars, history_name, history_source, measured_plan, mo, money, opps_name, opps_source, win_rates):
     # Measure the last 12 months (or say why not: the app then starts from assumptions).
     # Files go through the project's reader (encodings, CSV dialects, decimal commas, XLSX).
     from workbook.records import read_table
@@ -141,6 +141,12 @@ def _(history_name, history_source, measured_plan, mo, opps_name, opps_source, w
             mo.md(
                 f"**Measured** from {history_name}: the 12 months to {measured.month} over the "
                 f"{measured.accounts:,} accounts paying 12 months earlier; {_split}."
+                + dollars(
+                    f" Company ARR now, {money(measured.starting_arr)} = {money(measured.ending_arr)} from those "
+                    f"accounts + {money(measured.new_logo_arr)} new-logo ARR at the first bill + "
+                    f"{money(measured.new_logo_change)} the new logos' change since + "
+                    f"{money(measured.reactivation)} reactivated (the Retention sheet's bridge)."
+                )
                 + "".join(f" {_n[0].upper()}{_n[1:]}." for _n in measured.notes)
             ),
             kind="success",

@@ -7,12 +7,9 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import call_udf, udf_meta
-from udfs.core import _records
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01", "2025-02"]
 
@@ -89,6 +86,8 @@ def test_trailing_twelve_months_by_hand():
     one = udfs.trailing_retention(history_rows())
     assert one["month"] == "2025-02" and one["nrr"] == pytest.approx(550 / 490)
     assert one["new_logo_arr"] == 40  # E in 2024-03 (F's February is outside Mar..Feb)
+    # E churned since its first bill; nobody came back: 550 + 40 − 40 + 0 = 550, company ARR
+    assert (one["new_logo_change"], one["reactivation"], one["arr"]) == (-40, 0, 550)
     assert udfs.trailing_retention(history_rows(), "2025-01")["grr"] == pytest.approx(410 / 480)
     pairs = udfs.account_changes(history_rows()).set_index("account_id")
     assert pairs.loc["G"].tolist() == [30, 0] and pairs.loc["B"].tolist() == [200, 300]
@@ -104,11 +103,65 @@ def test_cohorts_and_expansion_share_by_hand():
     assert row["month_3"] == pytest.approx((10 + 40) / 50)  # F in May, E in June
     assert row["month_6"] == pytest.approx((10 + 0) / 50)  # F in August, E churned by September
     assert np.isnan(row["month_12"])  # E's month 12 (2025-03) is not in the history yet
+    assert cohorts["period"].tolist() == ["partial: from 2024-02"]  # January is the opening book
     share = udfs.expansion_share_by_quarter(history_rows()).set_index("quarter")
+    # point to point over each quarter, from the month before it (the opening month: no 2023-Q4)
+    assert share.index.tolist() == ["2024-Q1", "2024-Q2", "2024-Q3", "2024-Q4", "2025-Q1"]
+    assert share["period"].tolist() == ["partial: from 2024-02", "full quarter", "full quarter", "full quarter",
+                                        "partial: to 2025-02"]
     assert share.loc["2024-Q1", ["new_logo_arr", "expansion", "expansion_share"]].tolist() == [50, 0, 0]
-    assert share.loc["2024-Q2", "expansion_share"] == 1.0
+    assert share.loc["2024-Q2", ["expansion", "churn", "expansion_share"]].tolist() == [100, 50 + 30, 1.0]
     assert np.isnan(share.loc["2024-Q3", "expansion_share"])  # 0 + 0: blank, not an error
-    assert share.loc["2024-Q4", "closing_arr"] == 100 + 300 + 60 + 80 + 10
+    assert share.loc["2024-Q3", ["contraction", "churn"]].tolist() == [40, 40]  # C to 60; E to 0
+    assert share.loc["2024-Q4", ["reactivation", "closing_arr"]].tolist() == [80, 100 + 300 + 60 + 80 + 10]
+    moves = share["expansion"] - share["contraction"] - share["churn"] + share["new_logo_arr"] \
+        + share["new_logo_change"] + share["reactivation"]
+    assert (share["opening_arr"] + moves).tolist() == share["closing_arr"].tolist()  # each quarter closes
+
+
+# A tiny history whose 12-month bridge leaves a remainder outside the accounts of 12 months
+# ago, known by hand: P expands, T churns, U contracts (all billed in 2024-03); Q was billed
+# before and is at 0 in 2024-03, back in 2024-09 (a reactivation, not a new logo); R is new
+# and grows; S is new and churns.
+TINY_MONTHS = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01", "2025-02", "2025-03"]
+TINY = {
+    "P": [100] * 5 + [150] * 10,
+    "Q": [200] * 2 + [0] * 6 + [120] * 7,
+    "R": [0] * 4 + [30] * 5 + [45] * 6,
+    "S": [0] * 6 + [20] * 5 + [0] * 4,
+    "T": [80] * 12 + [0] * 3,
+    "U": [60] * 10 + [40] * 5,
+}
+
+
+def tiny_rows() -> list[list]:
+    return [["account_id", "month", "arr"]] + [[a, m, v] for a, arr in TINY.items()
+                                               for m, v in zip(TINY_MONTHS, arr, strict=True) if v > 0]
+
+
+def test_the_bridge_closes_to_company_arr_by_hand():
+    t = udfs.trailing_retention(tiny_rows())
+    assert (t["from_month"], t["month"]) == ("2024-03", "2025-03")
+    # over C = {P, T, U}: 240 + 50 − 20 − 80 = 190
+    assert (t["starting_arr"], t["expansion"], t["contraction"], t["churn"], t["ending_arr"]) == (240, 50, 20, 80, 190)
+    # the rest of company ARR: R and S at their first bill (30 + 20), their change since (+15 − 20),
+    # Q reactivated at 120
+    assert (t["new_logo_arr"], t["new_logo_change"], t["reactivation"]) == (50, -5, 120)
+    assert t["arr"] == 150 + 120 + 45 + 40 == 190 + 50 - 5 + 120
+    assert t["nrr"] == pytest.approx(190 / 240)
+    # the same in cells, one measure each
+    cells = {k: call_udf("TRAILING_MEASURE", tiny_rows(), k)[0][0]
+             for k in ("ending_arr", "new_logo_arr", "new_logo_change", "reactivation", "arr")}
+    assert cells["ending_arr"] + cells["new_logo_arr"] + cells["new_logo_change"] + cells["reactivation"] \
+        == cells["arr"]
+    # month over month the same 12 months count R's growth as expansion and Q as a reactivation:
+    # the point-to-point bridge keeps R's growth with the new logos
+    moves = udfs.arr_movements(tiny_rows()).set_index("month").loc["2024-04":"2025-03"]
+    assert moves["expansion"].sum() == 50 + 15
+    share = udfs.expansion_share_by_quarter(tiny_rows()).set_index("quarter")
+    assert share.loc["2024-Q3", ["new_logo_arr", "reactivation", "closing_arr"]].tolist() == [20, 120, 460]
+    assert share.loc["2024-Q4", ["expansion", "contraction", "churn"]].tolist() == [15, 20, 20]  # R, U, S
+    assert share.loc["2024-Q2", "expansion_share"] == pytest.approx(50 / (50 + 30))
 
 
 def test_udfs_spill_tables_through_xlwings():
@@ -121,10 +174,12 @@ def test_udfs_spill_tables_through_xlwings():
     assert moves[0][0] == "month" and len(moves) == 1 + 14
     assert moves[1][1] in (None, "")  # the opening month has no movements: blank, not 0
     cohorts = call_udf("COHORT_NRR", history_rows(), [3, 12])
-    assert cohorts[0] == ["cohort", "accounts", "starting_arr", "month_3", "month_12"]
-    assert cohorts[1][4] in (None, "")
+    assert cohorts[0] == ["cohort", "period", "accounts", "starting_arr", "month_3", "month_12"]
+    assert cohorts[1][5] in (None, "")
     share = call_udf("EXPANSION_SHARE_BY_QUARTER", history_rows())
-    assert share[0][:4] == ["quarter", "new_logo_arr", "expansion", "expansion_share"]
+    assert share[0] == ["quarter", "period", "from_month", "to_month", "opening_arr", "expansion", "contraction",
+                        "churn", "new_logo_arr", "new_logo_change", "reactivation", "closing_arr", "expansion_share"]
+    assert share[-1][:2] == ["2025-Q1", "partial: to 2025-02"]
     meta = udf_meta()
     for name in ("ARR_MOVEMENTS", "RETENTION_FROM_HISTORY", "COHORT_NRR", "EXPANSION_SHARE_BY_QUARTER"):
         assert "Example: =" + name in meta[name]["description"]
@@ -208,6 +263,21 @@ def test_vectorized_equals_a_per_account_loop():
         assert ret["nrr"].iloc[m - 12] == pytest.approx(now[c].sum() / then[c].sum())
         assert ret["grr"].iloc[m - 12] == pytest.approx(np.minimum(now, then)[c].sum() / then[c].sum())
         assert ret["logo_churn"].iloc[m - 12] == pytest.approx((now[c] == 0).mean())
+        # the rest of company ARR, account by account: new logos, their change, reactivations
+        new = change = back = 0.0
+        for i in range(40):
+            billed = np.flatnonzero(a[i] > 0)
+            if c[i] or not billed.size or billed[0] > m:
+                continue
+            if billed[0] > m - 12:
+                new += a[i, billed[0]]
+                change += now[i] - a[i, billed[0]]
+            else:
+                back += now[i]
+        row = ret.iloc[m - 12]
+        assert (row["new_logo_arr"], row["new_logo_change"], row["reactivation"]) == pytest.approx((new, change, back))
+        assert row["ending_arr"] + new + change + back == pytest.approx(now.sum(), abs=0.005)  # to the cent
+        assert row["arr"] == pytest.approx(now.sum())
 
 
 def test_trailing_retention_one_cell():
@@ -216,55 +286,3 @@ def test_trailing_retention_one_cell():
     assert call_udf("TRAILING_MEASURE", history_rows(), "customers")[0][0] == 5
     with pytest.raises(ValueError, match=r"^measure: expected one of nrr, grr"):
         call_udf("TRAILING_MEASURE", history_rows(), "nps")
-
-
-# --------------------------------------------------------------------------- fast reading paths
-
-
-def _coded_texts_reference(values):
-    """coded_texts as first written: every row through np.where, merges by np.unique."""
-    labels = [("" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
-               else str(v).strip()) for v in values]
-    merged = sorted(set(labels))
-    return [merged.index(label) for label in labels], merged
-
-
-@settings(max_examples=60, deadline=None)
-@given(
-    ids=st.lists(st.sampled_from(["a1", " a1", "a1 ", "B-2", "b-2", "c3", "1001", 1001.0, 7.0,
-                                  "Total x", "zz"]), min_size=1, max_size=30),
-    categorical=st.booleans(),
-)
-def test_coded_texts_equal_the_plain_reading(ids, categorical):
-    """One gather per row (the work done per distinct id) gives the codes and labels of
-    reading every row: spellings that strip alike share a label, labels sorted, only
-    those used (a categorical column may carry unused categories)."""
-    col = pd.Series(ids, dtype=object)
-    if categorical:
-        col = col.astype("category").cat.add_categories(["never used"])
-    frame = pd.DataFrame({"account_id": col})
-    codes, labels = _records.coded_texts("history", frame, "account_id")
-    want_codes, want_labels = _coded_texts_reference(ids)
-    assert labels.tolist() == want_labels
-    assert codes.tolist() == want_codes
-
-
-@settings(max_examples=40, deadline=None)
-@given(
-    days=st.lists(st.integers(-30_000, 60_000), min_size=1, max_size=25),
-    unit=st.sampled_from(["s", "ms", "us", "ns"]),
-    zone=st.sampled_from([None, "UTC", "America/New_York"]),
-)
-def test_month_index_of_dates_equals_the_calendar(days, unit, zone):
-    """Dates already typed are read by a table of the days spanned: the calendar month of
-    each (the local one for zoned stamps), as parsing each distinct value gave it."""
-    stamps = pd.Series((np.datetime64("1970-01-01") + np.array(days, dtype="timedelta64[D]")
-                        + np.timedelta64(13, "h")).astype(f"datetime64[{unit}]"))
-    if zone:
-        stamps = stamps.dt.tz_localize(zone)
-    frame = pd.DataFrame({"month": stamps})
-    local = stamps.dt.tz_localize(None) if zone else stamps
-    want = (local.dt.year * 12 + local.dt.month - 1).tolist()
-    assert _records.month_index("history", frame, "month").tolist() == want
-    codes, parsed = _records._date_codes("history", frame, "month", False)
-    assert _records.months_of(parsed[:-1])[codes].tolist() == want

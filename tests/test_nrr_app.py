@@ -98,6 +98,7 @@ def test_the_app_starts_from_a_measured_history_and_follows_an_input(chromium, t
         page.goto(url, wait_until="domcontentloaded")
         page.get_by_text(f"from {path.name}: the 12 months to {measured.month}").first.wait_for()
         page.get_by_text(f"expansion split by motion from the won opportunities of {opps.name}").first.wait_for()
+        page.get_by_text("the new logos' change since").first.wait_for()  # the bridge to company ARR
         page.get_by_text("Account bootstrap ·").first.wait_for()
         years, arr_before, nrr_before, source = headline(page)
         # one headline NRR: the measured trailing-12-month NRR, said to be measured

@@ -75,7 +75,7 @@ def test_coverage_per_quarter_and_motion_by_hand():
     assert seat.pipeline == 100_000  # o8 + o9; o13 (closing 2024-12-20, still open) is past due
     assert seat.past_due == 99_000
     assert seat.weighted_pipeline == pytest.approx(70_000 * 0.5 + 30_000 * 0.8)
-    assert seat.weighting == "mixed: 1 of 2 by CRM probability, the rest by win rate"
+    assert seat.weighting == "mixed: 1 of 2 by CRM probability"
     # booked to date: o16 (2025-01-05); o17 is dated after as_of
     assert (seat.target, seat.booked, seat.remaining_target) == (40_000, 15_000, 25_000)
     assert (seat.coverage, seat.weighted_coverage) == (4.0, pytest.approx(59_000 / 25_000))

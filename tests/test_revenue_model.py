@@ -99,26 +99,37 @@ def test_no_target_is_invented(models):
 def test_retention_sheet_is_measured_from_the_history(models):
     ws = _values(models["demo"], "Retention")
     t = udfs.trailing_retention(pd.read_csv(SAMPLE_ARR_HISTORY))
-    assert ws["B4"].value == pytest.approx(t["starting_arr"])
-    assert [ws[f"B{r}"].value for r in (5, 6, 7, 8, 9)] == pytest.approx(
-        [t["expansion"], t["contraction"], t["churn"], t["new_logo_arr"], t["arr"]])
-    assert ws["B12"].value == pytest.approx(t["nrr"]) and ws["B13"].value == pytest.approx(t["grr"])
-    assert ws["B21"].value == pytest.approx(t["logo_churn"])
-    assert ws["B16"].value == udfs.nrr_benchmark(t["arr"], t["nrr"])
-    assert "ARR-stage benchmark table" in ws["C16"].value and "ARR-stage benchmark table" in ws["C15"].value
-    assert ws["C12"].value.startswith("measured")
-    notes = [ws[f"C{r}"].value or "" for r in range(4, 22)] + [ws[f"I{r}"].value or "" for r in range(3, 5)]
+    bridge = ["starting_arr", "expansion", "contraction", "churn", "ending_arr", "new_logo_arr", "new_logo_change",
+              "reactivation", "arr"]
+    assert [ws[f"B{r}"].value for r in range(4, 13)] == pytest.approx([t[k] for k in bridge])
+    assert ws["A10"].value == "+ New logos' change since their first bill" and ws["B10"].value == 323_200
+    # the bridge closes to the cent: nothing of company ARR is left unexplained
+    assert ws["A13"].value == "Company ARR not explained by the bridge" and abs(ws["B13"].value) < 0.005
+    assert ws["B8"].value + ws["B9"].value + ws["B10"].value + ws["B11"].value == pytest.approx(ws["B12"].value)
+    assert ws["B14"].value == pytest.approx(t["nrr"]) and ws["B15"].value == pytest.approx(t["grr"])
+    assert ws["B16"].value == pytest.approx(t["expansion"] / (t["expansion"] + t["new_logo_arr"]))
+    assert ws["B23"].value == pytest.approx(t["logo_churn"])
+    assert ws["B18"].value == udfs.nrr_benchmark(t["arr"], t["nrr"])
+    assert "ARR-stage benchmark table" in ws["C18"].value and "ARR-stage benchmark table" in ws["C17"].value
+    assert ws["C14"].value.startswith("measured")
+    notes = [ws[f"C{r}"].value or "" for r in range(4, 24)] + [ws[f"I{r}"].value or "" for r in range(3, 5)]
     assert any(n.startswith("assumed") for n in notes)  # the projection is an assumption, said so
     cells = [c.value for row in ws.iter_rows() for c in row]
     assert "Trailing-12-month NRR and GRR by month" in cells and "NRR by acquisition cohort " \
         "(months after the first bill)" in cells
+    # the quarterly table is the same bridge per quarter; its partial quarter says so
+    assert "Expansion share of new ARR by quarter (point to point, as the bridge above)" in cells
+    assert "ARR movements by month (month over month)" in cells
+    assert cells.count("partial: to 2026-11") == 2  # the quarter's bridge and its cohort
 
 
 def test_without_history_every_bridge_number_says_assumed(models):
     ws = _values(models["one_target"], "Retention")
-    for r in range(4, 9):
+    for r in (4, 5, 6, 7, 9, 10, 11):
         assert ws[f"C{r}"].value.startswith("assumed"), r
-    assert ws["C12"].value.startswith("assumed")
+    assert ws["C14"].value.startswith("assumed")
+    # what the assumed bridge leaves of the Accounts table's ARR is shown, not hidden
+    assert ws["B13"].value == pytest.approx(ws["B12"].value - (ws["B8"].value + ws["B9"].value))
 
 
 def test_records_are_excel_tables_of_the_model(models):
@@ -151,7 +162,10 @@ def test_libreoffice_renders_the_measured_figures(models, soffice, tmp_path):
     for cell in ("C18", "D18", "E18", "F18"):  # booked, remaining target, pipeline, past due: as measured
         assert f"${ws[cell].value:,.0f}" in pipeline, cell
     assert f"{t['nrr']:.1%}" in retention and f"{t['grr']:.1%}" in retention
-    assert f"${t['starting_arr']:,.0f}" in retention
+    assert f"${t['starting_arr']:,.0f}" in retention and f"${t['arr']:,.0f}" in retention
+    for needle in ("New logos' change since their first bill", "$323,200", "Reactivated accounts",
+                   "not explained by the bridge", "partial: to 2026-11", "month over month"):
+        assert needle in retention, needle
     assert "ARR-stage benchmark table" in retention and "assumed" in retention
 
 

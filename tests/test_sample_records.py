@@ -114,3 +114,37 @@ def test_the_sample_pipeline_is_not_overstated():
     assert q4.loc["Tier upgrade", "weighting"] == "win rate"
     assert q4.loc["Total", "weighting"].startswith("mixed: 3 of 8 by CRM probability")
     assert {"Healthy", "Thin", "Undercovered", "Target met"} <= set(q4["status"])
+
+
+def test_the_sample_retention_bridge_closes():
+    """Issue 15, item 5 on the sample: start + expansion − contraction − churn + new-logo ARR was
+    22,115,100 against company ARR of 22,438,300; the 12-month expansion is point to point
+    (2.77M) where the months add up to 3.17M; 2026-Q4 was shown as a whole quarter."""
+    history = udfs.sample_arr_history()
+    t = udfs.trailing_retention(history)
+    assert (t["from_month"], t["month"]) == ("2025-11", "2026-11")
+    before = t["starting_arr"] + t["expansion"] - t["contraction"] - t["churn"] + t["new_logo_arr"]
+    assert before == pytest.approx(22_115_100) and t["arr"] == pytest.approx(22_438_300)
+    # the remainder is named: the new logos' change since their first bill; nobody reactivated
+    assert t["new_logo_change"] == pytest.approx(323_200) and t["reactivation"] == 0
+    assert abs(before + t["new_logo_change"] + t["reactivation"] - t["arr"]) < 0.005  # to the cent
+    h = udfs.arr_matrix(history)
+    then, now = h.arr[:, -13], h.arr[:, -1]
+    c = then > 0
+    assert t["expansion"] == pytest.approx(np.maximum(now - then, 0)[c].sum()) == pytest.approx(2_772_200)
+    monthly = udfs.arr_movements(history).set_index("month").loc["2025-12":"2026-11", "expansion"].sum()
+    assert monthly == pytest.approx(3_171_100)  # month over month: a different figure, said so on the sheet
+    # the quarterly table is the same point-to-point bridge per quarter, partial quarters labelled
+    q = udfs.expansion_share_by_quarter(history).set_index("quarter")
+    assert q.loc["2026-Q4", ["period", "from_month", "to_month"]].tolist() == ["partial: to 2026-11", "2026-09",
+                                                                               "2026-11"]
+    assert (q.drop(index="2026-Q4")["period"] == "full quarter").all()
+    q3 = h.month_labels.tolist().index("2026-06"), h.month_labels.tolist().index("2026-09")
+    then, now = h.arr[:, q3[0]], h.arr[:, q3[1]]
+    assert q.loc["2026-Q3", "expansion"] == pytest.approx(np.maximum(now - then, 0)[then > 0].sum())
+    closing = q["opening_arr"] + q["expansion"] - q["contraction"] - q["churn"] + q["new_logo_arr"] \
+        + q["new_logo_change"] + q["reactivation"]
+    assert np.allclose(closing, q["closing_arr"], atol=0.005)
+    assert q["closing_arr"].iloc[-1] == pytest.approx(t["arr"])
+    cohorts = udfs.cohort_nrr(history).set_index("cohort")
+    assert cohorts.loc["2026-Q4", "period"] == "partial: to 2026-11"

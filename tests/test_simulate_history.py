@@ -52,6 +52,9 @@ def test_rates_of_the_last_12_months_by_hand():
     assert m.logo_churn == pytest.approx(1 / 4)
     assert (m.starting_arr, m.customers) == (1200 + 1500 + 300 + 450 + 100, 5)
     assert m.new_logo_arr == 500  # E and F, at their first month's ARR
+    # the rest of the bridge, as the Retention sheet shows it: E grew 50 since its first bill
+    assert (m.ending_arr, m.new_logo_change, m.reactivation) == (1200 + 1500 + 300, 50, 0)
+    assert m.ending_arr + m.new_logo_arr + m.new_logo_change + m.reactivation == m.starting_arr
     # no opportunities: the playbook splits expansion, and the split is not measured
     assert m.mix_source == "playbook" and not m.measured["expansion_by_motion"] and m.measured["churn"]
     assert m.expansion == pytest.approx(200 / base * playbook_mix())

@@ -88,7 +88,7 @@ def test_optional_arguments_of_spec_are_optional_in_excel():
         assert flagged == names, name
 
 
-# The records functions of §5 (names are ours, in the catalog's style), with their arguments in order.
+# The records functions of §5-§6 (names are ours, in the catalog's style), with their arguments in order.
 RECORDS_ARGS = {
     "PIPELINE_FROM_OPPORTUNITIES": ("opportunities", "targets", "as_of", "plays", "by", "past_due", "weighting"),
     "OPPORTUNITY_PIPELINE": ("opportunities", "quarter", "motion", "owner", "weighted", "as_of", "plays",
@@ -97,6 +97,9 @@ RECORDS_ARGS = {
     "OPPORTUNITY_PAST_DUE": ("opportunities", "motion", "owner", "as_of"),
     "PIPELINE_WEIGHTING": ("opportunities", "quarter", "motion", "owner", "as_of", "past_due", "weighting"),
     "PAST_DUE_OPPORTUNITIES": ("opportunities", "as_of"),
+    "TRAILING_MEASURE": ("history", "measure", "month"),
+    "EXPANSION_SHARE_BY_QUARTER": ("history",),
+    "COHORT_NRR": ("history", "months"),
 }
 
 
@@ -107,7 +110,8 @@ def test_records_functions_are_described_and_helped(name):
     assert f"={name}(" in meta["description"]
     params = meta["parameters"]
     assert [p["name"] for p in params] == list(RECORDS_ARGS[name])
-    assert all(p.get("optional") for p in params[1 + (name not in ("OPPORTUNITY_PAST_DUE", "PAST_DUE_OPPORTUNITIES",
-                                                                     "PIPELINE_FROM_OPPORTUNITIES")):])
+    required = {"OPPORTUNITY_PAST_DUE": 1, "PAST_DUE_OPPORTUNITIES": 1, "PIPELINE_FROM_OPPORTUNITIES": 1,
+                "EXPANSION_SHARE_BY_QUARTER": 1, "COHORT_NRR": 1}.get(name, 2)
+    assert [p["name"] for p in params if not p.get("optional")] == list(RECORDS_ARGS[name][:required])
     assert all(p["description"] and not p["description"].startswith("Positional") for p in params)
     assert callable(getattr(udfs, name.lower(), None))

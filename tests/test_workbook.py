@@ -202,7 +202,7 @@ def test_dynamic_array_metadata(tmp_path):
     assert "_xlfn" not in scores
     assert len(re.findall(r"<f[ >]", scores)) == 1 and "@SCORE" not in scores
     trend = re.search(r'<c r="A33"[^>]*>.*?</c>', retention).group(0)
-    assert 'cm="1"' in trend and re.search(r'<f t="array" ref="A33:L\d+">RETENTION_FROM_HISTORY\(', trend)
+    assert 'cm="1"' in trend and re.search(r'<f t="array" ref="A33:P\d+">RETENTION_FROM_HISTORY\(', trend)
 
 
 # --------------------------------------------------------------------------- cached values
@@ -345,7 +345,9 @@ def test_every_cached_value_is_what_the_functions_compute(models, which):
             assert math.isclose(pipe[f"E{r}"].value, total, abs_tol=1e-6)
             assert pipe[f"B{r}"].value is None
     ret = values["Retention"]
-    assert math.isclose(ret["B11"].value, ret["B4"].value + ret["B5"].value - ret["B6"].value - ret["B7"].value)
+    assert math.isclose(ret["B8"].value, ret["B4"].value + ret["B5"].value - ret["B6"].value - ret["B7"].value)
+    assert math.isclose(ret["B13"].value, ret["B12"].value - sum(ret[f"B{r}"].value for r in range(8, 12)),
+                        abs_tol=1e-6)
 
 
 def test_scores_sheet_is_the_queue_of_the_accounts_table(models):

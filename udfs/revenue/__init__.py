@@ -43,10 +43,19 @@ ARR history:
 
 - The history's first month is the opening book: its accounts are not counted as
   ``new`` (they may be years old) and belong to no acquisition cohort.
+- One bridge, point to point (``arr_history._bridge``), for the trailing 12 months and
+  for each quarter: over the accounts billed at the start, expansion, contraction and
+  churn from their ARR then to their ARR now; then the rest of company ARR, named so the
+  bridge closes to the cent: new-logo ARR (accounts first billed within the period, at
+  their first bill), the new logos' change since their first bill, and reactivations
+  (billed before, at 0 at the start, billed at the end). Expansion share of new ARR =
+  expansion / (expansion + new-logo ARR) of that bridge, for the 12 months as for each
+  quarter; the monthly movements are a month-over-month view and add up to more.
+- A quarter the history covers in part (the one under way, to the history's last month;
+  a first quarter that starts before the history) is labelled ``partial: to …`` /
+  ``partial: from …`` in the quarterly bridge and in the cohort table.
 - Cohort NRR(q, k) is shown once every account of the cohort has reached month k (a
   triangle: a partly observed cell would mix accounts of different ages); blank before.
-- Expansion share of new ARR per quarter = expansion / (expansion + new-logo ARR) of the
-  quarter's monthly movements; reactivations are neither.
 
 Retention and benchmarks:
 

@@ -101,15 +101,10 @@ def _matrix(ids: tuple[np.ndarray, np.ndarray], month: np.ndarray, amount: np.nd
             f"history month: expected at most {record_columns.HISTORY_MAX_MONTHS} months from first to last, "
             f"got {span} ({_records.month_label([first])[0]} to {_records.month_label([first + span - 1])[0]})"
         )
-    flat = codes.astype(np.int64)  # the cell of each row in the matrix, one array in place
-    flat *= span
-    flat += month
-    flat -= first
+    flat = codes.astype(np.int64) * span + (month - first)
     size = len(accounts) * span
     arr = np.bincount(flat, weights=amount, minlength=size).reshape(len(accounts), span)
-    seen = np.zeros(size, dtype=bool)
-    seen[flat] = True
-    dupes = int(len(flat) - np.count_nonzero(seen))
+    dupes = int(len(flat) - np.count_nonzero(np.bincount(flat, minlength=size)))
     if dupes:
         notes.append(f"{dupes} account-month rows appeared more than once; their ARR is summed")
     return ArrHistory(np.asarray(accounts, dtype=object), first, arr, notes)
@@ -200,34 +195,46 @@ def arr_movements(history: Any) -> pd.DataFrame:
     return out
 
 
-# --------------------------------------------------------------------------- trailing 12 months
+# --------------------------------------------------------------------------- the bridge
 
 
-def _trailing(a: np.ndarray) -> dict[str, np.ndarray]:
-    """Point-to-point bridge over C = accounts billed 12 months earlier, for every month ≥ 12.
+def first_billed(a: np.ndarray) -> np.ndarray:
+    """Each account's first month with ARR (a position in the matrix; the width when never)."""
+    pos = a > 0
+    return np.where(pos.any(axis=1), pos.argmax(axis=1), a.shape[1])
 
-    Accounts outside C have ARR 0 twelve months earlier, so Σ then, Σ min(now, then) and
-    the churn need no mask; the expansion is Σ max(0, now − then) less the ARR now of the
-    accounts outside C.
+
+def _bridge(a: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict[str, np.ndarray]:
+    """The point-to-point bridge from month ``s`` to month ``e`` (positions; one pair per
+    result column), closing to company ARR at ``e``.
+
+    Over C = the accounts billed at ``s``: expansion Σ max(0, now − then), churn Σ then
+    where now = 0, contraction the rest of the decrease (start + expansion − contraction −
+    churn = ending). The accounts outside C make up the rest of ARR at ``e``: new logos
+    (first billed after ``s``, by ``e``) at their first bill, their change since it
+    (growth, contraction, churn after the first month), and reactivations (billed before
+    ``s``, at 0 in it). ending + new_logo_arr + new_logo_change + reactivation = arr.
+    Accounts outside C have ARR 0 at ``s``, so Σ then and Σ min(now, then) need no mask.
     """
-    then, now = a[:, :-T12M], a[:, T12M:]
+    then, now = a[:, s], a[:, e]
     c = then > 0
-    gone = now <= 0
     start = then.sum(axis=0)
+    arr = now.sum(axis=0)
     ending = now.sum(axis=0, where=c)
-    outside = now.sum(axis=0) - ending
     kept = np.minimum(now, then).sum(axis=0)
-    expansion = np.maximum(now - then, 0.0).sum(axis=0) - outside
-    churn = then.sum(axis=0, where=gone)
-    contraction = start - kept - churn
+    churn = then.sum(axis=0, where=now <= 0)
+    first = first_billed(a)[:, None]
+    first_bill = np.take_along_axis(a, np.minimum(first, a.shape[1] - 1), axis=1)
+    new = (first > s) & (first <= e)
+    new_logo_arr = np.where(new, first_bill, 0.0).sum(axis=0)
     accounts = c.sum(axis=0).astype(float)
-    lost = (c & gone).sum(axis=0).astype(float)
+    lost = (c & (now <= 0)).sum(axis=0).astype(float)
     some = start > 0
     safe = np.where(some, start, 1.0)
     return {
         "starting_arr": start,
-        "expansion": np.maximum(expansion, 0.0),
-        "contraction": np.maximum(contraction, 0.0),
+        "expansion": np.maximum(np.maximum(now - then, 0.0).sum(axis=0) - (arr - ending), 0.0),
+        "contraction": np.maximum(start - kept - churn, 0.0),
         "churn": churn,
         "ending_arr": ending,
         "nrr": np.where(some, ending / safe, np.nan),
@@ -235,7 +242,17 @@ def _trailing(a: np.ndarray) -> dict[str, np.ndarray]:
         "accounts": accounts,
         "churned_logos": lost,
         "logo_churn": np.where(accounts > 0, lost / np.where(accounts > 0, accounts, 1.0), np.nan),
+        "new_logo_arr": new_logo_arr,
+        "new_logo_change": now.sum(axis=0, where=new) - new_logo_arr,
+        "reactivation": now.sum(axis=0, where=~c & (first < s)),
+        "arr": arr,
     }
+
+
+def _trailing(a: np.ndarray) -> dict[str, np.ndarray]:
+    """The bridge of every month from the 13th, over the 12 months before it."""
+    e = np.arange(T12M, a.shape[1])
+    return _bridge(a, e - T12M, e)
 
 
 def _need_12(h: ArrHistory) -> None:
@@ -253,8 +270,10 @@ def retention_from_history(history: Any) -> pd.DataFrame:
     Over C = the accounts with ARR 12 months earlier: NRR = Σ arr now / Σ arr then; GRR the
     same with each account capped at its ARR then; logo churn = share of C at 0 now.
     Bridge: expansion Σ max(0, now − then), churn Σ then where now = 0, contraction the
-    rest of the decrease (starting + expansion − contraction − churn = ending). Blank
-    where C is empty.
+    rest of the decrease (starting + expansion − contraction − churn = ending); then what
+    makes up the rest of company ARR (``arr``): new-logo ARR (first bills of the 12
+    months), the new logos' change since their first bill, and reactivations (ending +
+    new_logo_arr + new_logo_change + reactivation = arr, to the cent). Blank where C is empty.
     """
     h = arr_matrix(history)
     _need_12(h)
@@ -267,9 +286,9 @@ def trailing_retention(history: Any, month: Any = None) -> dict:
     """The trailing-12-month figures of one month (default: the last) as a dict.
 
     Keys: month, from_month, starting_arr, expansion, contraction, churn, ending_arr, nrr,
-    grr, accounts, churned_logos, logo_churn, new_logo_arr (Σ new-logo ARR of the 12
-    months), customers (billed in the month), arr (Σ ARR in the month). Rates are None
-    where C is empty.
+    grr, accounts, churned_logos, logo_churn, new_logo_arr (first bills of the 12 months),
+    new_logo_change (their change since), reactivation, arr (Σ ARR in the month: ending +
+    the three before), customers (billed in the month). Rates are None where C is empty.
     """
     h = arr_matrix(history)
     _need_12(h)
@@ -277,17 +296,14 @@ def trailing_retention(history: Any, month: Any = None) -> dict:
     if j < T12M:
         raise _args.InputError(f"month: expected a month at least 12 months into the history "
                          f"(from {h.month_labels[T12M]}), got {h.month_labels[j]}")
-    a = h.arr[:, j - T12M: j + 1]
-    row = {k: _args.to_python(v[0]) for k, v in _trailing(a).items()}
-    moves = _movements(h.arr[:, j - T12M: j + 1])
-    row.update(month=h.month_labels[j], from_month=h.month_labels[j - T12M],
-               new_logo_arr=float(moves["new"][1:].sum()),
-               customers=int((h.arr[:, j] > 0).sum()), arr=float(h.arr[:, j].sum()))
+    row = {k: _args.to_python(v[0]) for k, v in _bridge(h.arr, np.array([j - T12M]), np.array([j])).items()}
+    row.update(month=h.month_labels[j], from_month=h.month_labels[j - T12M], customers=int((h.arr[:, j] > 0).sum()))
     return row
 
 
 TRAILING_MEASURES = ("nrr", "grr", "logo_churn", "starting_arr", "expansion", "contraction", "churn",
-                     "ending_arr", "new_logo_arr", "accounts", "churned_logos", "customers", "arr")
+                     "ending_arr", "new_logo_arr", "new_logo_change", "reactivation", "accounts", "churned_logos",
+                     "customers", "arr")
 
 
 def trailing_measure(history: Any, measure: Any, month: Any = None):
@@ -340,9 +356,11 @@ def _cohort_months(months: Any, span: int) -> np.ndarray:
 def cohort_nrr(history: Any, months: Any = None) -> pd.DataFrame:
     """NRR by acquisition quarter: Σ arr k months after each account's first month / Σ arr in it.
 
-    One row per quarter of first billing (the opening book excluded): cohort, accounts,
-    starting_arr, then ``month_k`` columns (default k = 3, 6, 9, … within the history).
-    A cell is blank until every account of the cohort has reached month k.
+    One row per quarter of first billing (the opening book excluded): cohort, period
+    (``full quarter``, or ``partial: …`` for a quarter the history covers in part: its
+    cohort holds only the accounts of the months it has), accounts, starting_arr, then
+    ``month_k`` columns (default k = 3, 6, 9, … within the history). A cell is blank until
+    every account of the cohort has reached month k.
     """
     h = arr_matrix(history)
     a = h.arr
@@ -361,7 +379,10 @@ def cohort_nrr(history: Any, months: Any = None) -> pd.DataFrame:
     count = np.bincount(code, minlength=m).astype(float)
     youngest = np.full(m, -1, dtype=np.int64)
     np.maximum.at(youngest, code, f) if m else None
-    out = {"cohort": _records.quarter_label(cohorts), "accounts": count, "starting_arr": start}
+    quarters, _, _, period = _quarters(h)
+    out = {"cohort": _records.quarter_label(cohorts),
+           "period": period[np.searchsorted(quarters, cohorts)] if m else np.zeros(0, dtype=object),
+           "accounts": count, "starting_arr": start}
     for k in ks:
         idx = f + k
         seen = idx < t
@@ -371,31 +392,69 @@ def cohort_nrr(history: Any, months: Any = None) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+# --------------------------------------------------------------------------- quarters
+
+
+def _quarters(h: ArrHistory) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The calendar quarters with a movement (the opening month has none): each one's
+    quarter number, opening and closing month positions (the month before it, its last
+    month, within the history) and its period: ``full quarter``, or ``partial: to 2026-11``
+    / ``partial: from 2024-03`` (the months it has) when the history covers it in part.
+
+    >>> _quarters(arr_matrix([["account_id", "month", "arr"], ["a", "2024-02", 1], ["a", "2024-07", 1]]))[3].tolist()
+    ['partial: from 2024-03', 'full quarter', 'partial: to 2024-07']
+    """
+    t = h.arr.shape[1]
+    quarters = np.unique(_records.quarter_of_month(h.months))
+    first = quarters * 3 - h.first_month  # position of each quarter's first month
+    s, e = np.maximum(first - 1, 0), np.minimum(first + 2, t - 1)
+    keep = e > s
+    quarters, first, s, e = quarters[keep], first[keep], s[keep], e[keep]
+    labels = h.month_labels
+    since, until = labels[s + 1], labels[e]  # object arrays: + joins the texts
+    cut_start, cut_end = first < 1, first + 2 > t - 1
+    period = np.select([cut_start & cut_end, cut_start, cut_end],
+                       ["partial: " + since + " to " + until, "partial: from " + since, "partial: to " + until],
+                       "full quarter").astype(object)
+    return quarters, s, e, period
+
+
 # --------------------------------------------------------------------------- expansion share
 
 
 def expansion_share_by_quarter(history: Any) -> pd.DataFrame:
-    """Per calendar quarter: new-logo ARR, expansion, expansion share of new ARR, closing ARR.
+    """The bridge of each calendar quarter, point to point as the 12-month one, and its
+    expansion share of new ARR.
 
-    Quarters are those of the monthly movements (the opening month has none); the share is
-    blank when expansion + new-logo ARR is 0.
+    From the month before the quarter to its last month (a quarter the history covers
+    only in part runs from the history's first month, or to its last, and its ``period``
+    says so). Columns: quarter, period (``full quarter``, ``partial: to 2026-11`` or
+    ``partial: from 2024-03``), from_month, to_month, opening_arr, expansion, contraction,
+    churn, new_logo_arr, new_logo_change, reactivation, closing_arr (opening + expansion −
+    contraction − churn + the three after = closing), expansion_share = expansion /
+    (expansion + new_logo_arr), blank when both are 0. Four quarters' expansion adds up
+    to more than the 12 months' when an account grew in one quarter and shrank in another.
     """
     h = arr_matrix(history)
-    moves = _movements(h.arr)
-    q = _records.quarter_of_month(h.months)[1:]
-    quarters, code = np.unique(q, return_inverse=True)
-    new = np.bincount(code, weights=moves["new"][1:], minlength=quarters.size)
-    exp = np.bincount(code, weights=moves["expansion"][1:], minlength=quarters.size)
-    last = np.zeros(quarters.size, dtype=np.int64)
-    np.maximum.at(last, code, np.arange(1, h.arr.shape[1]))
-    total = new + exp
-    share = np.where(total > 0, exp / np.where(total > 0, total, 1.0), np.nan)
+    quarters, s, e, period = _quarters(h)
+    b = _bridge(h.arr, s, e)
+    labels = h.month_labels
+    new = b["new_logo_arr"]
+    total = b["expansion"] + new
     return pd.DataFrame({
         "quarter": _records.quarter_label(quarters),
+        "period": period,
+        "from_month": labels[s],
+        "to_month": labels[e],
+        "opening_arr": b["starting_arr"],
+        "expansion": b["expansion"],
+        "contraction": b["contraction"],
+        "churn": b["churn"],
         "new_logo_arr": new,
-        "expansion": exp,
-        "expansion_share": share,
-        "closing_arr": moves["closing_arr"][last],
+        "new_logo_change": b["new_logo_change"],
+        "reactivation": b["reactivation"],
+        "closing_arr": b["arr"],
+        "expansion_share": np.where(total > 0, b["expansion"] / np.where(total > 0, total, 1.0), np.nan),
     })
 
 
@@ -430,14 +489,14 @@ def COHORT_NRR(history, months=None):
 @xw.func
 @xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
 def EXPANSION_SHARE_BY_QUARTER(history):
-    """Table of new-logo ARR, expansion and expansion share of new ARR per quarter. Example: =EXPANSION_SHARE_BY_QUARTER(ARR_history[#All])"""
+    """Table of each quarter's bridge, point to point (partial quarters labelled), and its expansion share of new ARR. Example: =EXPANSION_SHARE_BY_QUARTER(ARR_history[#All])"""
     return _args.to_excel(expansion_share_by_quarter(history))
 
 
 @xw.func
 @xw.arg("history", doc=_HISTORY_DOC, ndim=2, err_to_str=True)
 @xw.arg("measure", doc="One of nrr, grr, logo_churn, starting_arr, expansion, contraction, churn, ending_arr, "
-        "new_logo_arr, accounts, churned_logos, customers, arr", err_to_str=True)
+        "new_logo_arr, new_logo_change, reactivation, accounts, churned_logos, customers, arr", err_to_str=True)
 @xw.arg("month", doc="Optional month the 12 months end in (e.g. 2025-06); default the history's last", err_to_str=True)
 def TRAILING_MEASURE(history, measure, month=None):
     """One trailing-12-month figure of the ARR history (NRR, GRR, bridge, logo churn...). Example: =TRAILING_MEASURE(ARR_history[#All], "nrr")"""

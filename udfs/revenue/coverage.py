@@ -121,7 +121,7 @@ def weighting_text(opened: float, by_probability: float) -> str:
         return playbook.BY_PROBABILITY
     if k == 0:
         return playbook.BY_WIN_RATE
-    return f"{playbook.BY_BOTH}: {k} of {n} by {playbook.BY_PROBABILITY}, the rest by {playbook.BY_WIN_RATE}"
+    return f"{playbook.BY_BOTH}: {k} of {n} by {playbook.BY_PROBABILITY}"
 
 
 def judge(target: np.ndarray, booked: np.ndarray, pipeline: np.ndarray, weighted: np.ndarray,
@@ -361,7 +361,7 @@ def opportunity_past_due(opportunities: Any, motion: Any = None, owner: Any = No
 def pipeline_weighting(opportunities: Any, quarter: Any, motion: Any = None, owner: Any = None,
                        as_of: Any = None, past_due: Any = None, weighting: Any = None) -> str:
     """What weighs the pipeline of :func:`opportunity_pipeline`: ``CRM probability``,
-    ``win rate``, or ``mixed: k of n by CRM probability, the rest by win rate``."""
+    ``win rate``, or ``mixed: k of n by CRM probability`` (the rest by the win rate)."""
     o = read_opportunities(opportunities)
     c = _Counted(o, as_of, None, past_due, weighting)
     keep = _select(o, c.live, c.pipeline_quarter, quarter, motion, owner)

@@ -92,12 +92,16 @@ class MeasuredPlan:
     contraction: float
     expansion_total: float
     expansion: np.ndarray  # per motion, in MOTIONS order
-    new_logo_arr: float  # Σ new-logo ARR of the last 12 months (movement 'new')
+    new_logo_arr: float  # Σ new-logo ARR of the last 12 months (first bills of accounts new in them)
     logo_churn: float  # share of C at 0 in the last month
     mix_source: str  # 'opportunities' or 'playbook'
     measured: dict[str, bool] = field(default_factory=dict)
     pairs: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)  # account_id, arr_then, arr_now over C
     notes: list[str] = field(default_factory=list)  # what reading the history did (summed duplicate rows, ...)
+    # the rest of the bridge to ``starting_arr`` (company ARR now), as the Retention sheet shows it
+    ending_arr: float = 0.0  # Σ arr in the last month over C
+    new_logo_change: float = 0.0  # the new logos' change since their first bill
+    reactivation: float = 0.0  # accounts billed before, at 0 twelve months ago, billed again
 
     @property
     def nrr(self) -> float:
@@ -145,6 +149,8 @@ def measured_plan(history: Any, opportunities: Any = None, plays: Any = None) ->
         expansion=exp_total * mix, new_logo_arr=float(t["new_logo_arr"]),
         logo_churn=float("nan") if t["logo_churn"] is None else float(t["logo_churn"]),
         mix_source=source, measured=measured, pairs=pairs, notes=list(h.notes),
+        ending_arr=float(t["ending_arr"]), new_logo_change=float(t["new_logo_change"]),
+        reactivation=float(t["reactivation"]),
     )
 
 

@@ -107,6 +107,7 @@ class Formats:
         )
         self.label = add({**base, "bold": True})
         self.money = add({**base, "num_format": "$#,##0"})
+        self.money2 = add({**base, "num_format": "$#,##0.00"})
         self.pct = add({**base, "num_format": "0%"})
         self.pct1 = add({**base, "num_format": "0.0%"})
         self.ratio = add({**base, "num_format": '0.00"x"'})

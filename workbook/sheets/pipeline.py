@@ -151,6 +151,7 @@ def write_pipeline(wb, ws, fm: Formats, queue: pd.DataFrame, book: AccountBook,
                    rec: RevenueRecords | None = None, values_only: bool = False) -> None:
     ws.set_column(0, 0, 44)
     ws.set_column(1, 14, 13)
+    ws.set_column(WEIGHTED, WEIGHTED, 17)
     ws.set_column(7, 7, 30)
     ws.set_column(13, 13, 30)
     if rec is not None and rec.opportunities is not None:
@@ -278,7 +279,7 @@ def _write_rows(ws, fm: Formats, rows: list[dict], total_target: float | None, e
     hr = FIRST - 1
     for j, h in enumerate(HEADERS):
         ws.write_string(hr, j, h, fm.header)
-    ws.set_row(hr, 42)
+    ws.set_row(hr, 48)
     for i, row in enumerate(rows):
         r = FIRST + i
         n = r + 1
