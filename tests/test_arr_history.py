@@ -7,9 +7,12 @@ from datetime import datetime
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import call_udf, udf_meta
+from udfs.core import _records
 
 MONTHS = [f"2024-{m:02d}" for m in range(1, 13)] + ["2025-01", "2025-02"]
 
@@ -286,3 +289,55 @@ def test_trailing_retention_one_cell():
     assert call_udf("TRAILING_MEASURE", history_rows(), "customers")[0][0] == 5
     with pytest.raises(ValueError, match=r"^measure: expected one of nrr, grr"):
         call_udf("TRAILING_MEASURE", history_rows(), "nps")
+
+
+# --------------------------------------------------------------------------- fast reading paths
+
+
+def _coded_texts_reference(values):
+    """coded_texts as first written: every row through np.where, merges by np.unique."""
+    labels = [("" if v is None else str(int(v)) if isinstance(v, float) and v.is_integer()
+               else str(v).strip()) for v in values]
+    merged = sorted(set(labels))
+    return [merged.index(label) for label in labels], merged
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    ids=st.lists(st.sampled_from(["a1", " a1", "a1 ", "B-2", "b-2", "c3", "1001", 1001.0, 7.0,
+                                  "Total x", "zz"]), min_size=1, max_size=30),
+    categorical=st.booleans(),
+)
+def test_coded_texts_equal_the_plain_reading(ids, categorical):
+    """One gather per row (the work done per distinct id) gives the codes and labels of
+    reading every row: spellings that strip alike share a label, labels sorted, only
+    those used (a categorical column may carry unused categories)."""
+    col = pd.Series(ids, dtype=object)
+    if categorical:
+        col = col.astype("category").cat.add_categories(["never used"])
+    frame = pd.DataFrame({"account_id": col})
+    codes, labels = _records.coded_texts("history", frame, "account_id")
+    want_codes, want_labels = _coded_texts_reference(ids)
+    assert labels.tolist() == want_labels
+    assert codes.tolist() == want_codes
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    days=st.lists(st.integers(-30_000, 60_000), min_size=1, max_size=25),
+    unit=st.sampled_from(["s", "ms", "us", "ns"]),
+    zone=st.sampled_from([None, "UTC", "America/New_York"]),
+)
+def test_month_index_of_dates_equals_the_calendar(days, unit, zone):
+    """Dates already typed are read by a table of the days spanned: the calendar month of
+    each (the local one for zoned stamps), as parsing each distinct value gave it."""
+    stamps = pd.Series((np.datetime64("1970-01-01") + np.array(days, dtype="timedelta64[D]")
+                        + np.timedelta64(13, "h")).astype(f"datetime64[{unit}]"))
+    if zone:
+        stamps = stamps.dt.tz_localize(zone)
+    frame = pd.DataFrame({"month": stamps})
+    local = stamps.dt.tz_localize(None) if zone else stamps
+    want = (local.dt.year * 12 + local.dt.month - 1).tolist()
+    assert _records.month_index("history", frame, "month").tolist() == want
+    codes, parsed = _records._date_codes("history", frame, "month", False)
+    assert _records.months_of(parsed[:-1])[codes].tolist() == want

@@ -324,6 +324,11 @@ def normalize_key(text: Any) -> str:
     return _KEY_SEPARATORS.sub("_", str(text).lower()).strip("_")
 
 
+def _copy_on_write() -> bool:
+    """pandas copies a shared column before anything writes to it (always from pandas 3)."""
+    return int(pd.__version__.split(".")[0]) >= 3 or pd.get_option("mode.copy_on_write") is True
+
+
 def table(name: str, value: Any, headers: Any = None) -> pd.DataFrame:
     """A table argument as a DataFrame with normalized column names.
 
@@ -335,7 +340,9 @@ def table(name: str, value: Any, headers: Any = None) -> pd.DataFrame:
     ['account_id', 'arr']
     """
     if isinstance(value, pd.DataFrame):
-        frame = value.copy()
+        # the caller's columns are never written to: with copy-on-write (pandas 3) a shallow
+        # copy is enough, and a table of millions of rows is not copied before it is read
+        frame = value.copy(deep=not _copy_on_write())
         if headers is not None:
             frame.columns = _header_row(name, headers, frame.shape[1])
     else:

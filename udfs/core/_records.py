@@ -60,11 +60,15 @@ def record_table(
     if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":
         codes, uniques = _factorize(frame[id_column])
         text = _stripped(pd.Series(uniques, dtype=object))
-        candidate = np.flatnonzero(text.str.len().between(5, 16).fillna(False).to_numpy(dtype=bool)
-                                   if text.notna().any() else np.zeros(0, dtype=bool))
+        # every summary id contains 'total': only those few are normalized one by one
+        candidate = np.flatnonzero(
+            (text.str.len().between(5, 16) & text.str.lower().str.contains("total", regex=False))
+            .fillna(False).to_numpy(dtype=bool)
+            if text.notna().any() else np.zeros(0, dtype=bool))
         summary = np.zeros(uniques.size + 1, dtype=bool)
         summary[candidate] = [_args.normalize_key(uniques[k]) in SUMMARY_IDS for k in candidate]
-        keep &= ~summary[np.where(codes < 0, uniques.size, codes)]
+        if summary.any():
+            keep &= ~summary[codes]  # code −1 (blank) reads the last slot: not a summary
     return frame[keep]
 
 
@@ -114,10 +118,10 @@ def money(name: str, frame: pd.DataFrame, column: str, *, blank_is: float | None
     values, bad = _args.coerce_numeric(raw)
     blank = np.isnan(values) & ~bad
     if blank_is is None:
-        bad = bad | blank
+        bad |= blank
     else:
-        values = np.where(blank, blank_is, values)
-    bad = bad | (values < 0)
+        values[blank] = blank_is  # values is the coercion's own array
+    bad |= values < 0
     if bad.any():
         i = int(np.argmax(bad))
         what = "a non-negative number" if not np.isnan(values[i]) else "a number"
@@ -152,17 +156,22 @@ def coded_texts(name: str, frame: pd.DataFrame, column: str, *, allow_blank: boo
         labels[k] = str(int(v)) if isinstance(v, (float, np.floating)) and float(v).is_integer() else str(v)
     labels[:-1][blank] = ""
     bad_u = np.append(errors | (blank & (not allow_blank)), not allow_blank)
-    labels[-1] = ""  # NaN / None cells (code -1)
-    codes = np.where(codes < 0, uniques.size, codes)
-    bad = bad_u[codes]
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise row_error(name, frame, i, column, "text", raw.iloc[i])
+    labels[-1] = ""  # NaN / None cells (code −1 reads this last slot)
+    if bad_u.any():
+        bad = bad_u[codes]
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise row_error(name, frame, i, column, "text", raw.iloc[i])
+    # the work per distinct value, then one gather per row: spellings that strip alike
+    # merge, and only the labels some row uses are kept (a categorical may hold others)
     merged, inverse = np.unique(labels.astype(str), return_inverse=True)
-    final = inverse.ravel()[codes]
-    used = np.bincount(final, minlength=merged.size) > 0
+    inverse = inverse.ravel()
+    present = np.zeros(uniques.size + 1, dtype=bool)
+    present[codes] = True  # code −1 marks the last slot, the blank label's
+    used = np.zeros(merged.size, dtype=bool)
+    used[inverse[present]] = True
     renumber = np.cumsum(used) - 1
-    return renumber[final], merged[used].astype(object)
+    return renumber[inverse][codes], merged[used].astype(object)
 
 
 def dates(name: str, frame: pd.DataFrame, column: str, *, allow_blank: bool = False) -> np.ndarray:
@@ -227,6 +236,23 @@ def _parse_dates(raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 
 def month_index(name: str, frame: pd.DataFrame, column: str) -> np.ndarray:
     """Each row's calendar month as one integer, year × 12 + month − 1."""
+    raw = frame[column]
+    if raw.dtype.kind == "M":  # dates already: no text to parse, so no hashing either
+        if getattr(raw.dt, "tz", None) is not None:
+            raw = raw.dt.tz_localize(None)  # the local calendar month, as _date_codes reads it
+        stamps = raw.to_numpy()
+        blank = np.isnat(stamps)
+        if blank.any():
+            i = int(np.argmax(blank))
+            raise row_error(name, frame, i, column, "a date (e.g. 2025-03-01)", raw.iloc[i])
+        unit, step = np.datetime_data(stamps.dtype)
+        per_day = np.timedelta64(1, "D") // np.timedelta64(step, unit)
+        days = stamps.view(np.int64) // per_day
+        lo, hi = (int(days.min()), int(days.max())) if days.size else (0, -1)
+        if hi - lo < 400_000:  # the month of each day, from a table of the days spanned
+            days -= lo
+            return months_of(np.arange(lo, hi + 1).astype("datetime64[D]"))[days]
+        return months_of(stamps)
     codes, parsed = _date_codes(name, frame, column, False)
     return months_of(parsed[:-1])[codes] if parsed.size > 1 else np.zeros(0, dtype=np.int64)
 

@@ -101,10 +101,15 @@ def _matrix(ids: tuple[np.ndarray, np.ndarray], month: np.ndarray, amount: np.nd
             f"history month: expected at most {record_columns.HISTORY_MAX_MONTHS} months from first to last, "
             f"got {span} ({_records.month_label([first])[0]} to {_records.month_label([first + span - 1])[0]})"
         )
-    flat = codes.astype(np.int64) * span + (month - first)
+    flat = codes.astype(np.int64)  # the cell of each row in the matrix, one array in place
+    flat *= span
+    flat += month
+    flat -= first
     size = len(accounts) * span
     arr = np.bincount(flat, weights=amount, minlength=size).reshape(len(accounts), span)
-    dupes = int(len(flat) - np.count_nonzero(np.bincount(flat, minlength=size)))
+    seen = np.zeros(size, dtype=bool)
+    seen[flat] = True
+    dupes = int(len(flat) - np.count_nonzero(seen))
     if dupes:
         notes.append(f"{dupes} account-month rows appeared more than once; their ARR is summed")
     return ArrHistory(np.asarray(accounts, dtype=object), first, arr, notes)
