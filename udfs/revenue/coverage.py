@@ -63,7 +63,8 @@ _N = len(playbook.MOTIONS)
 COLUMNS = ["quarter", "motion", "owner", "target", "booked", "remaining_target", "pipeline", "past_due",
            "weighted_pipeline", "weighting", "win_rate", "basis", "required_coverage", "coverage",
            "weighted_coverage", "status", "gap"]
-_SUMS = ["booked", "pipeline", "past_due", "weighted_pipeline", "open", "by_probability"]
+# what is summed per quarter × motion × owner; rows counts an owner's part rows (a row of its own)
+_SUMS = ["booked", "pipeline", "past_due", "weighted_pipeline", "open", "by_probability", "rows"]
 
 
 # --------------------------------------------------------------------------- what counts
@@ -89,26 +90,31 @@ class _Counted:
         self.by_probability = ~np.isnan(o.probability) & (how == playbook.WEIGHTINGS[0])
         self.weight = np.where(self.by_probability, o.probability, rate)
 
-    def parts(self) -> pd.DataFrame:
-        """One row per opportunity and part it plays (pipeline, past due, booked), with the
-        quarter it counts in: the rows every total of the coverage adds up."""
+    def sums(self, quarters: np.ndarray) -> np.ndarray:
+        """Σ of each of ``_SUMS`` per quarter × motion × owner code, shape (quarters, motions,
+        owners, sums): each opportunity counts in the quarter of the part it plays (pipeline,
+        past due, booked); quarters not in ``quarters`` are left out."""
         o = self.o
-        pieces = []
+        nq, k = quarters.size, len(o.owners)
+        out = np.zeros((len(_SUMS), nq * _N * k))
         for mask, quarter, cols in (
-            (self.live, self.pipeline_quarter, ("pipeline", "weighted_pipeline", "open", "by_probability")),
-            (self.late, np.full(len(o.amount), self.q0), ("past_due",)),
-            (self.booked, o.quarter, ("booked",)),
+            (self.live, self.pipeline_quarter, ("pipeline", "weighted_pipeline", "open", "by_probability", "rows")),
+            (self.late, None, ("past_due", "rows")),
+            (self.booked, o.quarter, ("booked", "rows")),
         ):
             i = np.flatnonzero(mask)
+            q = np.full(i.size, self.q0) if quarter is None else quarter[i]
+            qi = np.minimum(np.searchsorted(quarters, q), nq - 1)
+            keep = quarters[qi] == q
+            i, qi = i[keep], qi[keep]
+            key = (qi * _N + o.motion[i]) * k + o.owner_code[i]
             amount = o.amount[i]
-            values = {c: np.zeros(i.size) for c in _SUMS}
-            for c in cols:
-                values[c] = {"pipeline": amount, "past_due": amount, "booked": amount,
-                             "weighted_pipeline": amount * self.weight[i], "open": np.ones(i.size),
-                             "by_probability": self.by_probability[i].astype(float)}[c]
-            pieces.append(pd.DataFrame({"q": quarter[i], "m": o.motion[i].astype(np.int64),
-                                        "owner": o.owners[o.owner_code[i]], **values}))
-        return pd.concat(pieces, ignore_index=True)
+            values = {"pipeline": amount, "past_due": amount, "booked": amount,
+                      "weighted_pipeline": amount * self.weight[i], "open": None, "rows": None,
+                      "by_probability": self.by_probability[i].astype(float)}
+            for c in cols:  # open and rows: counts
+                out[_SUMS.index(c)] += np.bincount(key, weights=values[c], minlength=out.shape[1])
+        return np.moveaxis(out.reshape(len(_SUMS), nq, _N, k), 0, -1)
 
 
 def weighting_text(opened: float, by_probability: float) -> str:
@@ -243,15 +249,15 @@ def pipeline_from_opportunities(
     required = counted.rates["required_coverage"].to_numpy(float)
     goal = parse_targets(targets, q0)
 
-    parts = counted.parts()
-    quarters = sorted({q0, *np.unique(parts["q"][parts["open"] > 0]).tolist(), *(k[0] for k in goal)})
-    parts = parts[parts["q"].isin(quarters)]
-    per_motion = parts.groupby(["q", "m"])[_SUMS].sum()
-    per_owner = parts.groupby(["q", "m", "owner"])[_SUMS].sum() if by_owner else None
-    zero = pd.Series(0.0, index=_SUMS)
+    live_quarters = np.unique(counted.pipeline_quarter[counted.live]).tolist()
+    quarters = np.array(sorted({q0, *live_quarters, *(k[0] for k in goal)}), dtype=np.int64)
+    sums = counted.sums(quarters)  # quarter × motion × owner × _SUMS
+    per_motion = sums.sum(axis=2)
+    owner_names = o.owners
+    by_name = np.argsort(owner_names.astype(str), kind="stable")
 
     rows = []
-    for q in quarters:
+    for qi, q in enumerate(quarters.tolist()):
         label = _records.quarter_label([q])[0]
         motion_targets = []
         for m, motion in enumerate(playbook.MOTIONS):
@@ -259,27 +265,23 @@ def pipeline_from_opportunities(
             target = goal.get((q, motion, ""), sum(owners_goal.values()) if owners_goal else None)
             if target:
                 motion_targets.append((target, required[m]))
-            sums = per_motion.loc[(q, m)] if (q, m) in per_motion.index else zero
-            rows.append((label, motion, ALL_OWNERS, target, sums, rate[m], basis[m], required[m]))
-            if per_owner is None:
+            rows.append((label, motion, ALL_OWNERS, target, per_motion[qi, m], rate[m], basis[m], required[m]))
+            if not by_owner:
                 continue
-            names = set(owners_goal)
-            if (q, m) in per_motion.index:
-                names |= set(per_owner.loc[(q, m)].index)
-            for ow in sorted(names):
-                sums = per_owner.loc[(q, m, ow)] if (q, m, ow) in per_owner.index else zero
-                rows.append((label, motion, ow, goal.get((q, motion, ow)), sums, rate[m], basis[m], required[m]))
+            active = {str(owner_names[c]): sums[qi, m, c] for c in by_name if sums[qi, m, c, -1] > 0}
+            for ow in sorted(set(active) | set(owners_goal)):
+                rows.append((label, motion, ow, goal.get((q, motion, ow)), active.get(ow, np.zeros(len(_SUMS))),
+                             rate[m], basis[m], required[m]))
         total_target = goal.get((q, "", ""), sum(t for t, _ in motion_targets) if motion_targets else None)
         finite = [(t, r) for t, r in motion_targets if np.isfinite(r)]
         total_required = (sum(t * r for t, r in finite) / sum(t for t, _ in finite) if finite
                           else playbook.COVERAGE_HEALTHY)
-        sums = per_motion.loc[q].sum() if q in per_motion.index.get_level_values(0) else zero
-        rows.append((label, TOTAL, ALL_OWNERS, total_target, sums, None, None, total_required))
+        rows.append((label, TOTAL, ALL_OWNERS, total_target, per_motion[qi].sum(axis=0), None, None, total_required))
     return _table(rows)
 
 
 def _table(rows: list[tuple]) -> pd.DataFrame:
-    sums = pd.DataFrame([r[4].to_numpy(float) for r in rows], columns=_SUMS)
+    sums = pd.DataFrame([np.asarray(r[4], dtype=float) for r in rows], columns=_SUMS)
     out = pd.DataFrame({
         "quarter": [r[0] for r in rows], "motion": [r[1] for r in rows], "owner": [r[2] for r in rows],
         "target": np.array([np.nan if r[3] is None else r[3] for r in rows], dtype=float),
