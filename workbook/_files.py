@@ -95,8 +95,8 @@ def atomic_write(
             raise
         raise PermissionError(temp_error.format(
             dir=directory, path=path, name=name, reason=err.strerror)) from None
-    os.close(fd)
-    try:
+    try:  # from here on, every way out removes the temporary file (SIGTERM included)
+        os.close(fd)
         if isinstance(content, bytes):
             with open(tmp, "wb") as f:
                 f.write(content)
