@@ -148,3 +148,19 @@ def test_the_sample_retention_bridge_closes():
     assert q["closing_arr"].iloc[-1] == pytest.approx(t["arr"])
     cohorts = udfs.cohort_nrr(history).set_index("cohort")
     assert cohorts.loc["2026-Q4", "period"] == "partial: to 2026-11"
+
+
+def test_opportunities_were_opened_before_they_closed():
+    opps = udfs.sample_opportunities()
+    created, close = pd.to_datetime(opps["created_date"]), pd.to_datetime(opps["close_date"])
+    assert (created <= close).all() and (created < pd.Timestamp(udfs.SAMPLE_AS_OF)).all()
+    # the deals closed this quarter (before the as-of date) were opened during the snapshots
+    q4 = (opps["status"] != "open") & (close >= "2026-10-01")
+    assert q4.sum() > 60 and (close[q4] < pd.Timestamp(udfs.SAMPLE_AS_OF)).all()
+    assert (created[q4] > pd.Timestamp("2026-09-15")).all()
+    assert ((close - created)[q4] >= pd.Timedelta(days=5)).all()
+    # an expansion deal was opened about its play's cycle before it closed (0.6 to 1.4 cycles,
+    # unless that was after the as-of date or before the snapshots)
+    earlier = (close < "2026-10-01") & (opps["status"] != "open") & (opps["type"].map(record_columns.opportunity_motion) >= 0)
+    days = (close - created)[earlier].dt.days
+    assert days.between(5, 170).all() and 14 <= days.median() <= 75

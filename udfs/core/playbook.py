@@ -133,6 +133,17 @@ GATE_MAX_FALSE_POSITIVE_RATE = 0.50
 GATE_MIN_LIFT = 1.5
 TUNED_FALSE_POSITIVE_RATE = 0.30
 
+# Outcomes (queue snapshots): what changed between two snapshots, what flagged plays earned.
+NEW_READY, DROPPED, PLAY_CHANGED, OWNER_CHANGED, SCORE_MOVED = (
+    "New ready", "Dropped", "Play changed", "Owner changed", "Score moved")
+CHANGES = (NEW_READY, DROPPED, PLAY_CHANGED, OWNER_CHANGED, SCORE_MOVED)  # their order
+SIGNAL_GONE, GATED, LEFT_THE_BOOK = "signal gone", "gated", "not in this snapshot"  # why dropped
+SCORE_MOVE_MIN = 10.0  # points: a smaller move of an otherwise unchanged account is not listed
+AS_FLAGGED, OTHER_MOTION, NOT_WORKED = "as flagged", "other motion", "not worked"
+MIN_CLOSED = 20  # closed plays (won + lost) below which a measured close rate is "too few"
+TOO_FEW = "too few"
+WILSON_Z = 1.96  # the close rate's 95 % interval
+
 # --------------------------------------------------------------------------- accounts (§2)
 
 # column -> kind. Kinds: id, text, money, count, fraction, days, months, score, flag.

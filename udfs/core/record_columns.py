@@ -45,6 +45,8 @@ OPPORTUNITY_ALIASES: dict[str, str] = {
     "expected_close": "close_date", "opportunity_owner": "owner", "owner_name": "owner",
     "rep": "owner", "assigned_to": "owner", "state": "status", "outcome": "status",
     "deal_stage": "stage", "opportunity_stage": "stage",
+    "created": "created_date", "created_at": "created_date", "create_date": "created_date",
+    "open_date": "created_date", "opened_at": "created_date", "createddate": "created_date",
 }
 # An opportunity's status (or a stage that says it), by normalized key.
 OPPORTUNITY_STATUSES: dict[str, str] = {

@@ -13,8 +13,10 @@ and ``workbook/sample_opportunities.csv``. Pure numpy/pandas: no I/O.
 - Opportunities: the history's expansions as won opportunities (closed the month before
   they are billed: the last 4 closed quarters, and this quarter's bookings to date), lost
   ones around each motion's close rate, the book's ready plays as open pipeline for the
-  next two quarters (some with close dates already past), and new-business and renewal
-  opportunities (left out of expansion coverage).
+  next two quarters (some with close dates already past), new-business and renewal
+  opportunities (left out of expansion coverage), the deals lost this quarter to date,
+  and the day each opportunity was opened (``created_date``: its play's cycle before the
+  close date; the deals of this quarter were opened during the sample's snapshots).
 
 >>> h = sample_arr_history(); last = h[h["month"] == h["month"].max()]
 >>> book = sample_accounts()
@@ -118,7 +120,7 @@ def sample_arr_history(seed: int = 11) -> pd.DataFrame:
 
 def sample_opportunities(seed: int = 11) -> pd.DataFrame:
     """The sample CRM export: opportunity_id, account_id, type, amount, stage, probability,
-    close_date, owner, status (see the module's description)."""
+    created_date, close_date, owner, status (see the module's description)."""
     from ..scoring.cells import (  # scoring imports this package's playbook
         expansion_owner,
         score_accounts,
@@ -213,5 +215,68 @@ def sample_opportunities(seed: int = 11) -> pd.DataFrame:
     booked["opportunity_id"] = [f"OPP-{len(frame) + i + 1:05d}" for i in range(len(booked))]
     frame = pd.concat([frame, booked], ignore_index=True)
     frame = frame.sort_values(["close_date", "account_id"], kind="stable").reset_index(drop=True)
-    return frame[["opportunity_id", "account_id", "type", "amount", "stage", "probability", "close_date",
-                  "owner", "status"]]
+    # the deals lost this quarter to date and the day each deal was opened (their own draws:
+    # every row above stays as it was)
+    later = np.random.default_rng(seed + 1_000)
+    frame = pd.concat([frame, _lost_to_date(frame, book, later)], ignore_index=True)
+    frame["created_date"] = _created_dates(frame, book, later)
+    return frame[["opportunity_id", "account_id", "type", "amount", "stage", "probability", "created_date",
+                  "close_date", "owner", "status"]]
+
+
+LOST_TO_DATE = (16, 18, 4, 3, 6)  # deals lost in 2026-Q4 before the as-of date, per motion
+SNAPSHOTS_FROM = "2026-09-15"  # the first of the sample's 12 weekly queue snapshots
+
+
+def _lost_to_date(frame: pd.DataFrame, book: pd.DataFrame, rng) -> pd.DataFrame:
+    """Deals lost in October and November 2026 (``LOST_TO_DATE``), the size of the motion's
+    won deals, at accounts that booked nothing this quarter; ids after the others'."""
+    from ..scoring.cells import expansion_owner
+
+    won = frame[frame["status"] == "won"]
+    booked = set(won.loc[won["close_date"] >= "2026-10-01", "account_id"])
+    free = book.loc[~book["account_id"].isin(booked), "account_id"].to_numpy(object)
+    parts = []
+    for motion, n in zip(playbook.MOTIONS, LOST_TO_DATE, strict=True):
+        sizes = won.loc[won["motion"] == motion, "amount"].to_numpy(float)
+        parts.append(pd.DataFrame({"account_id": rng.choice(free, n, replace=False), "motion": motion,
+                                   "amount": rng.choice(sizes, n), "close_m": rng.integers(_LAST - 1, _LAST + 1, n)}))
+    lost = pd.concat(parts, ignore_index=True).assign(status="lost", stage="Closed Lost", probability=np.nan)
+    arr_of = dict(zip(book["account_id"], book["arr"], strict=True))
+    lost["type"] = [_TYPES[m][s] for m, s in zip(lost["motion"], rng.integers(0, 2, len(lost)), strict=True)]
+    lost["owner"] = np.asarray(expansion_owner(lost["motion"].to_numpy(object), lost["amount"].to_numpy(float),
+                                               lost["account_id"].map(arr_of).fillna(0).to_numpy(float)),
+                               dtype=object)
+    lost["close_date"] = _day_text(lost["close_m"].to_numpy(np.int64), rng.integers(1, 29, len(lost)))
+    lost = lost.sort_values(["close_date", "account_id"], kind="stable").reset_index(drop=True)
+    lost["opportunity_id"] = [f"OPP-{len(frame) + i + 1:05d}" for i in range(len(lost))]
+    return lost
+
+
+def _cycles(frame: pd.DataFrame, book: pd.DataFrame) -> np.ndarray:
+    """Each opportunity's play cycle in days (its motion and account segment; NaN: no motion)."""
+    from ..scoring.plays import play_set, segment_codes
+
+    seg = segment_codes(frame["account_id"].map(dict(zip(book["account_id"], book["segment"], strict=True))))
+    motion = np.array([playbook.MOTIONS.index(m) if m in playbook.MOTIONS else -1
+                       for m in frame["motion"].fillna("")], dtype=np.int64)
+    cycle = play_set(None).cycle[np.maximum(motion, 0), seg]
+    return np.where(motion >= 0, cycle, np.nan)
+
+
+def _created_dates(frame: pd.DataFrame, book: pd.DataFrame, rng) -> np.ndarray:
+    """When each opportunity was opened: its play's cycle (× 0.6–1.4) before the close date,
+    30–120 days for other types; never after the as-of date. A deal closed in 2026-Q4 was
+    opened after the first sample snapshot and at least 5 days before it closed."""
+    close = pd.to_datetime(frame["close_date"]).to_numpy("datetime64[D]")
+    cycle = _cycles(frame, book)
+    days = np.where(np.isnan(cycle), rng.uniform(30, 120, len(frame)), cycle * rng.uniform(0.6, 1.4, len(frame)))
+    created = close - np.round(days).astype("timedelta64[D]")
+    as_of = np.datetime64(SAMPLE_AS_OF, "D")
+    created = np.minimum(created, as_of - rng.integers(1, 15, len(frame)).astype("timedelta64[D]"))
+    late = (frame["status"].to_numpy(object) != "open") & (close >= np.datetime64("2026-10-01", "D"))
+    start = np.datetime64(SNAPSHOTS_FROM, "D") + np.timedelta64(1, "D")
+    room = (close - np.timedelta64(5, "D") - start).astype(np.int64)
+    inside = start + (rng.random(len(frame)) * np.maximum(room, 0)).astype("timedelta64[D]")
+    created = np.where(late, np.maximum(created, inside), created)
+    return np.datetime_as_string(created, unit="D").astype(object)

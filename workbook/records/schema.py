@@ -129,7 +129,7 @@ def _alias_resolver(columns: Mapping[str, str], aliases: Mapping[str, str]) -> C
 OPPORTUNITY_COLUMNS = {
     "opportunity_id": "id", "account_id": "id", "motion": "text", "type": "text",
     "amount": "money", "stage": "text", "probability": "number", "close_date": "date",
-    "owner": "text", "status": "text",
+    "owner": "text", "status": "text", "created_date": "date",
 }
 OPPORTUNITIES = register_schema(Schema(
     kind="opportunities",

@@ -120,7 +120,7 @@ _EMPTY_OPPS = pd.DataFrame({"motion": ["Seat expansion"], "amount": [0.0], "clos
 
 # --------------------------------------------------------------------------- tables
 
-DATE_COLUMNS = frozenset({"close_date", "month", "start_date", "end_date"})
+DATE_COLUMNS = frozenset({"close_date", "created_date", "month", "start_date", "end_date"})
 
 
 def _as_date(v: Any) -> Any:
