@@ -16,6 +16,7 @@ The packages, each opening with the decisions a user relies on:
 - ``backtest``: history panels, trigger backtests, tuning and the queue replay.
 - ``revenue``: pipeline coverage, opportunities, ARR history, retention, benchmarks.
 - ``simulation``: NRR compounding, Monte Carlo, the start from a measured history.
+- ``outcomes``: queue snapshots, what changed, flagged plays' outcomes, playbook results.
 - ``samples``: the sample book and the records that agree with it.
 - ``connect``: the "Connect model" script of xlwings Lite and Server.
 
@@ -27,6 +28,7 @@ the package in Excel (Windows, Mac, web). The Windows add-in loads it with
 from .backtest import *  # noqa: F403  (TRIGGER_FIRES, TRIGGER_BACKTEST, tuning, replay, history)
 from .connect import *  # noqa: F403  (the "Connect model" script of xlwings Lite and Server)
 from .core import *  # noqa: F403  (vocabulary and defaults)
+from .outcomes import *  # noqa: F403  (snapshots, what changed, outcomes, playbook results)
 from .revenue import *  # noqa: F403  (pipeline, opportunities, ARR history, retention)
 from .samples import *  # noqa: F403  (the sample book and its records)
 from .scoring import *  # noqa: F403  (SCORE_ACCOUNTS, EXPANSION_SCORE, plays, owners)

@@ -1,0 +1,316 @@
+"""Flags and what came of them: each flagged play matched to the opportunities opened after it.
+
+- A **flag** is the first snapshot of an *episode*: the consecutive snapshots (in the
+  store's order, whatever their spacing) in which an account is a ready play (ready, no
+  opportunity on it) of the same play. A snapshot where it is not, or where it is
+  missing, ends the episode; readiness later starts a new flag. A play change starts a
+  flag of the new play. An episode already under way in the first snapshot is flagged
+  there (``from_first_snapshot``), on its ``ready_since`` day when the queue gave one.
+- A flag's **window** is its play's backtest window in days: the play's longest cycle in
+  30-day periods, + 1 period (Seat expansion 60 days, Cross-sell 150).
+- An expansion opportunity of the account **created** on or after the flag day and
+  within its window is matched to the latest such flag of its own motion (*worked as
+  flagged*), else to the latest flag of the account within its window (*worked, other
+  motion*). A flag's outcome is that of its first matched opportunity, those of its own
+  motion first: ``won``, ``lost``, ``open``, or ``not worked``.
+- **Missed**: won expansion opportunities created within the snapshots' span and matched
+  to no flag.
+
+>>> flags = [["account_id", "play", "flagged_on"], ["A1", "Seat expansion", "2026-01-05"],
+...          ["A2", "Tier upgrade", "2026-01-05"]]
+>>> opps = [["opportunity_id", "account_id", "type", "amount", "created_date", "close_date", "status"],
+...         ["O1", "A1", "Add seats", 5000, "2026-01-09", "2026-01-30", "won"],
+...         ["O2", "A2", "Add seats", 3000, "2026-01-20", "2026-02-15", "lost"],
+...         ["O3", "A3", "Upsell", 9000, "2026-01-10", "2026-02-01", "won"]]
+>>> flag_outcomes(flags, opps)[["account_id", "worked", "outcome", "opportunity_id", "days_to_close"]].values.tolist()
+[['A1', 'as flagged', 'won', 'O1', 25.0], ['A2', 'other motion', 'lost', 'O2', 41.0]]
+>>> missed_expansions(flags, opps, "2026-01-01", "2026-01-31")["opportunity_id"].tolist()
+['O3']
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from ..backtest.panel import rule_window
+from ..core import _args, _records, playbook, record_columns
+from ..core._args import omitted
+from ..revenue.opportunities import LOST, OPEN, WON, _motions, _status_codes
+from ..scoring.plays import play_set, segment_codes
+from .snapshots import _pick, _texts, ready_plays, snapshot_frame
+
+__all__ = ["FLAG_COLUMNS", "OUTCOME_COLUMNS", "play_flags", "flag_outcomes", "FLAG_OUTCOMES",
+           "missed_expansions", "MISSED_EXPANSIONS", "flag_windows"]
+
+FLAG_COLUMNS = ("account_id", "account_name", "play", "flagged_on", "ready_until", "owner", "segment",
+                "arr", "expected_arr_increase", "close_rate", "ready_signal", "from_first_snapshot")
+OUTCOME_COLUMNS = (*FLAG_COLUMNS, "worked", "outcome", "opportunity_id", "opportunity_motion", "amount",
+                   "created_date", "close_date", "days_to_close", "opportunities", "cycle_days")
+_SOURCE = ("account_name", "play", "ready", "pipeline_status", "owner", "assignee", "segment", "arr",
+           "expected_arr_increase", "close_rate", "ready_signal", "ready_since")
+PERIOD_DAYS = 30  # the window counts the play's cycle in these periods, as a backtest does
+_STATUS = np.array([OPEN, WON, LOST], dtype=object)  # the opportunities' status codes 0, 1, 2
+_DAY = np.timedelta64(1, "D")
+
+
+def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
+    """The flags of a set of snapshots (a table with as_of, account_id, ready, play, ...):
+    :data:`FLAG_COLUMNS`, one row per flag, by flag day.
+
+    ``as_ofs``: every snapshot date of the store, when ``snapshots`` holds only some rows
+    (e.g. the ready ones): a date with no row of an account ends its episode.
+    """
+    s = snapshot_frame(snapshots, name="snapshots", columns=_SOURCE)
+    days = np.unique(s["as_of"].to_numpy("datetime64[D]"))
+    if not omitted(as_ofs):
+        given = _records.dates("as_ofs", pd.DataFrame({"d": list(np.ravel(as_ofs))}), "d")
+        days = np.union1d(days, given.astype("datetime64[D]"))
+    s = s[ready_plays(s)]
+    play = _motion_codes(s["play"].to_numpy(object))
+    s, play = s[play >= 0], play[play >= 0]
+    acc, _ = pd.factorize(s["account_id"].to_numpy(object))
+    t = np.searchsorted(days, s["as_of"].to_numpy("datetime64[D]"))
+    order = np.lexsort((t, play, acc))
+    acc, play, t = acc[order], play[order], t[order]
+    s = s.iloc[order].reset_index(drop=True)
+    start = np.ones(len(s), dtype=bool)
+    start[1:] = (acc[1:] != acc[:-1]) | (play[1:] != play[:-1]) | (t[1:] != t[:-1] + 1)
+    ends = np.append(np.flatnonzero(start)[1:] - 1, len(t) - 1) if len(t) else np.zeros(0, np.int64)
+    last = t[ends]
+    f = s[start].reset_index(drop=True)
+    first_t = t[start]
+    flagged = days[first_t] if len(days) else np.array([], dtype="datetime64[D]")
+    since = f["ready_since"].to_numpy("datetime64[D]")
+    early = (first_t == 0) & ~np.isnat(since) & (since < flagged)
+    who = np.where(f["assignee"].to_numpy(object) != "", f["assignee"].to_numpy(object), f["owner"].to_numpy(object))
+    out = pd.DataFrame({
+        "account_id": f["account_id"].to_numpy(object), "account_name": f["account_name"].to_numpy(object),
+        "play": f["play"].to_numpy(object),
+        "flagged_on": pd.to_datetime(np.where(early, since, flagged)),
+        "ready_until": pd.to_datetime(days[last] if len(days) else last),
+        "owner": who, "segment": f["segment"].to_numpy(object), "arr": f["arr"].to_numpy(float),
+        "expected_arr_increase": f["expected_arr_increase"].to_numpy(float),
+        "close_rate": f["close_rate"].to_numpy(float), "ready_signal": f["ready_signal"].to_numpy(object),
+        "from_first_snapshot": first_t == 0,
+    })
+    return out.sort_values(["flagged_on", "account_id", "play"], kind="stable").reset_index(drop=True)
+
+
+def _motion_codes(labels: np.ndarray) -> np.ndarray:
+    codes, uniques = pd.factorize(labels)
+    table = np.array([playbook.MOTIONS.index(u) if u in playbook.MOTIONS else -1 for u in uniques] + [-1],
+                     dtype=np.int64)
+    return table[np.where(codes < 0, len(uniques), codes)]
+
+
+def flag_windows(plays: Any = None) -> np.ndarray:
+    """Each motion's flag window in days (its backtest window in 30-day periods).
+
+    >>> flag_windows().tolist()
+    [60, 120, 60, 120, 150]
+    """
+    return np.array([rule_window(m, plays=plays, period_days=PERIOD_DAYS) * PERIOD_DAYS
+                     for m in playbook.MOTIONS], dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- tables in
+
+
+def _flag_table(flags: Any) -> pd.DataFrame:
+    """Flags as given (play_flags' table, or an Excel table of it), typed."""
+    name = "flags"
+    frame = _pick(name, flags, FLAG_COLUMNS)
+    for col in ("account_id", "play", "flagged_on"):
+        if col not in frame:
+            raise _args.InputError(f"{name}: expected a column {col!r} in the header row")
+    out = {}
+    for col in FLAG_COLUMNS:
+        if col == "flagged_on" or col == "ready_until":
+            out[col] = (_records.dates(name, frame, col, allow_blank=col != "flagged_on")
+                        if col in frame else np.full(len(frame), np.datetime64("NaT"), "datetime64[ns]"))
+        elif col in ("arr", "expected_arr_increase", "close_rate"):
+            out[col] = _args.coerce_numeric(frame[col])[0] if col in frame else np.full(len(frame), np.nan)
+        elif col == "from_first_snapshot":
+            out[col] = (frame[col].map(lambda v: bool(_args.parse_flag(v))).to_numpy(bool) if col in frame
+                        else np.zeros(len(frame), bool))
+        else:
+            out[col] = _texts(frame[col]) if col in frame else np.full(len(frame), "", dtype=object)
+    out = pd.DataFrame(out)
+    motion = _motion_codes(out["play"].to_numpy(object))
+    if (motion < 0).any():
+        i = int(np.argmax(motion < 0))
+        raise _records.row_error(name, frame, i, "play", "one of " + ", ".join(playbook.MOTIONS),
+                                 frame["play"].iloc[i])
+    out["motion"] = motion
+    return out
+
+
+def _opportunity_table(opportunities: Any) -> pd.DataFrame:
+    """The expansion opportunities with a created date: id, account, motion, amount, dates, status."""
+    name = "opportunities"
+    frame = _records.record_table(name, opportunities, record_columns.OPPORTUNITY_ALIASES,
+                                  ("account_id", "amount", "close_date", "created_date"), "opportunity_id")
+    motion, _ = _motions(name, frame) if len(frame) else (np.zeros(0, np.int8), None)
+    out = pd.DataFrame({
+        "opportunity_id": (_records.texts(name, frame, "opportunity_id", allow_blank=True)
+                           if "opportunity_id" in frame else np.full(len(frame), "", dtype=object)),
+        "account_id": _records.texts(name, frame, "account_id"),
+        "motion": np.asarray(motion, dtype=np.int64),
+        "amount": _records.money(name, frame, "amount"),
+        "created": _records.dates(name, frame, "created_date", allow_blank=True).astype("datetime64[D]"),
+        "close": _records.dates(name, frame, "close_date").astype("datetime64[D]"),
+        "status": _status_codes(name, frame) if len(frame) else np.zeros(0, np.int8),
+        "owner": (_records.texts(name, frame, "owner", allow_blank=True) if "owner" in frame
+                  else np.full(len(frame), "", dtype=object)),
+    })
+    return out[(out["motion"] >= 0).to_numpy()].reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- matching
+
+
+def _match(f: pd.DataFrame, o: pd.DataFrame, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each opportunity, the index of its flag (−1: none) and whether it is of the
+    flag's own motion."""
+    keys, _ = pd.factorize(np.concatenate([f["account_id"].to_numpy(object), o["account_id"].to_numpy(object)]))
+    fk, ok = keys[: len(f)], keys[len(f):]
+    day = f["flagged_on"].to_numpy("datetime64[D]")
+    end = day + windows[f["motion"].to_numpy()] * _DAY
+    created = o["created"].to_numpy("datetime64[D]")
+    has = ~np.isnat(created)
+    flag_of = np.full(len(o), -1, dtype=np.int64)
+    own = np.zeros(len(o), dtype=bool)
+    if not len(f) or not has.any():
+        return flag_of, own
+    right = pd.DataFrame({"day": day, "acc": fk, "motion": f["motion"].to_numpy(), "flag": np.arange(len(f))})
+    right = right.sort_values("day", kind="stable")
+    for same in (True, False):
+        todo = np.flatnonzero(has & (flag_of < 0))
+        if not len(todo):
+            break
+        left = pd.DataFrame({"day": created[todo], "acc": ok[todo], "motion": o["motion"].to_numpy()[todo],
+                             "row": todo}).sort_values("day", kind="stable")
+        by = ["acc", "motion"] if same else ["acc"]
+        hit = pd.merge_asof(left, right.drop(columns=[] if same else ["motion"]), on="day", by=by,
+                            direction="backward")
+        flag = hit["flag"].to_numpy(float)
+        found = ~np.isnan(flag)
+        rows = hit["row"].to_numpy()[found]
+        fi = flag[found].astype(np.int64)
+        inside = created[rows] <= end[fi]
+        if not same:
+            inside &= f["motion"].to_numpy()[fi] != o["motion"].to_numpy()[rows]
+        flag_of[rows[inside]] = fi[inside]
+        own[rows[inside]] = same
+    return flag_of, own
+
+
+def _outcomes(flags: Any, opportunities: Any, plays: Any) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    """(flags with their outcome columns, the opportunities, each opportunity's flag)."""
+    f = _flag_table(flags)
+    o = _opportunity_table(opportunities)
+    flag_of, own = _match(f, o, flag_windows(plays))
+    matched = np.flatnonzero(flag_of >= 0)
+    pick = pd.DataFrame({"flag": flag_of[matched], "other": ~own[matched],
+                         "created": o["created"].to_numpy()[matched], "row": matched})
+    count = np.bincount(pick["flag"].to_numpy(np.int64), minlength=len(f))
+    pick = pick.sort_values(["flag", "other", "created", "row"], kind="stable").drop_duplicates("flag")
+    first = np.full(len(f), -1, dtype=np.int64)
+    first[pick["flag"].to_numpy(np.int64)] = pick["row"].to_numpy(np.int64)
+    has = first >= 0
+    take = np.where(has, first, 0)
+
+    def pick_from(values: np.ndarray, blank: Any) -> np.ndarray:
+        got = values[take] if len(values) else np.full(len(f), blank, dtype=values.dtype)
+        return np.where(has, got, blank)
+
+    own_first = pick_from(own, False)
+    worked = np.where(has, np.where(own_first, playbook.AS_FLAGGED, playbook.OTHER_MOTION),
+                      playbook.NOT_WORKED).astype(object)
+    status = pick_from(o["status"].to_numpy(np.int64), 0)
+    outcome = np.where(has, _STATUS[status], playbook.NOT_WORKED).astype(object)
+    nat = np.datetime64("NaT", "D")
+    close = pick_from(o["close"].to_numpy("datetime64[D]"), nat)
+    days = np.where(has & (status > 0), (close - f["flagged_on"].to_numpy("datetime64[D]")) / _DAY, np.nan)
+    cycle = play_set(plays).cycle[f["motion"].to_numpy(), segment_codes(f["segment"].to_numpy(object))]
+    motion = pick_from(o["motion"].to_numpy(np.int64), 0)
+    out = f.drop(columns="motion").assign(
+        worked=worked, outcome=outcome, opportunity_id=pick_from(o["opportunity_id"].to_numpy(object), ""),
+        opportunity_motion=np.where(has, np.array(playbook.MOTIONS, dtype=object)[motion], ""),
+        amount=pick_from(o["amount"].to_numpy(float), np.nan),
+        created_date=pd.to_datetime(pick_from(o["created"].to_numpy("datetime64[D]"), nat)),
+        close_date=pd.to_datetime(close), days_to_close=days, opportunities=count.astype(float),
+        cycle_days=cycle,
+    )
+    return out, o, flag_of
+
+
+def flag_outcomes(flags: Any, opportunities: Any, plays: Any = None) -> pd.DataFrame:
+    """Each flag (play_flags' table) with what came of it: :data:`OUTCOME_COLUMNS`.
+
+    ``worked``: ``as flagged``, ``other motion`` or ``not worked``; ``outcome``: ``won``,
+    ``lost``, ``open`` or ``not worked``; ``days_to_close``: from the flag to the close of a
+    won or lost opportunity; ``cycle_days``: the play's cycle for the account's segment.
+    ``opportunities`` need ``created_date`` (and account_id, motion or type, amount,
+    close_date, status). ``plays``: the Plays table (windows and cycles).
+    """
+    return _outcomes(flags, opportunities, plays)[0]
+
+
+def missed_expansions(flags: Any, opportunities: Any, first: Any = None, last: Any = None,
+                      plays: Any = None) -> pd.DataFrame:
+    """Won expansion opportunities created from ``first`` to ``last`` (the snapshots' span;
+    default the flags' first and last flag days) that no flag was matched to."""
+    _, o, flag_of = _outcomes(flags, opportunities, plays)
+    f = _flag_table(flags)["flagged_on"].to_numpy("datetime64[D]")
+    lo = _records.as_of_date("first", first) if not omitted(first) else (f.min() if len(f) else None)
+    hi = _records.as_of_date("last", last) if not omitted(last) else (f.max() if len(f) else None)
+    created = o["created"].to_numpy("datetime64[D]")
+    keep = (flag_of < 0) & (o["status"].to_numpy() == 1) & ~np.isnat(created)
+    if lo is not None:
+        keep &= (created >= np.datetime64(lo, "D")) & (created <= np.datetime64(hi, "D"))
+    else:
+        keep &= False
+    m = o[keep]
+    return pd.DataFrame({
+        "opportunity_id": m["opportunity_id"].to_numpy(object), "account_id": m["account_id"].to_numpy(object),
+        "motion": np.array(playbook.MOTIONS, dtype=object)[m["motion"].to_numpy(np.int64)],
+        "amount": m["amount"].to_numpy(float), "created_date": pd.to_datetime(m["created"].to_numpy()),
+        "close_date": pd.to_datetime(m["close"].to_numpy()), "owner": m["owner"].to_numpy(object),
+    }).sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
+
+
+# --------------------------------------------------------------------------- Excel
+
+_FLAGS_DOC = "The flags: a table with account_id, play, flagged_on (+ owner, segment, arr, ...), e.g. Flags[#All]."
+_OPPS_DOC = "Your opportunities with created_date, e.g. Opportunities[#All]."
+
+
+@xw.func
+@xw.arg("flags", ndim=2, doc=_FLAGS_DOC, err_to_str=True)
+@xw.arg("opportunities", ndim=2, doc=_OPPS_DOC, err_to_str=True)
+@xw.arg("plays", ndim=2, doc="The Plays table (windows and cycles); default the playbook's.", err_to_str=True)
+def FLAG_OUTCOMES(flags, opportunities, plays=None):
+    """Each flagged play with the opportunity worked after it: as flagged or other motion, won, lost or open.
+
+    Example: =FLAG_OUTCOMES(Flags[#All], Opportunities[#All], Plays[#All])
+    """
+    return _args.to_excel(flag_outcomes(flags, opportunities, plays))
+
+
+@xw.func
+@xw.arg("flags", ndim=2, doc=_FLAGS_DOC, err_to_str=True)
+@xw.arg("opportunities", ndim=2, doc=_OPPS_DOC, err_to_str=True)
+@xw.arg("first", doc="First day of the snapshots (default the first flag day).", err_to_str=True)
+@xw.arg("last", doc="Last day of the snapshots (default the last flag day).", err_to_str=True)
+@xw.arg("plays", ndim=2, doc="The Plays table (windows); default the playbook's.", err_to_str=True)
+def MISSED_EXPANSIONS(flags, opportunities, first=None, last=None, plays=None):
+    """Won expansions created while the snapshots ran that no flagged play led to.
+
+    Example: =MISSED_EXPANSIONS(Flags[#All], Opportunities[#All], "2026-09-15", "2026-12-01")
+    """
+    return _args.to_excel(missed_expansions(flags, opportunities, first, last, plays))

@@ -1,0 +1,142 @@
+"""Playbook results: what each play earned, per play × owner × quarter of the flag.
+
+Counts are of flags (flag_outcomes): ``flagged``; ``worked`` (as flagged) and
+``other_motion``; ``won``, ``lost``, ``open`` of the worked ones; ``won_amount``. The
+**measured close rate** is won / (won + lost) of the plays worked as flagged, with its
+sample size (``closed``) and a 95 % Wilson interval; under ``playbook.MIN_CLOSED`` closed
+plays its ``basis`` says ``too few``. Deal size and speed are set against the Plays'
+assumptions: the median won amount against the median expected increase of those flags,
+the median of won amount ÷ the account's ARR against the play's ``arr_increase_share``,
+and the median days from flag to a won close against the play's cycle.
+
+>>> [round(x, 3) for x in wilson_interval(14, 41)]
+[0.216, 0.495]
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xlwings as xw
+
+from ..core import _args, _records, playbook
+from ..core._args import omitted
+from ..revenue.opportunities import MEASURED
+from .matching import _FLAGS_DOC, _OPPS_DOC, _outcomes
+
+__all__ = ["RESULT_COLUMNS", "wilson_interval", "playbook_results", "PLAYBOOK_RESULTS", "close_rate_basis"]
+
+RESULT_COLUMNS = (
+    "play", "owner", "quarter", "flagged", "worked", "other_motion", "won", "lost", "open", "closed",
+    "won_amount", "close_rate", "close_rate_low", "close_rate_high", "basis", "assumed_close_rate",
+    "median_deal", "assumed_deal", "increase_share", "assumed_increase_share", "median_days_to_close",
+    "cycle_days",
+)
+ALL_OWNERS, ALL_QUARTERS = "All owners", "All quarters"
+_BY = ("owner", "quarter")
+
+
+def wilson_interval(won: float, closed: float, z: float = playbook.WILSON_Z) -> tuple[float, float]:
+    """The Wilson score interval of won / closed (NaN, NaN when nothing closed)."""
+    if not closed:
+        return math.nan, math.nan
+    p = won / closed
+    center = (p + z * z / (2 * closed)) / (1 + z * z / closed)
+    half = z * math.sqrt(p * (1 - p) / closed + z * z / (4 * closed * closed)) / (1 + z * z / closed)
+    return max(0.0, center - half), min(1.0, center + half)
+
+
+def close_rate_basis(won: int, closed: int, min_closed: int = playbook.MIN_CLOSED) -> str:
+    """``measured: 14 won of 41 closed``, or ``too few: 7 closed`` under ``min_closed``.
+
+    >>> close_rate_basis(14, 41), close_rate_basis(3, 7), close_rate_basis(0, 0)
+    ('measured: 14 won of 41 closed', 'too few: 3 won of 7 closed', 'too few: none closed')
+    """
+    if closed >= min_closed and closed > 0:
+        return f"{MEASURED}: {won} won of {closed} closed"
+    return f"{playbook.TOO_FEW}: " + (f"{won} won of {closed} closed" if closed else "none closed")
+
+
+def _by(value: Any) -> tuple[str, ...]:
+    if omitted(value):
+        return _BY
+    text = str(value).replace(";", ",").replace("×", ",").replace(" x ", ",")
+    parts = tuple(p for p in (_args.normalize_key(x) for x in text.split(",")) if p)
+    if parts == ("play",):
+        return ()
+    if not parts or any(p not in _BY for p in parts):
+        raise _args.fail("by", "owner, quarter, both (owner, quarter), or play for one row per play", value)
+    return tuple(p for p in _BY if p in parts)
+
+
+def playbook_results(flags: Any, opportunities: Any, plays: Any = None, by: Any = None,
+                     min_closed: Any = None) -> pd.DataFrame:
+    """What the flagged plays earned: :data:`RESULT_COLUMNS`, one row per play × ``by``.
+
+    ``flags``: play_flags' table; ``opportunities``: with ``created_date``; ``plays``: the
+    Plays table (assumptions, windows, cycles); ``by``: ``owner, quarter`` (default),
+    ``owner``, ``quarter`` or ``play`` (one row per play, every play listed); ``min_closed``:
+    closed plays under which a close rate is ``too few`` (default 20).
+    """
+    keys = _by(by)
+    floor = playbook.MIN_CLOSED if omitted(min_closed) else _args.integer("min_closed", min_closed, minimum=1)
+    out, _, _ = _outcomes(flags, opportunities, plays)
+    table = playbook.plays_table(plays)
+    quarter = _records.quarter_label(_records.quarter_of_month(_records.months_of(
+        out["flagged_on"].to_numpy("datetime64[ns]")))) if len(out) else np.array([], dtype=object)
+    frame = out.assign(quarter=quarter, owner=out["owner"].replace("", "(no owner)"))
+    as_flagged = frame["worked"] == playbook.AS_FLAGGED
+    won = as_flagged & (frame["outcome"] == "won")
+    frame = frame.assign(
+        _worked=as_flagged, _other=frame["worked"] == playbook.OTHER_MOTION, _won=won,
+        _lost=as_flagged & (frame["outcome"] == "lost"), _open=as_flagged & (frame["outcome"] == "open"),
+        _won_amount=np.where(won, frame["amount"], 0.0), _deal=np.where(won, frame["amount"], np.nan),
+        _assumed=np.where(won, frame["expected_arr_increase"], np.nan),
+        _share=np.where(won & (frame["arr"] > 0), frame["amount"] / frame["arr"].where(frame["arr"] > 0), np.nan),
+        _days=np.where(won, frame["days_to_close"], np.nan),
+    )
+    groups = ["play", *keys]
+    g = frame.groupby(groups, sort=False, dropna=False)
+    res = g.agg(flagged=("account_id", "size"), worked=("_worked", "sum"), other_motion=("_other", "sum"),
+                won=("_won", "sum"), lost=("_lost", "sum"), open=("_open", "sum"),
+                won_amount=("_won_amount", "sum"), median_deal=("_deal", "median"),
+                assumed_deal=("_assumed", "median"), increase_share=("_share", "median"),
+                median_days_to_close=("_days", "median"), cycle_days=("cycle_days", "median")).reset_index()
+    if not keys:  # one row per play: every play, flagged or not
+        res = res.set_index("play").reindex(list(playbook.MOTIONS)).reset_index()
+        for col in ("flagged", "worked", "other_motion", "won", "lost", "open", "won_amount"):
+            res[col] = res[col].fillna(0)
+    for col in _BY:
+        if col not in res:
+            res[col] = ALL_OWNERS if col == "owner" else ALL_QUARTERS
+    counts = ["flagged", "worked", "other_motion", "won", "lost", "open"]
+    res[counts] = res[counts].astype(float)
+    res["closed"] = res["won"] + res["lost"]
+    closed = res["closed"].to_numpy(float)
+    res["close_rate"] = np.where(closed > 0, res["won"] / np.where(closed > 0, closed, 1.0), np.nan)
+    bounds = [wilson_interval(w, c) for w, c in zip(res["won"], closed, strict=True)]
+    res["close_rate_low"] = [b[0] for b in bounds]
+    res["close_rate_high"] = [b[1] for b in bounds]
+    res["basis"] = [close_rate_basis(int(w), int(c), floor) for w, c in zip(res["won"], closed, strict=True)]
+    res["assumed_close_rate"] = res["play"].map(table["close_rate"]).astype(float)
+    res["assumed_increase_share"] = res["play"].map(table["arr_increase_share"]).astype(float)
+    res["_order"] = res["play"].map(playbook.MOTIONS.index)
+    res = res.sort_values(["_order", *keys], kind="stable").reset_index(drop=True)
+    return res[list(RESULT_COLUMNS)]
+
+
+@xw.func
+@xw.arg("flags", ndim=2, doc=_FLAGS_DOC, err_to_str=True)
+@xw.arg("opportunities", ndim=2, doc=_OPPS_DOC, err_to_str=True)
+@xw.arg("plays", ndim=2, doc="The Plays table (assumptions, windows, cycles); default the playbook's.", err_to_str=True)
+@xw.arg("by", doc='"owner, quarter" (default), "owner", "quarter", or "play" for one row per play.', err_to_str=True)
+@xw.arg("min_closed", doc="Closed plays under which a close rate is 'too few' (default 20).", err_to_str=True)
+def PLAYBOOK_RESULTS(flags, opportunities, plays=None, by=None, min_closed=None):
+    """What the flagged plays earned per play × owner × quarter: worked, won, close rate with its Wilson interval.
+
+    Example: =PLAYBOOK_RESULTS(Flags[#All], Opportunities[#All], Plays[#All], "play")
+    """
+    return _args.to_excel(playbook_results(flags, opportunities, plays, by, min_closed))

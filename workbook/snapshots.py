@@ -1,0 +1,276 @@
+"""The queue snapshot store: a DuckDB database file, one row per account per ``as_of``.
+
+Each ``python -m workbook queue`` or ``build`` run given ``--snapshots [FILE]`` appends its
+scored queue (``udfs.snapshot_frame``: the queue with the account's segment and ARR and the
+Rules + Plays version). What changed, the flags and the Playbook results read it back.
+
+How it keeps what it holds:
+
+- **Transactions.** A snapshot is written in one transaction (the rows of its ``as_of``
+  deleted and the new ones inserted together), so a run killed in the middle leaves the
+  store as it was: DuckDB rolls an unfinished transaction back when the file is next
+  opened. A new store is made under a temporary name and linked into place.
+- **Same as_of twice** replaces the earlier snapshot of that day and says so.
+- **Two writers** are serialised by a lock file beside the store (``.NAME.lock``, as the
+  write-back into a model does); readers take it too, briefly, since DuckDB lets one
+  process at a time open a file it writes.
+- **A damaged store** (or a file that is not an upcell store) is reported in one line and
+  never written to, truncated or rebuilt: it is left exactly as it was.
+
+>>> store = SnapshotStore("nowhere/at/all.duckdb")
+>>> store.exists()
+False
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from udfs.outcomes.snapshots import SNAPSHOT_COLUMNS, snapshot_frame
+
+__all__ = ["DEFAULT_STORE", "SnapshotStore", "StoreError", "Appended"]
+
+HERE = Path(__file__).resolve().parent
+DEFAULT_STORE = HERE / "upcell_snapshots.duckdb"
+TABLE, RUNS, META = "queue_snapshots", "snapshot_runs", "upcell_store"
+FORMAT = 1  # the store's layout version
+LOCK_TIMEOUT = 120.0
+_SQL_TYPES = {"date": "DATE", "number": "DOUBLE", "flag": "BOOLEAN", "id": "VARCHAR", "text": "VARCHAR"}
+
+
+class StoreError(ValueError):
+    """A store that cannot be used, in one line; nothing was written."""
+
+
+@dataclass
+class Appended:
+    """What :meth:`SnapshotStore.append` did: the days written, rows, days replaced."""
+
+    path: Path
+    days: list[dt.date]
+    rows: int
+    replaced: dict[dt.date, int]  # as_of -> rows of the snapshot it replaced
+
+    def lines(self) -> list[str]:
+        days = ", ".join(f"{d:%Y-%m-%d}" for d in self.days)
+        out = [f"Snapshot of {days}: {self.rows:,} rows appended to {self.path.name}."]
+        for day, n in self.replaced.items():
+            out.append(f"note: {self.path.name} already had a snapshot of {day:%Y-%m-%d} "
+                       f"({n:,} rows); it was replaced by this one.")
+        return out
+
+
+def _first_line(err: BaseException) -> str:
+    text = (str(err).strip().splitlines() or [type(err).__name__])[0]
+    return text.removeprefix("IO Error: ").removeprefix("Catalog Error: ")
+
+
+class SnapshotStore:
+    """A snapshot store at ``path`` (created by the first :meth:`append`)."""
+
+    def __init__(self, path: str | os.PathLike = DEFAULT_STORE):
+        self.path = Path(path)
+
+    # ------------------------------------------------------------------ opening
+
+    def exists(self) -> bool:
+        return self.path.exists()
+
+    @contextmanager
+    def _lock(self) -> Iterator[None]:
+        from filelock import FileLock, Timeout
+
+        lock = FileLock(str(self.path.with_name(f".{self.path.name}.lock")), timeout=LOCK_TIMEOUT)
+        try:
+            lock.acquire()
+        except Timeout:
+            raise StoreError(f"{self.path.name}: another run has been writing it for {LOCK_TIMEOUT:.0f} s; "
+                             "try again when it has finished") from None
+        except OSError as err:
+            raise StoreError(f"{self.path.parent}: cannot create the lock file beside the store "
+                             f"({err.strerror or err})") from None
+        try:
+            yield
+        finally:
+            lock.release()
+
+    def _connect(self, *, read_only: bool):
+        """A connection to a readable upcell store; anything else is a one-line StoreError
+        and the file is left untouched (a damaged store is opened read-only to find out)."""
+        import duckdb
+
+        if not self.path.exists():
+            raise StoreError(f"{self.path}: no snapshot store there yet (a queue or build run with "
+                             "--snapshots starts one)")
+        if not self.path.is_file():
+            raise StoreError(f"{self.path}: not a file")
+        try:
+            con = duckdb.connect(str(self.path), read_only=True)
+        except duckdb.Error as err:
+            if "lock" in str(err).lower():
+                raise StoreError(f"{self.path.name}: another program has the store open "
+                                 f"({_first_line(err)}); close it and retry") from None
+            raise StoreError(f"{self.path.name}: not a snapshot store DuckDB can read "
+                             f"({_first_line(err)}); it was left as it is") from None
+        try:
+            tables = {r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
+            if not {TABLE, RUNS, META} <= tables:
+                raise StoreError(f"{self.path.name}: a DuckDB database but not an upcell snapshot store "
+                                 f"(no table {TABLE!r}); it was left as it is")
+            version = con.execute(f"SELECT max(format) FROM {META}").fetchone()[0]
+            if version is None or int(version) > FORMAT:
+                raise StoreError(f"{self.path.name}: a snapshot store of a newer upcell (format "
+                                 f"{version}); upgrade upcell to read it")
+        except duckdb.Error as err:
+            con.close()
+            raise StoreError(f"{self.path.name}: the store is damaged ({_first_line(err)}); "
+                             "it was left as it is") from None
+        except StoreError:
+            con.close()
+            raise
+        if read_only:
+            return con
+        con.close()
+        try:
+            return duckdb.connect(str(self.path))
+        except duckdb.Error as err:
+            raise StoreError(f"{self.path.name}: cannot write the store ({_first_line(err)}); "
+                             "nothing was written") from None
+
+    def _create(self) -> None:
+        """A new, empty store: made under a temporary name, then linked into place."""
+        import duckdb
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{uuid.uuid4().hex[:8]}.new")
+        try:
+            con = duckdb.connect(str(tmp))
+            columns = ", ".join(f"{c} {_SQL_TYPES[k]}" for c, k in SNAPSHOT_COLUMNS.items())
+            con.execute(f"CREATE TABLE {TABLE} ({columns})")
+            con.execute(f"CREATE TABLE {RUNS} (as_of DATE, rules_version VARCHAR, rows BIGINT, "
+                        "taken_at TIMESTAMP, source VARCHAR)")
+            con.execute(f"CREATE TABLE {META} (format INTEGER, created_at TIMESTAMP)")
+            con.execute(f"INSERT INTO {META} VALUES (?, ?)", [FORMAT, dt.datetime.now()])
+            con.close()
+            try:
+                os.link(tmp, self.path)  # never over a file that appeared meanwhile
+            except FileExistsError:
+                pass
+        except OSError as err:
+            raise StoreError(f"{self.path.parent}: cannot create the store there ({err.strerror or err})") from None
+        finally:
+            for leftover in (tmp, Path(f"{tmp}.wal")):
+                if leftover.exists():
+                    leftover.unlink()
+
+    # ------------------------------------------------------------------ reading
+
+    def runs(self) -> pd.DataFrame:
+        """One row per snapshot: as_of, rules_version, rows, taken_at, source (by as_of)."""
+        with self._lock():
+            con = self._connect(read_only=True)
+            try:
+                return con.execute(f"SELECT * FROM {RUNS} ORDER BY as_of").df()
+            finally:
+                con.close()
+
+    def as_ofs(self) -> list[dt.date]:
+        return [pd.Timestamp(d).date() for d in self.runs()["as_of"]]
+
+    def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        with self._lock():
+            con = self._connect(read_only=True)
+            try:
+                frame = con.execute(sql, params or []).df()
+            finally:
+                con.close()
+        for col in frame.columns:  # text as object (one dtype on pandas 2 and 3)
+            if SNAPSHOT_COLUMNS.get(col) in ("id", "text"):
+                frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
+        return frame
+
+    def snapshot(self, as_of: Any) -> pd.DataFrame:
+        """The snapshot of ``as_of`` in queue order (empty when there is none)."""
+        day = pd.Timestamp(as_of).date()
+        return self._query(f"SELECT * FROM {TABLE} WHERE as_of = ? ORDER BY rank", [day])
+
+    def previous(self, as_of: Any) -> dt.date | None:
+        """The latest snapshot day before ``as_of``, or None."""
+        day = pd.Timestamp(as_of).date()
+        earlier = [d for d in self.as_ofs() if d < day]
+        return earlier[-1] if earlier else None
+
+    def ready_rows(self, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The rows that are ready plays (ready, blank pipeline_status): what flags are made
+        of, read without the rest of the store."""
+        cols = list(dict.fromkeys(("as_of", "account_id", "play", "ready", *columns)))
+        return self._query(f"SELECT {', '.join(cols)} FROM {TABLE} "
+                           "WHERE ready AND coalesce(pipeline_status, '') = ''")
+
+    def read(self) -> pd.DataFrame:
+        """Every snapshot (by as_of, then queue order)."""
+        return self._query(f"SELECT * FROM {TABLE} ORDER BY as_of, rank")
+
+    # ------------------------------------------------------------------ writing
+
+    def append(self, queue: Any, as_of: Any = None, accounts: Any = None, rules_version: str = "",
+               source: str = "") -> Appended:
+        """Append a queue as the snapshot of ``as_of`` (or of each ``as_of`` of a table that
+        has the column); a day already stored is replaced, and :class:`Appended` says so."""
+        frame = snapshot_frame(queue, as_of=as_of, accounts=accounts, rules_version=rules_version)
+        if frame.empty:
+            raise StoreError("snapshot: the queue has no rows; nothing was written")
+        days = sorted({pd.Timestamp(d).date() for d in frame["as_of"]})
+        with self._lock():
+            if not self.path.exists():
+                self._create()
+            con = self._connect(read_only=False)
+            try:
+                replaced = self._write(con, frame, days, source)
+            finally:
+                con.close()
+        return Appended(self.path, days, len(frame), replaced)
+
+    def _write(self, con, frame: pd.DataFrame, days: list[dt.date], source: str) -> dict[dt.date, int]:
+        import duckdb
+
+        frame = frame.assign(as_of=frame["as_of"].dt.normalize())
+        counts = frame.groupby(frame["as_of"].dt.date).agg(rows=("account_id", "size"),
+                                                         version=("rules_version", "first"))
+        now = dt.datetime.now().replace(microsecond=0)
+        try:
+            con.execute("BEGIN TRANSACTION")
+            old = dict(con.execute(f"SELECT as_of, rows FROM {RUNS} WHERE as_of IN "
+                                   f"({', '.join('?' * len(days))})", days).fetchall())
+            con.execute(f"DELETE FROM {TABLE} WHERE as_of IN ({', '.join('?' * len(days))})", days)
+            con.execute(f"DELETE FROM {RUNS} WHERE as_of IN ({', '.join('?' * len(days))})", days)
+            con.register("incoming", frame)
+            con.execute(f"INSERT INTO {TABLE} SELECT {', '.join(SNAPSHOT_COLUMNS)} FROM incoming")
+            con.unregister("incoming")
+            con.executemany(f"INSERT INTO {RUNS} VALUES (?, ?, ?, ?, ?)",
+                            [[d, str(r.version), int(r.rows), now, source] for d, r in counts.iterrows()])
+            con.execute("COMMIT")
+        except duckdb.Error as err:
+            try:
+                con.execute("ROLLBACK")
+            except duckdb.Error:
+                pass
+            raise StoreError(f"{self.path.name}: the snapshot could not be written ({_first_line(err)}); "
+                             "the store is as it was") from None
+        return {pd.Timestamp(d).date(): int(n) for d, n in old.items()}
+
+
+def import_snapshots(store: SnapshotStore, table: Any, source: str = "") -> Appended:
+    """Append every snapshot of a table that has an ``as_of`` column (e.g. the bundled
+    sample snapshots) to ``store``."""
+    return store.append(table, source=source)
