@@ -1,4 +1,5 @@
-"""Command line: ``python -m workbook build | check | lite | queue | picture | thresholds`` (``--help``)."""
+"""Command line: ``python -m workbook build | check | lite | queue | changes | snapshots | plays | picture |
+thresholds`` (``--help``)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 
 import pandas as pd
 
+from . import outcomes_cli
 from ._files import exit_on_sigterm
 
 
@@ -49,7 +51,7 @@ def cmd_build(args: argparse.Namespace) -> int:
             _refuse_too_many_rows(source)
         result = build(source, out, force=args.force, values_only=args.values_only,
                        live=args.live, opportunities=args.opportunities, arr_history=args.arr_history,
-                       targets=args.targets, target=args.target, as_of=args.as_of)
+                       targets=args.targets, target=args.target, as_of=args.as_of, snapshots=args.snapshots)
     except OutputExists as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -57,7 +59,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"error: {_one_line(err)}", file=sys.stderr)
         return 2
     print(result.report)
-    for line in result.records:
+    for line in result.records + result.snapshots:
         print(line)
     ready = int(result.queue["ready"].map(lambda v: v is True).sum()) if "ready" in result.queue else 0
     print(
@@ -182,7 +184,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
             book = load_accounts(SAMPLE_CSV)
         else:
             book = load_accounts(udfs.sample_accounts(), label="udfs.sample_accounts()")
-        queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows())
+        queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows(), as_of=args.as_of)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -197,6 +199,15 @@ def cmd_queue(args: argparse.Namespace) -> int:
     if book.report.bad_cells or book.report.unmapped or book.report.left_out:
         print(f"\nImport notes ({len(book.report.bad_cells)} bad cells); run "
               f"`python -m workbook check {args.accounts or 'FILE'}` for the full report.")
+    if args.snapshots:
+        from .outcomes_cli import append_queue
+
+        try:
+            lines = append_queue(args.snapshots, queue, book.frame, args.as_of, rules_rows(), plays_rows(), "queue")
+        except (ValueError, OSError) as err:
+            print(f"error: {' '.join(str(err).split())}", file=sys.stderr)
+            return 2
+        print("\n" + "\n".join(lines))
     return 0
 
 
@@ -252,6 +263,9 @@ def main(argv: list[str] | None = None) -> int:
     q = sub.add_parser("queue", help="print the top of the scored expansion queue")
     q.add_argument("--accounts", metavar="FILE", help="account export (.csv or .xlsx)")
     q.add_argument("--top", type=int, default=15, metavar="N", help="rows to show (default 15)")
+    q.add_argument("--as-of", metavar="DATE", help="the date due dates count from (default today)")
+    for p in (b, q):
+        outcomes_cli.add_snapshots_option(p)
     q.set_defaults(func=cmd_queue)
     pic = sub.add_parser("picture", help="render the Scores sheet with LibreOffice to a PNG")
     pic.add_argument("--out", metavar="PNG", help="default docs/img/scores_sheet.png")
@@ -271,6 +285,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--decimal", choices=(",", "."), metavar="MARK",
                        help="the decimal mark of the file's numbers: , or . (default: detected)")
     c.set_defaults(func=cmd_check)
+    outcomes_cli.register(sub)
     args = parser.parse_args(argv)
     exit_on_sigterm()
     try:

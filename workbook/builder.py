@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import time
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -27,10 +28,11 @@ import udfs
 
 from ._files import atomic_write, new_file_mode, refuse_overwrite
 from .importer import AccountBook, ImportReport, load_accounts
+from .sheets import outcomes as snapshot_sheets
 from .sheets.accounts import write_accounts
 from .sheets.cells import Formats, typed_frame, write_formulas
 from .sheets.pipeline import write_pipeline
-from .sheets.playbook import write_plays, write_rules
+from .sheets.playbook import plays_rows, rules_rows, write_plays, write_rules
 from .sheets.records import RevenueRecords, revenue_records, write_table
 from .sheets.retention import write_retention
 from .sheets.scores import score_queue, write_scores
@@ -53,6 +55,7 @@ class BuildResult:
     queue: pd.DataFrame  # the scored queue as cached in the Scores sheet
     seconds: float
     records: list[str] = field(default_factory=list)  # what the opportunities/history/targets were
+    snapshots: list[str] = field(default_factory=list)  # what the snapshot store got and gave
 
 
 # --------------------------------------------------------------------------- entry point
@@ -70,6 +73,7 @@ def build(
     targets: Any = None,
     target: Any = None,
     as_of: Any = None,
+    snapshots: str | os.PathLike | None = None,
 ) -> BuildResult:
     """Build the model from ``accounts`` (path, DataFrame, AccountBook; None = sample book).
 
@@ -84,6 +88,8 @@ def build(
     ``targets`` (a Targets table) or ``target`` (one total for the ``as_of`` quarter) build
     the Pipeline and Retention sheets from measured records; with the sample book and none
     of them, the bundled sample records and the sample company's targets are used.
+    ``snapshots``: a snapshot store (``workbook.snapshots``) the queue is appended to, as
+    of ``as_of``; the What changed and Playbook results sheets are built from it.
     """
     started = time.perf_counter()
     out = os.fspath(out)
@@ -93,9 +99,12 @@ def build(
     # a model is a normal file (not mkstemp's 0600), whatever mode the old one had
     # without force the new file is created exclusively: of two builds racing for one new
     # path, exactly one wins and the other gets OutputExists
-    queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only, live=live, rec=rec),
+    taken: list = []
+    queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only, live=live, rec=rec,
+                                                 snapshots=snapshots, taken=taken),
                          force=force, mode=new_file_mode(), exists_error=OutputExists)
-    return BuildResult(out, book.report, queue, time.perf_counter() - started, rec.summary())
+    return BuildResult(out, book.report, queue, time.perf_counter() - started, rec.summary(),
+                       taken[0].lines() if taken else [])
 
 
 def _load(accounts: Any) -> AccountBook:
@@ -107,7 +116,8 @@ def _load(accounts: Any) -> AccountBook:
 
 
 def _write(book: AccountBook, path: str, *, values_only: bool = False,
-           live: bool = False, rec: RevenueRecords | None = None) -> pd.DataFrame:
+           live: bool = False, rec: RevenueRecords | None = None, snapshots: Any = None,
+           taken: list | None = None) -> pd.DataFrame:
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
                                     "strings_to_urls": False, "nan_inf_to_errors": False})
     wb.calc_on_load = False
@@ -117,16 +127,26 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
     fm = Formats(wb)
     queue_values = score_queue(typed_frame(book))
     queue = pd.DataFrame(queue_values[1:], columns=queue_values[0])
+    snap = None
+    if snapshots is not None:
+        snap = snapshot_sheets.snapshot_outcomes(snapshots, queue, book.frame, rec.as_of if rec else date.today(),
+                                 udfs.rules_version(rules_rows(), plays_rows()))
+        if taken is not None:
+            taken.append(snap)
 
     records = [name for name, frame in (("Opportunities", rec and rec.opportunities),
                                           ("ARR history", rec and rec.history),
                                           ("Targets", rec and rec.targets)) if frame is not None]
+    changed = ("What changed",) if snap else ()
+    results = ("Playbook results",) if snap else ()
+    tables = (("Flags",) + (("Previous queue",) if snap.previous is not None else ())) if snap else ()
     sheets = {n: wb.add_worksheet(n) for n in (
-        "Start here", "Accounts", "Rules", "Plays", "Scores", "Pipeline", "Retention", *records, "xlwings.conf"
+        "Start here", "Accounts", "Rules", "Plays", "Scores", *changed, "Pipeline", "Retention", *results,
+        *records, *tables, "xlwings.conf"
     )}
     for name, ws in sheets.items():
         ws.upcell_live = live  # read by cells.spill
-        if name not in ("Accounts", "Rules", "Plays", *records):
+        if name not in ("Accounts", "Rules", "Plays", *records, *tables):
             ws.hide_gridlines(2)
         ws.set_row(0, 24)  # room for the title
         ws.set_landscape()
@@ -145,6 +165,10 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
                                ("Targets", "Targets", rec and rec.targets)):
         if frame is not None:
             write_table(sheets[name], fm, table, frame)
+    if snap:
+        snapshot_sheets.write_what_changed(sheets["What changed"], fm, snap, queue_values, values_only)
+        snapshot_sheets.write_playbook_results(sheets["Playbook results"], fm, snap, rec, values_only)
+        snapshot_sheets.write_snapshot_tables(sheets, fm, snap)
     write_conf(sheets["xlwings.conf"], fm)
     write_formulas(wb, sheets.values(), fm)
     sheets["Scores"].activate()

@@ -76,8 +76,8 @@ from .xlsx_package import (
 )
 
 __all__ = [
-    "RECALC_NOTE", "WriteReport", "export_thresholds_csv", "read_rules_table", "write_points",
-    "write_thresholds",
+    "RECALC_NOTE", "WriteReport", "commit", "export_thresholds_csv", "model_lock", "read_model_table",
+    "read_rules_table", "write_points", "write_thresholds",
 ]
 
 TABLE_NAME = "Rules"
@@ -218,24 +218,30 @@ def read_rules_table(model_path: str | os.PathLike) -> pd.DataFrame:
     Reads the cached cell values, exactly what :func:`write_thresholds` matches against;
     ``udfs.rules_table(read_rules_table(path))`` validates it as the model would.
     """
+    return read_model_table(model_path, TABLE_NAME)
+
+
+def read_model_table(model_path: str | os.PathLike, name: str) -> pd.DataFrame:
+    """The Excel table ``name`` of a workbook as a DataFrame of its cached cell values
+    (header row as normalized column names), read from the XML without loading the book."""
     pkg = _open(Path(model_path))
     try:
-        _sheet, sheet_part, table = find_table(pkg, TABLE_NAME)
-        layout = _layout(pkg, table)
+        _sheet, sheet_part, table = find_table(pkg, name)
+        layout = _layout(pkg, table, name)
         cells = sheet_cells(pkg.read(sheet_part), shared_strings(pkg), layout["rows"],
-                             set(layout["cols"].values()))
+                            set(layout["cols"].values()))
     finally:
         pkg.zip.close()
     records = []
     for r in layout["rows"]:
-        records.append({name: cells.get((col, r)) for name, col in layout["cols"].items()})
+        records.append({col_name: cells.get((col, r)) for col_name, col in layout["cols"].items()})
     return pd.DataFrame(records, columns=list(layout["cols"]))
 
 
-def _layout(pkg: Package, table: ET.Element) -> dict:
+def _layout(pkg: Package, table: ET.Element, name: str = TABLE_NAME) -> dict:
     ref = table.get("ref", "")
     if ":" not in ref:
-        raise ValueError(f"{pkg.path.name}: table {TABLE_NAME!r} has a bad ref {ref!r}")
+        raise ValueError(f"{pkg.path.name}: table {name!r} has a bad ref {ref!r}")
     (c0, r0), (c1, r1) = (split_ref(x) for x in ref.split(":"))
     header_rows = int(table.get("headerRowCount", "1"))
     totals_rows = int(table.get("totalsRowCount", "0") or 0)
@@ -246,10 +252,10 @@ def _layout(pkg: Package, table: ET.Element) -> dict:
         for tc in table.iter(f"{{{NS_MAIN}}}tableColumn")
     ]
     if len(names) != c1 - c0 + 1:
-        raise ValueError(f"{pkg.path.name}: table {TABLE_NAME!r} has {len(names)} columns for ref {ref}")
+        raise ValueError(f"{pkg.path.name}: table {name!r} has {len(names)} columns for ref {ref}")
     cols = {}
-    for i, name in enumerate(names):
-        cols.setdefault(_args.normalize_key(name), c0 + i)
+    for i, header in enumerate(names):
+        cols.setdefault(_args.normalize_key(header), c0 + i)
     return {"cols": cols, "rows": range(r0 + header_rows, r1 - totals_rows + 1), "ref": ref}
 
 
@@ -446,9 +452,20 @@ def _write(path: Path, pkg: Package, frame: pd.DataFrame, backup: bool) -> Write
     if new_xml == sheet_xml:
         return report  # nothing to change: the file is left alone (no backup needed)
 
+    report.backup = commit(path, pkg, {sheet_part: new_xml}, backup, what="the thresholds")
+    report.parts_rewritten = [sheet_part]
+    return report
+
+
+def commit(path: Path, pkg: Package, parts: dict[str, bytes], backup: bool, what: str) -> Path | None:
+    """Write ``pkg`` with ``parts`` replaced over ``path``: a verified temporary file
+    renamed into place, refused when the file changed since it was read; the original
+    kept as a backup (returned) when ``backup``."""
+    made: list[Path] = []
+
     def write_model(tmp: str) -> None:
         with open(tmp, "wb") as out:
-            write_zip(pkg, {sheet_part: new_xml}, out)
+            write_zip(pkg, parts, out)
 
     def check_and_back_up(tmp: str) -> None:
         try:
@@ -465,10 +482,10 @@ def _write(path: Path, pkg: Package, frame: pd.DataFrame, backup: bool) -> Write
         except OSError:
             unchanged = False
         if not unchanged:  # saved in Excel (or written otherwise) since it was read
-            raise ValueError(f"{path.name} changed while the thresholds were being written; "
+            raise ValueError(f"{path.name} changed while {what} were being written; "
                              "nothing was written: run the command again")
         if backup:
-            report.backup = _make_backup(path, pkg.data)
+            made.append(_make_backup(path, pkg.data))
 
     atomic_write(
         path, write_model, force=True, fsync=True,  # mode None: keep the model's permissions
@@ -476,8 +493,7 @@ def _write(path: Path, pkg: Package, frame: pd.DataFrame, backup: bool) -> Write
         temp_error="{dir}: cannot write a file beside the model ({reason})",
         replace_error="{name}: cannot replace the file (is it open in Excel? close it and retry)",
     )
-    report.parts_rewritten = [sheet_part]
-    return report
+    return made[0] if made else None
 
 
 def _make_backup(path: Path, data: bytes) -> Path:

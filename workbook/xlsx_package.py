@@ -20,6 +20,7 @@ import zipfile
 import zlib
 from pathlib import Path
 from typing import Any
+from xml.sax.saxutils import escape as xml_escape
 
 
 def first_line(err: BaseException) -> str:
@@ -258,8 +259,19 @@ def _cell_pattern(ref: str) -> re.Pattern:
     )
 
 
-def rewrite_cell(sheet_xml: bytes, ref: str, value: float) -> tuple[bytes, bool]:
-    """``sheet_xml`` with cell ``ref`` holding the number ``value``; (new xml, found)."""
+def _content(prefix: bytes, value: float | str) -> tuple[bytes, bytes]:
+    """(type attribute, inner XML) of a cell holding ``value``: a number, or text as an
+    inline string (never a formula, whatever it starts with)."""
+    if isinstance(value, str):
+        text = xml_escape(value).encode("utf-8")
+        space = b' xml:space="preserve"' if value != value.strip() else b""
+        return (b' t="inlineStr"', b"<" + prefix + b"is><" + prefix + b"t" + space + b">" + text
+                + b"</" + prefix + b"t></" + prefix + b"is>")
+    return b"", b"<" + prefix + b"v>" + format_number(value).encode() + b"</" + prefix + b"v>"
+
+
+def rewrite_cell(sheet_xml: bytes, ref: str, value: float | str) -> tuple[bytes, bool]:
+    """``sheet_xml`` with cell ``ref`` holding ``value`` (a number, or text); (new xml, found)."""
     data_start = sheet_xml.find(b"sheetData")
     m = _cell_pattern(ref).search(sheet_xml, max(data_start, 0))
     if not m:
@@ -267,12 +279,12 @@ def rewrite_cell(sheet_xml: bytes, ref: str, value: float) -> tuple[bytes, bool]
     prefix = m.group("p")
     # the value's type (t=) and value metadata (vm=) belonged to the old value
     attrs = re.sub(rb'\s+(?:t|vm)="[^"]*"', b"", m.group("attrs"))
-    text = format_number(value).encode()
-    new = b"<" + prefix + b"c" + attrs + b"><" + prefix + b"v>" + text + b"</" + prefix + b"v></" + prefix + b"c>"
+    kind, inner = _content(prefix, value)
+    new = b"<" + prefix + b"c" + attrs + kind + b">" + inner + b"</" + prefix + b"c>"
     return sheet_xml[: m.start()] + new + sheet_xml[m.end() :], True
 
 
-def insert_cell(sheet_xml: bytes, col: int, row: int, value: float) -> bytes:
+def insert_cell(sheet_xml: bytes, col: int, row: int, value: float | str) -> bytes:
     """Add a missing cell to an existing ``<row r=...>`` in column order."""
     row_pat = re.compile(
         rb"<(?P<p>(?:[A-Za-z_][\w.-]*:)?)row\b[^>]*?\sr=\"" + str(row).encode() + rb"\"[^>]*?(?:/>|>(?P<body>.*?)</(?P=p)row>)",
@@ -283,7 +295,8 @@ def insert_cell(sheet_xml: bytes, col: int, row: int, value: float) -> bytes:
     if not m:
         raise ValueError(f"Rules sheet has no row {row} to hold cell {ref}")
     p = m.group("p")
-    cell = b"<" + p + b'c r="' + ref.encode() + b'"><' + p + b"v>" + format_number(value).encode() + b"</" + p + b"v></" + p + b"c>"
+    kind, inner = _content(p, value)
+    cell = b"<" + p + b'c r="' + ref.encode() + b'"' + kind + b">" + inner + b"</" + p + b"c>"
     if m.group("body") is None:  # <row .../>
         open_tag = m.group(0)[:-2] + b">"
         new_row = open_tag + cell + b"</" + p + b"row>"

@@ -33,7 +33,7 @@ import xlwings as xw
 
 from ..core import _args, playbook
 from ..core._args import num_text, omitted
-from .snapshots import ready_plays, snapshot_frame
+from .snapshots import excel_cells, ready_plays, snapshot_frame
 
 __all__ = ["CHANGE_COLUMNS", "what_changed", "WHAT_CHANGED"]
 
@@ -164,4 +164,4 @@ def WHAT_CHANGED(previous, current, min_move=None):
 
     Example: =WHAT_CHANGED(Previous_queue[#All], Scores!A4#)
     """
-    return _args.to_excel(what_changed(previous, current, min_move))
+    return excel_cells(what_changed(previous, current, min_move))

@@ -41,7 +41,7 @@ from ..core import _args, _records, playbook, record_columns
 from ..core._args import omitted
 from ..revenue.opportunities import LOST, OPEN, WON, _motions, _status_codes
 from ..scoring.plays import play_set, segment_codes
-from .snapshots import _pick, _texts, ready_plays, snapshot_frame
+from .snapshots import _pick, _texts, excel_cells, ready_plays, snapshot_frame
 
 __all__ = ["FLAG_COLUMNS", "OUTCOME_COLUMNS", "play_flags", "flag_outcomes", "FLAG_OUTCOMES",
            "missed_expansions", "MISSED_EXPANSIONS", "flag_windows"]
@@ -299,7 +299,7 @@ def FLAG_OUTCOMES(flags, opportunities, plays=None):
 
     Example: =FLAG_OUTCOMES(Flags[#All], Opportunities[#All], Plays[#All])
     """
-    return _args.to_excel(flag_outcomes(flags, opportunities, plays))
+    return excel_cells(flag_outcomes(flags, opportunities, plays))
 
 
 @xw.func
@@ -313,4 +313,4 @@ def MISSED_EXPANSIONS(flags, opportunities, first=None, last=None, plays=None):
 
     Example: =MISSED_EXPANSIONS(Flags[#All], Opportunities[#All], "2026-09-15", "2026-12-01")
     """
-    return _args.to_excel(missed_expansions(flags, opportunities, first, last, plays))
+    return excel_cells(missed_expansions(flags, opportunities, first, last, plays))

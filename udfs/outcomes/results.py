@@ -26,6 +26,7 @@ from ..core import _args, _records, playbook
 from ..core._args import omitted
 from ..revenue.opportunities import MEASURED
 from .matching import _FLAGS_DOC, _OPPS_DOC, _outcomes
+from .snapshots import excel_cells
 
 __all__ = ["RESULT_COLUMNS", "wilson_interval", "playbook_results", "PLAYBOOK_RESULTS", "close_rate_basis"]
 
@@ -139,4 +140,4 @@ def PLAYBOOK_RESULTS(flags, opportunities, plays=None, by=None, min_closed=None)
 
     Example: =PLAYBOOK_RESULTS(Flags[#All], Opportunities[#All], Plays[#All], "play")
     """
-    return _args.to_excel(playbook_results(flags, opportunities, plays, by, min_closed))
+    return excel_cells(playbook_results(flags, opportunities, plays, by, min_closed))

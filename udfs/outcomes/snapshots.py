@@ -25,7 +25,7 @@ import pandas as pd
 
 from ..core import _args, _records, playbook
 
-__all__ = ["SNAPSHOT_COLUMNS", "snapshot_frame", "rules_version", "ready_plays"]
+__all__ = ["SNAPSHOT_COLUMNS", "snapshot_frame", "rules_version", "ready_plays", "excel_cells"]
 
 # column -> kind (date, id, text, number, flag); the store keeps exactly these, in this order
 SNAPSHOT_COLUMNS: dict[str, str] = {
@@ -168,3 +168,14 @@ def _canonical(v: Any) -> Any:
         x = float(v)
         return None if x != x else round(x, 12)
     return v
+
+
+def excel_cells(frame: pd.DataFrame) -> Any:
+    """A result table as its cells for Excel: dates as ISO text (``2026-12-01``, blank when
+    none), readable and sortable in every runtime; NaN as blank."""
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype.kind == "M":
+            text = np.datetime_as_string(out[col].to_numpy("datetime64[D]"), unit="D")
+            out[col] = np.where(out[col].isna().to_numpy(), None, text).astype(object)
+    return _args.to_excel(out)

@@ -120,7 +120,8 @@ _EMPTY_OPPS = pd.DataFrame({"motion": ["Seat expansion"], "amount": [0.0], "clos
 
 # --------------------------------------------------------------------------- tables
 
-DATE_COLUMNS = frozenset({"close_date", "created_date", "month", "start_date", "end_date"})
+DATE_COLUMNS = frozenset({"close_date", "created_date", "month", "start_date", "end_date",
+                          "as_of", "ready_since", "flagged_on", "ready_until"})  # snapshots, flags
 
 
 def _as_date(v: Any) -> Any:
