@@ -47,7 +47,8 @@ def wilson_interval(won: float, closed: float, z: float = playbook.WILSON_Z) -> 
     p = won / closed
     center = (p + z * z / (2 * closed)) / (1 + z * z / closed)
     half = z * math.sqrt(p * (1 - p) / closed + z * z / (4 * closed * closed)) / (1 + z * z / closed)
-    return max(0.0, center - half), min(1.0, center + half)
+    low, high = max(0.0, center - half), min(1.0, center + half)
+    return (0.0 if won == 0 else low), (1.0 if won == closed else high)
 
 
 def close_rate_basis(won: int, closed: int, min_closed: int = playbook.MIN_CLOSED) -> str:

@@ -53,8 +53,12 @@ def _pick(name: str, value: Any, wanted: tuple[str, ...] | None = None) -> pd.Da
     return frame if wanted is None else frame[[c for c in frame.columns if c in wanted]]
 
 
-def _texts(col: pd.Series) -> np.ndarray:
-    """Cells as stripped text, blanks as '' (numbers as their text: 1001 -> '1001')."""
+def _texts(col: pd.Series, strip: bool = True) -> np.ndarray:
+    """Cells as text, blanks as '' (numbers as their text: 1001 -> '1001'); stripped,
+    except a column that is all text already when ``strip`` is false (the queue's own)."""
+    if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):  # text already: vectorized
+        text = col.astype(object)
+        return (text.str.strip() if strip else text).fillna("").to_numpy(object)
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     labels = np.array(["" if _args.is_blank(u) else (str(int(u)) if isinstance(u, float) and u.is_integer()
                                                      else str(u).strip()) for u in uniques] + [""],
@@ -103,10 +107,11 @@ def snapshot_frame(queue: Any, as_of: Any = None, accounts: Any = None, rules_ve
     else:
         day = np.full(n, _records.as_of_date("as_of", as_of), dtype="datetime64[ns]")
     out["as_of"] = day
-    ids = _texts(frame["account_id"])
+    ids = _texts(frame["account_id"], strip=False)
     if (ids == "").any():
         raise _records.row_error(name, frame, int(np.argmax(ids == "")), "account_id", "an account id", None)
     extra = _pick("accounts", accounts, ("account_id", "segment", "arr")) if accounts is not None else None
+    extra_ids = _texts(extra["account_id"], strip=False) if extra is not None and "account_id" in extra else None
     for col, kind in SNAPSHOT_COLUMNS.items():
         if col == "as_of" or col not in wanted:
             continue
@@ -114,10 +119,10 @@ def snapshot_frame(queue: Any, as_of: Any = None, accounts: Any = None, rules_ve
             out[col] = ids
             continue
         source = frame[col] if col in frame else None
-        if source is None and extra is not None and col in extra:
-            lookup = pd.Series(extra[col].to_numpy(), index=_texts(extra["account_id"]))
+        if source is None and extra_ids is not None and col in extra:
+            lookup = pd.Series(extra[col].to_numpy(), index=extra_ids)
             lookup = lookup[~lookup.index.duplicated()]
-            source = pd.Series(lookup.reindex(ids).to_numpy(), dtype=object)
+            source = pd.Series(lookup.reindex(ids).to_numpy())
         if col == "rank" and source is None:
             out[col] = np.arange(1, n + 1, dtype=float)
         elif col == "rules_version":
@@ -137,7 +142,7 @@ def snapshot_frame(queue: Any, as_of: Any = None, accounts: Any = None, rules_ve
         elif kind == "date":
             out[col] = _dates(name, pd.DataFrame({col: source}), col)
         else:
-            out[col] = _texts(source)
+            out[col] = _texts(source, strip=False)
     return pd.DataFrame(out)
 
 
