@@ -1,5 +1,6 @@
-# make demo : set up .venv, score the sample book, build the Excel model (sample accounts, opportunities,
-#             ARR history and targets), serve the apps
+# make demo : set up .venv, score the sample book, load the 12 sample queue snapshots into the snapshot
+#             store, build the Excel model (sample accounts, opportunities, ARR history, targets and
+#             snapshots), print what changed, serve the apps
 # make test : set up .venv, run every test
 # make serve-excel : set up .venv, serve the functions to Excel from your own xlwings Server
 #                     (needs XLWINGS_LICENSE_KEY; EXCEL_PORT=8000)
@@ -25,9 +26,12 @@ PORT ?= 2718
 
 demo: $(STAMP)
 	$(BIN)/python -m workbook queue --top 15
+	rm -f workbook/upcell_snapshots.duckdb workbook/upcell_snapshots.duckdb.wal
+	$(BIN)/python -m workbook snapshots --import workbook/sample_snapshots.csv
 	$(BIN)/python -m workbook build --force --accounts workbook/sample_accounts.csv \
 		--opportunities workbook/sample_opportunities.csv --arr-history workbook/sample_arr_history.csv \
-		--targets workbook/sample_targets.csv --as-of 2026-12-01
+		--targets workbook/sample_targets.csv --as-of 2026-12-01 --snapshots
+	$(BIN)/python -m workbook changes --top 12
 	$(BIN)/python -m workbook lite --force
 ifeq ($(DEMO_SERVE),1)
 	@echo

@@ -137,7 +137,7 @@ def _write(path: Path, pkg, results: pd.DataFrame, floor: int, backup: bool) -> 
         values = {"close_rate": float(res.close_rate), "close_rate_basis": str(res.basis)}
         if not math.isnan(res.increase_share):
             values["arr_increase_share"] = float(res.increase_share)
-            values["arr_increase_share_basis"] = SHARE_BASIS.format(measured="measured", n=int(res.won))
+            values["arr_increase_share_basis"] = SHARE_BASIS.format(measured=playbook.MEASURED, n=int(res.won))
         r = row_of[res.play]
         for column, value in values.items():
             if column not in cols:

@@ -24,7 +24,6 @@ import xlwings as xw
 
 from ..core import _args, _records, playbook
 from ..core._args import omitted
-from ..revenue.opportunities import MEASURED
 from .matching import _FLAGS_DOC, _OPPS_DOC, _outcomes
 from .snapshots import excel_cells
 
@@ -58,7 +57,7 @@ def close_rate_basis(won: int, closed: int, min_closed: int = playbook.MIN_CLOSE
     ('measured: 14 won of 41 closed', 'too few: 3 won of 7 closed', 'too few: none closed')
     """
     if closed >= min_closed and closed > 0:
-        return f"{MEASURED}: {won} won of {closed} closed"
+        return f"{playbook.MEASURED}: {won} won of {closed} closed"
     return f"{playbook.TOO_FEW}: " + (f"{won} won of {closed} closed" if closed else "none closed")
 
 

@@ -205,7 +205,6 @@ def sample_snapshots(seed: int = 5) -> pd.DataFrame:
                 _heat(week, np.flatnonzero((state[idx, t] == _HEAT) & (motion[idx, t] == m)), m, rng)
             if 3 <= t <= 4:
                 week.loc[np.isin(idx, gated), "health_score"] = 35.0
-        week["seats_active"] = np.round(week["seat_utilization"] * week["seats_licensed"])
         queue = score_accounts(week, as_of=str(day))
         frames.append(snapshot_frame(queue, as_of=str(day), accounts=week, rules_version=version))
     return pd.concat(frames, ignore_index=True)
