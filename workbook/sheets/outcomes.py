@@ -28,7 +28,7 @@ import udfs
 from udfs.core import playbook
 
 from ..snapshots import Appended, SnapshotStore
-from .cells import Formats, cached, spill
+from .cells import Formats, spill
 from .playbook import plays_rows
 from .records import RevenueRecords, excel_table, write_table
 from .scores import SCORES_ANCHOR
@@ -71,6 +71,15 @@ def snapshot_outcomes(store_path: str | Path, queue: pd.DataFrame, accounts: pd.
     ready = ready[ready["as_of"].dt.date <= as_of]
     return SnapshotOutcomes(store.path, as_of, appended, days, previous_day, previous,
                             udfs.play_flags(ready, days))
+
+
+def cached(name: str, *args: Any) -> Any:
+    """What the Excel function ``NAME`` writes for these arguments (dates as ISO text, as
+    its wrapper gives them); ``#VALUE!`` for an error, as xlwings shows it."""
+    try:
+        return getattr(udfs, name)(*args)
+    except ValueError:
+        return "#VALUE!"
 
 
 def _scores_ref() -> str:
