@@ -347,6 +347,9 @@ MODULE_TITLES: dict[str, str] = {  # module under udfs -> the area its functions
     "revenue.arr_history": "Retention from ARR history",
     "simulation.compounding": "NRR simulation",
     "simulation.monte_carlo": "NRR simulation",
+    "outcomes.changes": "Snapshots and outcomes",
+    "outcomes.matching": "Snapshots and outcomes",
+    "outcomes.results": "Snapshots and outcomes",
 }
 AREA_ORDER = tuple(dict.fromkeys(MODULE_TITLES.values()))  # areas, each once
 

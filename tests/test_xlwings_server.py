@@ -50,7 +50,16 @@ OPPORTUNITIES = [["opportunity_id", "type", "amount", "close_date", "owner", "st
                  ["o2", "Upsell", 30_000, "2024-11-05", "Ana", "won"],
                  ["o3", "Renewal", 50_000, "2025-03-01", "Bo", "open"]]
 
+FLAGS = [["account_id", "play", "flagged_on", "owner"], ["A1", "Seat expansion", "2026-01-05", "CSM"]]
+CREATED = [["opportunity_id", "account_id", "type", "amount", "created_date", "close_date", "status"],
+           ["O1", "A1", "Add seats", 5000, "2026-01-10", "2026-01-30", "won"]]
+QUEUE_BEFORE = [["account_id", "ready", "play"], ["A1", True, "Seat expansion"]]
+QUEUE_AFTER = [["account_id", "ready", "play"], ["A1", False, "Nurture"]]
 GOOD_CALLS = {
+    "WHAT_CHANGED": [QUEUE_BEFORE, QUEUE_AFTER],
+    "FLAG_OUTCOMES": [FLAGS, CREATED],
+    "PLAYBOOK_RESULTS": [FLAGS, CREATED],
+    "MISSED_EXPANSIONS": [FLAGS, CREATED],
     "PIPELINE_FROM_OPPORTUNITIES": [OPPORTUNITIES, 60_000, "2025-01-15"],
     "WIN_RATES": [OPPORTUNITIES, "2025-01-15"],
     "OTHER_OPPORTUNITIES": [OPPORTUNITIES],
@@ -92,6 +101,7 @@ BAD_CALLS = [
     ("TRIGGER_FIRES", [[[0.5, 0.9]], "high"], "threshold"),
     ("NRR_PROJECTION", [10_000_000, 1.2, -3], "years"),
     ("NRR_SIMULATE", [10_000_000, 5, 1.5, 0.04, EXPANSION_SHARES], "churn"),
+    ("PLAYBOOK_RESULTS", [FLAGS, [r[:4] + r[5:] for r in CREATED]], "opportunities"),
 ]
 
 
