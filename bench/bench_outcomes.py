@@ -87,7 +87,7 @@ def opportunities(seed: int = 1) -> pd.DataFrame:
 def outcomes(store: SnapshotStore, opps: pd.DataFrame):
     days = store.as_ofs()
     changes = udfs.what_changed(store.snapshot(days[-2]), store.snapshot(days[-1]))
-    flags = udfs.play_flags(store.ready_rows(FLAG_SOURCE), days)
+    flags = udfs.play_flags(store.flag_rows(FLAG_SOURCE), days)
     return changes, flags, udfs.playbook_results(flags, opps)
 
 

@@ -625,9 +625,84 @@ def _(alt, mo, money, num, panel, pct, pd, udfs):
 
 
 @app.cell
-def _(boot_view, lead_view, mo, points_view, queue_view, rules_view, walk_view):
+def _(ROOT, alt, mo, money, num, pct, pd, udfs):
+    # What the flagged plays earned: the snapshot store (--snapshots FILE) or the sample's
+    # twelve weekly snapshots, matched to the opportunities (--opportunities FILE or the sample's)
+    _args = mo.cli_args()
+    try:
+        if _args.get("snapshots"):
+            from workbook.snapshots import SnapshotStore
+
+            _store = SnapshotStore(str(_args.get("snapshots")))
+            _snaps, _from = _store.read(), _store.path.name
+        else:
+            _snaps = pd.read_csv(ROOT / "workbook" / "sample_snapshots.csv", keep_default_na=False,
+                                 na_values=[""])
+            _from = "the sample's 12 weekly snapshots"
+        if _args.get("opportunities"):
+            from workbook.records import load_records
+
+            _opps = load_records(str(_args.get("opportunities")), "opportunities").frame
+        else:
+            _opps = pd.read_csv(ROOT / "workbook" / "sample_opportunities.csv")
+        play_flags = udfs.play_flags(_snaps)
+        per_play = udfs.playbook_results(play_flags, _opps, by="play")
+        per_owner = udfs.playbook_results(play_flags, _opps)
+        _problem = None
+    except (ValueError, OSError) as _err:
+        per_play = per_owner = None
+        _problem = str(_err)
+
+    def _table(frame):
+        return pd.DataFrame({
+            "play": frame["play"], "owner": frame["owner"], "quarter": frame["quarter"],
+            "flagged": [num(v) for v in frame["flagged"]], "worked": [num(v) for v in frame["worked"]],
+            "won": [num(v) for v in frame["won"]], "closed": [num(v) for v in frame["closed"]],
+            "won $": [money(v) for v in frame["won_amount"]],
+            "close rate": [f"{pct(r)} ({pct(lo)}–{pct(hi)})" if r == r else "–" for r, lo, hi in zip(
+                frame["close_rate"], frame["close_rate_low"], frame["close_rate_high"], strict=True)],
+            "assumed": [pct(v, 1) for v in frame["assumed_close_rate"]],
+            "basis": frame["basis"],
+            "median deal vs assumed": [f"{money(a)} vs {money(b)}" for a, b in zip(
+                frame["median_deal"], frame["assumed_deal"], strict=True)],
+            "days to close vs cycle": [f"{num(a)} vs {num(b)}" for a, b in zip(
+                frame["median_days_to_close"], frame["cycle_days"], strict=True)],
+        })
+
+    if _problem is not None:
+        results_view = mo.callout(mo.md(f"**Playbook results:** {_problem}"), kind="danger")
+    else:
+        _measured = per_play[per_play["basis"].str.startswith("measured")]
+        _chart_data = per_play.dropna(subset=["close_rate"])
+        _bars = alt.Chart(_chart_data).mark_rule(strokeWidth=2).encode(
+            y=alt.Y("play:N", title=None, sort=list(udfs.MOTIONS)),
+            x=alt.X("close_rate_low:Q", title="measured close rate (95% interval) and the assumed one",
+                    axis=alt.Axis(format="%"), scale=alt.Scale(domain=[0, 1])),
+            x2="close_rate_high:Q")
+        _points = _bars.mark_point(filled=True, size=70).encode(x="close_rate:Q")
+        _assumed = alt.Chart(_chart_data).mark_tick(color="#C00000", thickness=2, size=18).encode(
+            y=alt.Y("play:N", sort=list(udfs.MOTIONS)), x="assumed_close_rate:Q")
+        results_view = mo.vstack([
+            mo.md(f"What the flagged plays earned, from {_from}: {len(play_flags):,} flags, each "
+                  "matched to the opportunity created after it within its play's window. A close "
+                  "rate is measured from 20 closed plays on (*too few* below); "
+                  "`python -m workbook plays --from-outcomes MODEL` writes the measured ones into "
+                  f"the Plays table. Measured: **{', '.join(_measured['play']) or 'none yet'}**."),
+            mo.ui.table(_table(per_play), selection=None, show_column_summaries=False,
+                        show_data_types=False, show_search=False, show_download=False),
+            (_bars + _points + _assumed).properties(width=560, height=170),
+            mo.md("Per play, owner and quarter of the flag:"),
+            mo.ui.table(_table(per_owner), selection=None, show_column_summaries=False,
+                        show_data_types=False, show_search=False, page_size=12),
+        ])
+    return per_play, results_view
+
+
+@app.cell
+def _(boot_view, lead_view, mo, points_view, queue_view, results_view, rules_view, walk_view):
     mo.ui.tabs({
         "Whole queue": queue_view,
+        "Playbook results": results_view,
         "Lead time": lead_view,
         "Every rule, by motion": rules_view,
         "Walk-forward": walk_view,

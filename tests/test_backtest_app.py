@@ -208,3 +208,32 @@ def test_browser_sweep_and_export(chromium, tmp_path):
     assert csvs, "the CSV of the exported thresholds was not written beside the model"
     assert "seats_full" in csvs[0].read_text()
     assert list(tmp_path.glob("upcell_model.backup-*.xlsx"))
+
+
+@pytest.mark.e2e
+def test_browser_playbook_results_tab(chromium, tmp_path):
+    """The Playbook results tab: the sample snapshots' flags matched to the sample
+    opportunities, measured close rates with their intervals against the assumed ones."""
+    import pandas as pd
+
+    import udfs
+
+    snaps = pd.read_csv(ROOT / "workbook" / "sample_snapshots.csv", keep_default_na=False, na_values=[""])
+    results = udfs.playbook_results(udfs.play_flags(snaps), udfs.sample_opportunities(), by="play")
+    measured = results[results["basis"].str.startswith("measured")]
+    assert len(measured) >= 1
+    with (
+        marimo_app(APP, log=tmp_path / "marimo.log", env=marimo_env(tmp_path)) as url,
+        chromium_page(chromium, {"width": 1280, "height": 900}, timeout=90_000) as page,
+    ):
+        page.goto(url)
+        page.get_by_role("tab", name="Playbook results").first.click()
+        page.locator(f"text=Measured: {', '.join(measured['play'])} >> visible=true").first.wait_for()
+        for row in results.itertuples(index=False):
+            cells = page.locator("tr:visible").filter(has_text=row.basis).first
+            text = cells.inner_text()
+            assert row.play in text, (row.play, text)
+            if row.close_rate == row.close_rate:
+                assert f"{row.close_rate * 100:.0f}% ({row.close_rate_low * 100:.0f}%–{row.close_rate_high * 100:.0f}%)" in text
+            assert f"{row.assumed_close_rate * 100:.1f}%" in text
+        page.screenshot(path=str(screenshot_path("playbook_results_tab.png")), full_page=False)

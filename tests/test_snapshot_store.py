@@ -41,9 +41,24 @@ def test_append_reads_back_the_queue_with_the_accounts_and_the_rules_version(tmp
     assert back["arr"].tolist() == [arr[a] for a in back["account_id"]]
     assert set(back["rules_version"]) == {udfs.rules_version()}
     assert store.as_ofs() == [pd.Timestamp("2026-12-01").date()]
-    # the rows that flags are made of: ready plays only
-    ready = store.ready_rows(("owner",))
+    # the rows that flags are made of: the ready plays (each its own first snapshot here)
+    ready = store.flag_rows(("owner",))
     assert sorted(ready["account_id"]) == sorted(queue.loc[queue["ready"], "account_id"])
+
+
+def test_the_flags_read_from_the_store_are_those_of_every_row(tmp_path):
+    """The store reads only the first row of each run of ready snapshots (and the run's last
+    day): the flags are exactly those of the whole snapshots."""
+    snaps = pd.read_csv(ROOT / "workbook" / "sample_snapshots.csv", keep_default_na=False, na_values=[""])
+    store = SnapshotStore(tmp_path / "s.duckdb")
+    store.append(snaps)
+    from workbook.sheets.outcomes import FLAG_SOURCE
+
+    rows = store.flag_rows(FLAG_SOURCE)
+    assert len(rows) < len(snaps) / 10
+    from_store = udfs.play_flags(rows, store.as_ofs())
+    pd.testing.assert_frame_equal(from_store, udfs.play_flags(snaps), check_dtype=False)
+    assert (from_store["ready_until"] > from_store["flagged_on"]).any()
 
 
 def test_the_same_as_of_twice_replaces_it_and_says_so(tmp_path):

@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from udfs.outcomes.snapshots import SNAPSHOT_COLUMNS, snapshot_frame
@@ -188,16 +189,22 @@ class SnapshotStore:
         return [pd.Timestamp(d).date() for d in self.runs()["as_of"]]
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+        """A query's result as a DataFrame: text as object (one dtype on pandas 2 and 3),
+        a missing text as '', dates as datetime64."""
         with self._lock():
             con = self._connect(read_only=True)
             try:
-                frame = con.execute(sql, params or []).df()
+                arrays = con.execute(sql, params or []).fetchnumpy()
             finally:
                 con.close()
-        for col in frame.columns:  # text as object (one dtype on pandas 2 and 3)
-            if SNAPSHOT_COLUMNS.get(col) in ("id", "text"):
-                frame[col] = frame[col].astype(object).where(frame[col].notna(), "")
-        return frame
+        out = {}
+        for col, values in arrays.items():
+            if isinstance(values, np.ma.MaskedArray):
+                kind = values.dtype.kind
+                fill = np.datetime64("NaT") if kind == "M" else np.nan if kind == "f" else False if kind == "b" else ""
+                values = values.filled(fill) if kind != "O" else np.where(values.mask, "", values.data)
+            out[col] = values.astype("datetime64[ns]") if values.dtype.kind == "M" else values
+        return pd.DataFrame(out)
 
     def snapshot(self, as_of: Any) -> pd.DataFrame:
         """The snapshot of ``as_of`` in queue order (empty when there is none)."""
@@ -210,12 +217,22 @@ class SnapshotStore:
         earlier = [d for d in self.as_ofs() if d < day]
         return earlier[-1] if earlier else None
 
-    def ready_rows(self, columns: tuple[str, ...] = ()) -> pd.DataFrame:
-        """The rows that are ready plays (ready, blank pipeline_status): what flags are made
-        of, read without the rest of the store."""
-        cols = list(dict.fromkeys(("as_of", "account_id", "play", "ready", *columns)))
-        return self._query(f"SELECT {', '.join(cols)} FROM {TABLE} "
-                           "WHERE ready AND coalesce(pipeline_status, '') = ''")
+    def flag_rows(self, columns: tuple[str, ...] = ()) -> pd.DataFrame:
+        """The rows ``udfs.play_flags`` makes flags of, read without the rest of the store:
+        the first row of each run of consecutive snapshots in which an account is a ready
+        play (ready, blank pipeline_status) of the same play, with ``ready_until``, the
+        last day of the run. ``udfs.play_flags(rows, store.as_ofs())`` gives the flags."""
+        cols = ", ".join(f"s.{c}" for c in dict.fromkeys(("as_of", "account_id", "play", "ready", *columns)))
+        return self._query(f"""
+            WITH days AS (SELECT as_of, row_number() OVER (ORDER BY as_of) AS t FROM {RUNS}),
+            live AS (SELECT s.account_id, s.play, d.t FROM {TABLE} s JOIN days d ON d.as_of = s.as_of
+                     WHERE s.ready AND coalesce(s.pipeline_status, '') = ''),
+            runs AS (SELECT account_id, play, min(t) AS t0, max(t) AS t1 FROM (
+                         SELECT *, t - row_number() OVER (PARTITION BY account_id, play ORDER BY t) AS run
+                         FROM live) GROUP BY account_id, play, run)
+            SELECT {cols}, d1.as_of AS ready_until FROM runs r
+            JOIN days d0 ON d0.t = r.t0 JOIN days d1 ON d1.t = r.t1
+            JOIN {TABLE} s ON s.as_of = d0.as_of AND s.account_id = r.account_id AND s.play = r.play""")
 
     def read(self) -> pd.DataFrame:
         """Every snapshot (by as_of, then queue order)."""

@@ -41,7 +41,7 @@ from ..core import _args, _records, playbook, record_columns
 from ..core._args import omitted
 from ..revenue.opportunities import LOST, OPEN, WON, _motions, _status_codes
 from ..scoring.plays import play_set, segment_codes
-from .snapshots import _pick, _texts, excel_cells, ready_plays, snapshot_frame
+from .snapshots import _flags, _pick, _texts, excel_cells, ready_plays, snapshot_frame
 
 __all__ = ["FLAG_COLUMNS", "OUTCOME_COLUMNS", "play_flags", "flag_outcomes", "FLAG_OUTCOMES",
            "missed_expansions", "MISSED_EXPANSIONS", "flag_windows"]
@@ -62,9 +62,14 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
     :data:`FLAG_COLUMNS`, one row per flag, by flag day.
 
     ``as_ofs``: every snapshot date of the store, when ``snapshots`` holds only some rows
-    (e.g. the ready ones): a date with no row of an account ends its episode.
+    (e.g. the ready ones): a date with no row of an account ends its episode. A
+    ``ready_until`` column (a store that read the first row of each run only) gives the
+    last day of each episode.
     """
     s = snapshot_frame(snapshots, name="snapshots", columns=_SOURCE)
+    until = _pick("snapshots", snapshots, ("ready_until",))
+    if "ready_until" in until:
+        s["ready_until"] = _records.dates("snapshots", until, "ready_until", allow_blank=True)
     days = np.unique(s["as_of"].to_numpy("datetime64[D]"))
     if not omitted(as_ofs):
         given = _records.dates("as_ofs", pd.DataFrame({"d": list(np.ravel(as_ofs))}), "d")
@@ -83,6 +88,10 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
     last = t[ends]
     f = s[start].reset_index(drop=True)
     first_t = t[start]
+    last_day = days[last] if len(days) else np.array([], dtype="datetime64[D]")
+    if "ready_until" in f:
+        given = f["ready_until"].to_numpy("datetime64[D]")
+        last_day = np.where(~np.isnat(given) & (given > last_day), given, last_day)
     flagged = days[first_t] if len(days) else np.array([], dtype="datetime64[D]")
     since = f["ready_since"].to_numpy("datetime64[D]")
     early = (first_t == 0) & ~np.isnat(since) & (since < flagged)
@@ -91,7 +100,7 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
         "account_id": f["account_id"].to_numpy(object), "account_name": f["account_name"].to_numpy(object),
         "play": f["play"].to_numpy(object),
         "flagged_on": pd.to_datetime(np.where(early, since, flagged)),
-        "ready_until": pd.to_datetime(days[last] if len(days) else last),
+        "ready_until": pd.to_datetime(last_day),
         "owner": who, "segment": f["segment"].to_numpy(object), "arr": f["arr"].to_numpy(float),
         "expected_arr_increase": f["expected_arr_increase"].to_numpy(float),
         "close_rate": f["close_rate"].to_numpy(float), "ready_signal": f["ready_signal"].to_numpy(object),
@@ -135,10 +144,9 @@ def _flag_table(flags: Any) -> pd.DataFrame:
         elif col in ("arr", "expected_arr_increase", "close_rate"):
             out[col] = _args.coerce_numeric(frame[col])[0] if col in frame else np.full(len(frame), np.nan)
         elif col == "from_first_snapshot":
-            out[col] = (frame[col].map(lambda v: bool(_args.parse_flag(v))).to_numpy(bool) if col in frame
-                        else np.zeros(len(frame), bool))
+            out[col] = _flags(name, frame[col]) if col in frame else np.zeros(len(frame), bool)
         else:
-            out[col] = _texts(frame[col]) if col in frame else np.full(len(frame), "", dtype=object)
+            out[col] = _texts(frame[col], strip=False) if col in frame else np.full(len(frame), "", dtype=object)
     out = pd.DataFrame(out)
     motion = _motion_codes(out["play"].to_numpy(object))
     if (motion < 0).any():
@@ -156,7 +164,7 @@ def _opportunity_table(opportunities: Any) -> pd.DataFrame:
                                   ("account_id", "amount", "close_date", "created_date"), "opportunity_id")
     motion, _ = _motions(name, frame) if len(frame) else (np.zeros(0, np.int8), None)
     out = pd.DataFrame({
-        "opportunity_id": (_records.texts(name, frame, "opportunity_id", allow_blank=True)
+        "opportunity_id": (frame["opportunity_id"].astype(object).to_numpy()  # as given: only shown
                            if "opportunity_id" in frame else np.full(len(frame), "", dtype=object)),
         "account_id": _records.texts(name, frame, "account_id"),
         "motion": np.asarray(motion, dtype=np.int64),

@@ -86,8 +86,9 @@ def playbook_results(flags: Any, opportunities: Any, plays: Any = None, by: Any 
     floor = playbook.MIN_CLOSED if omitted(min_closed) else _args.integer("min_closed", min_closed, minimum=1)
     out, _, _ = _outcomes(flags, opportunities, plays)
     table = playbook.plays_table(plays)
-    quarter = _records.quarter_label(_records.quarter_of_month(_records.months_of(
-        out["flagged_on"].to_numpy("datetime64[ns]")))) if len(out) else np.array([], dtype=object)
+    q = _records.quarter_of_month(_records.months_of(out["flagged_on"].to_numpy("datetime64[ns]")))
+    seen, code = np.unique(q, return_inverse=True)
+    quarter = _records.quarter_label(seen)[code.ravel()] if len(q) else np.array([], dtype=object)
     frame = out.assign(quarter=quarter, owner=out["owner"].replace("", "(no owner)"))
     as_flagged = frame["worked"] == playbook.AS_FLAGGED
     won = as_flagged & (frame["outcome"] == "won")

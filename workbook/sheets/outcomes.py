@@ -67,7 +67,7 @@ def snapshot_outcomes(store_path: str | Path, queue: pd.DataFrame, accounts: pd.
     days = [d for d in store.as_ofs() if d <= as_of]
     previous_day = max((d for d in days if d < as_of), default=None)
     previous = store.snapshot(previous_day) if previous_day else None
-    ready = store.ready_rows(FLAG_SOURCE)
+    ready = store.flag_rows(FLAG_SOURCE)
     ready = ready[ready["as_of"].dt.date <= as_of]
     return SnapshotOutcomes(store.path, as_of, appended, days, previous_day, previous,
                             udfs.play_flags(ready, days))
