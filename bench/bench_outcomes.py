@@ -68,6 +68,7 @@ def fill_store(path: Path) -> None:
     con.execute(f"INSERT INTO snapshot_runs SELECT DISTINCT as_of, 'bench', {ACCOUNTS}, now(), 'bench' "
                 f"FROM {TABLE}")
     con.close()
+    store.rebuild_ready_runs()
 
 
 def opportunities(seed: int = 1) -> pd.DataFrame:

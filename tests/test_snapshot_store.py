@@ -61,6 +61,32 @@ def test_the_flags_read_from_the_store_are_those_of_every_row(tmp_path):
     assert (from_store["ready_until"] > from_store["flagged_on"]).any()
 
 
+def test_the_ready_runs_kept_on_append_are_those_of_every_row(tmp_path):
+    """Appended a day at a time, the runs are extended in place; a day replaced or written
+    out of order rebuilds them: the flags stay those of the rows the store holds."""
+    from workbook.sheets.outcomes import FLAG_SOURCE
+
+    snaps = pd.read_csv(ROOT / "workbook" / "sample_snapshots.csv", keep_default_na=False, na_values=[""])
+    days = sorted(snaps["as_of"].unique())
+    store = SnapshotStore(tmp_path / "s.duckdb")
+
+    def flags_agree(rows: pd.DataFrame) -> None:
+        from_store = udfs.play_flags(store.flag_rows(FLAG_SOURCE), store.as_ofs())
+        pd.testing.assert_frame_equal(from_store, udfs.play_flags(rows), check_dtype=False)
+
+    for day in days[:1] + days[2:]:  # the second week comes last, out of order
+        store.append(snaps[snaps["as_of"] == day])
+    flags_agree(snaps[snaps["as_of"] != days[1]])
+    store.append(snaps[snaps["as_of"] == days[1]])
+    flags_agree(snaps)
+    # a middle week replaced by one where nobody is ready splits every run through it
+    quiet = snaps[snaps["as_of"] == days[5]].assign(ready=False)
+    store.append(quiet)
+    changed = pd.concat([snaps[snaps["as_of"] != days[5]], quiet])
+    flags_agree(changed)
+    assert len(udfs.play_flags(changed)) > len(udfs.play_flags(snaps))
+
+
 def test_the_same_as_of_twice_replaces_it_and_says_so(tmp_path):
     store = SnapshotStore(tmp_path / "s.duckdb")
     store.append(_queue("2026-11-24"), "2026-11-24")

@@ -14,6 +14,10 @@ How it keeps what it holds:
 - **Two writers** are serialised by a lock file beside the store (``.NAME.lock``, as the
   write-back into a model does); readers take it too, briefly, since DuckDB lets one
   process at a time open a file it writes.
+- **Ready runs** (the rows flags are made of: the first snapshot of each run in which an
+  account is the same ready play, and the run's last day) are kept in a table of their
+  own, extended on each append of a newer day and rebuilt when an older day is written or
+  replaced, so reading the flags never scans every snapshot.
 - **A damaged store** (or a file that is not an upcell store) is reported in one line and
   never written to, truncated or rebuilt: it is left exactly as it was.
 
@@ -43,6 +47,7 @@ __all__ = ["DEFAULT_STORE", "SnapshotStore", "StoreError", "Appended"]
 HERE = Path(__file__).resolve().parent
 DEFAULT_STORE = HERE / "upcell_snapshots.duckdb"
 TABLE, RUNS, META = "queue_snapshots", "snapshot_runs", "upcell_store"
+READY = "ready_runs"  # the first row of each run of ready snapshots, kept up to date on append
 FORMAT = 1  # the store's layout version
 LOCK_TIMEOUT = 120.0
 _SQL_TYPES = {"date": "DATE", "number": "DOUBLE", "flag": "BOOLEAN", "id": "VARCHAR", "text": "VARCHAR"}
@@ -176,14 +181,25 @@ class SnapshotStore:
 
     # ------------------------------------------------------------------ reading
 
-    def runs(self) -> pd.DataFrame:
-        """One row per snapshot: as_of, rules_version, rows, taken_at, source (by as_of)."""
+    @contextmanager
+    def _reading(self):
+        """A read-only connection under the lock; a read that fails is a one-line StoreError."""
+        import duckdb
+
         with self._lock():
             con = self._connect(read_only=True)
             try:
-                return con.execute(f"SELECT * FROM {RUNS} ORDER BY as_of").df()
+                yield con
+            except duckdb.Error as err:
+                raise StoreError(f"{self.path.name}: the store is damaged ({_first_line(err)}); "
+                                 "it was left as it is") from None
             finally:
                 con.close()
+
+    def runs(self) -> pd.DataFrame:
+        """One row per snapshot: as_of, rules_version, rows, taken_at, source (by as_of)."""
+        with self._reading() as con:
+            return con.execute(f"SELECT * FROM {RUNS} ORDER BY as_of").df()
 
     def as_ofs(self) -> list[dt.date]:
         return [pd.Timestamp(d).date() for d in self.runs()["as_of"]]
@@ -191,12 +207,8 @@ class SnapshotStore:
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """A query's result as a DataFrame: text as object (one dtype on pandas 2 and 3),
         a missing text as '', dates as datetime64."""
-        with self._lock():
-            con = self._connect(read_only=True)
-            try:
-                arrays = con.execute(sql, params or []).fetchnumpy()
-            finally:
-                con.close()
+        with self._reading() as con:
+            arrays = con.execute(sql, params or []).fetchnumpy()
         out = {}
         for col, values in arrays.items():
             if isinstance(values, np.ma.MaskedArray):
@@ -222,17 +234,22 @@ class SnapshotStore:
         the first row of each run of consecutive snapshots in which an account is a ready
         play (ready, blank pipeline_status) of the same play, with ``ready_until``, the
         last day of the run. ``udfs.play_flags(rows, store.as_ofs())`` gives the flags."""
-        cols = ", ".join(f"s.{c}" for c in dict.fromkeys(("as_of", "account_id", "play", "ready", *columns)))
-        return self._query(f"""
-            WITH days AS (SELECT as_of, row_number() OVER (ORDER BY as_of) AS t FROM {RUNS}),
-            live AS (SELECT s.account_id, s.play, d.t FROM {TABLE} s JOIN days d ON d.as_of = s.as_of
-                     WHERE s.ready AND coalesce(s.pipeline_status, '') = ''),
-            runs AS (SELECT account_id, play, min(t) AS t0, max(t) AS t1 FROM (
-                         SELECT *, t - row_number() OVER (PARTITION BY account_id, play ORDER BY t) AS run
-                         FROM live) GROUP BY account_id, play, run)
-            SELECT {cols}, d1.as_of AS ready_until FROM runs r
-            JOIN days d0 ON d0.t = r.t0 JOIN days d1 ON d1.t = r.t1
-            JOIN {TABLE} s ON s.as_of = d0.as_of AND s.account_id = r.account_id AND s.play = r.play""")
+        cols = ", ".join(dict.fromkeys(("as_of", "account_id", "play", "ready", *columns)))
+        with self._reading() as con:
+            kept = bool(con.execute("SELECT count(*) FROM information_schema.tables "
+                                    "WHERE table_schema = 'main' AND table_name = ?", [READY]).fetchall()[0][0])
+        source = READY if kept else f"({_READY_RUNS})"  # a store written before the table existed
+        return self._query(f"SELECT {cols}, ready_until FROM {source}")
+
+    def rebuild_ready_runs(self) -> None:
+        """Rebuild the ready runs from every row (after rows were written into the store's
+        tables by other means than :meth:`append`, as the benchmark does)."""
+        with self._lock():
+            con = self._connect(read_only=False)
+            try:
+                con.execute(f"CREATE OR REPLACE TABLE {READY} AS {_READY_RUNS}")
+            finally:
+                con.close()
 
     def read(self) -> pd.DataFrame:
         """Every snapshot (by as_of, then queue order)."""
@@ -271,11 +288,13 @@ class SnapshotStore:
                                    f"({', '.join('?' * len(days))})", days).fetchall())
             con.execute(f"DELETE FROM {TABLE} WHERE as_of IN ({', '.join('?' * len(days))})", days)
             con.execute(f"DELETE FROM {RUNS} WHERE as_of IN ({', '.join('?' * len(days))})", days)
+            latest = con.execute(f"SELECT max(as_of) FROM {RUNS}").fetchall()[0][0]
             con.register("incoming", frame)
             con.execute(f"INSERT INTO {TABLE} SELECT {', '.join(SNAPSHOT_COLUMNS)} FROM incoming")
-            con.unregister("incoming")
             con.executemany(f"INSERT INTO {RUNS} VALUES (?, ?, ?, ?, ?)",
                             [[d, str(r.version), int(r.rows), now, source] for d, r in counts.iterrows()])
+            _update_ready_runs(con, days, latest, rebuild=bool(old))
+            con.unregister("incoming")
             con.execute("COMMIT")
         except duckdb.Error as err:
             try:
@@ -285,6 +304,42 @@ class SnapshotStore:
             raise StoreError(f"{self.path.name}: the snapshot could not be written ({_first_line(err)}); "
                              "the store is as it was") from None
         return {pd.Timestamp(d).date(): int(n) for d, n in old.items()}
+
+
+# The runs of ready snapshots from every row: the days numbered, the live rows (ready, no
+# opportunity on them), a run = consecutive day numbers of one account and play.
+_READY_RUNS = f"""
+    WITH days AS (SELECT as_of, row_number() OVER (ORDER BY as_of) AS t FROM {RUNS}),
+    live AS (SELECT s.account_id, s.play, d.t FROM {TABLE} s JOIN days d ON d.as_of = s.as_of
+             WHERE s.ready AND coalesce(s.pipeline_status, '') = ''),
+    runs AS (SELECT account_id, play, min(t) AS t0, max(t) AS t1 FROM (
+                 SELECT *, t - row_number() OVER (PARTITION BY account_id, play ORDER BY t) AS run
+                 FROM live) GROUP BY account_id, play, run)
+    SELECT s.*, d1.as_of AS ready_until FROM runs r
+    JOIN days d0 ON d0.t = r.t0 JOIN days d1 ON d1.t = r.t1
+    JOIN {TABLE} s ON s.as_of = d0.as_of AND s.account_id = r.account_id AND s.play = r.play"""
+
+
+def _update_ready_runs(con, days: list[dt.date], latest: dt.date | None, rebuild: bool) -> None:
+    """Keep the ready runs in step with a write of ``days`` (inside its transaction, after
+    the rows and the day are in). One new day after every stored one (``latest``, the
+    newest before it; None in a new store): the runs live on ``latest`` that are live
+    again are extended, the other live rows start runs. Anything else (several days, an
+    older day, a day replaced) rebuilds the table from every row."""
+    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' "
+                         "AND table_name = ?", [READY]).fetchall()[0][0]
+    day = days[0] if len(days) == 1 else None
+    if rebuild or not exists or day is None or (latest is not None and day <= latest):
+        con.execute(f"CREATE OR REPLACE TABLE {READY} AS {_READY_RUNS}")
+        return
+    live = "SELECT * FROM incoming WHERE ready AND coalesce(pipeline_status, '') = ''"
+    if latest is not None:
+        con.execute(f"""UPDATE {READY} r SET ready_until = ? FROM ({live}) i
+                        WHERE r.ready_until = ? AND r.account_id = i.account_id AND r.play = i.play""",
+                    [day, latest])
+    con.execute(f"""INSERT INTO {READY} SELECT {', '.join(f'i.{c}' for c in SNAPSHOT_COLUMNS)}, ?::DATE
+                    FROM ({live}) i ANTI JOIN (SELECT account_id, play FROM {READY} WHERE ready_until = ?) r
+                    ON r.account_id = i.account_id AND r.play = i.play""", [day, day])
 
 
 def import_snapshots(store: SnapshotStore, table: Any, source: str = "") -> Appended:

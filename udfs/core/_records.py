@@ -53,23 +53,41 @@ def record_table(
     if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":
         codes, uniques = _factorize(frame[id_column])  # hash the ids once: later checks use codes
         frame[id_column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
-    blank = np.ones(len(frame), dtype=bool)
-    for col in frame.columns:
-        blank &= _blank(frame[col])
-    keep = ~blank
+    keep = ~_blank_rows(frame)
     if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":
         codes, uniques = _factorize(frame[id_column])
-        text = _stripped(pd.Series(uniques, dtype=object))
-        # every summary id contains 'total': only those few are normalized one by one
-        candidate = np.flatnonzero(
-            (text.str.len().between(5, 16) & text.str.lower().str.contains("total", regex=False))
-            .fillna(False).to_numpy(dtype=bool)
-            if text.notna().any() else np.zeros(0, dtype=bool))
+        candidate = _may_be_summary(uniques)
         summary = np.zeros(uniques.size + 1, dtype=bool)
         summary[candidate] = [_args.normalize_key(uniques[k]) in SUMMARY_IDS for k in candidate]
         if summary.any():
             keep &= ~summary[codes]  # code −1 (blank) reads the last slot: not a summary
     return frame[keep]
+
+
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """The fully blank rows. Typed columns first, and a column is looked at only in the rows
+    still blank: a number or a date in a row settles it, so most exports need no text work."""
+    blank = np.ones(len(frame), dtype=bool)
+    for col in sorted(frame.columns, key=lambda c: frame[c].dtype.kind not in "iufbmM"):
+        rows = np.flatnonzero(blank)
+        if not len(rows):
+            break
+        column = frame[col] if len(rows) == len(frame) else frame[col].iloc[rows]
+        blank[rows] = _blank(column)
+    return blank
+
+
+def _may_be_summary(uniques: np.ndarray) -> np.ndarray:
+    """Positions of the distinct ids that contain 'total' in any case (every summary id
+    does); vectorized on numpy's string type where there is one."""
+    if not uniques.size:
+        return np.zeros(0, dtype=np.int64)
+    strings = getattr(np, "strings", None)
+    if strings is not None:
+        text = uniques.astype(np.dtypes.StringDType())
+        return np.flatnonzero(strings.find(strings.lower(text), "total") >= 0)
+    text = pd.Series(uniques, dtype=object).astype(str)
+    return np.flatnonzero(text.str.lower().str.contains("total", regex=False).to_numpy(dtype=bool))
 
 
 def _blank(col: pd.Series) -> np.ndarray:
