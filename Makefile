@@ -25,7 +25,7 @@ DEMO_SERVE ?= 1
 PORT ?= 2718
 
 demo: $(STAMP)
-	$(BIN)/python -m workbook queue --top 15
+	$(BIN)/python -m workbook queue --top 15 --opportunities workbook/sample_opportunities.csv --as-of 2026-12-01
 	rm -f workbook/upcell_snapshots.duckdb workbook/upcell_snapshots.duckdb.wal
 	$(BIN)/python -m workbook snapshots --import workbook/sample_snapshots.csv
 	$(BIN)/python -m workbook build --force --accounts workbook/sample_accounts.csv \

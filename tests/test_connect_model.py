@@ -26,7 +26,7 @@ import udfs
 from tests.conftest import started, udf_meta
 from udfs.connect import FORMULAS_SHEET, namespaced
 from workbook import build, serve
-from workbook.sheets.scores import SCORES_ANCHOR, SCORES_FORMULA
+from workbook.sheets.scores import SCORES_ANCHOR, scores_formula
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +129,7 @@ def test_connect_model_enters_every_upcell_formula(model, namespace):
     # the queue and the records tables spill from their anchors, namespaced or not
     r, c = SCORES_ANCHOR
     anchor = ("Scores", f"{get_column_letter(c + 1)}{r + 1}")
-    assert got[anchor] == SCORES_FORMULA.replace("=", "=" + (namespace + "." if namespace else ""), 1)
+    assert got[anchor] == scores_formula(True).replace("=", "=" + (namespace + "." if namespace else ""), 1)
     spilling = ("SCORE_ACCOUNTS(", "PIPELINE_FROM_OPPORTUNITIES(", "WIN_RATES(", "OTHER_OPPORTUNITIES(",
                 "RETENTION_FROM_HISTORY(", "COHORT_NRR(", "EXPANSION_SHARE_BY_QUARTER(", "ARR_MOVEMENTS(")
     spills = {k: v for k, v in got.items() if isinstance(v, str) and any(f in v for f in spilling)}

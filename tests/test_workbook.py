@@ -21,7 +21,7 @@ from tests.conftest import call_udf, need_tool
 from udfs.connect import FORMULAS_SHEET
 from udfs.core import playbook
 from workbook import build, load_accounts
-from workbook.sheets.scores import SCORES_FORMULA
+from workbook.sheets.scores import scores_formula
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOSTILE = ['=HYPERLINK("http://x","y")', "@SUM(1)", "+1", "-cmd", "=1+1"]
@@ -151,7 +151,9 @@ def test_sheets_tables_and_formulas(models, which):
     # values first (no #NAME? without Python); "Connect model" enters the formula
     assert scores["A4"].value == "account_id" and scores["A4"].data_type == "s"
     entries = _formula_entries(wb)
-    assert entries[("Scores", "A4")][0] == SCORES_FORMULA
+    # the sample model's queue knows its opportunities, as of the Pipeline sheet's date
+    assert entries[("Scores", "A4")][0] == scores_formula(bool(records))
+    assert ("Opportunities[#All]" in entries[("Scores", "A4")][0]) is bool(records)
     assert wb[FORMULAS_SHEET].sheet_state == "hidden"
     assert scores.freeze_panes == "B5"
     assert wb["xlwings.conf"]["A1"].value == "UDF Modules"
@@ -198,7 +200,8 @@ def test_dynamic_array_metadata(tmp_path):
     cell = re.search(r'<c r="A4"[^>]*>.*?</c>', scores).group(0)
     assert 'cm="1"' in cell
     last = xl_col_to_name(len(udfs.SCORE_COLUMNS) - 1)
-    assert f'<f t="array" ref="A4:{last}{n + 4}">SCORE_ACCOUNTS(Accounts[#All], Rules[#All], Plays[#All])</f>' in cell
+    formula = scores_formula(True)[1:]  # the sample model's queue reads its Opportunities
+    assert f'<f t="array" ref="A4:{last}{n + 4}">{formula}</f>' in cell
     assert "_xlfn" not in scores
     assert len(re.findall(r"<f[ >]", scores)) == 1 and "@SCORE" not in scores
     trend = re.search(r'<c r="A33"[^>]*>.*?</c>', retention).group(0)
@@ -353,12 +356,14 @@ def test_every_cached_value_is_what_the_functions_compute(models, which):
 def test_scores_sheet_is_the_queue_of_the_accounts_table(models):
     """The cached spill is SCORE_ACCOUNTS of what the Accounts table holds."""
     model = models["sample"]
-    queue = udfs.score_accounts(udfs.sample_accounts())
+    queue = udfs.score_accounts(udfs.sample_accounts(), as_of=udfs.SAMPLE_AS_OF,
+                                opportunities=udfs.sample_opportunities())
     assert model.queue["account_id"].tolist() == queue["account_id"].tolist()
     assert model.queue["expansion_score"].tolist() == queue["expansion_score"].tolist()
     wb = openpyxl.load_workbook(model.path, data_only=True)
     header = [c.value for c in wb["Scores"][4]]
     assert header[: len(udfs.SCORE_COLUMNS)] == list(udfs.SCORE_COLUMNS)
+    assert model.queue["pipeline_status"].tolist() == queue["pipeline_status"].tolist()
 
 
 # --------------------------------------------------------------------------- import + safety

@@ -135,6 +135,7 @@ def queue_table(queue: pd.DataFrame, top: int, width: int = 120, names: dict | N
         ("score", lambda i, r: _num(r.get("expansion_score"), "{:.0f}")),
         ("ready", lambda i, r: "yes" if r.get("ready") is True else "no"),
         ("play", lambda i, r: str(r.get("play") or "")),
+        ("status", lambda i, r: str(r.get("pipeline_status") or "")),
         ("owner", lambda i, r: str(r.get("owner") or "")),
         ("exp. value", lambda i, r: _num(r.get("expected_value"), "${:,.0f}")),
         ("due", lambda i, r: _num(r.get("due_in_days"), "{:.0f}d")),
@@ -184,14 +185,20 @@ def cmd_queue(args: argparse.Namespace) -> int:
             book = load_accounts(SAMPLE_CSV)
         else:
             book = load_accounts(udfs.sample_accounts(), label="udfs.sample_accounts()")
-        queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows(), as_of=args.as_of)
+        opps = _opportunities(args.opportunities)
+        queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows(), as_of=args.as_of, opportunities=opps)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     ready = queue["ready"].map(lambda v: bool(v) is True).sum() if "ready" in queue else 0
     width = shutil.get_terminal_size((140, 20)).columns
-    print(f"Expansion queue: {book.report.source}, {len(queue)} accounts, {ready} ready; "
-          f"top {min(args.top, len(queue))} by expected value")
+    status = queue.loc[queue["ready"].map(lambda v: v is True), "pipeline_status"]
+    flying = status[status != ""].value_counts()
+    ready = f"{ready} ready" + (f" ({ready - int(flying.sum())} new plays; "
+                                + ", ".join(f"{v} {k.lower()}" for k, v in flying.items()) + ")"
+                                if args.opportunities else "")
+    print(f"Expansion queue: {book.report.source}, {len(queue)} accounts, {ready}; "
+          f"top {min(args.top, len(queue))}, new plays first, by expected value")
     names = {}
     if "account_name" in book.frame:
         names = dict(zip(book.frame["account_id"], book.frame["account_name"], strict=True))
@@ -209,6 +216,15 @@ def cmd_queue(args: argparse.Namespace) -> int:
             return 2
         print("\n" + "\n".join(lines))
     return 0
+
+
+def _opportunities(path: str | None):
+    """The opportunities of ``--opportunities`` (None when not given), read as the build reads them."""
+    if not path:
+        return None
+    from .records import load_records
+
+    return load_records(path, "opportunities").frame
 
 
 def cmd_picture(args: argparse.Namespace) -> int:
@@ -264,6 +280,8 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--accounts", metavar="FILE", help="account export (.csv or .xlsx)")
     q.add_argument("--top", type=int, default=15, metavar="N", help="rows to show (default 15)")
     q.add_argument("--as-of", metavar="DATE", help="the date due dates count from (default today)")
+    q.add_argument("--opportunities", metavar="FILE",
+                   help="your CRM's opportunities (.csv or .xlsx): plays already open, past due, just won or lost")
     for p in (b, q):
         outcomes_cli.add_snapshots_option(p)
     q.set_defaults(func=cmd_queue)

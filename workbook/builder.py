@@ -35,7 +35,7 @@ from .sheets.pipeline import write_pipeline
 from .sheets.playbook import plays_rows, rules_rows, write_plays, write_rules
 from .sheets.records import RevenueRecords, revenue_records, write_table
 from .sheets.retention import write_retention
-from .sheets.scores import score_queue, write_scores
+from .sheets.scores import score_queue, scores_formula, write_scores
 from .sheets.start import write_conf, write_start_here
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -125,7 +125,8 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
     wb.set_properties({"title": "upcell expansion model", "subject": "Expansion revenue",
                        "comments": "Built by python -m workbook build"})
     fm = Formats(wb)
-    queue_values = score_queue(typed_frame(book))
+    opps = rec.opportunities if rec is not None else None
+    queue_values = score_queue(typed_frame(book), opps, rec.as_of if rec is not None else None)
     queue = pd.DataFrame(queue_values[1:], columns=queue_values[0])
     snap = None
     if snapshots is not None:
@@ -157,7 +158,7 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
     write_accounts(sheets["Accounts"], fm, book)
     write_rules(wb, sheets["Rules"], fm)
     write_plays(sheets["Plays"], fm)
-    write_scores(sheets["Scores"], fm, queue_values, values_only)
+    write_scores(sheets["Scores"], fm, queue_values, values_only, scores_formula(opps is not None))
     write_pipeline(wb, sheets["Pipeline"], fm, queue, book, rec, values_only)
     write_retention(wb, sheets["Retention"], fm, book, values_only, rec)
     for name, table, frame in (("Opportunities", "Opportunities", rec and rec.opportunities),

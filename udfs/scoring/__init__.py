@@ -5,7 +5,8 @@
 ``CLOSE_RATE``, ``PLAY_DUE_DATE``). The modules, in the order a row travels:
 ``_accounts`` (reading account tables: columns, signal values, dates, ids), ``evidence``
 (rules, conditions, persistence, the score and each motion's evidence), ``reasons`` (the
-sentence), ``plays`` (expected increase, close rate, owner, due date), ``why_now``
+sentence), ``plays`` (expected increase, close rate, owner, due date), ``in_flight``
+(a play against the account's opportunities), ``why_now``
 (the rule that made a play ready, and since when), ``queue`` (``score_book``,
 ``score_accounts``: readiness, routing, slots, order) and ``cells`` (the per-row functions
 and every Excel wrapper).
@@ -54,6 +55,13 @@ Decisions of the queue:
 - ``ready_signal`` is the rule that makes a play ready: its strongest fired ``alone`` rule
   when the score is below the trigger threshold, else the strongest fired rule of the
   play's motion (ties: the Rules table's order).
+- With ``opportunities``, a ready play whose account has an open opportunity of the play's
+  motion is ``Past due`` (its close date before ``as_of``) or ``In pipeline``; else a won
+  one within the play's cycle makes it ``Recently expanded``, a lost one within the Plays
+  table's ``cooldown_days`` ``Cooling down`` (``pipeline_status``, with the opportunity's
+  id, stage and close date). Such plays follow the new plays in the queue, take no slot
+  and their due days count to the close date (or the end of the cycle or cool-down). A
+  Plays close rate that is only assumed is replaced by the motion's measured win rate.
 - Dates in the Excel cells of the queue (``ready_since``, ``opportunity_close_date``) are
   ISO text (``2026-12-02``); in Python they are datetime columns.
 """

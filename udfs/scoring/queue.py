@@ -26,7 +26,8 @@ import pandas as pd
 from ..core import _args, playbook
 from ..core._args import num_text
 from ..core.playbook import MOTIONS
-from . import _accounts, evidence, why_now
+from ..revenue.opportunities import quarter_of, win_rates_of
+from . import _accounts, evidence, in_flight, why_now
 from .plays import Plays, as_of_day, owner_codes, play_set, renewal_due, segment_codes
 from .reasons import Sentences, missing_text, months_text, per_value, rule_sentences
 
@@ -44,19 +45,22 @@ PLAY_LABELS = np.array([*MOTIONS, NURTURE, playbook.GATE_TOO_EARLY, playbook.GAT
                        dtype=object)
 _NURTURE_CODE, _TOO_EARLY_CODE, _FIX_CODE, _NOT_SCORED_CODE = range(len(MOTIONS), len(MOTIONS) + 4)
 SLOT_LABELS = np.array(["", playbook.THIS_WEEK, playbook.QUEUED], dtype=object)
+_NAT = np.datetime64("NaT", "D")
 
 
 def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any = None,
                as_of: Any = None, owners: Any = None, routing: Any = "evidence",
-               reasons: bool = True, _in_order: bool = False) -> pd.DataFrame:
+               opportunities: Any = None, reasons: bool = True, _in_order: bool = False) -> pd.DataFrame:
     """Score a whole book: the queue fields per input row (same order) and ``queue_rank``.
 
     ``book`` is a DataFrame (or an Excel range with its header row); ``rules``/``plays``
     tables (or None for the defaults); ``history`` a table of account_id, period and
     signal columns ending the period before the snapshot; ``as_of`` the scoring date
     (default today); ``owners`` a table (owner, weekly_capacity); ``routing`` ``evidence``
-    or ``value``. ``queue_rank`` is 1 for the top of the queue. With ``reasons=False`` the
-    reasons column is left blank (faster, for replays).
+    or ``value``; ``opportunities`` the CRM's opportunities (a play already in flight, just
+    won or just lost gets its ``pipeline_status``, :mod:`.in_flight`). ``queue_rank`` is 1
+    for the top of the queue. With ``reasons=False`` the reasons column is left blank
+    (faster, for replays).
 
     >>> book = pd.DataFrame({"account_id": ["a", "b"], "usage_vs_cap": [0.95, 0.5]})
     >>> score_book(book, as_of="2026-01-01")[["ready", "play", "queue_rank"]].values.tolist()
@@ -68,6 +72,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     route = str(_args.choices("routing", [("evidence" if _args.is_blank(routing) else routing)],
                               playbook.ROUTINGS)[0])
     caps = playbook.owners_table(owners) if owners is not None else None
+    opps = in_flight.opportunities_arg(opportunities) if opportunities is not None else None
+    close, basis = _close_rates(p, opps, day)
     acc = _accounts.read_accounts("accounts", book, require_id=True,
                                   wanted=frozenset(evidence.needed_columns(rule_set)))
     ev = evidence.evaluate(acc, rule_set, notes=True, extra=("arr", "health_score", "tenure_months"),
@@ -95,7 +101,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     safe = np.maximum(play_code, 0)
     has_play = play_code >= 0
     increase = np.where(has_play, arr * p.share[safe], np.nan)
-    rate = np.where(has_play, p.close[safe], np.nan)
+    rate = np.where(has_play, close[safe], np.nan)
     expected = np.where(has_play, increase * rate, 0.0)
     no_arr = has_play & np.isnan(arr)
     expected[no_arr] = 0.0
@@ -110,6 +116,11 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     else:
         due = cycle
     owner_code, owner_labels = owner_codes(play_code, increase, arr, p)
+    flight = in_flight.plays_in_flight(opps, ids, play_code, cycle, p.cooldown, day) if opps is not None else None
+    status = flight.status if flight is not None else np.full(n, -1, dtype=np.int8)
+    if flight is not None:
+        due = np.where(status >= 0, flight.days, due)
+        paired &= status < 0
 
     # the play as a code into PLAY_LABELS: a motion, Nurture, a gate, Not scored
     play_code_all = np.where(ready, play, _NURTURE_CODE).astype(np.int8)
@@ -118,10 +129,10 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     play_code_all[~scored] = _NOT_SCORED_CODE
     score = np.where(scored, ev.score, np.nan)
 
-    order = _queue_order(ids, scored, ready, expected, score)
+    order = _queue_order(ids, scored, ready, expected, score, status)
     slot = SLOT_LABELS[np.zeros(n, dtype=np.int8)]
     if caps is not None:
-        slot = _slots(order, ready, owner_code, owner_labels, caps)
+        slot = _slots(order, ready & (status < 0), owner_code, owner_labels, caps)
 
     take = order if _in_order else slice(None)  # the queue's order, or the book's
     text = np.full(n, "", dtype=object)
@@ -129,7 +140,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         for i in np.flatnonzero(no_arr):
             notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
         text = _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route,
-                              paired, to_renewal, notes, ids, order, take)
+                              paired, to_renewal, notes, ids, order, take, flight)
     motions_code, motions_table = _motions_text(ev.motion_fired, prim)
     blank_text = np.full(n, "", dtype=object)
     no_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
@@ -142,20 +153,20 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "primary_motion": MOTION_LABELS[prim[take]],
         "motions": motions_table[motions_code[take]],
         "play": PLAY_LABELS[play_code_all[take]],
-        "pipeline_status": blank_text,
+        "pipeline_status": in_flight.STATUS_LABELS[status[take]],
         "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
         "assignee": blank_text,
         "slot": slot[take],
         "expected_arr_increase": increase[take],
         "close_rate": rate[take],
         "expected_value": expected[take],
-        "value_basis": value_basis(p)[play_code[take]],
+        "value_basis": basis[play_code[take]],
         "due_in_days": np.where(has_play, due, np.nan)[take],
         "ready_since": no_day,
         "ready_signal": signal[take],
-        "opportunity_id": blank_text,
-        "opportunity_stage": blank_text,
-        "opportunity_close_date": no_day,
+        "opportunity_id": blank_text if flight is None else flight.column(flight.ids, "")[take],
+        "opportunity_stage": blank_text if flight is None else flight.column(flight.stages, "")[take],
+        "opportunity_close_date": no_day if flight is None else flight.column(flight.close, _NAT)[take],
         "reasons": text,
     }
     if _in_order:
@@ -166,11 +177,26 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     return _frame(columns, acc.index if acc.index is not None and len(acc.index) == n else None)
 
 
-def value_basis(p: Plays) -> np.ndarray:
+def value_basis(p: Plays, close_basis: tuple[str, ...] | None = None) -> np.ndarray:
     """Per motion (index -1: no play, ''), where its close rate and increase share come from,
     e.g. 'close rate assumed; increase share assumed'."""
-    texts = [f"close rate {c}; increase share {s}" for c, s in zip(p.close_basis, p.share_basis, strict=True)]
+    close = p.close_basis if close_basis is None else close_basis
+    texts = [f"close rate {c}; increase share {s}" for c, s in zip(close, p.share_basis, strict=True)]
     return np.array([*texts, ""], dtype=object)
+
+
+def _close_rates(p: Plays, opps, day: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
+    """(close rate per motion, value_basis per motion): the Plays table's, except that a
+    rate the table only assumes is replaced, when opportunities are given, by the motion's
+    win rate measured from them (won $ ÷ closed $, the 4 closed quarters before as_of)."""
+    if opps is None:
+        return p.close, value_basis(p)
+    rates = win_rates_of(opps, quarter_of(day), None)  # only its measured rates are used
+    use = (np.array(p.close_basis) == playbook.ASSUMED) & (rates["basis"].to_numpy() == playbook.MEASURED)
+    close = np.where(use, rates["win_rate"].to_numpy(float), p.close)
+    words = f"{playbook.MEASURED} (won $ ÷ closed $ of the opportunities, {rates['window'].iloc[0]})"
+    basis = tuple(words if u else b for u, b in zip(use.tolist(), p.close_basis, strict=True))
+    return close, value_basis(p, basis)
 
 
 def _frame(columns: dict[str, np.ndarray], index: pd.Index | None) -> pd.DataFrame:
@@ -197,7 +223,8 @@ def readiness(ev: evidence.Evaluation, scored: np.ndarray | None = None):
 
 
 def score_accounts(accounts: Any, rules: Any = None, plays: Any = None, history: Any = None,
-                   as_of: Any = None, owners: Any = None, routing: Any = "evidence") -> pd.DataFrame:
+                   as_of: Any = None, owners: Any = None, routing: Any = "evidence",
+                   opportunities: Any = None) -> pd.DataFrame:
     """The expansion queue: :data:`SCORE_COLUMNS`, one row per account, in queue order.
 
     >>> q = score_accounts(pd.DataFrame({"account_id": ["a1"], "seat_utilization": [0.99]}), as_of="2026-01-01")
@@ -205,7 +232,7 @@ def score_accounts(accounts: Any, rules: Any = None, plays: Any = None, history:
     (['Seat expansion', '', ''], 40.0)
     """
     return score_book(accounts, rules, plays, history=history, as_of=as_of, owners=owners,
-                      routing=routing, _in_order=True)
+                      routing=routing, opportunities=opportunities, _in_order=True)
 
 
 # =========================================================================== pieces
@@ -238,8 +265,9 @@ def _names(acc: _accounts.Accounts) -> np.ndarray:
     return names
 
 
-def _queue_order(ids, scored, ready, expected, score) -> np.ndarray:
-    """Scored first, ready first, expected value desc, score desc, account_id asc.
+def _queue_order(ids, scored, ready, expected, score, status=None) -> np.ndarray:
+    """Scored first, ready first (new plays, then plays in flight by their status),
+    expected value desc, score desc, account_id asc.
 
     Stable sorts on rows already in account_id order: the ready plays by (expected value,
     score), the others by score alone (their expected value is 0), Not scored rows last.
@@ -248,7 +276,11 @@ def _queue_order(ids, scored, ready, expected, score) -> np.ndarray:
     ascending = n < 2 or bool(np.greater(ids[1:], ids[:-1]).all())
     base = np.arange(n) if ascending else np.argsort(ids, kind="stable")
     parts = []
-    for group in (scored & ready, scored & ~ready, ~scored):
+    groups = [scored & ready, scored & ~ready, ~scored]
+    if status is not None and (status >= 0).any():
+        flying = [scored & ready & (status == k) for k in range(len(playbook.PIPELINE_STATUSES))]
+        groups = [scored & ready & (status < 0), *flying, *groups[1:]]
+    for group in groups:
         rows = base[group[base]]
         s = score[rows]
         whole = s.size == 0 or bool(np.all(s == np.round(s)))
@@ -322,9 +354,12 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
 
 
 def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, paired,
-                   to_renewal, notes, ids, order, take) -> np.ndarray:
+                   to_renewal, notes, ids, order, take, flight=None) -> np.ndarray:
     num, threshold = num_text, playbook.TRIGGER_THRESHOLD
     s = Sentences(ev.n)
+    if flight is not None:
+        rows = np.flatnonzero(flight.text != "")
+        s.add(rows, flight.text[rows])
     summary = np.flatnonzero(~scored & (ids != ""))
     s.add(summary, f"{NOT_SCORED}: a summary row")
     s.add(np.flatnonzero(~scored & (ids == "")), f"{NOT_SCORED}: no account_id")

@@ -43,16 +43,33 @@ QUEUE_FORMAT = {  # column -> (format, width); widths fit the header names unbro
 }
 
 
-def score_queue(accounts: Any) -> list[list[Any]]:
-    """The SCORE_ACCOUNTS spill (header row first) for the Accounts, Rules and Plays tables.
+# with opportunities, the queue is as of the Pipeline sheet's as-of date (its input cell)
+AS_OF_CELL = "Pipeline!$B$5"
+
+
+def scores_formula(opportunities: bool = False) -> str:
+    """The Scores formula: SCORES_FORMULA, with the Opportunities table (and the as-of date
+    it is read on) when the model has one."""
+    if not opportunities:
+        return SCORES_FORMULA
+    return SCORES_FORMULA[:-1] + f", , {AS_OF_CELL}, , , Opportunities[#All])"
+
+
+def score_queue(accounts: Any, opportunities: Any = None, as_of: Any = None) -> list[list[Any]]:
+    """The SCORE_ACCOUNTS spill (header row first) for the Accounts, Rules and Plays tables
+    (and the Opportunities table as of ``as_of``, when given).
 
     ``accounts`` is the Accounts table (a DataFrame of the imported cells, or its Excel
     range); the tests re-evaluate the cached spill from the written cells through xlwings.
     """
-    return table_cells(udfs.score_accounts(accounts, rules_rows(), plays_rows()))
+    if opportunities is None:
+        return table_cells(udfs.score_accounts(accounts, rules_rows(), plays_rows()))
+    return table_cells(udfs.score_accounts(accounts, rules_rows(), plays_rows(), as_of=as_of,
+                                           opportunities=opportunities))
 
 
-def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool) -> None:
+def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool,
+                 formula: str = SCORES_FORMULA) -> None:
     header = values[0]
     fmts = []
     for j, name in enumerate(header):
@@ -62,13 +79,13 @@ def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool) ->
     ws.write_string(0, 0, "Expansion queue", fm.title)
     ws.write_string(
         1, 0,
-        "One row per account, highest expected value first: " + SCORES_FORMULA
+        "One row per account, new plays first, highest expected value first: " + formula
         + " in A4 (spilling) once the model is connected (Start here); it re-scores when "
         "Rules, Plays or Accounts change.",
         fm.subtitle,
     )
     r0, c0 = SCORES_ANCHOR
-    height, width = spill(ws, r0, c0, SCORES_FORMULA, values, fmts, fm.spill_header, fm,
+    height, width = spill(ws, r0, c0, formula, values, fmts, fm.spill_header, fm,
                            values_only)
     ws.set_row(r0, 22)
     ws.freeze_panes(r0 + 1, 1)

@@ -1,0 +1,199 @@
+"""Plays already in flight: each ready play against the account's opportunities of its motion.
+
+Given the CRM's opportunities (read by :mod:`udfs.revenue.opportunities`, the one reading
+of motion words, stages and open/won/lost), a ready play is not a new play when the
+account already has, for the play's motion:
+
+- an open opportunity whose close date is before ``as_of``: ``Past due``;
+- an open one: ``In pipeline`` (the earliest closing one is shown);
+- a won one closed within the play's cycle before ``as_of``: ``Recently expanded``;
+- a lost one closed within the play's ``cooldown_days`` before ``as_of``: ``Cooling down``.
+
+The first that applies wins (that order). A loss within ``RECENT_LOSS_DAYS`` that no
+longer holds the play back is still named in the reasons. Opportunities created after
+``as_of`` and deals closed after it are not known yet on that date.
+
+>>> opps = [["opportunity_id", "account_id", "type", "amount", "stage", "close_date", "status"],
+...         ["O1", "a1", "Add seats", 9000, "Proposal", "2026-12-20", "open"],
+...         ["O2", "a2", "Add seats", 4000, "Closed Lost", "2026-11-01", "lost"]]
+>>> f = plays_in_flight(read_opportunities(opps), np.array(["a1", "a2", "a3"], dtype=object),
+...               np.array([0, 0, 0]), np.full(3, 21.0), np.full(5, 90.0), np.datetime64("2026-12-01"))
+>>> STATUS_LABELS[f.status].tolist(), f.days.tolist()
+(['In pipeline', 'Cooling down', ''], [19.0, 60.0, nan])
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..core import _args, _records, playbook
+from ..core._args import num_text
+from ..core.playbook import MOTIONS
+from ..revenue.opportunities import Opportunities, is_past_due, read_opportunities
+
+__all__: list[str] = []
+
+_PAST_DUE, _IN_PIPELINE, _RECENT, _COOLING = range(4)
+STATUS_LABELS = np.array([*playbook.PIPELINE_STATUSES, ""], dtype=object)  # index -1: no status
+assert tuple(STATUS_LABELS[[_PAST_DUE, _IN_PIPELINE, _RECENT, _COOLING]]) == (
+    playbook.PAST_DUE, playbook.IN_PIPELINE, playbook.RECENTLY_EXPANDED, playbook.COOLING_DOWN)
+_N = len(MOTIONS)
+_NAT = np.datetime64("NaT", "D")
+
+
+@dataclass
+class InFlight:
+    """Per book row: the status (code into STATUS_LABELS, -1 none), the opportunity behind
+    it (index into the opportunities, -1 none), its due days, and the reasons' sentence."""
+
+    status: np.ndarray  # int8
+    opportunity: np.ndarray  # int64
+    days: np.ndarray  # float: to the close date (open), to the end of the cycle or cool-down
+    ids: np.ndarray  # opportunity ids (text)
+    stages: np.ndarray
+    close: np.ndarray  # datetime64[D]
+    text: np.ndarray  # object: the reasons' sentence ('' none)
+
+    def column(self, values: np.ndarray, blank) -> np.ndarray:
+        """``values`` of each row's opportunity (``blank`` where it has none)."""
+        out = np.append(values, np.array([blank], dtype=values.dtype))
+        return out[self.opportunity]  # -1 reads the blank
+
+
+def opportunities_arg(opportunities) -> Opportunities:
+    """The ``opportunities`` argument read (its account_id column is required here)."""
+    o = read_opportunities(opportunities)
+    if o.frame is not None and "account_id" not in o.frame:
+        raise _args.InputError("opportunities: expected a column 'account_id' in the header row "
+                               "(the queue matches each opportunity to its account)")
+    return o
+
+
+def _latest(key: np.ndarray, day: np.ndarray, pick: np.ndarray, wanted: np.ndarray, *,
+            first: bool = False) -> np.ndarray:
+    """Per wanted key (account × motion), the index of the picked opportunity with the latest
+    (``first``: earliest) day; -1 where none. Ties: the later row of the table."""
+    rows = np.flatnonzero(pick)
+    out = np.full(wanted.size, -1, dtype=np.int64)
+    if rows.size == 0:
+        return out
+    d = day[rows].astype(np.int64)
+    order = np.lexsort((rows, -d if first else d, key[rows]))  # by key, then day, last wins
+    rows, keys = rows[order], key[rows][order]
+    last = np.r_[keys[1:] != keys[:-1], True]
+    rows, keys = rows[last], keys[last]
+    at = np.searchsorted(keys, wanted)
+    hit = at < keys.size
+    hit[hit] = keys[at[hit]] == wanted[hit]
+    out[hit] = rows[at[hit]]
+    return out
+
+
+def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: np.ndarray,
+              cooldown: np.ndarray, day: np.datetime64) -> InFlight:
+    """Each row's play (``play``: motion index, -1 none) against the opportunities of its
+    account (``ids``) and motion on ``day``; ``cycle`` per row, ``cooldown`` per motion (days)."""
+    n = len(ids)
+    day = np.datetime64(day, "D")
+    opp_ids, stages = o.text("opportunity_id"), o.text("stage")
+    close = o.close_date.astype("datetime64[D]")
+    status = np.full(n, -1, dtype=np.int8)
+    chosen = np.full(n, -1, dtype=np.int64)
+    days = np.full(n, np.nan)
+    text = np.full(n, "", dtype=object)
+    rows = np.flatnonzero(play >= 0)
+    if rows.size == 0 or len(o.amount) == 0:
+        return InFlight(status, chosen, days, opp_ids, stages, close, text)
+    # accounts as codes shared by the book and the opportunities: one hash pass each
+    accounts = pd.Index(pd.unique(ids[rows]))
+    acc = accounts.get_indexer(o.text("account_id"))
+    key = acc.astype(np.int64) * _N + o.motion
+    known = (acc >= 0) & (o.motion >= 0)
+    if o.frame is not None and "created_date" in o.frame:
+        created = _records.dates("opportunities", o.frame, "created_date", allow_blank=True)
+        known &= ~(created.astype("datetime64[D]") > day)  # blank: known
+    closed_by = known & (close <= day)
+    wanted = accounts.get_indexer(ids[rows]).astype(np.int64) * _N + play[rows]
+
+    open_ = _latest(key, close, known & (o.status == 0), wanted, first=True)
+    won = _latest(key, close, closed_by & (o.status == 1), wanted)
+    lost = _latest(key, close, closed_by & (o.status == 2), wanted)
+    since_won = _days(day, close, won)
+    since_lost = _days(day, close, lost)
+    cool = cooldown[play[rows]]
+    cyc = cycle[rows]
+    with np.errstate(invalid="ignore"):
+        recent = (won >= 0) & (since_won <= cyc)
+        cooling = (lost >= 0) & (since_lost <= cool)
+    late = np.zeros(rows.size, dtype=bool)
+    late[open_ >= 0] = is_past_due(o, day)[open_[open_ >= 0]]
+    code = np.full(rows.size, -1, dtype=np.int8)
+    pick = np.full(rows.size, -1, dtype=np.int64)
+    for value, when, opp in ((_COOLING, cooling, lost), (_RECENT, recent, won),
+                             (_IN_PIPELINE, open_ >= 0, open_), (_PAST_DUE, late, open_)):
+        code[when], pick[when] = value, opp[when]  # later assignments win: the order above
+    status[rows], chosen[rows] = code, pick
+    due = np.full(rows.size, np.nan)
+    in_crm = (code == _IN_PIPELINE) | (code == _PAST_DUE)
+    due[in_crm] = -_days(day, close, pick[in_crm])  # to the close date: negative when past due
+    due[code == _RECENT] = (cyc - since_won)[code == _RECENT]
+    due[code == _COOLING] = (cool - since_lost)[code == _COOLING]
+    days[rows] = due
+    text[rows] = _sentences(o, code, pick, lost, since_lost, cool, play[rows], day, opp_ids, stages, close)
+    return InFlight(status, chosen, days, opp_ids, stages, close, text)
+
+
+def _days(day: np.datetime64, close: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """Days from the close date of each ``index`` (−1: none, NaN) to ``day``."""
+    out = np.full(index.size, np.nan)
+    has = index >= 0
+    out[has] = (day - close[index[has]]).astype(np.int64)
+    return out
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    return values.astype(np.int64).astype(str).astype(object)
+
+
+def _money(amount: np.ndarray) -> np.ndarray:
+    return np.array(["$" + num_text(round(a)) for a in amount.tolist()], dtype=object)
+
+
+def _sentences(o, code, pick, lost, since_lost, cool, play, day, opp_ids, stages, close) -> np.ndarray:
+    """The reasons' sentence of each row (built as object-array columns, no row loop)."""
+    out = np.full(code.size, "", dtype=object)
+    motion = np.array(MOTIONS, dtype=object)
+    dates = np.datetime_as_string(close, unit="D").astype(object)
+
+    def deal(i: np.ndarray, stage: bool = False) -> np.ndarray:  # 'OPP-1 (Tier upgrade, $13,200, Proposal)'
+        tail = np.where(stages[i] != "", ", " + stages[i], "").astype(object) if stage else ""
+        return opp_ids[i] + " (" + motion[o.motion[i]] + ", " + _money(o.amount[i]) + tail + ")"
+
+    for value in (_PAST_DUE, _IN_PIPELINE, _RECENT, _COOLING):
+        at = np.flatnonzero(code == value)
+        if at.size == 0:
+            continue
+        i = pick[at]
+        ago = _text(np.abs((day - close[i]).astype(np.int64)))
+        head = STATUS_LABELS[value] + ": "
+        if value == _PAST_DUE:
+            s = head + deal(i, True) + " was to close on " + dates[i] + ", " + ago + " days ago: update it in the CRM"
+        elif value == _IN_PIPELINE:
+            s = head + deal(i, True) + " closes on " + dates[i] + ": work the open deal, not a new play"
+        elif value == _RECENT:
+            s = head + "won " + deal(i) + " on " + dates[i] + ", " + ago + " days ago, within the play's cycle"
+        else:
+            s = (head + "lost " + deal(i) + " on " + dates[i] + ", " + ago + " days ago; the play waits "
+                 + _text(cool[at]) + " days after a loss")
+        out[at] = s
+    # a loss of the play's motion within a year that no longer holds the play back
+    at = np.flatnonzero((code != _COOLING) & (lost >= 0) & (since_lost <= playbook.RECENT_LOSS_DAYS))
+    if at.size:
+        i = lost[at]
+        note = ("lost a " + motion[play[at]] + " opportunity " + _text(since_lost[at]) + " days ago: "
+                + opp_ids[i] + " (" + _money(o.amount[i]) + ", closed " + dates[i] + ")")
+        out[at] = np.where(out[at] != "", out[at] + "; " + note, note)
+    return out
