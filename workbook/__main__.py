@@ -35,8 +35,17 @@ def _book(args: argparse.Namespace, kind: str = "accounts"):
     """The records named on the command line (``--accounts``/FILE, ``--map``, ``--decimal``)."""
     from .records import load_records
 
+    as_of = getattr(args, "as_of", None) if kind != "accounts" else None
     return load_records(getattr(args, "accounts", None) or args.file, kind,
-                        mapping=args.map, decimal=args.decimal)
+                        mapping=args.map, decimal=args.decimal, dayfirst=args.dayfirst,
+                        duplicates=getattr(args, "duplicates", None),
+                        as_of=_date_arg(as_of) if as_of else None)
+
+
+def _date_arg(value: str):
+    from udfs.core import _records
+
+    return pd.Timestamp(_records.as_of_date("--as-of", value)).date()
 
 
 def cmd_build(args: argparse.Namespace) -> int:
@@ -46,12 +55,13 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         out = _out_path(args.out, DEFAULT_OUT)
         refuse_overwrite(out, force=args.force, error=OutputExists)  # before the slower import
-        source = _book(args) if (args.accounts or args.map or args.decimal) else None
+        source = _book(args) if (args.accounts or args.map or args.decimal or args.dayfirst) else None
         if source is not None:
             _refuse_too_many_rows(source)
         result = build(source, out, force=args.force, values_only=args.values_only,
                        live=args.live, opportunities=args.opportunities, arr_history=args.arr_history,
-                       targets=args.targets, target=args.target, as_of=args.as_of, snapshots=args.snapshots)
+                       targets=args.targets, target=args.target, as_of=args.as_of, snapshots=args.snapshots,
+                       dayfirst=args.dayfirst, duplicates=args.duplicates)
     except OutputExists as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -297,7 +307,16 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--kind", default="accounts", metavar="KIND",
                    help=f"what the file holds: {' | '.join(_kinds())} (default accounts)")
     c.add_argument("--limit", type=int, default=50, metavar="N", help="cells listed per problem (default 50)")
+    c.add_argument("--as-of", metavar="DATE",
+                   help="the as-of date you will build with: the report says when it is after the newest record")
+    for p in (b, c):
+        p.add_argument("--duplicates", choices=("sum", "last"), metavar="HOW",
+                       help="ARR history rows of one account and month with no subscription_id, product or plan "
+                            "column: sum (add them up) or last (the last row counts); default: refused, each named")
     for p in (b, q, c):
+        p.add_argument("--dayfirst", action="store_true",
+                       help="dates such as 03/04/2025 are day first (default: each date column decides from its "
+                            "dates; month first when none tells)")
         p.add_argument("--map", action="append", metavar='"HEADER=column"',
                        help="read the column HEADER as COLUMN (repeatable)")
         p.add_argument("--decimal", choices=(",", "."), metavar="MARK",

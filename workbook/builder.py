@@ -74,6 +74,8 @@ def build(
     target: Any = None,
     as_of: Any = None,
     snapshots: str | os.PathLike | None = None,
+    dayfirst: bool = False,
+    duplicates: str | None = None,
 ) -> BuildResult:
     """Build the model from ``accounts`` (path, DataFrame, AccountBook; None = sample book).
 
@@ -90,12 +92,16 @@ def build(
     of them, the bundled sample records and the sample company's targets are used.
     ``snapshots``: a snapshot store (``workbook.snapshots``) the queue is appended to, as
     of ``as_of``; the What changed and Playbook results sheets are built from it.
+    ``dayfirst``: the records' dates such as 03/04/2025 are day first (default: each column
+    decides); ``duplicates``: ``sum`` or ``last`` for ARR history rows of one account and
+    month (default: refused, each named).
     """
     started = time.perf_counter()
     out = os.fspath(out)
     refuse_overwrite(out, force=force, error=OutputExists)  # before the (slower) import
     book = accounts if isinstance(accounts, AccountBook) else _load(accounts)
-    rec = revenue_records(opportunities, arr_history, targets, target, as_of, sample=accounts is None)
+    rec = revenue_records(opportunities, arr_history, targets, target, as_of, sample=accounts is None,
+                          dayfirst=dayfirst, duplicates=duplicates)
     # a model is a normal file (not mkstemp's 0600), whatever mode the old one had
     # without force the new file is created exclusively: of two builds racing for one new
     # path, exactly one wins and the other gets OutputExists

@@ -33,6 +33,30 @@ HISTORY_ALIASES: dict[str, str] = {
     "contract_end": "end_date",
 }
 
+# Columns that make several ARR history rows of one account and month line items of an
+# invoice or subscription export (summed), by normalized key; without one, such rows conflict.
+LINE_ITEM_COLUMNS = ("subscription_id", "product", "plan")
+LINE_ITEM_ALIASES: dict[str, str] = {
+    "subscription": "subscription_id", "subscriptionid": "subscription_id", "sub_id": "subscription_id",
+    "line_item_id": "subscription_id", "product_name": "product", "sku": "product",
+    "plan_name": "plan", "price_plan": "plan",
+}
+HISTORY_ALIASES.update(LINE_ITEM_ALIASES)
+
+
+def line_item_column(columns: Any) -> str | None:
+    """The first of ``columns`` (headers as written) that makes rows line items, or None.
+
+    >>> line_item_column(["Customer", "Month", "Product Name", "ARR"])
+    'Product Name'
+    """
+    for col in columns:
+        key = _args.normalize_key(col)
+        if key in LINE_ITEM_COLUMNS or LINE_ITEM_ALIASES.get(key) or LINE_ITEM_ALIASES.get(key.replace("_", "")):
+            return col
+    return None
+
+
 OPPORTUNITY_ALIASES: dict[str, str] = {
     "id": "opportunity_id", "opportunity": "opportunity_id", "opp_id": "opportunity_id",
     "opportunityid": "opportunity_id", "deal_id": "opportunity_id",

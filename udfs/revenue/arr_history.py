@@ -61,8 +61,16 @@ class ArrHistory:
         return _records.month_label(self.months)
 
 
-def arr_matrix(history: Any) -> ArrHistory:
+DUPLICATES = ("sum", "last")
+
+
+def arr_matrix(history: Any, duplicates: Any = None) -> ArrHistory:
     """Read an account-month or subscription table (range or DataFrame) into an :class:`ArrHistory`.
+
+    Several rows for one account and month are line items, summed (and noted), when the
+    table has a ``subscription_id``, ``product`` or ``plan`` column; without one they
+    conflict and are refused, naming the account, the month and the rows, unless
+    ``duplicates`` says ``sum`` (add them up) or ``last`` (the last row counts).
 
     >>> h = arr_matrix([["Customer", "Month", "MRR"], ["a", "2024-01-15", 10], ["a", "2024-03-01", 12]])
     >>> h.arr.tolist(), h.month_labels.tolist()
@@ -71,6 +79,7 @@ def arr_matrix(history: Any) -> ArrHistory:
     if isinstance(history, ArrHistory):
         return history
     name = "history"
+    how = None if _args.omitted(duplicates) else _args.choices("duplicates", [duplicates], DUPLICATES)[0]
     frame = _records.record_table(name, history, record_columns.HISTORY_ALIASES, ("account_id",), "account_id")
     if frame.empty:
         raise _args.InputError(f"{name}: expected at least one row of account_id, month and arr, got none")
@@ -88,11 +97,12 @@ def arr_matrix(history: Any) -> ArrHistory:
         return _from_subscriptions(name, frame, ids, amount)
     else:
         raise _args.InputError(f"{name}: expected a column 'month' (or 'start_date' and 'end_date') in the header row")
-    return _matrix(ids, month, amount, notes)
+    items = record_columns.line_item_column(frame.columns)
+    return _matrix(ids, month, amount, notes, how or ("items:" + items if items else None), frame)
 
 
 def _matrix(ids: tuple[np.ndarray, np.ndarray], month: np.ndarray, amount: np.ndarray,
-            notes: list[str]) -> ArrHistory:
+            notes: list[str], duplicates: str | None = "sum", frame: pd.DataFrame | None = None) -> ArrHistory:
     codes, accounts = ids
     first = int(month.min())
     span = int(month.max()) - first + 1
@@ -110,9 +120,40 @@ def _matrix(ids: tuple[np.ndarray, np.ndarray], month: np.ndarray, amount: np.nd
     seen = np.zeros(size, dtype=bool)
     seen[flat] = True
     dupes = int(len(flat) - np.count_nonzero(seen))
-    if dupes:
+    if dupes and frame is not None:
+        arr = _duplicates(arr, flat, amount, dupes, duplicates, frame, accounts, codes, month, notes)
+    elif dupes:
         notes.append(f"{dupes} account-month rows appeared more than once; their ARR is summed")
     return ArrHistory(np.asarray(accounts, dtype=object), first, arr, notes)
+
+
+def _duplicates(arr: np.ndarray, flat: np.ndarray, amount: np.ndarray, dupes: int, how: str | None,
+                frame: pd.DataFrame, accounts: np.ndarray, codes: np.ndarray, month: np.ndarray,
+                notes: list[str]) -> np.ndarray:
+    """Rows sharing an account and month: line items (summed), or ``how`` says, or refused."""
+    if how is not None and how.startswith("items:"):
+        notes.append(f"{dupes} rows are further line items of an account and month ({how[6:]} column); "
+                     "their ARR is summed")
+        return arr
+    if how == "sum":
+        notes.append(f"{dupes} rows repeat an account and month; their ARR is summed (duplicates 'sum')")
+        return arr
+    if how == "last":
+        last = np.full(arr.size, -1, dtype=np.int64)
+        np.maximum.at(last, flat, np.arange(len(flat)))
+        kept = np.flatnonzero(last >= 0)
+        out = np.zeros(arr.size)
+        out[kept] = amount[last[kept]]
+        notes.append(f"{dupes} rows repeat an account and month; the last of each counts (duplicates 'last')")
+        return out.reshape(arr.shape)
+    counts = np.bincount(flat, minlength=arr.size)
+    cell = int(flat[np.argmax(counts[flat] > 1)])
+    rows = np.flatnonzero(flat == cell)
+    shown = " and ".join(f"{int(frame.index[r]) + 2} ({_args.num_text(float(amount[r]))})" for r in rows[:3])
+    raise _args.InputError(
+        f"history: account {str(accounts[codes[rows[0]]])!r} has {rows.size} rows for "
+        f"{_records.month_label(month[rows[:1]])[0]} (rows {shown}) and no subscription_id, product or plan "
+        "column telling them apart; keep one row per account and month, or choose duplicates 'sum' or 'last'")
 
 
 def _from_subscriptions(name: str, frame: pd.DataFrame, ids: tuple[np.ndarray, np.ndarray], amount: np.ndarray) -> ArrHistory:

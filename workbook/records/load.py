@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from udfs.core import _args, playbook
+from udfs.core import _args, _records, playbook
 from udfs.core.playbook import SEGMENTS
 
 from . import schema as _schema
@@ -39,6 +39,20 @@ from .report import BadCell, ImportReport, rows_text
 HEADER_SEARCH_ROWS = 20
 DECIMAL_SAMPLE_ROWS = 2000
 _ENCODING_NAMES = {"utf-8": "UTF-8", "utf-16": "UTF-16", "cp1252": "Windows-1252"}
+
+
+DUPLICATE_CHOICES = ("sum", "last")
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read what a file cannot say itself: the order of dates such as 03/04/2025,
+    what ARR history rows of one account and month mean, the as-of date (None: not given)."""
+
+    dayfirst: bool = False
+    duplicates: str | None = None
+    as_of: date | None = None
+    today: date | None = None
 
 
 class ImportError_(ValueError):
@@ -82,11 +96,16 @@ def load_records(
     decimal: str | None = None,
     label: str | None = None,
     as_of: date | None = None,
+    dayfirst: bool = False,
+    duplicates: str | None = None,
 ) -> RecordBook:
     """Import ``source`` (a CSV/XLSX path, the bytes of one, a DataFrame, or rows with the
     header first) as records of ``kind``. ``mapping``: extra header -> column matches (the
     ``--map`` items or a dict); ``decimal``: ``','`` or ``'.'`` to override detection;
-    ``as_of``: the date that derived ages (tenure from customer_since) are measured at.
+    ``as_of``: the date that derived ages (tenure from customer_since) are measured at;
+    ``dayfirst``: dates such as 03/04/2025 are day first (default: the column decides);
+    ``duplicates``: ``sum`` or ``last`` for ARR history rows of one account and month
+    (default: reported as a problem, see :mod:`.checks`).
 
     Raises :class:`ImportError_` (a ``ValueError``, one line) when the file cannot be read
     or has no header naming the id column; every other problem is reported, never fatal.
@@ -103,8 +122,12 @@ def load_records(
                 f"--map: {column!r} is not a column of {schema.kind} (expected one of "
                 f"{', '.join(schema.columns)})"
             )
+    if duplicates not in (None, "", *DUPLICATE_CHOICES):
+        raise ImportError_(f"--duplicates: expected {' or '.join(DUPLICATE_CHOICES)}, got {duplicates!r}")
     raw = _raw(source, label, schema)
-    return _import(raw, schema, mapping, decimal or None, as_of or date.today())
+    options = ReadOptions(dayfirst=bool(dayfirst), duplicates=duplicates or None,
+                          as_of=as_of, today=date.today())
+    return _import(raw, schema, mapping, decimal or None, as_of or date.today(), options)
 
 
 def _raw(source: Any, label: str | None, schema: _schema.Schema) -> RawTable:
@@ -195,7 +218,8 @@ def _resolve(text: str, schema: _schema.Schema, mapping: dict) -> str | None:
 
 
 def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str | None,
-            as_of: date) -> RecordBook:
+            as_of: date, options: ReadOptions | None = None) -> RecordBook:
+    options = options or ReadOptions()
     report = ImportReport(source=raw.label, noun=schema.noun, id_column=schema.id_column)
     report.notes.extend(raw.notes)
     if raw.kind == "csv":
@@ -315,7 +339,7 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
             col = body[i] if keep.all() else body[i][keep]
         else:
             col = pd.Series([None] * len(row_numbers), dtype=object)
-        data[name] = _convert(name, kind, col, row_numbers, decimal, report, raw.kind)
+        data[name] = _convert(name, kind, col, row_numbers, decimal, report, raw.kind, options.dayfirst)
         kinds[name] = kind
         for r in formula_cells.get(i, []):
             if r in kept_rows:
@@ -342,6 +366,9 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     report.text_columns = [c for c, k in kinds.items() if k in _schema.TEXT_KINDS]
     book = RecordBook(frame=frame, kinds=kinds, report=report)
     book.row_numbers = row_numbers  # type: ignore[attr-defined]
+    from .checks import check_records
+
+    check_records(book, schema.kind, options)
     return book
 
 
@@ -485,7 +512,7 @@ def _cell_text(value: Any) -> str | None:
 
 
 def _convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
-             report: ImportReport, source_kind: str) -> Any:
+             report: ImportReport, source_kind: str, dayfirst: bool = False) -> Any:
     long_possible = getattr(report, "long_possible", True)
     if kind in _schema.TEXT_KINDS:
         out = _text_cells(col, source_kind == "csv")
@@ -499,7 +526,7 @@ def _convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
     if kind == "flag":
         return _flags(name, col, rows, report)
     if kind == "date":
-        return _dates(name, col, rows, report)
+        return _dates(name, col, rows, report, dayfirst)
     if kind == "extra":
         return _extra(name, col, rows, report)
     return _numbers(name, kind, col, rows, decimal, report)
@@ -568,7 +595,10 @@ def _flags(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) ->
     return out
 
 
-def _dates(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> np.ndarray:
+def _dates(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport, dayfirst: bool = False
+           ) -> np.ndarray:
+    """A date column: real dates as they are; text strictly in the one order of the column
+    (``_records.read_date_texts``; ``dayfirst`` chooses it), an impossible date a bad cell."""
     values = col.astype(object).where(col.notna(), None)
     text = values.map(lambda v: v.strip() if isinstance(v, str) else v, na_action="ignore")
     is_text = text.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
@@ -577,25 +607,31 @@ def _dates(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) ->
     native = native.fillna(False).astype(bool)
     if native.any():
         parsed[native] = pd.to_datetime(values[native], errors="coerce")
+    order = ""
     if is_text.any():
-        t = text[is_text].astype(str)
-        iso = pd.to_datetime(t, errors="coerce", format="ISO8601")
-        rest = iso.isna()
-        if rest.any():
-            # day first (31.12.2024, 31/12/2024) unless the month cannot be first
-            dayfirst = pd.to_datetime(t[rest], errors="coerce", dayfirst=True, format="mixed")
-            iso[rest] = dayfirst
-        parsed[is_text] = iso
+        codes, uniques = pd.factorize(text[is_text].astype(str))
+        read = _records.read_date_texts(np.asarray(uniques, dtype=object),
+                                        _records.DAY_FIRST if dayfirst else None)
+        parsed[is_text] = read.values[codes]
+        order = read.order
+        if order:
+            how = ("as --dayfirst says" if dayfirst else "as its dates say" if read.decided else
+                   "no date in it has a day above 12" + (": pass --dayfirst if they are day first"
+                                                         if order == _records.MONTH_FIRST else ""))
+            report.notes.append(f"{name}: dates such as 03/04/2025 read {order} ({how}); "
+                                "dates written year first are read year-month-day.")
     blank = values.isna() | (is_text & text.eq(""))
     bad = (~blank & parsed.isna()).to_numpy(dtype=bool)
     out = parsed.astype(object).where(parsed.notna(), None).to_numpy(dtype=object)
     out = np.array([v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in out], dtype=object) \
         if len(out) < 200_000 else out
     raw = values.to_numpy(dtype=object)
+    read_as = f"read {order}, " if order else ""
     for j in np.flatnonzero(bad):
         out[j] = _cell_text(raw[j])
         report.bad_cells.append(BadCell(int(rows[j]), name, raw[j],
-                                        f"{_args.describe(raw[j])} is not a date (kept as text)"))
+                                        f"{_args.describe(raw[j])} is not a date ({read_as}year-month-day "
+                                        "when the year comes first; kept as text)"))
     return out
 
 
@@ -659,6 +695,7 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
                 report.ambiguous.append(BadCell(int(rows[j]), name, text, (
                     f"{text!r} read as {values[j]:,.0f} (the file shows no decimal mark; "
                     f"if it means {values[j] / 1000:g}, pass --decimal ,)")))
+            _scaled_note(name, obj[is_str], values[is_str], bad[is_str], rows[is_str], decimal, report)
         bad |= np.isinf(values)
         values[np.isinf(values)] = np.nan
         kept = obj.to_numpy(dtype=object)
@@ -692,6 +729,22 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
                             f"{playbook.PERCENT_MEDIAN_ABOVE:g}): read as fractions, {median:g} as "
                             f"{median / 100:g}.")
     return out
+
+
+def _scaled_note(name: str, texts: pd.Series, values: np.ndarray, bad: np.ndarray, rows: np.ndarray,
+                 decimal: str | None, report: ImportReport) -> None:
+    """Amounts written with K or M and a decimal mark (``1,2 M``) are read with the file's
+    decimal mark; the report says how (a file without one leaves such a cell bad)."""
+    scaled = texts.str.contains(r"\d[.,]\d+\s*[KkMm]\s*\)?\s*$", regex=True).fillna(False).to_numpy(dtype=bool)
+    scaled = scaled & ~bad
+    if not scaled.any():
+        return
+    mark = "decimal comma" if decimal == "," else "decimal point"
+    shown = ", ".join(f"row {int(r)} {t.strip()!r} = {_args.num_text(v)}"
+                      for r, t, v in zip(rows[scaled][:5], texts[scaled][:5], values[scaled][:5], strict=True))
+    more = f" (+{int(scaled.sum()) - 5} more)" if scaled.sum() > 5 else ""
+    report.notes.append(f"{name}: {int(scaled.sum())} amounts written with K or M read with the file's {mark}: "
+                        f"{shown}{more}; pass --decimal if that is not how the file writes numbers.")
 
 
 def _schema_non_negative() -> frozenset:

@@ -1,6 +1,9 @@
 """The import report: what was matched, kept as text, left out or reported, and what to do.
 
-Every input row is counted: rows in = rows imported + rows left out (each named).
+Every input row is counted: rows in = rows imported + rows left out (each named), and
+rows in = rows used + rows reported, where a reported row is one left out, one with a
+bad cell, or one a :class:`Problem` names (two ARR rows for one account and month, two
+targets for one quarter, motion and owner...).
 """
 
 from __future__ import annotations
@@ -20,6 +23,18 @@ class BadCell:
 
     def line(self) -> str:
         return f"row {self.row}, {self.column}: {self.problem}"
+
+
+@dataclass
+class Problem:
+    """Rows that are readable cell by cell but wrong together (or by a rule of their kind)."""
+
+    rows: list[int]  # the rows it names, in the source's numbering
+    problem: str
+
+    def line(self) -> str:
+        where = ("rows " if len(self.rows) > 1 else "row ") + rows_text(self.rows) if self.rows else "the file"
+        return f"{where}: {self.problem}"
 
 
 @dataclass
@@ -46,16 +61,43 @@ class ImportReport:
     summary_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, id as typed)
     bad_cells: list[BadCell] = field(default_factory=list)
     ambiguous: list[BadCell] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
+    replaced_rows: list[int] = field(default_factory=list)  # left out by --duplicates last
+    merged_rows: int = 0  # rows used by summing into another row (--duplicates sum)
 
     @property
     def bad_rows(self) -> list[int]:
         return sorted({b.row for b in self.bad_cells})
 
     @property
+    def reported_rows(self) -> list[int]:
+        """The imported rows with a bad cell or named by a problem (each counted once)."""
+        return sorted({b.row for b in self.bad_cells} | {r for p in self.problems for r in p.rows})
+
+    @property
+    def rows_used(self) -> int:
+        """Rows whose values reach the model as read: imported, with no bad cell or problem."""
+        return self.rows - len(self.reported_rows)
+
+    @property
+    def rows_reported(self) -> int:
+        """Rows left out or reported (each named): rows_in = rows_used + rows_reported."""
+        return self.left_out + len(self.reported_rows)
+
+    def first_problem(self) -> str | None:
+        """The first bad cell or problem as one line (None when there is none)."""
+        first = self.bad_cells[0].line() if self.bad_cells else self.problems[0].line() if self.problems else None
+        if first is None:
+            return None
+        n = len(self.bad_cells) + len(self.problems)
+        return first + (f" (and {n - 1} more)" if n > 1 else "")
+
+    @property
     def left_out(self) -> int:
-        return len(self.blank_rows) + len(self.blank_id_rows) + len(self.summary_rows)
+        return (len(self.blank_rows) + len(self.blank_id_rows) + len(self.summary_rows)
+                + len(self.replaced_rows))
 
     def _plural(self, n: int) -> str:
         return f"{n:,} {self.noun}{'s' * (n != 1)}"
@@ -123,19 +165,35 @@ class ImportReport:
                 out.append(f"  ... and {len(self.bad_cells) - len(shown)} more")
         else:
             out.append("No bad cells.")
+        if self.problems:
+            rows = {r for p in self.problems for r in p.rows}
+            out.append(f"Problems: {len(self.problems)} naming {len(rows)} rows:")
+            shown = self.problems if limit is None else self.problems[:limit]
+            out.extend("  " + p.line() for p in shown)
+            if len(shown) < len(self.problems):
+                out.append(f"  ... and {len(self.problems) - len(shown)} more")
         if self.rows_in:
             out.append(
                 f"Rows: {self.rows_in:,} below the header = {self.rows:,} imported + "
                 f"{self.left_out:,} left out."
             )
+            if self.bad_cells or self.problems:
+                out.append(f"Rows: {self.rows_in:,} = {self.rows_used:,} used as read + "
+                           f"{self.rows_reported:,} reported (left out, with a bad cell or named above).")
         return out
 
     def what_to_do(self) -> list[str]:
         """Plain advice for the user, one line each (empty when nothing needs doing)."""
         out = list(self.advice)
-        if self.bad_cells:
+        if self.bad_cells and self.noun != "account row":
+            out.append("Fix the bad cells in your export: a model is not built from records with "
+                       "bad cells (each is named above, by row and column).")
+        elif self.bad_cells:
             out.append("Fix the bad cells in your export (or leave them: each one is named on "
                        "its account's row and the rest of the row is still used).")
+        if self.problems and not self.advice:
+            out.append("Fix the rows named under Problems in your export; the model is not built "
+                       "from records with problems.")
         if self.ambiguous:
             out.append("Pass --decimal , (decimal comma) or --decimal . (decimal point) to say "
                        "how your file writes numbers.")

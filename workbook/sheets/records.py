@@ -20,6 +20,7 @@ import pandas as pd
 
 import udfs
 from udfs.core import _args, _records, playbook, record_columns
+from udfs.revenue import arr_history as arr_history_mod
 
 from ..records import Schema, load_records, register_schema
 from .cells import Formats, put
@@ -56,6 +57,7 @@ class RevenueRecords:
     as_of: date = field(default_factory=date.today)
     sources: dict[str, str] = field(default_factory=dict)  # what -> where it came from
     reports: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the build's report must say
 
     def summary(self) -> list[str]:
         """One line per record given, for the command line: rows, source, as-of date."""
@@ -69,37 +71,53 @@ class RevenueRecords:
             lines.append(f"Target: ${self.total_target:,.0f} for the quarter of {self.as_of:%Y-%m-%d}.")
         if lines:
             lines.append(f"Quarters and win rates count from {self.as_of:%Y-%m-%d}.")
-        return lines
+        return lines + self.notes
 
 
-def _load(source: Any, kind: str, sources: dict, reports: list) -> pd.DataFrame:
-    book = load_records(source, kind)
-    sources[kind] = book.report.source
+def _load(source: Any, kind: str, rec: RevenueRecords, options: dict) -> pd.DataFrame:
+    """The records of ``kind``, refused (one line, nothing written) while their report names
+    a bad cell or a problem: a model is never built from a number read wrong."""
+    book = load_records(source, kind, **options)
+    rec.sources[kind] = book.report.source
     text = str(book.report)
     if text.strip():
-        reports.append(text)
+        rec.reports.append(text)
+    first = book.report.first_problem()
+    if first is not None:
+        where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "FILE"
+        raise _args.InputError(f"{kind}: {first}; `python -m workbook check --kind {kind} {where}` lists "
+                               "every one (nothing was written)")
+    rec.notes.extend(n for n in book.report.notes if n.startswith(("as of ", "--duplicates", "Line items")))
     return book.frame
 
 
 def revenue_records(opportunities: Any = None, arr_history: Any = None, targets: Any = None,
-                    target: Any = None, as_of: Any = None, *, sample: bool = False) -> RevenueRecords:
+                    target: Any = None, as_of: Any = None, *, sample: bool = False, dayfirst: bool = False,
+                    duplicates: str | None = None) -> RevenueRecords:
     """Read the records given (paths, DataFrames or rows); ``sample`` fills in the bundled
-    sample records and targets where nothing was given (the sample book's companions)."""
+    sample records and targets where nothing was given (the sample book's companions).
+    ``dayfirst`` and ``duplicates``: as ``load_records`` reads them."""
     rec = RevenueRecords()
+    given = as_of
     if sample and opportunities is None and arr_history is None and targets is None and target is None:
         opportunities, arr_history, targets = SAMPLE_OPPORTUNITIES, SAMPLE_ARR_HISTORY, SAMPLE_TARGETS
         as_of = udfs.SAMPLE_AS_OF if as_of is None else as_of
     if as_of is not None:
         day = _records.as_of_date("--as-of", as_of)
         rec.as_of = pd.Timestamp(day).date()
+    options = {"dayfirst": dayfirst, "duplicates": duplicates,
+               "as_of": rec.as_of if given is not None else None}
     if opportunities is not None:
-        rec.opportunities = _load(opportunities, "opportunities", rec.sources, rec.reports)
+        rec.opportunities = _load(opportunities, "opportunities", rec, options)
         udfs.read_opportunities(rec.opportunities)  # a bad cell is one named line, before writing
     if arr_history is not None:
-        rec.history = _load(arr_history, "arr_history", rec.sources, rec.reports)
-        udfs.arr_matrix(rec.history)
+        rec.history = _load(arr_history, "arr_history", rec, options)
+        history = udfs.arr_matrix(rec.history)
+        if history.arr.shape[1] > arr_history_mod.T12M and history.arr[:, -1 - arr_history_mod.T12M].sum() <= 0:
+            rec.notes.append(no_base_text(history.month_labels[-1]) + " (the Retention sheet says so in place "
+                             "of NRR, GRR and ARR by year)")
     if targets is not None:
-        frame = _load(targets, "targets", rec.sources, rec.reports)
+        frame = _load(targets, "targets", rec, options)
         for col in ("motion", "owner"):
             if col not in frame:
                 frame[col] = None
@@ -112,6 +130,11 @@ def revenue_records(opportunities: Any = None, arr_history: Any = None, targets:
         rec.total_target = value
         rec.sources["target"] = "--target"
     return rec
+
+
+def no_base_text(month: str) -> str:
+    """What NRR, GRR and ARR by year say when nothing was billed 12 months before ``month``."""
+    return f"no ARR 12 months before {month}: NRR needs a starting base"
 
 
 _EMPTY_OPPS = pd.DataFrame({"motion": ["Seat expansion"], "amount": [0.0], "close_date": ["2000-01-01"],

@@ -19,7 +19,7 @@ from udfs.core import playbook
 
 from ..importer import AccountBook
 from .cells import NAVY, Formats, book_arr, cached, formula_cell, nice, spill
-from .records import RevenueRecords, excel_table
+from .records import RevenueRecords, excel_table, no_base_text
 
 HIST = "ARR_history[#All]"
 MEASURED = "measured"
@@ -100,17 +100,21 @@ def _outputs(ws, fm: Formats, book: AccountBook, v: dict, churn_note: str) -> in
     annual_churn = v["churn"] / v["start"] if v["start"] > 0 else None
     tenure = _avg_tenure(book)
     B = "B{}".format  # noqa: N806 - a cell of column B
+    no_base = v.get("no_base")
+    if no_base:  # nothing billed 12 months ago: the cells say why, never a bare error
+        nrr = grr = no_base
     rows = [
-        ("NRR", f"=NRR({B(START)}, {B(EXPANSION)}, {B(CONTRACTION)}, {B(CHURN)})", nrr, fm.pct1, v["note"]),
-        ("GRR", f"=GRR({B(START)}, {B(CONTRACTION)}, {B(CHURN)})", grr, fm.pct1, v["note"]),
+        ("NRR", _based(f"NRR({B(START)}, {B(EXPANSION)}, {B(CONTRACTION)}, {B(CHURN)})", no_base), nrr, fm.pct1,
+         v["note"]),
+        ("GRR", _based(f"GRR({B(START)}, {B(CONTRACTION)}, {B(CHURN)})", no_base), grr, fm.pct1, v["note"]),
         ("Expansion share of new ARR", f'=IF({B(EXPANSION)}+{B(NEW_LOGO)}>0, '
          f'EXPANSION_SHARE({B(EXPANSION)}, {B(NEW_LOGO)}), "")', share if share is not None else "", fm.pct1,
          "expansion ÷ (expansion + new-logo ARR), both point to point over the 12 months"),
         ("Expansion share vs ARR stage", f'=IF(ISNUMBER({B(SHARE)}), EXPANSION_SHARE_BENCHMARK({B(SHARE)}, '
          f'{B(ARR)}), "")', share_detail["verdict"] if share_detail else "", fm.text,
          (f"{share_detail['against']} — {share_detail['source']}" if share_detail else "")),
-        ("NRR vs typical range", f"=NRR_BENCHMARK({B(ARR)}, {B(NRR_ROW)})",
-         nrr_detail["verdict"] if nrr_detail else "#VALUE!", fm.text,
+        ("NRR vs typical range", _based(f"NRR_BENCHMARK({B(ARR)}, {B(NRR_ROW)})", no_base),
+         nrr_detail["verdict"] if nrr_detail else no_base or "#VALUE!", fm.text,
          f"{nrr_detail['against']} — {nrr_detail['source']}" if nrr_detail else ""),
         ("Annual churn (churned ARR ÷ starting ARR)", f'=IF({B(START)}>0, {B(CHURN)}/{B(START)}, "")',
          annual_churn if annual_churn is not None else "", fm.pct1, churn_note),
@@ -145,17 +149,27 @@ def _outputs(ws, fm: Formats, book: AccountBook, v: dict, churn_note: str) -> in
     return NOTES + 1
 
 
+def _based(formula: str, no_base: str | None) -> str:
+    """``formula`` as a cell's formula; with no starting ARR, one that says so instead of an error."""
+    if not no_base:
+        return "=" + formula
+    return f'=IF($B${START}>0, {formula}, "{no_base}")'
+
+
 def _projection(wb, ws, fm: Formats, v: dict, nrr, note: str) -> None:
     """ARR by year at this NRR: one ARR_AFTER cell per year; the chart reads those cells."""
     ws.write_string(2, 8, "ARR by year at this NRR", fm.h2)
-    ws.write_string(3, 8, note, fm.subtitle)
+    no_base = v.get("no_base")
+    ws.write_string(3, 8, no_base or note, fm.subtitle)
     ws.write_string(4, 8, "Year", fm.header)
     ws.write_string(4, 9, "ARR", fm.header)
     for y in range(YEARS + 1):
         r = 5 + y
-        value = cached("ARR_AFTER", v["arr"], nrr, y, v["new_logo"]) if isinstance(nrr, float) else "#VALUE!"
+        value = (no_base if no_base else cached("ARR_AFTER", v["arr"], nrr, y, v["new_logo"])
+                 if isinstance(nrr, float) else "#VALUE!")
         ws.write_number(r, 8, y, fm.int)
-        formula_cell(ws, r, 9, f"=ARR_AFTER($B${ARR}, $B${NRR_ROW}, I{r + 1}, $B${NEW_LOGO})", value, fm.money)
+        formula_cell(ws, r, 9, _based(f"ARR_AFTER($B${ARR}, $B${NRR_ROW}, I{r + 1}, $B${NEW_LOGO})", no_base),
+                     value, fm.money)
     chart = wb.add_chart({"type": "line"})
     chart.add_series({
         "name": "ARR", "categories": ["Retention", 5, 8, 5 + YEARS, 8],
@@ -211,7 +225,8 @@ def _measured(wb, ws, fm: Formats, book: AccountBook, history: pd.DataFrame, val
          "reactivation": t["reactivation"], "arr": t["arr"],
          "note": f"{MEASURED}: the 12 months to {t['month']}", "customers": float(t["customers"]),
          "customers_formula": f'=TRAILING_MEASURE({HIST}, "customers")',
-         "customers_note": f"{MEASURED}: accounts billed in {t['month']}"}
+         "customers_note": f"{MEASURED}: accounts billed in {t['month']}",
+         "no_base": no_base_text(t["month"]) if t["starting_arr"] <= 0 else None}
     ws.write_string(0, 0, "Net revenue retention — measured from the ARR history", fm.title)
     ws.write_string(1, 0, f"The 12 months from {t['from_month']} to {t['month']} (the history's last month), point "
                           f"to point: what the accounts billed in {t['from_month']} became, then what makes up the "
