@@ -217,3 +217,44 @@ def test_an_as_of_date_after_the_newest_record_is_said(tmp_path, capsys):
     assert code == 0 and "as of 2027-03-01 is after the newest record, 2026-12-01" in out
     _, out, _ = _run(capsys, "check", src, "--kind", "arr_history", "--as-of", "2026-12-15")
     assert "after the newest record" not in out
+
+
+# --------------------------------------------------------------------------- leftovers of the accounts work
+
+
+def test_load_history_names_a_period_too_large_instead_of_overflowing():
+    import pandas as pd
+
+    panel, problems = udfs.load_history(pd.DataFrame({"account_id": ["a", "a"], "period": [1, 1e19],
+                                                      "expansion": [0, 1]}))
+    assert panel["period"].tolist() == [1]
+    assert problems[["row", "column"]].values.tolist() == [[3, "period"]]
+    assert "from -1,000,000 to 1,000,000: row left out" in problems["problem"].iloc[0]
+
+
+def test_extreme_arguments_are_named_errors_not_blanks_or_infinity():
+    with pytest.raises(ValueError, match="seats_licensed: expected a number of seats that keeps"):
+        call_udf("SEAT_UTILIZATION", 46, 5e-324)
+    from udfs.core import playbook
+
+    plays = playbook.default_plays().reset_index(drop=True)
+    plays["cycle_days"] = 1e308
+    table = [list(plays.columns), *plays.astype(object).where(plays.notna(), None).values.tolist()]
+    with pytest.raises(ValueError, match="plays cycle_days: expected a number of days from 0 to 3,650, got 1e"):
+        call_udf("PLAY_DUE_DATE", "Tier upgrade", "2026-01-05", "Enterprise", table)
+    with pytest.raises(ValueError, match="spread: expected a relative spread from 0 to 10, got 1e"):
+        call_udf("NRR_MONTE_CARLO", 1e7, 3, 0.05, 0.03, [0.1, 0.08, 0.05, 0.03, 0.02], None, 1e308)
+
+
+def test_nullable_columns_with_a_missing_value_read_as_blank_cells():
+    import pandas as pd
+
+    panel = pd.DataFrame({"account_id": ["a", "a", "b", "b"], "period": pd.array([1, 2, 1, 2], dtype="Int64"),
+                          "exec_sponsor": pd.array([True, None, False, True], dtype="boolean"),
+                          "expansion": pd.array([False, None, True, False], dtype="boolean")})
+    from udfs.backtest import panel as panel_mod
+
+    assert np.isnan(panel_mod._signal("exec_sponsor", panel["exec_sponsor"])).tolist() == [False, True, False, False]
+    assert panel_mod._flags("expansion", panel["expansion"]).tolist() == [False, False, True, False]
+    with pytest.raises(ValueError, match="^account_id: expected"):
+        panel_mod._codes("account_id", pd.Series(pd.array([1, None], dtype="Int64")))

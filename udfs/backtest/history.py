@@ -115,11 +115,15 @@ def _month_index(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return months, bad | blank
 
 
+PERIOD_MAX = 1_000_000  # a period index beyond is a typo (1e19 would overflow a whole number)
+
+
 def _period_index(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Whole period numbers as floats; bad marks blank, non-numeric and fractional cells."""
+    """Whole period numbers as floats; bad marks blank, non-numeric, fractional and
+    out-of-range cells (beyond ±PERIOD_MAX)."""
     num, bad = _args.coerce_numeric(values.astype(object))
     with np.errstate(invalid="ignore"):
-        return num, bad | np.isnan(num) | (num != np.round(num))
+        return num, bad | np.isnan(num) | (num != np.round(num)) | (np.abs(num) > PERIOD_MAX)
 
 
 def _id_text(value: Any) -> str:
@@ -200,7 +204,7 @@ def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.Data
     else:
         num, bad = _period_index(frame["period"])
         for i in np.flatnonzero(bad & keep):
-            note(i, "period", frame["period"].iloc[i], "expected a whole number (period index): row left out")
+            note(i, "period", frame["period"].iloc[i], f"expected a whole number (period index) from -{PERIOD_MAX:,} to {PERIOD_MAX:,}: row left out")
         keep &= ~bad
         period = num
 

@@ -49,6 +49,9 @@ def _reject(name: str, expected: str, s: pd.Series, bad: np.ndarray, rows: bool)
 def _series(name: str, values: Any) -> pd.Series:
     """A column argument (Series, list, range) as a Series indexed 0 … n−1."""
     s = values if isinstance(values, pd.Series) else pd.Series(_args._column(name, values))
+    if _args._nullable(s.dtype):  # Int64, boolean, string: pd.NA is a blank cell, read as one
+        s = (pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object) if s.isna().any()
+             else s.astype(getattr(s.dtype, "numpy_dtype", object)))
     return s.reset_index(drop=True)
 
 

@@ -61,6 +61,7 @@ RECENTLY_EXPANDED = "Recently expanded"  # a won one within the play's cycle bef
 COOLING_DOWN = "Cooling down"  # a lost one within the play's cooldown_days before as_of
 PIPELINE_STATUSES = (PAST_DUE, IN_PIPELINE, RECENTLY_EXPANDED, COOLING_DOWN)  # their queue order
 DEFAULT_COOLDOWN_DAYS = 90
+MAX_PLAY_DAYS = 3_650  # a play's cycle or cool-down beyond ten years is a typo
 RECENT_LOSS_DAYS = 365  # a loss of the play's motion this recent is named in the reasons
 MEASURED, ASSUMED = "measured", "assumed"  # where a close rate or an increase share comes from
 
@@ -514,6 +515,9 @@ def plays_table(plays: Any = None) -> pd.DataFrame:
     for col in _PLAY_NUMBERS:
         required_col = col in ("arr_increase_share", "close_rate", "cycle_days")
         frame[col] = _args.numbers(f"plays {col}", frame[col].tolist(), minimum=0, allow_blank=not required_col)
+        if col.startswith(("cycle_days", "cooldown_days")) and (frame[col] > MAX_PLAY_DAYS).any():
+            bad = frame.loc[frame[col] > MAX_PLAY_DAYS, col].iloc[0]
+            raise _args.fail(f"plays {col}", f"a number of days from 0 to {MAX_PLAY_DAYS:,}", float(bad))
     if (frame["close_rate"] > 1).any():
         bad = frame.loc[frame["close_rate"] > 1, "close_rate"].iloc[0]
         raise _args.fail("plays close_rate", "a fraction between 0 and 1", float(bad))

@@ -225,8 +225,9 @@ def seat_utilization(seats_active: Any, seats_licensed: Any):
     if zero.any():
         i = int(np.argmax(zero))
         raise _args.fail("seats_licensed", "a number > 0", 0, i if n > 1 else None)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         result = np.where(both_blank, np.nan, active / np.where(licensed > 0, licensed, 1.0))
+    _args.finite("seats_licensed", result, "a number of seats that keeps active ÷ licensed finite")
     return _args.shaped(result, like(seats_active, seats_licensed))
 
 

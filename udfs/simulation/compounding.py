@@ -55,6 +55,7 @@ _MOTION_INDEX = {_args.normalize_key(m): i for i, m in enumerate(MOTIONS)}
 DEFAULT_YEARS, DEFAULT_CHURN, DEFAULT_CONTRACTION = 5, 0.08, 0.04
 DEFAULT_EXPANSION = (0.08, 0.06, 0.04, 0.02, 0.02)  # per motion, in MOTIONS order
 DEFAULT_PATHS, DEFAULT_SPREAD, DEFAULT_SEED = 10_000, 0.25, 0
+MAX_SPREAD = 10.0  # a relative spread beyond (1,000 %) draws factors of 0 and infinity
 
 
 # --------------------------------------------------------------------------- coercion

@@ -32,6 +32,7 @@ from .compounding import (
     DEFAULT_PATHS,
     DEFAULT_SEED,
     DEFAULT_SPREAD,
+    MAX_SPREAD,
     DEFAULT_YEARS,
     MOTIONS,
     PATHS_MAX,
@@ -144,6 +145,14 @@ def fan_from_rates(
     )
 
 
+def _spread(name: str, value: Any) -> float:
+    """A relative spread from 0 to MAX_SPREAD (beyond, the draws are 0 or infinite)."""
+    s = _args.number(name, value, minimum=0)
+    if s > MAX_SPREAD:
+        raise _args.fail(name, f"a relative spread from 0 to {MAX_SPREAD:g}", s)
+    return s
+
+
 def monte_carlo_nrr(
     starting_arr: Any,
     years: Any = DEFAULT_YEARS,
@@ -182,9 +191,9 @@ def monte_carlo_nrr(
     plan = _plan(starting_arr, years, churn, contraction, expansion, new_logo_arr_per_year, steps)
     how = _redraw(redraw)
     n_paths = _paths(paths, plan, how)
-    sigma = _args.number("spread", spread, minimum=0)
+    sigma = _spread("spread", spread)
     sig = {
-        name: sigma if _omitted(v) else _args.number(name, v, minimum=0)
+        name: sigma if _omitted(v) else _spread(name, v)
         for name, v in (
             ("churn_spread", churn_spread), ("contraction_spread", contraction_spread),
             ("expansion_spread", expansion_spread),
