@@ -258,3 +258,13 @@ def test_nullable_columns_with_a_missing_value_read_as_blank_cells():
     assert panel_mod._flags("expansion", panel["expansion"]).tolist() == [False, False, True, False]
     with pytest.raises(ValueError, match="^account_id: expected"):
         panel_mod._codes("account_id", pd.Series(pd.array([1, None], dtype="Int64")))
+
+
+def test_load_history_reads_its_dates_strictly_too():
+    import pandas as pd
+
+    panel, problems = udfs.load_history(pd.DataFrame({"account_id": ["a", "a", "a"],
+                                                      "date": ["2025-01-15", "2025-13-01", "2025-02-03"],
+                                                      "expansion": [0, 1, 0]}))
+    assert panel["month"].tolist() == ["2025-01", "2025-02"]  # 2025-13-01 never becomes 2025-01-13
+    assert problems[["row", "column", "value"]].values.tolist() == [[3, "date", "2025-13-01"]]

@@ -30,14 +30,15 @@ def hand_history() -> pd.DataFrame:
     """Seven accounts, 2025-01 to 2026-01; the last month's figures are worked by hand below."""
     rows = [
         ("A", "2025-01", 1000), ("A", "2025-07", 1100), ("A", "2026-01", 1200),  # expansion 200
-        ("B", "2025-01", 2000), ("B", "2026-01", 1000), ("B", "2026-01", 500),  # two lines: 1500, contraction 500
+        ("B", "2025-01", 2000), ("B", "2026-01", 1000), ("B", "2026-01", 500, "Add-on"),  # two lines: 1500, contraction 500
         ("C", "2025-01", 500), ("C", "2025-06", 500),  # absent in 2026-01: churn 500
         ("D", "2025-01", 300), ("D", "2026-01", 300),  # flat
         ("E", "2025-06", 400), ("E", "2026-01", 450),  # new logo, 400 landed
         ("F", "2025-01", 0), ("F", "2025-03", 100), ("F", "2026-01", 100),  # new logo, 100 landed
         ("G", "2025-01", 0), ("G", "2025-12", 0),  # never paid
     ]
-    return pd.DataFrame(rows, columns=["Account ID", "Month", "ARR"])
+    rows = [(*r, "Core") if len(r) == 3 else r for r in rows]  # B's two lines of 2026-01 are two plans
+    return pd.DataFrame(rows, columns=["Account ID", "Month", "ARR", "Plan"])
 
 
 def test_rates_of_the_last_12_months_by_hand():
@@ -59,7 +60,7 @@ def test_rates_of_the_last_12_months_by_hand():
     assert m.mix_source == "playbook" and not m.measured["expansion_by_motion"] and m.measured["churn"]
     assert m.expansion == pytest.approx(200 / base * playbook_mix())
     assert sorted(m.pairs["account_id"]) == ["A", "B", "C", "D"]
-    assert m.notes == ["1 account-month rows appeared more than once; their ARR is summed"]
+    assert m.notes == ["1 row is a further line item of an account and month (plan column); their ARR is summed"]
     # the measured plan compounds at the measured NRR
     sim = simulate_nrr(m.starting_arr, 1, m.churn, m.contraction, m.expansion, 0, "annual")
     assert sim.nrr == pytest.approx(m.nrr) and sim.final_arr == pytest.approx(m.starting_arr * m.nrr)
@@ -92,7 +93,8 @@ def test_dates_and_excel_serials_read_as_months():
     h["Month"] = pd.to_datetime(h["Month"]) + pd.Timedelta(days=14)
     assert measured_plan(h).nrr == pytest.approx(measured_plan(hand_history()).nrr)
     serial = (pd.to_datetime(hand_history()["Month"]) - pd.Timestamp("1899-12-30")).dt.days
-    rows = [["account_id", "month", "arr"], *zip(h["Account ID"], serial.astype(float), h["ARR"], strict=True)]
+    rows = [["account_id", "month", "arr", "plan"],
+            *zip(h["Account ID"], serial.astype(float), h["ARR"], h["Plan"], strict=True)]
     assert measured_plan(rows).month == "2026-01"
 
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core import _args, playbook
+from ..core import _args, _records, playbook
 
 __all__ = ["load_history"]
 
@@ -106,12 +106,16 @@ _LOADER_ALIASES = {
 
 
 def _month_index(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Dates → months since year 0 (int, NaN-safe as float); bad marks unparseable cells."""
+    """Dates → months since year 0 (int, NaN-safe as float); bad marks blank cells and
+    cells that are no date, read strictly as the records are (``2025-13-01`` is bad)."""
     raw = values.astype(object)
-    blank = raw.map(_args.is_blank).to_numpy(dtype=bool)
-    parsed = pd.to_datetime(raw.where(~blank, None), errors="coerce", format="mixed")
-    bad = parsed.isna().to_numpy() & ~blank
-    months = np.where(parsed.isna(), np.nan, parsed.dt.year * 12.0 + parsed.dt.month - 1)
+    if raw.dtype.kind == "M" or pd.api.types.is_datetime64_any_dtype(values):
+        stamps = pd.to_datetime(values).dt.tz_localize(None) if getattr(values.dt, "tz", None) else values
+        stamps, bad = stamps.to_numpy(dtype="datetime64[ns]"), np.zeros(len(values), dtype=bool)
+    else:
+        stamps, bad = _records.date_cells(raw)
+    blank = np.isnat(stamps) & ~bad
+    months = np.where(np.isnat(stamps), np.nan, _records.months_of(stamps).astype(float))
     return months, bad | blank
 
 

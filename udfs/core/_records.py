@@ -224,6 +224,24 @@ def _date_codes(name: str, frame: pd.DataFrame, column: str, allow_blank: bool
     return codes, parsed
 
 
+def date_cells(values: Any, order: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Cells as dates, every bad one marked (not raised): ``(datetime64[ns] with NaT, bad)``.
+
+    Each distinct cell is read once, as :func:`dates` reads it: dates as they are, Excel
+    serials, text by :func:`read_date_texts` in the one order of the column; blank is NaT
+    and not bad.
+
+    >>> stamps, bad = date_cells(["2025-03-01", "2025-13-01", None, 45717.0])
+    >>> stamps.astype("datetime64[D]").astype(str).tolist(), bad.tolist()
+    (['2025-03-01', 'NaT', 'NaT', '2025-03-01'], [False, True, False, False])
+    """
+    raw = pd.Series(np.asarray(values, dtype=object) if not isinstance(values, pd.Series) else values, dtype=object)
+    codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+    parsed, bad_u = _parse_dates(pd.Series(np.asarray(uniques, dtype=object), dtype=object), order)
+    codes = np.where(np.asarray(codes) < 0, parsed.size, codes)
+    return (np.append(parsed, np.datetime64("NaT", "ns"))[codes], np.append(bad_u, False)[codes])
+
+
 def _parse_dates(raw: pd.Series, order: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     obj = raw.astype(object)
     blank = _blank(obj)

@@ -132,11 +132,12 @@ def _duplicates(arr: np.ndarray, flat: np.ndarray, amount: np.ndarray, dupes: in
                 notes: list[str]) -> np.ndarray:
     """Rows sharing an account and month: line items (summed), or ``how`` says, or refused."""
     if how is not None and how.startswith("items:"):
-        notes.append(f"{dupes} rows are further line items of an account and month ({how[6:]} column); "
-                     "their ARR is summed")
+        notes.append(f"{dupes} {'row is a further line item' if dupes == 1 else 'rows are further line items'} "
+                     f"of an account and month ({how[6:]} column); their ARR is summed")
         return arr
     if how == "sum":
-        notes.append(f"{dupes} rows repeat an account and month; their ARR is summed (duplicates 'sum')")
+        notes.append(f"{dupes} {'row repeats' if dupes == 1 else 'rows repeat'} an account and month; their ARR "
+                     "is summed (duplicates 'sum')")
         return arr
     if how == "last":
         last = np.full(arr.size, -1, dtype=np.int64)
@@ -144,7 +145,8 @@ def _duplicates(arr: np.ndarray, flat: np.ndarray, amount: np.ndarray, dupes: in
         kept = np.flatnonzero(last >= 0)
         out = np.zeros(arr.size)
         out[kept] = amount[last[kept]]
-        notes.append(f"{dupes} rows repeat an account and month; the last of each counts (duplicates 'last')")
+        notes.append(f"{dupes} {'row repeats' if dupes == 1 else 'rows repeat'} an account and month; the last "
+                     "of each counts (duplicates 'last')")
         return out.reshape(arr.shape)
     counts = np.bincount(flat, minlength=arr.size)
     cell = int(flat[np.argmax(counts[flat] > 1)])
