@@ -157,16 +157,19 @@ def _flag_table(flags: Any) -> pd.DataFrame:
     return out
 
 
-def _opportunity_table(opportunities: Any) -> pd.DataFrame:
-    """The expansion opportunities with a created date: id, account, motion, amount, dates, status."""
+def _opportunity_table(opportunities: Any) -> tuple[pd.DataFrame, np.ndarray]:
+    """The expansion opportunities: id, account (its text and a code into the distinct
+    accounts, returned beside), motion, amount, dates, status."""
     name = "opportunities"
     frame = _records.record_table(name, opportunities, record_columns.OPPORTUNITY_ALIASES,
                                   ("account_id", "amount", "close_date", "created_date"), "opportunity_id")
     motion, _ = _motions(name, frame) if len(frame) else (np.zeros(0, np.int8), None)
+    account, accounts = _records.coded_texts(name, frame, "account_id")
     out = pd.DataFrame({
         "opportunity_id": (frame["opportunity_id"].astype(object).to_numpy()  # as given: only shown
                            if "opportunity_id" in frame else np.full(len(frame), "", dtype=object)),
-        "account_id": _records.texts(name, frame, "account_id"),
+        "account_id": accounts[account],
+        "account": account,
         "motion": np.asarray(motion, dtype=np.int64),
         "amount": _records.money(name, frame, "amount"),
         "created": _records.dates(name, frame, "created_date", allow_blank=True).astype("datetime64[D]"),
@@ -175,17 +178,18 @@ def _opportunity_table(opportunities: Any) -> pd.DataFrame:
         "owner": (_records.texts(name, frame, "owner", allow_blank=True) if "owner" in frame
                   else np.full(len(frame), "", dtype=object)),
     })
-    return out[(out["motion"] >= 0).to_numpy()].reset_index(drop=True)
+    return out[(out["motion"] >= 0).to_numpy()].reset_index(drop=True), accounts
 
 
 # --------------------------------------------------------------------------- matching
 
 
-def _match(f: pd.DataFrame, o: pd.DataFrame, windows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _match(f: pd.DataFrame, o: pd.DataFrame, accounts: np.ndarray, windows: np.ndarray
+           ) -> tuple[np.ndarray, np.ndarray]:
     """For each opportunity, the index of its flag (−1: none) and whether it is of the
-    flag's own motion."""
-    keys, _ = pd.factorize(np.concatenate([f["account_id"].to_numpy(object), o["account_id"].to_numpy(object)]))
-    fk, ok = keys[: len(f)], keys[len(f):]
+    flag's own motion. ``accounts``: the opportunities' distinct accounts (their codes)."""
+    fk = pd.Index(accounts).get_indexer(f["account_id"].to_numpy(object))  # −1: no opportunity
+    ok = o["account"].to_numpy()
     day = f["flagged_on"].to_numpy("datetime64[D]")
     end = day + windows[f["motion"].to_numpy()] * _DAY
     created = o["created"].to_numpy("datetime64[D]")
@@ -194,24 +198,27 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, windows: np.ndarray) -> tuple[np.nd
     own = np.zeros(len(o), dtype=bool)
     if not len(f) or not has.any():
         return flag_of, own
-    right = pd.DataFrame({"day": day, "acc": fk, "motion": f["motion"].to_numpy(), "flag": np.arange(len(f))})
-    right = right.sort_values("day", kind="stable")
+    motion, o_motion = f["motion"].to_numpy(np.int64), o["motion"].to_numpy(np.int64)
+    base = min(day.min(), created[has].min())
+    f_day, o_day = (day - base) // _DAY, np.where(has, (created - base) // _DAY, 0)
+    span = int(max(f_day.max(), o_day.max())) + 1
     for same in (True, False):
         todo = np.flatnonzero(has & (flag_of < 0))
         if not len(todo):
             break
-        left = pd.DataFrame({"day": created[todo], "acc": ok[todo], "motion": o["motion"].to_numpy()[todo],
-                             "row": todo}).sort_values("day", kind="stable")
-        by = ["acc", "motion"] if same else ["acc"]
-        hit = pd.merge_asof(left, right.drop(columns=[] if same else ["motion"]), on="day", by=by,
-                            direction="backward")
-        flag = hit["flag"].to_numpy(float)
-        found = ~np.isnan(flag)
-        rows = hit["row"].to_numpy()[found]
-        fi = flag[found].astype(np.int64)
+        # the latest flag of the same account (and motion) on or before each created day:
+        # one sorted key per flag, ties by flag order, found by a binary search
+        group = fk * len(playbook.MOTIONS) + motion if same else fk.astype(np.int64)
+        o_group = (ok[todo] * len(playbook.MOTIONS) + o_motion[todo]) if same else ok[todo].astype(np.int64)
+        key = group * span + f_day
+        order = np.argsort(key, kind="stable")
+        at = np.searchsorted(key[order], o_group * span + o_day[todo], side="right") - 1
+        fi = order[np.maximum(at, 0)]
+        found = (at >= 0) & (group[fi] == o_group) & (fk[fi] >= 0)
+        rows, fi = todo[found], fi[found]
         inside = created[rows] <= end[fi]
         if not same:
-            inside &= f["motion"].to_numpy()[fi] != o["motion"].to_numpy()[rows]
+            inside &= motion[fi] != o_motion[rows]
         flag_of[rows[inside]] = fi[inside]
         own[rows[inside]] = same
     return flag_of, own
@@ -220,8 +227,8 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, windows: np.ndarray) -> tuple[np.nd
 def _outcomes(flags: Any, opportunities: Any, plays: Any) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
     """(flags with their outcome columns, the opportunities, each opportunity's flag)."""
     f = _flag_table(flags)
-    o = _opportunity_table(opportunities)
-    flag_of, own = _match(f, o, flag_windows(plays))
+    o, accounts = _opportunity_table(opportunities)
+    flag_of, own = _match(f, o, accounts, flag_windows(plays))
     matched = np.flatnonzero(flag_of >= 0)
     pick = pd.DataFrame({"flag": flag_of[matched], "other": ~own[matched],
                          "created": o["created"].to_numpy()[matched], "row": matched})
