@@ -200,7 +200,8 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, accounts: np.ndarray, windows: np.n
         return flag_of, own
     motion, o_motion = f["motion"].to_numpy(np.int64), o["motion"].to_numpy(np.int64)
     base = min(day.min(), created[has].min())
-    f_day, o_day = (day - base) // _DAY, np.where(has, (created - base) // _DAY, 0)
+    f_day, o_day = (day - base) // _DAY, np.zeros(len(o), dtype=np.int64)
+    o_day[has] = (created[has] - base) // _DAY
     span = int(max(f_day.max(), o_day.max())) + 1
     for same in (True, False):
         todo = np.flatnonzero(has & (flag_of < 0))
