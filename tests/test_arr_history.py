@@ -341,3 +341,64 @@ def test_month_index_of_dates_equals_the_calendar(days, unit, zone):
     assert _records.month_index("history", frame, "month").tolist() == want
     codes, parsed = _records._date_codes("history", frame, "month", False)
     assert _records.months_of(parsed[:-1])[codes].tolist() == want
+
+
+def test_ids_in_runs_hash_one_row_per_run():
+    """A text column whose rows come in runs (each account's months together, one object per
+    repeat, as readers give them) is hashed one row per run: the codes and distinct values
+    equal hashing every row, whatever the runs hold (equal texts as distinct objects, blanks,
+    None, NaN, numbers), and a history in runs reads to the same matrix as shuffled."""
+    rng = np.random.default_rng(3)
+    pool = [f"ACC-{i:05d}" for i in range(3_000)] + [" ACC-00001", "", None, np.nan, 1001.0]
+    runs = rng.integers(0, len(pool), 20_000)
+    lengths = rng.integers(1, 16, runs.size)
+    values = np.empty(int(lengths.sum()), dtype=object)
+    values[:] = [pool[k] for k in np.repeat(runs, lengths)]
+    values[5::23] = ["".join(v) if isinstance(v, str) else v for v in values[5::23]]  # equal, not identical
+    assert len(values) > _records._RUNS_FROM
+    col = pd.Series(values, dtype=object)
+    assert _records._run_heads(col) is not None  # the run path is the one tested
+    codes, uniques = _records._factorize(col)
+    want_codes, want_uniques = pd.factorize(values, use_na_sentinel=True)
+    assert uniques.tolist() == list(want_uniques)
+    assert codes.tolist() == want_codes.tolist()
+    assert _records._run_heads(col.sample(frac=1, random_state=1).reset_index(drop=True)) is None
+
+    months = np.array(MONTHS[:12], dtype=object)
+    n_acc = 6_000
+    ids = np.repeat(np.array([f"A{i:04d}" for i in range(n_acc)], dtype=object), 12)
+    table = pd.DataFrame({"account_id": ids, "month": np.tile(months, n_acc),
+                          "arr": rng.integers(0, 5, n_acc * 12) * 100.0})
+    assert _records._run_heads(table["account_id"]) is not None
+    in_runs = udfs.arr_matrix(table)
+    shuffled = udfs.arr_matrix(table.sample(frac=1, random_state=2).reset_index(drop=True))
+    assert in_runs.accounts.tolist() == shuffled.accounts.tolist()
+    assert np.array_equal(in_runs.arr, shuffled.arr)
+
+
+@pytest.mark.parametrize("unit", ["s", "us", "ns"])
+@pytest.mark.parametrize("zone", [None, "Europe/Paris"])
+def test_typed_dates_equal_their_text(unit, zone):
+    """A column that already holds dates is read as it is: the same dates as its ISO text
+    (the local date for zoned stamps), a missing date names its row, or is NaT when blanks
+    are allowed; months of many dates (a table of the days spanned) are the calendar's."""
+    rng = np.random.default_rng(4)
+    days = rng.integers(-20_000, 40_000, 5_000)
+    stamps = pd.Series((np.datetime64("1970-01-01") + days.astype("timedelta64[D]")
+                        + np.timedelta64(9, "h")).astype(f"datetime64[{unit}]"))
+    if zone:
+        stamps = stamps.dt.tz_localize(zone)
+    local = stamps.dt.tz_localize(None) if zone else stamps
+    text = pd.DataFrame({"d": local.dt.strftime("%Y-%m-%d").astype(object)})
+    typed = _records.dates("t", pd.DataFrame({"d": stamps}), "d")
+    assert typed.dtype == np.dtype("datetime64[ns]")
+    assert np.array_equal(typed.astype("datetime64[D]"), _records.dates("t", text, "d").astype("datetime64[D]"))
+    want = (local.dt.year * 12 + local.dt.month - 1).tolist()
+    assert _records.months_of(typed).tolist() == want
+    assert _records.months_of(typed.astype("datetime64[D]")).tolist() == want
+    gap = stamps.copy()
+    gap[[17, 40]] = pd.NaT
+    with pytest.raises(ValueError, match=r"^t row 19 d: expected a date"):
+        _records.dates("t", pd.DataFrame({"d": gap}), "d")
+    read = _records.dates("t", pd.DataFrame({"d": gap}), "d", allow_blank=True)
+    assert np.isnat(read).nonzero()[0].tolist() == [17, 40]

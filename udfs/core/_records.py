@@ -16,6 +16,7 @@ and the column.
 from __future__ import annotations
 
 import re
+import types
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,7 +63,7 @@ def record_table(
         summary[candidate] = [_args.normalize_key(uniques[k]) in SUMMARY_IDS for k in candidate]
         if summary.any():
             keep &= ~summary[codes]  # code −1 (blank) reads the last slot: not a summary
-    return frame[keep]
+    return frame if keep.all() else frame[keep]
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -101,10 +102,12 @@ def _blank(col: pd.Series) -> np.ndarray:
     return blank_u[np.where(codes < 0, uniques.size, codes)]
 
 
-def _blank_values(values: np.ndarray) -> np.ndarray:
-    """is_blank of each value, vectorized: None/NaN, or text of only spaces."""
+def _blank_values(values: np.ndarray, stripped: pd.Series | None = None) -> np.ndarray:
+    """is_blank of each value, vectorized: None/NaN, or text of only spaces (``stripped``:
+    the values already stripped, when the caller has them)."""
     s = pd.Series(values, dtype=object)
-    return (s.isna() | _stripped(s).eq("").fillna(False)).to_numpy(dtype=bool)
+    stripped = _stripped(s) if stripped is None else stripped
+    return (s.isna() | stripped.eq("").fillna(False)).to_numpy(dtype=bool)
 
 
 def _stripped(s: pd.Series) -> pd.Series:
@@ -116,11 +119,53 @@ def _stripped(s: pd.Series) -> pd.Series:
 
 
 def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Codes and distinct values of a column (hashing once; the checks then run per distinct value)."""
+    """Codes and distinct values of a column (hashing once; the checks then run per distinct value).
+
+    A text column whose rows come in runs of one value (an account's months one after the
+    other, as exports list them) hashes the first row of each run only.
+    """
     if isinstance(col.dtype, pd.CategoricalDtype):
         return np.asarray(col.cat.codes), np.asarray(col.cat.categories, dtype=object)
+    heads = _run_heads(col)
+    if heads is not None:
+        codes, uniques = pd.factorize(col.to_numpy(dtype=object)[heads], use_na_sentinel=True)
+        return np.repeat(codes, np.diff(np.append(heads, len(col)))), np.asarray(uniques, dtype=object)
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     return np.asarray(codes), np.asarray(uniques, dtype=object)
+
+
+_RUNS_FROM = 1 << 16  # rows: shorter columns are hashed whole
+
+
+def _run_heads(col: pd.Series) -> np.ndarray | None:
+    """The first row of each run of one cell object, when runs average four rows or more.
+
+    Cells are compared by identity (the addresses an object column holds, read in place):
+    readers hand one object to every repeat of a text, and a run split where equal texts
+    are distinct objects only adds a head. None when the column holds no Python objects
+    in a plain array, or the runs are short (then hashing every row is as cheap).
+    """
+    n = len(col)
+    if n < _RUNS_FROM or not (col.dtype == object or (
+            isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "python")):
+        return None
+    values = col.to_numpy(dtype=object)
+    if values.ndim != 1:
+        return None
+    where = types.SimpleNamespace(owner=values, __array_interface__={
+        "shape": values.shape, "strides": values.strides, "typestr": np.dtype(np.intp).str,
+        "data": (values.__array_interface__["data"][0], True), "version": 3})
+    address = np.asarray(where)
+    head = address[: 1 << 12]
+    if np.count_nonzero(head[1:] != head[:-1]) * 4 > head.size:
+        return None  # short runs in the first rows: not worth a pass
+    change = np.flatnonzero(address[1:] != address[:-1])
+    if change.size * 4 > n:
+        return None
+    heads = np.empty(change.size + 1, dtype=np.intp)
+    heads[0] = 0
+    np.add(change, 1, out=heads[1:])
+    return heads
 
 
 def row_error(name: str, frame: pd.DataFrame, i: int, column: str, expected: str, value: Any) -> ValueError:
@@ -167,7 +212,7 @@ def coded_texts(name: str, frame: pd.DataFrame, column: str, *, allow_blank: boo
     stripped = _stripped(u)
     is_text = stripped.notna().to_numpy(dtype=bool)
     errors = stripped.str.upper().isin(_args.EXCEL_ERRORS).to_numpy(dtype=bool) & is_text
-    blank = _blank_values(uniques)
+    blank = _blank_values(uniques, stripped)
     labels = np.empty(uniques.size + 1, dtype=object)
     labels[:-1][is_text] = stripped[is_text].to_numpy(dtype=object)
     for k in np.flatnonzero(~is_text & ~blank):  # numbers and dates: few distinct values
@@ -194,7 +239,22 @@ def coded_texts(name: str, frame: pd.DataFrame, column: str, *, allow_blank: boo
 
 
 def dates(name: str, frame: pd.DataFrame, column: str, *, allow_blank: bool = False) -> np.ndarray:
-    """A date column as ``datetime64[ns]`` (NaT where blank): dates, ISO text, Excel serial numbers."""
+    """A date column as ``datetime64[ns]`` (NaT where blank): dates, ISO text, Excel serial numbers.
+
+    A column that already holds dates (from Parquet, an XLSX sheet or a typed frame) is
+    taken as it is: no hashing, no text.
+    """
+    raw = frame[column]
+    if raw.dtype.kind == "M":
+        if getattr(raw.dt, "tz", None) is not None:
+            raw = raw.dt.tz_localize(None)  # the local calendar date, as _date_codes reads it
+        out = raw.to_numpy(dtype="datetime64[ns]")
+        if not allow_blank:
+            blank = np.isnat(out)
+            if blank.any():
+                i = int(np.argmax(blank))
+                raise row_error(name, frame, i, column, "a date (e.g. 2025-03-01)", raw.iloc[i])
+        return out
     codes, parsed = _date_codes(name, frame, column, allow_blank)
     return parsed[codes]
 
@@ -384,21 +444,38 @@ def month_index(name: str, frame: pd.DataFrame, column: str) -> np.ndarray:
         if blank.any():
             i = int(np.argmax(blank))
             raise row_error(name, frame, i, column, "a date (e.g. 2025-03-01)", raw.iloc[i])
-        unit, step = np.datetime_data(stamps.dtype)
-        per_day = np.timedelta64(1, "D") // np.timedelta64(step, unit)
-        days = stamps.view(np.int64) // per_day
-        lo, hi = (int(days.min()), int(days.max())) if days.size else (0, -1)
-        if hi - lo < 400_000:  # the month of each day, from a table of the days spanned
-            days -= lo
-            return months_of(np.arange(lo, hi + 1).astype("datetime64[D]"))[days]
         return months_of(stamps)
     codes, parsed = _date_codes(name, frame, column, False)
     return months_of(parsed[:-1])[codes] if parsed.size > 1 else np.zeros(0, dtype=np.int64)
 
 
 def months_of(stamps: np.ndarray) -> np.ndarray:
-    """``datetime64`` values as year × 12 + month − 1."""
+    """``datetime64`` values as year × 12 + month − 1 (NaT gives a meaningless month).
+
+    Many dates over a few years read the month of each day from a table of the days
+    spanned (a calendar conversion per distinct day, not per row).
+
+    >>> months_of(np.array(["2025-01-31", "2025-03-01"], dtype="datetime64[D]")).tolist()
+    [24300, 24302]
+    """
+    stamps = np.asarray(stamps)
+    if stamps.size >= 4096 and stamps.dtype.kind == "M":
+        unit, step = np.datetime_data(stamps.dtype)
+        if unit in ("D", "h", "m", "s", "ms", "us", "ns"):
+            per_day = np.timedelta64(1, "D") // np.timedelta64(step, unit)
+            days = stamps.view(np.int64) // per_day
+            valid = ~np.isnat(stamps)
+            if valid.all():
+                lo, hi = int(days.min()), int(days.max())
+                if hi - lo < 400_000:  # about a thousand years of days
+                    days -= lo
+                    return _day_months(lo, hi)[days]
     return stamps.astype("datetime64[M]").astype(np.int64) + 1970 * 12
+
+
+def _day_months(lo: int, hi: int) -> np.ndarray:
+    """The month (year × 12 + month − 1) of each day from day ``lo`` to ``hi`` (days since 1970)."""
+    return np.arange(lo, hi + 1).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64) + 1970 * 12
 
 
 def month_label(index: np.ndarray) -> np.ndarray:
