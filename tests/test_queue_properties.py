@@ -173,3 +173,55 @@ def test_on_the_sample_book_the_story_is_consistent():
     assert (motions_first == q.loc[q["ready"], "play"]).all()  # motions lead with the play
     for _, row in q[q["ready"] & (q["expansion_score"] < 50)].iterrows():
         assert row["reasons"].startswith("ready on a sufficient trigger")
+
+
+@SETTINGS
+@given(
+    n=st.integers(1, 60),
+    pieces=st.lists(st.tuples(st.integers(1, 200_000), st.integers(0, 2**32 - 1)), max_size=12),
+)
+def test_sentences_equal_joining_each_row(n, pieces):
+    """The reasons text keys each row by its phrases and builds each distinct sentence once:
+    every row's sentence equals joining that row's own phrases in the order they were added,
+    however many pieces and however large their tables (keys renumbered along the way)."""
+    from udfs.scoring.reasons import SEP, Sentences
+
+    rng = np.random.default_rng(len(pieces) * 1000 + n)
+    s, want = Sentences(n), [[] for _ in range(n)]
+    for size, seed in pieces:
+        r = np.random.default_rng(seed)
+        rows = np.flatnonzero(r.random(n) < 0.6)
+        codes = r.integers(0, min(size, 3), rows.size) + (size - min(size, 3))  # high codes too
+        table = np.empty(size, dtype=object)
+        used = np.unique(codes)
+        table[used] = [f"p{seed % 97}-{c}" for c in used]
+        s.add(rows, codes, table)
+        for i, c in zip(rows.tolist(), codes.tolist(), strict=True):
+            want[i].append(table[c])
+    take = rng.permutation(n)
+    assert s.join().tolist() == [SEP.join(w) for w in want]
+    assert s.join(take).tolist() == [SEP.join(want[i]) for i in take]
+
+
+def test_ready_signal_is_the_strongest_rule_of_the_play():
+    """Why now, on the sample book: a ready play's signal is its strongest fired rule of the
+    play's motion (the strongest fired ``alone`` rule when the score is below the trigger
+    threshold), the first of equal points in the Rules table's order; '' when not ready."""
+    from udfs.scoring import _accounts, evidence, why_now
+    from udfs.scoring.queue import readiness
+
+    book = udfs.sample_accounts(300, seed=3)
+    acc = _accounts.read_accounts("accounts", book)
+    ev = evidence.evaluate(acc, evidence.rules())
+    ready, _, _, prim = readiness(ev)
+    play = np.where(ready, prim, -1)
+    got = why_now.ready_signal(ev, ready, play)
+    assert ready.sum() >= 20 and (ev.score[ready] < playbook.TRIGGER_THRESHOLD).any()
+    for i in range(ev.n):
+        want = ""
+        if ready[i]:
+            alone = ev.score[i] < playbook.TRIGGER_THRESHOLD
+            mine = [r for k, r in enumerate(ev.rules) if ev.fired[k, i]
+                    and (r.alone if alone else r.motion == play[i])]
+            want = max(mine, key=lambda r: r.points).name if mine else ""
+        assert got[i] == want, i

@@ -171,6 +171,18 @@ def per_value(rows: np.ndarray, values: np.ndarray, fmt) -> tuple[np.ndarray, np
 # =========================================================================== sentences
 
 
+def _renumber(key: np.ndarray, bound: int) -> tuple[np.ndarray, int]:
+    """(codes 0 … count − 1 keeping the keys' order, count) of keys below ``bound``: by a table
+    of the keys when ``bound`` is small, else by hashing."""
+    if bound <= 4 * key.size + 1024:
+        present = np.zeros(bound, dtype=bool)
+        present[key] = True
+        number = np.cumsum(present) - 1
+        return number[key], int(number[-1]) + 1 if bound else 0
+    codes, uniq = pd.factorize(key)
+    return codes.astype(np.int64, copy=False), len(uniq)
+
+
 class Sentences:
     """Phrases collected per row, in the order they are added; ``join`` makes the text.
 
@@ -211,19 +223,22 @@ class Sentences:
                     break
 
     def _keys(self) -> np.ndarray:
-        """Per row, a code of its combination of phrases (equal codes, equal sentences)."""
+        """Per row, a code of its combination of phrases (equal codes, equal sentences);
+        the codes are 0 … count − 1.
+
+        Keys stay below ``bound``; a piece gives each of its rows ``bound + key × m + code``
+        (m: its table's size) and leaves the other rows as they are, so only its own rows
+        are touched and two rows share a key exactly when they share every phrase.
+        """
         key = np.zeros(self.n, dtype=np.int64)
         bound = 1
         for rows, codes, table in self.pieces:
-            m = len(table) + 1
-            if bound * m >= 2**62:
-                key, uniq = pd.factorize(key)
-                key = key.astype(np.int64)
-                bound = len(uniq)
-            key *= m
-            key[rows] += codes + 1
-            bound *= m
-        return pd.factorize(key)[0]
+            m = len(table)
+            if bound * (m + 1) >= 2**62:
+                key, bound = _renumber(key, bound)
+            key[rows] = key[rows] * m + (codes + bound)
+            bound *= m + 1
+        return _renumber(key, bound)[0]
 
     def join(self, take: Any = slice(None)) -> np.ndarray:
         """The sentence of every row (in the order ``take`` gives, when given)."""

@@ -38,10 +38,14 @@ def ready_signal(ev: Evaluation, ready: np.ndarray, play: np.ndarray,
     motion = np.array([r.motion for r in ev.rules])
     alone = np.array([r.alone for r in ev.rules])
     on_its_own = ev.score[rows] < playbook.TRIGGER_THRESHOLD  # ready by an alone rule only
-    fired = ev.fired[:, rows]
-    mine = np.where(on_its_own[None, :], alone[:, None], motion[:, None] == play[rows][None, :])
-    key = np.where(fired & mine, points[:, None], -np.inf)
-    best = np.argmax(key, axis=0)  # the first of equal points: the Rules table's order
-    found = np.isfinite(key[best, np.arange(rows.size)])
+    their_play = play[rows]
+    top = np.full(rows.size, -np.inf)
+    best = np.full(rows.size, -1, dtype=np.int64)
+    for r in range(len(ev.rules)):  # a rule at a time over the ready rows: no rules × rows table
+        mine = np.where(on_its_own, alone[r], their_play == motion[r]) & ev.fired[r, rows]
+        better = mine & (points[r] > top)  # strictly: the first of equal points, the Rules table's order
+        top[better] = points[r]
+        best[better] = r
+    found = best >= 0
     out[rows[found]] = names[best[found]]
     return out
