@@ -91,15 +91,19 @@ def exports(draw, kind: str):
     return header, rows, hostile
 
 
-def _write(header: list[str], rows: list[list]) -> Path:
-    path = Path(tempfile.mkdtemp()) / "export.csv"
+def _write(folder: str, header: list[str], rows: list[list]) -> Path:
+    path = Path(folder) / "export.csv"
     with open(path, "w", newline="", encoding="utf-8") as fh:
         csv.writer(fh).writerows([header, *rows])
     return path
 
 
 def _round_trip(kind: str, header: list[str], rows: list[list], hostile: set[int]) -> None:
-    path = _write(header, rows)
+    with tempfile.TemporaryDirectory() as folder:
+        _check(kind, _write(folder, header, rows), header, rows, hostile)
+
+
+def _check(kind: str, path: Path, header: list[str], rows: list[list], hostile: set[int]) -> None:
     book = load_records(path, kind)
     report = book.report
     assert report.rows_in == len(rows)

@@ -8,6 +8,8 @@ the model read back with openpyxl must never hold a number read wrong.
 
 from __future__ import annotations
 
+import re
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +17,7 @@ import openpyxl
 import pytest
 
 import udfs
-from tests.conftest import call_udf
+from tests.conftest import call_udf, need_tool
 from udfs.core import _records
 from workbook.__main__ import main
 from workbook.records import load_records
@@ -161,6 +163,21 @@ def test_zero_starting_arr_says_why_on_the_sheet_and_in_the_report(tmp_path, cap
     assert [ws.cell(r, 10).value for r in range(6, 12)] == [message] * 6  # ARR by year
     formulas = openpyxl.load_workbook(tmp_path / "m.xlsx")["Retention"]
     assert formulas["B14"].value.startswith("=IF($B$4>0, NRR(")
+
+
+def test_libreoffice_renders_the_no_base_message_not_an_error(tmp_path, soffice, capsys):
+    rows = ["a1,2025-01-01,1000", *(f"a2,2025-{m:02d}-01,500" for m in range(4, 13)),
+            *(f"a2,2026-{m:02d}-01,600" for m in range(1, 4))]
+    src = _write(tmp_path, "h.csv", _history(rows))
+    assert _run(capsys, "build", "--arr-history", src, "--out", tmp_path / "zero.xlsx")[0] == 0
+    run = subprocess.run([soffice, f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to",
+                          "pdf", "--outdir", str(tmp_path), str(tmp_path / "zero.xlsx")], capture_output=True,
+                         text=True, timeout=300)
+    assert run.returncode == 0 and (tmp_path / "zero.pdf").exists(), run.stderr
+    text = subprocess.run([need_tool("pdftotext"), "-layout", str(tmp_path / "zero.pdf"), "-"], capture_output=True,
+                          text=True, timeout=120, check=True).stdout
+    retention = text[text.index("Net revenue retention"):]
+    assert "NRR needs a starting base" in retention and not re.findall(r"#VALUE!|Err:\d+", retention)
 
 
 # --------------------------------------------------------------------------- opportunities

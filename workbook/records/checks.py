@@ -45,6 +45,23 @@ _IS_BLANK = np.frompyfunc(lambda v: v is None or (v.__class__ is str and not v.s
                           or (v.__class__ is float and v != v), 1, 1)
 
 
+def _dates_of(book: Any, column: str) -> np.ndarray:
+    """A date column as days (NaT where blank or not a date): as the reader parsed it."""
+    parsed = book.report.dates.get(column)
+    if parsed is not None and len(parsed) == len(book.frame):
+        return parsed.astype("datetime64[D]")
+    return _days(book.frame, column)
+
+
+def _blank_date(book: Any, column: str) -> np.ndarray:
+    """Rows whose date cell is blank (not a date, and not already a bad cell of it)."""
+    if column not in book.frame:
+        return np.ones(len(book.frame), dtype=bool)
+    bad = np.isin(book.row_numbers, np.array([b.row for b in book.report.bad_cells if b.column == column],
+                                             dtype=np.int64))
+    return np.isnat(_dates_of(book, column)) & ~bad
+
+
 def _days(frame: pd.DataFrame, column: str) -> np.ndarray:
     """A date column of the imported frame as days (NaT where blank or not a date)."""
     out = np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[D]")
@@ -105,7 +122,7 @@ def _statuses(book: Any) -> np.ndarray:
 def _opportunities(book: Any, options: Any) -> None:
     frame = book.frame
     status = _statuses(book)
-    no_close = _blank(frame, "close_date")
+    no_close = _blank_date(book, "close_date")
     for j in np.flatnonzero(no_close):
         closed = status[j] in (1, 2)
         _cell(book, j, "close_date", "a blank cell: a " + ("won or lost opportunity needs the day it closed "
@@ -132,8 +149,8 @@ def _arr_history(book: Any, options: Any) -> None:
     frame, report = book.frame, book.report
     if "month" not in frame:
         if "start_date" in frame:
-            start, end = _days(frame, "start_date"), _days(frame, "end_date")
-            for j in np.flatnonzero(_blank(frame, "start_date")):
+            start, end = _dates_of(book, "start_date"), _dates_of(book, "end_date")
+            for j in np.flatnonzero(_blank_date(book, "start_date")):
                 _cell(book, j, "start_date", "a blank cell: each subscription needs its start date")
             for j in np.flatnonzero(end < start):
                 _cell(book, j, "end_date", "before start_date")
@@ -144,7 +161,7 @@ def _arr_history(book: Any, options: Any) -> None:
     if "arr" not in frame and "mrr" not in frame:
         report.problems.append(Problem([], "no arr (or mrr) column: ARR history needs each row's ARR"))
         return
-    for j in np.flatnonzero(_blank(frame, "month")):
+    for j in np.flatnonzero(_blank_date(book, "month")):
         _cell(book, j, "month", "a blank cell: each row needs its month")
     _repeated_months(book, options)
 
@@ -158,22 +175,26 @@ def _amounts(frame: pd.DataFrame) -> np.ndarray:
 def _repeated_months(book: Any, options: Any) -> None:
     """Rows of one account and month: line items, or --duplicates, or one problem each."""
     frame, report = book.frame, book.report
-    month = _days(frame, "month").astype("datetime64[M]")
+    month = _dates_of(book, "month").astype("datetime64[M]")
     ok = ~np.isnat(month) & ~_bad_rows(book)
     if ok.sum() < 2:
         return
-    keys = pd.DataFrame({"a": frame["account_id"].to_numpy(dtype=object)[ok], "m": month[ok].astype(np.int64)})
-    repeated = keys.duplicated(keep=False).to_numpy()
+    ids = frame["account_id"].to_numpy(dtype=object)[ok]
+    m = month[ok].astype(np.int64)
+    code = pd.factorize(ids)[0].astype(np.int64)  # one integer key per account and month: one hash pass
+    key = code * (int(m.max()) - int(m.min()) + 1) + (m - int(m.min()))
+    repeated = pd.Series(key).duplicated(keep=False).to_numpy()
     if not repeated.any():
         return
+    keys = pd.DataFrame({"a": ids[repeated], "m": m[repeated]})
     positions = np.flatnonzero(ok)[repeated]
-    extra = int(repeated.sum() - (~keys[repeated].duplicated()).sum())
+    extra = int(repeated.sum() - (~keys.duplicated()).sum())
     items = record_columns.line_item_column(frame.columns)
     if items is not None:
         report.notes.append(f"Line items: {extra:,} rows share an account and month with an earlier row "
                             f"({items!r} column); their ARR is summed.")
         return
-    groups = keys.iloc[np.flatnonzero(repeated)].groupby(["a", "m"], sort=False).indices
+    groups = keys.groupby(["a", "m"], sort=False).indices
     if options.duplicates == "sum":
         _collapse(book, groups, positions, "sum")
         report.notes.append(f"--duplicates sum: {extra:,} rows repeat an account and month; their ARR is "
@@ -220,6 +241,7 @@ def _collapse(book: Any, groups: dict, positions: np.ndarray, how: str) -> list[
     dropped_rows = sorted(int(r) for r in book.row_numbers[~keep])
     book.frame = frame[keep].reset_index(drop=True)
     book.row_numbers = book.row_numbers[keep]
+    book.report.dates = {k: v[keep] for k, v in book.report.dates.items()}
     if how == "sum":
         book.report.merged_rows += len(drop)
         return []
@@ -285,13 +307,13 @@ def _after_newest(book: Any, kind: str, options: Any) -> None:
     day = np.datetime64(pd.Timestamp(as_of).date(), "D")
     if kind == "arr_history":
         column = "month" if "month" in book.frame else "start_date"
-        days = _days(book.frame, column)
+        days = _dates_of(book, column)
         if np.isnat(days).all():
             return
         newest = days[~np.isnat(days)].max().astype("datetime64[M]").astype("datetime64[D]")
         late = day.astype("datetime64[M]") > newest.astype("datetime64[M]")
     else:
-        days = np.concatenate([_days(book.frame, "close_date"), _days(book.frame, "created_date")])
+        days = np.concatenate([_dates_of(book, "close_date"), _dates_of(book, "created_date")])
         if np.isnat(days).all():
             return
         newest = days[~np.isnat(days)].max()

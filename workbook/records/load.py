@@ -622,6 +622,7 @@ def _dates(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport, da
                                 "dates written year first are read year-month-day.")
     blank = values.isna() | (is_text & text.eq(""))
     bad = (~blank & parsed.isna()).to_numpy(dtype=bool)
+    report.dates[name] = parsed.to_numpy(dtype="datetime64[ns]")  # the checks of the kind read these
     out = parsed.astype(object).where(parsed.notna(), None).to_numpy(dtype=object)
     out = np.array([v.to_pydatetime() if isinstance(v, pd.Timestamp) else v for v in out], dtype=object) \
         if len(out) < 200_000 else out

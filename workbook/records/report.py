@@ -65,7 +65,8 @@ class ImportReport:
     notes: list[str] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
     replaced_rows: list[int] = field(default_factory=list)  # left out by --duplicates last
-    merged_rows: int = 0  # rows used by summing into another row (--duplicates sum)
+    merged_rows: int = 0
+    dates: dict = field(default_factory=dict, repr=False)  # date column -> datetime64 of each imported row  # rows used by summing into another row (--duplicates sum)
 
     @property
     def bad_rows(self) -> list[int]:
