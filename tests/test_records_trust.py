@@ -285,3 +285,13 @@ def test_load_history_reads_its_dates_strictly_too():
                                                       "expansion": [0, 1, 0]}))
     assert panel["month"].tolist() == ["2025-01", "2025-02"]  # 2025-13-01 never becomes 2025-01-13
     assert problems[["row", "column", "value"]].values.tolist() == [[3, "date", "2025-13-01"]]
+
+
+def test_queue_reads_opportunities_as_the_build_does(tmp_path, capsys):
+    src = _write(tmp_path, "o.csv", _OPPS + "1,ACC-0001,Upsell,100,2026-02-10,Ana,open\n2,ACC-0002,Upsell,300,,Ana,won\n")
+    code, _, err = _run(capsys, "queue", "--opportunities", src, "--as-of", "2026-12-01")
+    assert code == 2 and "opportunities: row 3, close_date: a blank cell: a won or lost" in err
+    assert "check --kind opportunities" in err
+    src = _write(tmp_path, "o2.csv", _OPPS + "1,ACC-0001,Upsell,100,03/04/2026,Ana,open\n")
+    code, out, _ = _run(capsys, "queue", "--opportunities", src, "--as-of", "2026-12-01", "--dayfirst", "--top", "3")
+    assert code == 0 and "Expansion queue" in out

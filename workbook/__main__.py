@@ -195,7 +195,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
             book = load_accounts(SAMPLE_CSV)
         else:
             book = load_accounts(udfs.sample_accounts(), label="udfs.sample_accounts()")
-        opps = _opportunities(args.opportunities)
+        opps = _opportunities(args.opportunities, args.dayfirst)
         queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows(), as_of=args.as_of, opportunities=opps)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -228,13 +228,14 @@ def cmd_queue(args: argparse.Namespace) -> int:
     return 0
 
 
-def _opportunities(path: str | None):
-    """The opportunities of ``--opportunities`` (None when not given), read as the build reads them."""
+def _opportunities(path: str | None, dayfirst: bool = False):
+    """The opportunities of ``--opportunities`` (None when not given), read as the build reads
+    them: refused while a bad cell or problem is reported."""
     if not path:
         return None
-    from .records import load_records
+    from .sheets.records import checked_records
 
-    return load_records(path, "opportunities").frame
+    return checked_records(path, "opportunities", dayfirst=dayfirst).frame
 
 
 def cmd_picture(args: argparse.Namespace) -> int:

@@ -85,7 +85,10 @@ def _spec(signal: str) -> tuple[str, str, tuple[str, str] | None]:
 def shown(signal: str, values: np.ndarray) -> np.ndarray:
     """Values rounded to what the text shows (so equal texts share one key)."""
     scale = _FORMATS[_spec(signal)[1]][1]
-    return np.round(np.asarray(values, dtype=float) * scale) / scale
+    values = np.asarray(values, dtype=float)
+    with np.errstate(over="ignore", invalid="ignore"):  # 1.8e307 × 100 overflows: shown as it is
+        scaled = np.round(values * scale) / scale
+    return np.where(np.isfinite(scaled) | ~np.isfinite(values), scaled, values)
 
 
 def signal_text(signal: str, v: float) -> str:

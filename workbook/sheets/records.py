@@ -74,19 +74,25 @@ class RevenueRecords:
         return lines + self.notes
 
 
-def _load(source: Any, kind: str, rec: RevenueRecords, options: dict) -> pd.DataFrame:
-    """The records of ``kind``, refused (one line, nothing written) while their report names
-    a bad cell or a problem: a model is never built from a number read wrong."""
+def checked_records(source: Any, kind: str, **options: Any):
+    """The records of ``kind`` (``load_records`` with ``options``), refused in one line while
+    their report names a bad cell or a problem: nothing is built from a number read wrong."""
     book = load_records(source, kind, **options)
-    rec.sources[kind] = book.report.source
-    text = str(book.report)
-    if text.strip():
-        rec.reports.append(text)
     first = book.report.first_problem()
     if first is not None:
         where = os.fspath(source) if isinstance(source, (str, os.PathLike)) else "FILE"
         raise _args.InputError(f"{kind}: {first}; `python -m workbook check --kind {kind} {where}` lists "
                                "every one (nothing was written)")
+    return book
+
+
+def _load(source: Any, kind: str, rec: RevenueRecords, options: dict) -> pd.DataFrame:
+    """The records of ``kind`` as :func:`checked_records` reads them; their report kept."""
+    book = checked_records(source, kind, **options)
+    rec.sources[kind] = book.report.source
+    text = str(book.report)
+    if text.strip():
+        rec.reports.append(text)
     rec.notes.extend(n for n in book.report.notes if n.startswith(("as of ", "--duplicates", "Line items")))
     return book.frame
 
