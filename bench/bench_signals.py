@@ -19,6 +19,7 @@ a cache folder (--data-dir, default $TMPDIR/upcell-bench-signals) and reused by 
 
     .venv/bin/python bench/bench_signals.py                    # the issue's sizes
     .venv/bin/python bench/bench_signals.py --rows 20000 --accounts 200 --spark-rows 0
+    .venv/bin/python bench/bench_signals.py --profile    # upcell's queries, costliest operators
 """
 
 from __future__ import annotations
@@ -134,8 +135,53 @@ def _grid(first_month: int, as_of: date) -> list[date]:
     return [*ends, as_of]
 
 
+def _profiled(folder: str) -> None:
+    """Make every DuckDB query of upcell's engine write its profile (JSON) into ``folder``."""
+    from workbook.signals import compute
+
+    real = compute.connect
+
+    def connect(*args, **kwargs):
+        eng = real(*args, **kwargs)
+        execute, count = eng.con.execute, [0]
+
+        def run(expr, *a, **k):
+            count[0] += 1
+            eng.raw.execute("PRAGMA enable_profiling = 'json'")
+            eng.raw.execute(f"PRAGMA profiling_output = '{folder}/query{count[0]:02d}.json'")
+            return execute(expr, *a, **k)
+        eng.con.execute = run
+        return eng
+    compute.connect = connect
+
+
+def profile_summary(folder: Path, top: int = 6) -> None:
+    """Each profiled query's time and its costliest operators (operator time summed over threads)."""
+    def walk(node, out):
+        out.append((node.get("timing", 0.0), node.get("name", ""), node.get("intermediate_rows", 0),
+                    json.dumps(node.get("extra_info", {}))[:110]))
+        for c in node.get("children", []):
+            walk(c, out)
+
+    for path in sorted(folder.glob("query*.json")):
+        prof = json.loads(path.read_text())
+        ops = []
+        for op in prof.get("operator", prof.get("children", [])) or []:
+            walk(op, ops)
+        query, system = prof.get("query", {}), prof.get("system", {})
+        print(f"    {path.stem}: {query.get('total_time', 0.0):.2f} s, CPU {query.get('cpu_time', 0.0):.2f} s, "
+              f"{query.get('total_rows_scanned', 0):,} rows scanned, peak buffer memory "
+              f"{system.get('peak_buffer_memory', 0) / 2**20:,.0f} MB, spilled "
+              f"{system.get('total_bytes_spilled', 0) / 2**20:,.0f} MB")
+        for t, name, rows, extra in sorted(ops, key=lambda o: -o[0])[:top]:
+            print(f"      {t:7.2f} s {rows:>13,} rows  {name} {extra}")
+
+
 def run_upcell(files: dict, as_of: date, engine: str):
     from workbook.signals import compute_signals
+
+    if os.environ.get("UPCELL_BENCH_PROFILE"):
+        _profiled(os.environ["UPCELL_BENCH_PROFILE"])
 
     sources = {"usage": str(files["usage"]), "caps": str(files["caps"]), "seats": str(files["seats"])}
     accounts, panel, report = compute_signals(sources, as_of, engine=engine, accounts=str(files["accounts"]))
@@ -332,13 +378,15 @@ def child(name: str, files: dict, as_of: date, out: str) -> None:
 # --------------------------------------------------------------------------- the parent
 
 
-def measure(name: str, files: dict, as_of: date, folder: Path) -> dict:
+def measure(name: str, files: dict, as_of: date, folder: Path, profile: Path | None = None) -> dict:
     """One contender in a fresh child process; peak RSS of the child and its children
     (sampled every 50 ms) or the child's own ru_maxrss, whichever is higher."""
     out = folder / f"result-{name}-{os.getpid()}.pkl"
     args = [sys.executable, __file__, "--child", name, "--child-files", json.dumps(
         {k: str(v) for k, v in files.items()}), "--as-of", as_of.isoformat(), "--child-out", str(out)]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    if profile:
+        env["UPCELL_BENCH_PROFILE"] = str(profile)
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
                             cwd=ROOT)
     peak = [0.0]
@@ -421,6 +469,8 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=2, help="runs of upcell and the hand SQL (best shown)")
     ap.add_argument("--data-dir", default=os.path.join(tempfile.gettempdir(), "upcell-bench-signals"))
     ap.add_argument("--as-of", default=AS_OF.isoformat())
+    ap.add_argument("--profile", action="store_true",
+                    help="only profile upcell on DuckDB: each query's costliest operators")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--child-files", help=argparse.SUPPRESS)
     ap.add_argument("--child-out", help=argparse.SUPPRESS)
@@ -436,7 +486,7 @@ def main() -> int:
           f"{args.accounts:,} accounts -> Accounts at {as_of} + month-end panel; {load()}")
     t0 = time.perf_counter()
     side, reused = side_files(folder, args.accounts)
-    sizes = sorted({args.rows, *(n for n in (args.pandas_rows, args.spark_rows) if n)})
+    sizes = sorted({args.rows, *(n for n in (args.pandas_rows, args.spark_rows) if n and not args.profile)})
     usage = {}
     for n in sizes:
         usage[n], r = usage_file(folder, n, args.accounts)
@@ -446,6 +496,13 @@ def main() -> int:
           + ("reused from an earlier run" if reused else f"generated by DuckDB in {time.perf_counter() - t0:.1f} s")
           + " (delete the folder to regenerate)")
     files = {n: {**side, "usage": usage[n]} for n in sizes}
+
+    if args.profile:
+        prof = Path(tempfile.mkdtemp(prefix="profile-", dir=folder))
+        r = measure("upcell", files[args.rows], as_of, folder, profile=prof)
+        print(f"  upcell, DuckDB, {args.rows:,} rows, profiled (JSON profiles in {prof}): {line(r)}")
+        profile_summary(prof)
+        return 0
 
     ok_all, checks = True, []
     print(f"\n  upcell, DuckDB, {args.rows:,} rows ({args.runs} fresh processes):")
