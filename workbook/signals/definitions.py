@@ -1,0 +1,313 @@
+"""The signals, each defined once as an Ibis expression (run on DuckDB or Spark alike).
+
+Every signal is evaluated on a grid of dates: the month ends before ``as_of`` and
+``as_of`` itself (the Accounts table is the grid's last point, the history panel all of
+it). "In (A−n, A]" means the n days ending on A, A included. A ratio whose denominator is
+0 or unknown is blank, never 0; a count is 0 when its source is given and nothing fell
+in the window.
+
+The first paragraph of each definition's docstring is its user-facing definition: the
+docs table of ``docs/signals.md`` is generated from :data:`SIGNALS`.
+
+>>> [s.name for s in SIGNALS.values()][:3]
+['usage_vs_cap', 'usage_trend_90d', 'seat_utilization']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import ibis
+
+DEFAULT_GATED_TAGS: tuple[str, ...] = ("gated", "upgrade request")
+PRICING_PAGE = "pricing"  # a web page whose URL or name contains this (any case)
+
+
+@dataclass
+class Context:
+    """What the definitions see: the cleaned sources, the grid and the account-periods.
+
+    ``grid``: period (1 = the first month with data), d (the date evaluated).
+    ``base``: one row per account and period evaluated: account_id, period, plan (the
+    account's plan tier, lower case, or null).
+    """
+
+    as_of: date
+    first_month: int  # year * 12 + month − 1 of period 1
+    grid: ibis.Table
+    base: ibis.Table
+    tables: dict[str, ibis.Table]
+    gated_tags: tuple[str, ...] = DEFAULT_GATED_TAGS
+    tier_next: ibis.Table | None = None  # plan -> next_tier (lower case)
+    feature_names: ibis.Table | None = None  # feature (lower case) of the catalog
+    notes: list[str] = field(default_factory=list)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.tables for n in names)
+
+
+@dataclass(frozen=True)
+class Signal:
+    name: str
+    needs: tuple[str, ...]  # sources all needed
+    outputs: tuple[str, ...]  # columns it gives (its name first)
+    compute: Callable[[Context], ibis.Table | None]  # -> account_id, period, outputs
+    count: bool = False  # a count: 0 (not blank) for an account-period with no rows
+    alternatives: tuple[tuple[str, ...], ...] = ()  # other source sets that also suffice
+
+    @property
+    def definition(self) -> str:
+        doc = (self.compute.__doc__ or "").strip().split("\n\n")[0]
+        return " ".join(doc.split())
+
+    def available(self, sources: set[str]) -> bool:
+        return any(set(s) <= sources for s in (self.needs, *self.alternatives))
+
+
+SIGNALS: dict[str, Signal] = {}
+
+
+def signal(name: str, needs: tuple[str, ...], *, outputs: tuple[str, ...] = (), count: bool = False,
+           alternatives: tuple[tuple[str, ...], ...] = ()):
+    def register(fn):
+        SIGNALS[name] = Signal(name, needs, (name, *outputs), fn, count, alternatives)
+        return fn
+    return register
+
+
+# --------------------------------------------------------------------------- building blocks
+
+
+def period_of(day: ibis.Value, ctx: Context) -> ibis.Value:
+    """The grid period a day falls in: its month's (the first period for earlier days)."""
+    p = day.year().cast("int64") * 12 + day.month().cast("int64") - 1 - ctx.first_month + 1
+    return ibis.greatest(p, 1)
+
+
+def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.Value,
+                windows: dict[str, tuple[int, int]]) -> ibis.Table:
+    """Σ value in (d−a, d−b] at each grid point d, per account (and ``keys``).
+
+    ``windows``: name -> (a, b). A row on day x lies in (d−a, d−b] exactly when
+    x + b ≤ d < x + a; as d runs over the grid, that is a +value from the period of x + b
+    on and a −value from the period of x + a on, so each window is a difference of two
+    running sums over the periods (one grouping per distinct shift, one window function).
+    """
+    shifts = sorted({s for ab in windows.values() for s in ab})
+    ev = events.mutate(_v=value)
+    parts = []
+    for s in shifts:
+        rows = ev.mutate(_day=ev.date + ibis.interval(days=s) if s else ev.date)
+        rows = rows.filter(rows._day <= ibis.literal(ctx.as_of))
+        rows = rows.mutate(period=period_of(rows._day, ctx))
+        agg = rows.group_by(["account_id", *keys, "period"]).aggregate(_s=rows._v.sum())
+        parts.append(agg.mutate(_shift=ibis.literal(s, "int64")))
+    union = ibis.union(*parts, distinct=False)
+    pivot = union.group_by(["account_id", *keys, "period"]).aggregate(
+        **{f"_s{s}": union._s.sum(where=union._shift == s) for s in shifts})
+    ids = pivot.select("account_id", *keys).distinct()
+    grid = ctx.grid.select("period")
+    dense = ids.cross_join(grid)
+    dense = dense.left_join(pivot, [dense.account_id == pivot.account_id,
+                                    *[dense[k] == pivot[k] for k in keys],
+                                    dense.period == pivot.period])
+    dense = dense.select(*[dense[c] for c in ["account_id", *keys, "period"]],
+                         **{f"_s{s}": dense[f"_s{s}"].fill_null(0) for s in shifts})
+    win = ibis.cumulative_window(group_by=["account_id", *keys], order_by="period")
+    cum = dense.mutate(**{f"_c{s}": dense[f"_s{s}"].sum().over(win) for s in shifts})
+    return cum.select("account_id", *keys, "period",
+                      **{n: cum[f"_c{b}"] - cum[f"_c{a}"] for n, (a, b) in windows.items()})
+
+
+def in_window(ctx: Context, events: ibis.Table, a: int, b: int) -> ibis.Table:
+    """The rows of ``events`` with each grid period whose (d−a, d−b] holds their day."""
+    g = ctx.grid
+    joined = events.join(g, [events.date > g.d - ibis.interval(days=a),
+                             events.date <= (g.d - ibis.interval(days=b) if b else g.d)])
+    return joined.drop("d")
+
+
+def _on_base(ctx: Context, table: ibis.Table, columns: dict[str, Any]) -> ibis.Table:
+    """``table`` (account_id, period, …) on every account-period of the base."""
+    base = ctx.base
+    j = base.left_join(table, [base.account_id == table.account_id, base.period == table.period])
+    return j.select(account_id=j.account_id, period=j.period,
+                    **{k: (v(j) if callable(v) else j[v]) for k, v in columns.items()})
+
+
+def _usage(ctx: Context) -> ibis.Table:
+    """Usage sums per account, metric and period: u30 (A−30, A], u90 (A−90, A], u180 (A−180, A−90]."""
+    if "usage" not in ctx.cache:
+        usage = ctx.tables["usage"]
+        ctx.cache["usage"] = window_sums(ctx, usage, ["metric"], usage.quantity,
+                                         {"u30": (30, 0), "u90": (90, 0), "u180": (180, 90)})
+    return ctx.cache["usage"]
+
+
+def _caps(ctx: Context) -> ibis.Table:
+    caps = ctx.tables["caps"]
+    return caps.group_by(["plan_tier", "metric"]).aggregate(cap=caps.cap.max())
+
+
+def _distinct_users(ctx: Context, a: int, b: int) -> ibis.Table:
+    rows = in_window(ctx, ctx.tables["users"], a, b)
+    return rows.group_by(["account_id", "period"]).aggregate(n=rows.user_id.nunique())
+
+
+# --------------------------------------------------------------------------- the signals
+
+
+@signal("usage_vs_cap", ("usage", "caps"))
+def usage_vs_cap(ctx: Context) -> ibis.Table:
+    """The largest, over the metrics with a cap on the account's plan tier, of the quantity
+    used in (A−30, A] divided by that cap. Blank when the plan has no cap (or a cap of 0).
+
+    A metric the caps table does not know is left out and named in the report.
+    """
+    u = _usage(ctx)
+    caps = _caps(ctx)
+    base = ctx.base
+    x = base.join(caps, base.plan == caps.plan_tier)
+    x = x.left_join(u, [x.account_id == u.account_id, x.metric == u.metric, x.period == u.period])
+    ratio = ibis.ifelse(x.cap > 0, x.u30.fill_null(0) / x.cap, ibis.null().cast("float64"))
+    x = x.select(account_id=x.account_id, period=x.period, r=ratio)
+    return x.group_by(["account_id", "period"]).aggregate(usage_vs_cap=x.r.max())
+
+
+@signal("usage_trend_90d", ("usage",))
+def usage_trend_90d(ctx: Context) -> ibis.Table | None:
+    """The quantity used in (A−90, A] divided by the quantity used in (A−180, A−90], minus 1,
+    over the metrics that have a cap (or the one metric when usage has a single metric).
+    Blank when the earlier quantity is 0.
+    """
+    u = _usage(ctx)
+    if "caps" in ctx.tables:
+        capped = ctx.tables["caps"].select("metric").distinct()
+        u = u.semi_join(capped, u.metric == capped.metric)
+    elif ctx.cache.get("usage_metrics", 1) > 1:
+        ctx.notes.append("usage_trend_90d: usage has several metrics and no caps table says which "
+                         "to add up; the signal is left blank (give --caps)")
+        return None
+    agg = u.group_by(["account_id", "period"]).aggregate(now=u.u90.sum(), before=u.u180.sum())
+    trend = ibis.ifelse(agg.before > 0, agg.now / agg.before - 1, ibis.null().cast("float64"))
+    return agg.select("account_id", "period", usage_trend_90d=trend)
+
+
+@signal("seat_utilization", ("seats",), outputs=("seats_licensed", "seats_active"))
+def seat_utilization(ctx: Context) -> ibis.Table:
+    """seats_active divided by seats_licensed of the latest seats row on or before A; when
+    that row has no seats_active, the distinct users active in (A−30, A] divided by
+    seats_licensed. Blank when seats_licensed is 0 or unknown.
+    """
+    seats = ctx.tables["seats"]
+    has_active = "seats_active" in seats.columns
+    aggs = {"seats_licensed": seats.seats_licensed.max()}
+    if has_active:
+        aggs["seats_active"] = seats.seats_active.max()
+    day = seats.group_by(["account_id", "date"]).aggregate(**aggs)
+    w = ibis.window(group_by="account_id", order_by="date")
+    day = day.mutate(_next=day.date.lead().over(w))
+    g = ctx.grid
+    snap = day.join(g, [day.date <= g.d, day._next.isnull() | (day._next > g.d)])
+    active = snap.seats_active if has_active else ibis.null().cast("float64")
+    snap = snap.select("account_id", "period", "seats_licensed", seats_active=active)
+    if "users" in ctx.tables:
+        users = _distinct_users(ctx, 30, 0)
+        snap = snap.left_join(users, [snap.account_id == users.account_id, snap.period == users.period])
+        used = ibis.coalesce(snap.seats_active, snap.n.fill_null(0).cast("float64"))
+        snap = snap.select(account_id=snap.account_id, period=snap.period,
+                           seats_licensed=snap.seats_licensed, seats_active=snap.seats_active, _used=used)
+    else:
+        snap = snap.mutate(_used=snap.seats_active)
+    util = ibis.ifelse(snap.seats_licensed > 0, snap._used / snap.seats_licensed, ibis.null().cast("float64"))
+    return snap.select("account_id", "period", seat_utilization=util,
+                       seats_licensed=snap.seats_licensed, seats_active=snap.seats_active)
+
+
+@signal("active_user_growth_60d", ("users",))
+def active_user_growth_60d(ctx: Context) -> ibis.Table:
+    """The distinct users active in (A−30, A] divided by the distinct users active in
+    (A−90, A−60], minus 1. Blank when the earlier count is 0.
+    """
+    now = _distinct_users(ctx, 30, 0)
+    before = _distinct_users(ctx, 90, 60)
+    j = before.left_join(now, [before.account_id == now.account_id, before.period == now.period])
+    growth = ibis.ifelse(j.n > 0, j.n_right.fill_null(0) / j.n - 1, ibis.null().cast("float64"))
+    return j.select(account_id=j.account_id, period=j.period, active_user_growth_60d=growth)
+
+
+@signal("new_department_users_30d", ("users",), count=True)
+def new_department_users_30d(ctx: Context) -> ibis.Table | None:
+    """The distinct users active in (A−30, A] whose department had no active user of the
+    account in (A−210, A−30]. Users without a department are not counted.
+    """
+    users = ctx.tables["users"]
+    if "department" not in users.columns:
+        return None
+    users = users.filter(users.department.notnull() & (users.department != ""))
+    recent = in_window(ctx, users, 30, 0)
+    older = in_window(ctx, users, 210, 30).select("account_id", "period", "department").distinct()
+    new = recent.anti_join(older, [recent.account_id == older.account_id,
+                                   recent.period == older.period,
+                                   recent.department == older.department])
+    return new.group_by(["account_id", "period"]).aggregate(new_department_users_30d=new.user_id.nunique())
+
+
+@signal("pricing_page_visits_30d", ("web",), count=True)
+def pricing_page_visits_30d(ctx: Context) -> ibis.Table:
+    """The web rows in (A−30, A] whose page contains "pricing" (any case)."""
+    web = ctx.tables["web"]
+    web = web.filter(web.page.lower().contains(PRICING_PAGE))
+    s = window_sums(ctx, web, [], ibis.literal(1, "int64"), {"v": (30, 0)})
+    return s.select("account_id", "period", pricing_page_visits_30d=s.v.cast("float64"))
+
+
+@signal("gated_feature_requests_90d", ("tickets",), count=True)
+def gated_feature_requests_90d(ctx: Context) -> ibis.Table:
+    """The tickets in (A−90, A] whose tag is one of the gated tags (by default "gated" and
+    "upgrade request", any case; editable).
+    """
+    tickets = ctx.tables["tickets"]
+    tickets = tickets.filter(tickets.tag.isin([t.strip().lower() for t in ctx.gated_tags]))
+    s = window_sums(ctx, tickets, [], ibis.literal(1, "int64"), {"v": (90, 0)})
+    return s.select("account_id", "period", gated_feature_requests_90d=s.v.cast("float64"))
+
+
+@signal("next_tier_feature_adoption", ("features", "usage"), alternatives=(("features", "feature_events"),))
+def next_tier_feature_adoption(ctx: Context) -> ibis.Table | None:
+    """The distinct features of the tier above the account's plan tier used in (A−90, A],
+    divided by the number of that tier's features in the catalog. Blank on the top tier
+    or an unknown one.
+
+    A feature is used when a usage row's metric, or a feature_events row, names it.
+    """
+    catalog = ctx.tables["features"]
+    parts = []
+    if "usage" in ctx.tables:
+        u = ctx.tables["usage"]
+        if "metric" in u.columns:
+            parts.append(u.select("account_id", "date", feature=u.metric))
+    if "feature_events" in ctx.tables:
+        parts.append(ctx.tables["feature_events"].select("account_id", "date", "feature"))
+    if not parts or ctx.tier_next is None:
+        return None
+    used = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    used = used.semi_join(catalog, used.feature == catalog.feature)
+    used = in_window(ctx, used, 90, 0).select("account_id", "period", "feature").distinct()
+    sizes = catalog.group_by("tier").aggregate(size=catalog.feature.nunique())
+    base = ctx.base
+    nxt = ctx.tier_next
+    acc = base.join(nxt, base.plan == nxt.plan).join(sizes, nxt.next_tier == sizes.tier)
+    acc = acc.select("account_id", "period", "next_tier", "size")
+    hits = used.join(catalog, used.feature == catalog.feature)
+    hits = hits.select("account_id", "period", "feature", tier=hits.tier)
+    m = acc.left_join(hits, [acc.account_id == hits.account_id, acc.period == hits.period,
+                             acc.next_tier == hits.tier])
+    agg = m.group_by([m.account_id, m.period]).aggregate(
+        n=m.feature.nunique(), size=m.size.max())
+    share = ibis.ifelse(agg.size > 0, agg.n.cast("float64") / agg.size, ibis.null().cast("float64"))
+    return agg.select("account_id", "period", next_tier_feature_adoption=share)

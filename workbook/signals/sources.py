@@ -1,0 +1,421 @@
+"""The product records the signals are computed from: their columns, reading and checks.
+
+Each source (usage, caps, seats, users, web, tickets, features, feature_events) may be a
+CSV, Parquet or XLSX file, a table of a DuckDB database file (``events.duckdb:usage``),
+a pandas DataFrame or an Ibis table. Headers are matched like the account import's: case,
+spaces, dashes and underscores alike, plus the usual export spellings (``Customer ID``,
+``Event Time``, ``Qty``). Files are read by the engine itself (streamed; a large Parquet
+file is never loaded into pandas); only an XLSX sheet passes through pandas.
+
+Every row read is either used or counted under one problem in the report: no account
+id, a date that cannot be read, a quantity that is not a number or negative, a date after
+``as_of``, an account absent from the accounts export, an exact repeat of a row.
+
+>>> SOURCES["usage"].column_for("Event Time"), SOURCES["usage"].column_for("Customer ID")
+('date', 'account_id')
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import ibis
+import ibis.expr.datatypes as dt
+import pandas as pd
+
+from udfs.core import _args, playbook
+
+_DATE_ALIASES = ("day", "timestamp", "time", "datetime", "ts", "event_date", "event_time",
+                 "event_timestamp", "created_at", "created", "occurred_at", "snapshot_date",
+                 "activity_date", "active_date", "visit_date", "usage_date", "as_of", "when")
+
+
+class EmptySource(ValueError):
+    """A source file with no bytes at all: reported, its signals not computed."""
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One kind of product record: its columns (column -> kind) and header spellings.
+
+    Kinds: ``id`` (text kept as typed), ``date`` (a date or timestamp), ``key`` (text
+    matched case-insensitively: metrics, plans, tags, features), ``text``, ``number``.
+    """
+
+    name: str
+    columns: Mapping[str, str]
+    required: tuple[str, ...]
+    aliases: Mapping[str, str]
+    meaning: str
+    events: bool = True  # rows about an account on a date (not a catalog)
+    non_negative: tuple[str, ...] = ()
+
+    def column_for(self, header: Any) -> str | None:
+        """The column a header means, or None."""
+        key = _args.normalize_key(header)
+        if key in self.columns:
+            return key
+        alias = self.aliases.get(key) or self.aliases.get(key.replace("_", ""))
+        if alias:
+            return alias
+        if "account_id" in self.columns and playbook.account_column(header) == "account_id":
+            return "account_id"
+        if "plan_tier" in self.columns and playbook.account_column(header) == "plan_tier":
+            return "plan_tier"
+        return None
+
+
+def _with_dates(aliases: dict) -> dict:
+    return {**{a: "date" for a in _DATE_ALIASES}, **aliases}
+
+
+SOURCES: dict[str, SourceSpec] = {s.name: s for s in (
+    SourceSpec("usage", {"account_id": "id", "date": "date", "metric": "key", "quantity": "number"},
+               ("account_id", "date", "quantity"),
+               _with_dates({"metric_name": "metric", "meter": "metric", "resource": "metric",
+                            "event": "metric", "event_name": "metric", "qty": "quantity",
+                            "value": "quantity", "amount": "quantity", "units": "quantity",
+                            "count": "quantity", "usage": "quantity", "calls": "quantity"}),
+               "metered consumption: one row per account, day (or timestamp) and metric",
+               non_negative=("quantity",)),
+    SourceSpec("caps", {"plan_tier": "key", "metric": "key", "cap": "number"},
+               ("plan_tier", "cap"),
+               {"metric_name": "metric", "meter": "metric", "resource": "metric",
+                "limit": "cap", "quota": "cap", "included": "cap", "allowance": "cap",
+                "cap_per_30d": "cap", "monthly_cap": "cap", "cap_30d": "cap"},
+               "each plan's cap per 30 days, per metric", events=False, non_negative=("cap",)),
+    SourceSpec("seats", {"account_id": "id", "date": "date", "seats_licensed": "number",
+                         "seats_active": "number"},
+               ("account_id", "date", "seats_licensed"),
+               _with_dates({"licensed": "seats_licensed", "purchased": "seats_licensed",
+                            "active": "seats_active"}),
+               "seat snapshots: seats licensed (and active) per account and date",
+               non_negative=("seats_licensed", "seats_active")),
+    SourceSpec("users", {"account_id": "id", "user_id": "id", "date": "date", "department": "key"},
+               ("account_id", "user_id", "date"),
+               _with_dates({"user": "user_id", "userid": "user_id", "user_email": "user_id",
+                            "email": "user_id", "member_id": "user_id", "person_id": "user_id",
+                            "dept": "department", "team": "department", "division": "department",
+                            "business_unit": "department", "domain": "department",
+                            "email_domain": "department"}),
+               "user activity: one row per user and day the user was active"),
+    SourceSpec("web", {"account_id": "id", "date": "date", "page": "text"},
+               ("account_id", "date", "page"),
+               _with_dates({"url": "page", "path": "page", "page_url": "page", "page_path": "page",
+                            "page_name": "page", "page_title": "page"}),
+               "web visits by users of the account: one row per page view"),
+    SourceSpec("tickets", {"account_id": "id", "date": "date", "tag": "key"},
+               ("account_id", "date", "tag"),
+               _with_dates({"tags": "tag", "label": "tag", "category": "tag", "type": "tag",
+                            "ticket_type": "tag", "topic": "tag", "reason": "tag"}),
+               "support tickets or requests: one row per ticket and tag"),
+    SourceSpec("features", {"feature": "key", "tier": "key"},
+               ("feature", "tier"),
+               {"feature_name": "feature", "feature_key": "feature", "plan_tier": "tier",
+                "plan": "tier", "min_tier": "tier", "required_tier": "tier"},
+               "the feature catalog: each feature and the plan tier that includes it",
+               events=False),
+    SourceSpec("feature_events", {"account_id": "id", "date": "date", "feature": "key"},
+               ("account_id", "date", "feature"),
+               _with_dates({"feature_name": "feature", "feature_key": "feature"}),
+               "feature use: one row per account, day and feature used"),
+)}
+
+# Plan tiers from the lowest up, when the feature catalog does not rank them (a ``rank``
+# column) and no order is given: the tier above a plan is the next one in this list.
+TIER_ORDER: tuple[str, ...] = ("Free", "Starter", "Basic", "Team", "Growth", "Pro", "Professional",
+                               "Business", "Premium", "Enterprise", "Ultimate")
+
+
+# --------------------------------------------------------------------------- report
+
+PROBLEMS = (  # in the order a row is checked: each row is counted under its first problem
+    ("no_account", "no account id"),
+    ("bad_date", "a date that cannot be read (or none)"),
+    ("bad_number", "not a number"),
+    ("negative", "a negative number"),
+    ("after_as_of", "dated after as_of"),
+    ("unknown_account", "account not in the accounts export"),
+    ("duplicate", "an exact repeat of another row"),
+)
+
+
+@dataclass
+class SourceReport:
+    """What one source gave: rows in = rows used + the rows counted under each problem."""
+
+    name: str
+    label: str
+    rows_in: int = 0
+    rows_used: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
+    examples: dict[str, list] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    columns: dict[str, str] = field(default_factory=dict)  # header -> column
+
+    def lines(self) -> list[str]:
+        out = [f"{self.name}: {self.rows_in:,} rows from {self.label}; {self.rows_used:,} used."]
+        labels = dict(PROBLEMS)
+        for key, n in self.problems.items():
+            if n:
+                ex = self.examples.get(key)
+                shown = f" (e.g. {', '.join(repr(e) for e in ex)})" if ex else ""
+                out.append(f"  {n:,} {'row' if n == 1 else 'rows'} left out: {labels[key]}{shown}")
+        out.extend("  " + n for n in self.notes)
+        return out
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _duckdb_table(path: str) -> tuple[str, str] | None:
+    """('file.duckdb', 'table') for a ``file.duckdb:table`` source, else None."""
+    m = re.match(r"^(.*\.(?:duckdb|ddb|db)):([A-Za-z_][\w.]*)$", path)
+    return (m.group(1), m.group(2)) if m else None
+
+
+def read_source(engine: Any, source: Any, spec: SourceSpec) -> tuple[ibis.Table, str, dict, list]:
+    """``source`` as an Ibis table on ``engine`` with the spec's column names.
+
+    Returns (table, label, header -> column, notes). A missing required column, an
+    unreadable or absent file is a one-line ``ValueError`` naming the source.
+    """
+    name = spec.name
+    notes: list[str] = []
+    if isinstance(source, ibis.Table):
+        table, label = source, "an Ibis table"
+    elif isinstance(source, pd.DataFrame):
+        table, label = ibis.memtable(_plain(source)), "a DataFrame"
+    elif isinstance(source, (str, os.PathLike)):
+        path = os.fspath(source)
+        label = os.path.basename(path) or path
+        table = _read_path(engine, path, name)
+    else:
+        raise _args.InputError(f"{name}: expected a file path, a DataFrame or an Ibis table, "
+                               f"got {type(source).__name__}")
+    mapping: dict[str, str] = {}
+    for header in table.columns:
+        column = spec.column_for(header)
+        if column is None:
+            continue
+        if column in mapping.values():
+            first = next(h for h, c in mapping.items() if c == column)
+            notes.append(f"column {header!r} also means {column}; {first!r} is used")
+            continue
+        mapping[header] = column
+    missing = [c for c in spec.required if c not in mapping.values()]
+    if missing:
+        spellings = sorted(a for a, c in spec.aliases.items() if c == missing[0])[:4]
+        also = f" (or {', '.join(spellings)})" if spellings else ""
+        raise _args.InputError(
+            f"{name}: expected a column {missing[0]!r}{also} in {label}; its columns are "
+            f"{', '.join(map(str, table.columns[:12]))}")
+    unused = [h for h in table.columns if h not in mapping]
+    if unused:
+        notes.append("columns not used: " + ", ".join(map(str, unused[:12]))
+                     + (" …" if len(unused) > 12 else ""))
+    table = table.select(**{column: table[header] for header, column in mapping.items()})
+    return table, label, mapping, notes
+
+
+def _plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """A DataFrame whose headers are text and whose object columns hold text or blanks."""
+    out = frame.copy()
+    out.columns = [str(c) for c in out.columns]
+    for c in out.columns:
+        if out[c].dtype == object or str(out[c].dtype).startswith(("string", "str")):
+            out[c] = out[c].astype(object).where(out[c].notna(), None).map(
+                lambda v: v if v is None or isinstance(v, str) else str(v))
+    return out
+
+
+def _read_path(engine: Any, path: str, name: str) -> ibis.Table:
+    db = _duckdb_table(path)
+    if db is not None:
+        return _read_duckdb_table(engine, db[0], db[1], name)
+    if not os.path.exists(path) and not any(ch in path for ch in "*?["):
+        raise _args.InputError(f"{name}: no such file {path!r}")
+    ext = os.path.splitext(path.rstrip("/"))[1].lower()
+    try:
+        if ext in (".parquet", ".pq") or os.path.isdir(path):
+            return engine.con.read_parquet(path)
+        if ext in (".csv", ".txt", ".tsv", ".gz"):
+            if os.path.getsize(path) == 0:
+                raise EmptySource(os.path.basename(path))
+            if engine.name == "duckdb":
+                return engine.con.read_csv(path, all_varchar=True, header=True)
+            return engine.con.read_csv(path, header=True, inferSchema=False)
+        if ext in (".xlsx", ".xlsm"):
+            from ..records import read_table
+
+            return ibis.memtable(_plain(read_table(path)))
+    except (_args.InputError, EmptySource):
+        raise
+    except Exception as err:  # noqa: BLE001 - any reader failure is the file's problem
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise _args.InputError(f"{name}: could not read {os.path.basename(path)!r}: {first}") from None
+    raise _args.InputError(f"{name}: expected a .parquet, .csv or .xlsx file or FILE.duckdb:TABLE, "
+                           f"got {os.path.basename(path)!r}")
+
+
+def _read_duckdb_table(engine: Any, path: str, table: str, name: str) -> ibis.Table:
+    if not os.path.exists(path):
+        raise _args.InputError(f"{name}: no such DuckDB database {path!r}")
+    if engine.name == "duckdb":
+        alias = engine.attached.get(path)
+        if alias is None:
+            alias = f"src{len(engine.attached)}"
+            safe = path.replace("'", "''")
+            engine.raw.execute(f"ATTACH '{safe}' AS {alias} (READ_ONLY)")
+            engine.attached[path] = alias
+        tables = {r[0] for r in engine.raw.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_catalog = ?", [alias]).fetchall()}
+        if table not in tables:
+            raise _args.InputError(f"{name}: {os.path.basename(path)!r} has no table {table!r} "
+                                   f"(it has {', '.join(sorted(tables)) or 'none'})")
+        return engine.con.table(table, database=(alias, "main"))
+    import duckdb
+
+    with duckdb.connect(path, read_only=True) as raw:  # Spark: a small table through pandas
+        try:
+            frame = raw.execute(f'SELECT * FROM "{table}"').df()
+        except duckdb.Error as err:
+            raise _args.InputError(f"{name}: {os.path.basename(path)!r}: {str(err).splitlines()[0]}") from None
+    return ibis.memtable(_plain(frame))
+
+
+# --------------------------------------------------------------------------- cleaning
+
+
+def key_text(value: ibis.Value) -> ibis.Value:
+    """Text matched case-insensitively (metrics, plans, tags, features): trimmed, lower case."""
+    return value.cast("string").strip().lower()
+
+
+def _date_value(col: ibis.Value) -> tuple[ibis.Value, bool]:
+    """(a UTC date, whether the column holds zone-aware timestamps by its type)."""
+    t = col.type()
+    if t.is_date():
+        return col, False
+    if t.is_timestamp():
+        return col.date(), t.timezone is not None
+    if t.is_string():
+        text = col.strip()
+        return text.try_cast(dt.Timestamp(timezone="UTC")).date(), False
+    return ibis.null().cast("date"), False
+
+
+def _number(col: ibis.Value) -> ibis.Value:
+    t = col.type()
+    if t.is_numeric():
+        return col.cast("float64")
+    if t.is_string():
+        return col.strip().try_cast("float64")
+    if t.is_boolean():
+        return col.cast("int64").cast("float64")
+    return ibis.null().cast("float64")
+
+
+def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
+          known: ibis.Table | None, report: SourceReport) -> tuple[ibis.Table, ibis.Table]:
+    """The rows of ``table`` fit to use (typed columns), and an expression counting the
+    rows under their first problem (:data:`PROBLEMS`; ``_ok`` for the good ones, ``_used``
+    for those left once exact repeats of event rows are removed): source, kind, n, two
+    examples, timestamps with a zone. :func:`fill_report` reads its result."""
+    present = set(table.columns)
+    cols: dict[str, ibis.Value] = {}
+    extra: dict[str, ibis.Value] = {}
+    if "account_id" in present:
+        cols["account_id"] = table.account_id.cast("string").strip()
+    zone_typed = False
+    if "date" in present:
+        cols["date"], zone_typed = _date_value(table.date)
+        extra["_raw_date"] = table.date.cast("string")
+        if table.date.type().is_string():
+            extra["_zoned"] = table.date.strip().re_search(r"(Z|[+-]\d\d:?\d\d)$")
+    bad_number = ibis.literal(False)
+    negative = ibis.literal(False)
+    for c, kind in spec.columns.items():
+        if c not in present or c in cols:
+            continue
+        if kind == "number":
+            value = _number(table[c])
+            cols[c] = value
+            given = table[c].notnull()
+            if table[c].type().is_string():
+                given = given & (table[c].strip() != "")
+            bad_number = bad_number | (value.isnull() if c in spec.required else given & value.isnull())
+            if c in spec.non_negative:
+                negative = negative | (value < 0).fill_null(False)
+        elif kind == "key":
+            cols[c] = key_text(table[c])
+        elif kind == "id":
+            cols[c] = table[c].cast("string").strip()
+        else:
+            cols[c] = table[c].cast("string")
+    typed = table.mutate(**{f"_c_{k}": v for k, v in cols.items()}, **extra,
+                         _bad_number=bad_number, _negative=negative)
+    checks: list[tuple[str, ibis.Value]] = []
+    if known is not None and "account_id" in cols and spec.events:
+        ids = known.select(_known=known.account_id).distinct()
+        typed = typed.left_join(ids, typed._c_account_id == ids._known)
+    if "account_id" in cols:
+        checks.append(("no_account", typed._c_account_id.isnull() | (typed._c_account_id == "")))
+    if "date" in cols:
+        checks.append(("bad_date", typed._c_date.isnull()))
+    checks.append(("bad_number", typed._bad_number))
+    checks.append(("negative", typed._negative))
+    if "date" in cols:
+        checks.append(("after_as_of", typed._c_date > ibis.literal(as_of)))
+    if "_known" in typed.columns:
+        checks.append(("unknown_account", typed._known.isnull()))
+    branches = [(cond.fill_null(False), code) for code, cond in checks]
+    typed = typed.mutate(_problem=ibis.cases(*branches, else_=ibis.null().cast("string")))
+    example = typed._c_account_id if "_c_account_id" in typed.columns else ibis.null().cast("string")
+    if "_raw_date" in typed.columns:
+        example = ibis.ifelse(typed._problem == "bad_date", typed._raw_date, example)
+    zoned = typed._zoned.fill_null(False) if "_zoned" in typed.columns else ibis.literal(False)
+    typed = typed.mutate(_ex=example.cast("string"), _z=zoned.cast("int64"))
+    stats = typed.group_by("_problem").aggregate(
+        n=typed.count(), ex_min=typed._ex.min(), ex_max=typed._ex.max(), zoned=typed._z.sum())
+    stats = stats.select(source=ibis.literal(spec.name), kind=stats._problem.fill_null("_ok"),
+                         n=stats.n.cast("int64"), ex_min=stats.ex_min, ex_max=stats.ex_max,
+                         zoned=stats.zoned.cast("int64"))
+    if zone_typed:
+        report.notes.append("timestamps with a time zone: read as UTC dates")
+    good = typed.filter(typed._problem.isnull())
+    names = [f"_c_{k}" for k in cols]
+    if spec.events:
+        # an exact repeat: the same row twice as read (two hourly rows on one day are not)
+        keep = names + (["_raw_date"] if "_raw_date" in good.columns else [])
+        good = good.select(*keep).distinct()
+        used = good.count()
+        n = ibis.literal(None, "string")
+        stats = ibis.union(stats, ibis.memtable({"x": [0]}).select(
+            source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=used.as_scalar().cast("int64"),
+            ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
+    return good.select(**{k: good[f"_c_{k}"] for k in cols}), stats
+
+
+def fill_report(report: SourceReport, stats: pd.DataFrame, events: bool) -> None:
+    """Fill ``report`` from the rows of :func:`clean`'s statistics for its source."""
+    rows = stats[stats["source"] == report.name]
+    by = {k: int(n) for k, n in zip(rows["kind"], rows["n"], strict=True)}
+    report.rows_in = sum(n for k, n in by.items() if k != "_used")
+    report.problems = {code: by.get(code, 0) for code, _ in PROBLEMS if code != "duplicate"}
+    ok = by.get("_ok", 0)
+    used = by.get("_used", ok) if events else ok
+    if events:
+        report.problems["duplicate"] = ok - used
+    report.rows_used = used
+    for _, r in rows.iterrows():
+        if r["kind"] in ("unknown_account", "bad_date") and isinstance(r["ex_min"], str):
+            report.examples[r["kind"]] = sorted({r["ex_min"], r["ex_max"]} - {None})
+    zoned = int(pd.to_numeric(rows["zoned"], errors="coerce").fillna(0).sum())
+    if zoned:
+        report.notes.append(f"{zoned:,} timestamp{'s' * (zoned != 1)} with a time zone: read as UTC dates")
