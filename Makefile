@@ -1,5 +1,6 @@
 # make demo : set up .venv, score the sample book, load the 12 sample queue snapshots into the snapshot
-#             store, build the Excel model (sample accounts, opportunities, ARR history, targets and
+#             store, build the Excel model (signals computed from the sample product records in
+#             workbook/sample_events, sample accounts, opportunities, ARR history, targets and
 #             snapshots), print what changed, serve the apps
 # make test : set up .venv, run every test
 # make serve-excel : set up .venv, serve the functions to Excel from your own xlwings Server
@@ -24,11 +25,17 @@ $(STAMP): pyproject.toml
 DEMO_SERVE ?= 1
 PORT ?= 2718
 
+# The sample product records: the model's signals are computed from them (workbook/signals)
+EV := workbook/sample_events
+SAMPLE_EVENTS := --usage $(EV)/usage.parquet --caps $(EV)/caps.csv --seats $(EV)/seats.parquet \
+	--users $(EV)/users.parquet --web $(EV)/web.parquet --tickets $(EV)/tickets.parquet \
+	--features $(EV)/features.csv --feature-events $(EV)/feature_events.parquet
+
 demo: $(STAMP)
 	$(BIN)/python -m workbook queue --top 15 --opportunities workbook/sample_opportunities.csv --as-of 2026-12-01
 	rm -f workbook/upcell_snapshots.duckdb workbook/upcell_snapshots.duckdb.wal
 	$(BIN)/python -m workbook snapshots --import workbook/sample_snapshots.csv
-	$(BIN)/python -m workbook build --force --accounts workbook/sample_accounts.csv \
+	$(BIN)/python -m workbook build --force --accounts workbook/sample_accounts.csv $(SAMPLE_EVENTS) \
 		--opportunities workbook/sample_opportunities.csv --arr-history workbook/sample_arr_history.csv \
 		--targets workbook/sample_targets.csv --as-of 2026-12-01 --snapshots
 	$(BIN)/python -m workbook changes --top 12

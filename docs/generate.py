@@ -447,6 +447,39 @@ def function_summary() -> str:
 
 # --------------------------------------------------------------------------- blocks
 
+def signal_sources_table() -> str:
+    """The product records the signals are computed from: columns and header spellings."""
+    from workbook.signals.specs import SOURCES
+
+    lines = ["| option | one row per | columns (required in bold) | other header spellings |",
+             "|---|---|---|---|"]
+    for name, spec in SOURCES.items():
+        cols = ", ".join(f"**{c}**" if c in spec.required else c for c in spec.columns)
+        by = _grouped({a: c for a, c in spec.aliases.items()})
+        spellings = "; ".join(f"{c}: {', '.join(f'`{a}`' for a in by[c])}"
+                              for c in spec.columns if c in by and c != "date")
+        lines.append(f"| `--{name.replace('_', '-')}` | {_plain(spec.meaning)} | {cols} | {spellings} |")
+    dates = sorted(a for a, c in SOURCES["usage"].aliases.items() if c == "date")
+    lines += ["", "A `date` column may also be headed " + ", ".join(f"`{a}`" for a in dates)
+              + "; it may hold dates or timestamps. `account_id` and `plan_tier` take the "
+              "spellings of the [account columns](accounts.md)."]
+    return "\n".join(lines)
+
+
+def signal_definitions_table() -> str:
+    """Each signal's definition, from the docstring of the code that computes it."""
+    from workbook.signals.definitions import SIGNALS
+
+    lines = ["| signal | computed from | definition at A |", "|---|---|---|"]
+    for sig in SIGNALS.values():
+        sources = " + ".join(f"`--{n.replace('_', '-')}`" for n in sig.needs)
+        for alt in sig.alternatives:
+            sources += " (or " + " + ".join(f"`--{n.replace('_', '-')}`" for n in alt) + ")"
+        also = f" (also {', '.join(sig.outputs[1:])})" if len(sig.outputs) > 1 else ""
+        lines.append(f"| [{sig.name}](accounts.md){also} | {sources} | {_plain(sig.definition)} |")
+    return "\n".join(lines)
+
+
 BLOCKS = {
     "account-columns": account_columns_table,
     "function-catalog": function_catalog,
@@ -460,6 +493,8 @@ BLOCKS = {
     "queue-columns": queue_columns_table,
     "benchmark-stages": benchmark_stages_table,
     "nrr-by-segment": nrr_by_segment_table,
+    "signal-sources": signal_sources_table,
+    "signal-definitions": signal_definitions_table,
 }
 FILES = {
     "account-columns": ("docs/accounts.md", "README.md"),
@@ -474,6 +509,8 @@ FILES = {
     "queue-columns": ("docs/plays.md",),
     "benchmark-stages": ("docs/retention.md",),
     "nrr-by-segment": ("docs/retention.md",),
+    "signal-sources": ("docs/signals.md",),
+    "signal-definitions": ("docs/signals.md",),
 }
 _BLOCK = re.compile(
     r"(<!-- BEGIN GENERATED: (?P<name>[\w-]+)[^>]*-->\n)(?P<body>.*?)(<!-- END GENERATED: (?P=name) -->)",

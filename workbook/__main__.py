@@ -1,5 +1,5 @@
-"""Command line: ``python -m workbook build | check | lite | queue | changes | snapshots | plays | picture |
-thresholds`` (``--help``)."""
+"""Command line: ``python -m workbook build | check | lite | queue | signals | changes | snapshots | plays |
+picture | thresholds`` (``--help``)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import pandas as pd
 
 from . import outcomes_cli
 from ._files import exit_on_sigterm
+from .signals import cli as signals_cli
 
 
 def _relative(path: str) -> str:
@@ -55,7 +56,9 @@ def cmd_build(args: argparse.Namespace) -> int:
     try:
         out = _out_path(args.out, DEFAULT_OUT)
         refuse_overwrite(out, force=args.force, error=OutputExists)  # before the slower import
-        source = _book(args) if (args.accounts or args.map or args.decimal or args.dayfirst) else None
+        source = signals_cli.book(args, args.as_of)  # the Accounts table from product records
+        if source is None and (args.accounts or args.map or args.decimal or args.dayfirst):
+            source = _book(args)
         if source is not None:
             _refuse_too_many_rows(source)
         result = build(source, out, force=args.force, values_only=args.values_only,
@@ -189,7 +192,10 @@ def cmd_queue(args: argparse.Namespace) -> int:
     from .sheets.playbook import plays_rows, rules_rows
 
     try:
-        if args.accounts:
+        book = signals_cli.book(args, args.as_of)  # the Accounts table from product records
+        if book is not None:
+            pass
+        elif args.accounts:
             book = _book(args)
         elif os.path.exists(SAMPLE_CSV):
             book = load_accounts(SAMPLE_CSV)
@@ -295,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="your CRM's opportunities (.csv or .xlsx): plays already open, past due, just won or lost")
     for p in (b, q):
         outcomes_cli.add_snapshots_option(p)
+        signals_cli.add_source_options(p)
     q.set_defaults(func=cmd_queue)
     pic = sub.add_parser("picture", help="render the Scores sheet with LibreOffice to a PNG")
     pic.add_argument("--out", metavar="PNG", help="default docs/img/scores_sheet.png")
@@ -324,6 +331,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="the decimal mark of the file's numbers: , or . (default: detected)")
     c.set_defaults(func=cmd_check)
     outcomes_cli.register(sub)
+    signals_cli.register(sub)
     args = parser.parse_args(argv)
     exit_on_sigterm()
     try:

@@ -8,6 +8,7 @@ Spark) and returns the Accounts table at ``as_of`` and the history panel at each
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -24,6 +25,7 @@ from . import sources as _src
 from .engine import Engine, connect
 
 PANEL_DESCRIPTIVE = ("account_name", "segment", "plan_tier")
+DECIMALS = 9  # signal values are rounded to this many decimals (float noise off ratios)
 
 
 @dataclass
@@ -168,7 +170,8 @@ def compute_signals(
             continue
         rep = _src.SourceReport(name, label, columns=mapping)
         rep.notes.extend(notes)
-        tables[name], stat = _src.clean(eng, raw, spec, as_of, known, rep)
+        clean, stat = _src.clean(eng, raw, spec, as_of, known, rep)
+        tables[name] = _view(eng, name, clean)
         stats.append(stat)
         report.sources.append(rep)
     if stats:
@@ -208,7 +211,8 @@ def compute_signals(
     tier_next, catalog = _tiers(eng, tables, plan, tier_order, report)
     _cap_notes(eng, tables, ids, plan, crm, report)
     ctx = _defs.Context(as_of=as_of, first_month=first, grid=grid, base=base, tables=tables,
-                        gated_tags=gated_tags, tier_next=tier_next, feature_names=catalog)
+                        gated_tags=gated_tags, tier_next=tier_next, feature_names=catalog,
+                        view=lambda name, expr: _view(eng, name, expr))
     ctx.cache["usage_metrics"] = n_metrics
 
     # ---- the signals: one query joining each definition onto the account-periods
@@ -240,7 +244,9 @@ def compute_signals(
     for sig, _ in parts:
         for c in sig.outputs:
             if c in values.columns:
-                values[c] = pd.to_numeric(values[c], errors="coerce").astype("float64")
+                # 9 decimals: a ratio such as 1150 / 1000 − 1 is 0.15 (not 0.1499…), so a rule
+                # at 0.15 fires as it does on the exported value
+                values[c] = pd.to_numeric(values[c], errors="coerce").astype("float64").round(DECIMALS)
                 if sig.count:
                     values[c] = values[c].fillna(0.0)
         report.computed.append(sig.name)
@@ -266,6 +272,13 @@ def compute_signals(
 
 
 # --------------------------------------------------------------------------- helpers
+
+
+def _view(eng: Engine, name: str, expr: ibis.Table) -> ibis.Table:
+    """``expr`` as a temporary view of the engine: the definitions then compile against a
+    plain table (a small query plan), and the engine still streams from the files."""
+    return eng.con.create_view(f"upcell_{name}_{uuid.uuid4().hex[:10]}", expr, overwrite=True)
+
 
 
 def _crm(accounts: Any, as_of: date) -> pd.DataFrame:
@@ -305,8 +318,7 @@ def _universe(crm: pd.DataFrame | None, starts: pd.DataFrame) -> tuple[np.ndarra
     else:
         ids = np.array(sorted(starts["account_id"].tolist()), dtype=object)
         tier = pd.Series([None] * len(ids))
-    plan = np.array([str(t).strip().lower() if isinstance(t, str) and t.strip() else None
-                     for t in tier], dtype=object)
+    plan = np.array([_src.key(t) for t in tier], dtype=object)
     return ids, plan
 
 
@@ -365,7 +377,7 @@ def _tiers(eng: Engine, tables: dict, plan: np.ndarray, tier_order: Any,
         return None, None
     catalog = eng.con.execute(tables["features"].select("feature", "tier").distinct())
     tiers = set(catalog["tier"].dropna()) | {p for p in plan if p}
-    order = [str(t).strip().lower() for t in (tier_order or _src.TIER_ORDER)]
+    order = [_src.key(str(t)) for t in (tier_order or _src.TIER_ORDER)]
     order = [t for t in order if t in tiers]
     unranked = sorted(tiers - set(order))
     if unranked:

@@ -22,6 +22,8 @@ from typing import Any
 
 import ibis
 
+from .sources import key
+
 DEFAULT_GATED_TAGS: tuple[str, ...] = ("gated", "upgrade request")
 PRICING_PAGE = "pricing"  # a web page whose URL or name contains this (any case)
 
@@ -45,6 +47,7 @@ class Context:
     feature_names: ibis.Table | None = None  # feature (lower case) of the catalog
     notes: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
+    view: Callable[[str, ibis.Table], ibis.Table] | None = None  # a temporary view of the engine
 
     def has(self, *names: str) -> bool:
         return all(n in self.tables for n in names)
@@ -143,8 +146,9 @@ def _usage(ctx: Context) -> ibis.Table:
     """Usage sums per account, metric and period: u30 (A−30, A], u90 (A−90, A], u180 (A−180, A−90]."""
     if "usage" not in ctx.cache:
         usage = ctx.tables["usage"]
-        ctx.cache["usage"] = window_sums(ctx, usage, ["metric"], usage.quantity,
-                                         {"u30": (30, 0), "u90": (90, 0), "u180": (180, 90)})
+        sums = window_sums(ctx, usage, ["metric"], usage.quantity,
+                           {"u30": (30, 0), "u90": (90, 0), "u180": (180, 90)})
+        ctx.cache["usage"] = ctx.view("usage_sums", sums) if ctx.view else sums
     return ctx.cache["usage"]
 
 
@@ -272,7 +276,7 @@ def gated_feature_requests_90d(ctx: Context) -> ibis.Table:
     "upgrade request", any case; editable).
     """
     tickets = ctx.tables["tickets"]
-    tickets = tickets.filter(tickets.tag.isin([t.strip().lower() for t in ctx.gated_tags]))
+    tickets = tickets.filter(tickets.tag.isin([key(t) for t in ctx.gated_tags if key(t)]))
     s = window_sums(ctx, tickets, [], ibis.literal(1, "int64"), {"v": (90, 0)})
     return s.select("account_id", "period", gated_feature_requests_90d=s.v.cast("float64"))
 

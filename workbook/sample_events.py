@@ -1,0 +1,197 @@
+"""The sample product records: events that give the sample book's signals.
+
+``sample_events()`` generates, for the 300 accounts of ``workbook/sample_accounts.csv``
+as of 2026-12-01, the raw records a SaaS team exports — daily API usage, plan caps, seat
+snapshots, active users with their departments, web visits, support tickets, a feature
+catalog and feature use — such that the signals computed from them
+(``workbook.signals``) are the book's own values, up to the rounding of whole events
+(seat counts). Deterministic: the same call gives the same records.
+
+``python -m workbook.sample_events [--force]`` writes them to ``workbook/sample_events/``
+(Parquet for the events, CSV for the two small catalogs).
+
+>>> ev = sample_events()
+>>> sorted(ev), int(ev["caps"]["cap"].min())
+(['caps', 'feature_events', 'features', 'seats', 'tickets', 'usage', 'users', 'web'], 10000)
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from math import gcd
+
+import numpy as np
+import pandas as pd
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SAMPLE_CSV = os.path.join(HERE, "sample_accounts.csv")
+EVENTS_DIR = os.path.join(HERE, "sample_events")
+AS_OF = pd.Timestamp("2026-12-01")
+TIERS = ("Starter", "Growth", "Business", "Enterprise", "Ultimate")  # lowest first
+CAPS = {"Starter": 10_000, "Growth": 50_000, "Business": 200_000, "Enterprise": 1_000_000}
+FEATURES_PER_TIER = 1000  # adoption shares are given to 3 decimals: 1000 features keep them exact
+METRIC = "api_calls"
+FILES = {"usage": "usage.parquet", "caps": "caps.csv", "seats": "seats.parquet",
+         "users": "users.parquet", "web": "web.parquet", "tickets": "tickets.parquet",
+         "features": "features.csv", "feature_events": "feature_events.parquet"}
+SEED = 20261201
+
+
+def _days(offsets: np.ndarray) -> np.ndarray:
+    """Dates ``offsets`` days before as_of (0 = as_of itself)."""
+    return (AS_OF - pd.to_timedelta(offsets, unit="D")).to_numpy(dtype="datetime64[D]")
+
+
+def _stamps(offsets: np.ndarray, rng: np.random.Generator) -> pd.Series:
+    """Times in UTC on the days ``offsets`` before as_of (zone-aware, as web logs keep them)."""
+    seconds = rng.integers(0, 86_400, len(offsets))
+    days = pd.to_datetime(_days(offsets)).tz_localize("UTC")
+    return pd.Series(days + pd.to_timedelta(seconds, unit="s"))
+
+
+def _spread(totals: np.ndarray, days: int) -> np.ndarray:
+    """Whole quantities per day (accounts × days) adding up exactly to each total."""
+    totals = np.asarray(totals, dtype=np.int64)
+    base, extra = np.divmod(totals, days)
+    return base[:, None] + (np.arange(days)[None, :] < extra[:, None])
+
+
+def _thousandths(values: np.ndarray) -> np.ndarray:
+    return np.rint(np.asarray(values, dtype=float) * 1000).astype(np.int64)
+
+
+def sample_events(book: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The sample records (see the module docstring) as DataFrames by source name."""
+    book = pd.read_csv(SAMPLE_CSV) if book is None else book
+    rng = np.random.default_rng(SEED)
+    ids = book["account_id"].astype(str).to_numpy()
+    tier = book["plan_tier"].astype(str).to_numpy()
+    n = len(book)
+    out: dict[str, pd.DataFrame] = {}
+
+    # ---- caps and daily usage: Σ (A−30, A] = usage_vs_cap × cap; (A−90, A] over (A−180, A−90]
+    out["caps"] = pd.DataFrame({"plan_tier": list(CAPS), "metric": METRIC, "cap": list(CAPS.values())})
+    cap = np.array([CAPS[t] for t in tier], dtype=np.int64)
+    s30 = np.rint(book["usage_vs_cap"].to_numpy(float) * cap).astype(np.int64)
+    k = _thousandths(book["usage_trend_90d"])  # trend = k / 1000
+    m = -(-(s30 + 60 * 50) // (1000 + k))  # X = (1000 + k)·m ≥ S30 + 60 days × 50
+    x, y = (1000 + k) * m, 1000 * m
+    q = np.concatenate([_spread(s30, 30), _spread(x - s30, 60), _spread(y, 90)], axis=1)
+    noise = rng.integers(0, 2, size=q.shape)  # days move a call to the next day, sums kept
+    q = q + noise - np.roll(noise, -1, axis=1) * (np.arange(180) % 30 != 29)[None, :]
+    q = np.maximum(q, 0)
+    q30, q60, q90 = q[:, :30], q[:, 30:90], q[:, 90:]
+    q30[:, -1] += s30 - q30.sum(1)
+    q60[:, -1] += (x - s30) - q60.sum(1)
+    q90[:, -1] += y - q90.sum(1)
+    acc = np.repeat(np.arange(n), 180)
+    out["usage"] = pd.DataFrame({"account_id": ids[acc], "date": np.tile(_days(np.arange(180)), n),
+                                 "metric": METRIC, "quantity": q.reshape(-1).astype(np.int64)})
+
+    # ---- seats: a snapshot 100 days ago and the latest one within the last 30 days
+    licensed = book["seats_licensed"].to_numpy(float)
+    util = book["seat_utilization"].to_numpy(float)
+    active = np.where(np.isnan(util), book["seats_active"].to_numpy(float), np.rint(util * licensed))
+    latest = rng.integers(1, 28, n)
+    out["seats"] = pd.DataFrame({
+        "account_id": np.concatenate([ids, ids]),
+        "date": np.concatenate([_days(np.full(n, 100)), _days(latest)]),
+        "seats_licensed": np.concatenate([np.maximum(licensed - rng.integers(0, 5, n), 1), licensed]).astype(np.int64),
+        "seats_active": np.concatenate([np.rint(active * 0.9), active]).astype(np.int64),
+    })
+
+    # ---- users: U1 active in (A−30, A] over U0 in (A−90, A−60] − 1 = growth (exact to 1/1000)
+    g = _thousandths(book["active_user_growth_60d"])
+    d = np.array([gcd(int(abs(v)), 1000) or 1000 for v in g])
+    u0 = 1000 // d
+    u0 = u0 * np.maximum(1, -(-50 // u0))  # at least 50 users before
+    u1 = (u0 * (1000 + g)) // 1000
+    new = book["new_department_users_30d"].to_numpy(np.int64)
+    users = []
+    for i in range(n):  # per account: a few thousand rows at most, vectorized inside
+        before = np.arange(u0[i])
+        now = np.arange(u1[i])
+        dept_old = np.where(before % 3 == 0, "Product", "Engineering")
+        dept_now = np.where(now % 3 == 0, "Product", "Engineering").astype(object)
+        dept_now[u1[i] - new[i]:] = "Finance"  # no Finance user in (A−210, A−30]
+        users.append(pd.DataFrame({
+            "account_id": ids[i],
+            "user_id": np.concatenate([[f"{ids[i]}-u{j:04d}" for j in before],
+                                       [f"{ids[i]}-u{j + 5000:04d}" for j in now]]),
+            "date": np.concatenate([_days(rng.integers(61, 90, u0[i])), _days(rng.integers(0, 30, u1[i]))]),
+            "department": np.concatenate([dept_old, dept_now]),
+        }))
+    out["users"] = pd.concat(users, ignore_index=True)
+
+    # ---- web: pricing visits in (A−30, A], other pages and older pricing visits around them
+    visits = book["pricing_page_visits_30d"].to_numpy(np.int64)
+    other = rng.integers(2, 12, n)
+    old = rng.integers(0, 3, n)
+    a = np.concatenate([np.repeat(np.arange(n), visits), np.repeat(np.arange(n), other),
+                        np.repeat(np.arange(n), old)])
+    page = np.concatenate([np.full(visits.sum(), "/pricing"),
+                           rng.choice(["/docs/api", "/blog/release-notes", "/app/settings"], other.sum()),
+                           np.full(old.sum(), "/Pricing/compare")])
+    when = np.concatenate([rng.integers(0, 30, visits.sum()), rng.integers(0, 120, other.sum()),
+                           rng.integers(31, 150, old.sum())])
+    out["web"] = pd.DataFrame({"account_id": ids[a], "timestamp": _stamps(when, rng), "page": page})
+
+    # ---- tickets: gated requests in (A−90, A], other tags and older gated ones
+    gated = book["gated_feature_requests_90d"].to_numpy(np.int64)
+    other = rng.integers(0, 6, n)
+    old = rng.integers(0, 2, n)
+    a = np.concatenate([np.repeat(np.arange(n), gated), np.repeat(np.arange(n), other),
+                        np.repeat(np.arange(n), old)])
+    tag = np.concatenate([rng.choice(["gated", "upgrade request"], gated.sum()),
+                          rng.choice(["bug", "how-to", "billing"], other.sum()), np.full(old.sum(), "gated")])
+    when = np.concatenate([rng.integers(0, 90, gated.sum()), rng.integers(0, 180, other.sum()),
+                           rng.integers(91, 180, old.sum())])
+    out["tickets"] = pd.DataFrame({"account_id": ids[a], "created_at": _stamps(when, rng), "tag": tag})
+
+    # ---- the catalog and feature use: share of the next tier's features used in (A−90, A]
+    out["features"] = pd.DataFrame({
+        "feature": [f"{t.lower()}_feature_{j:04d}" for t in TIERS for j in range(FEATURES_PER_TIER)],
+        "tier": np.repeat(TIERS, FEATURES_PER_TIER)})
+    nxt = {t: TIERS[i + 1] for i, t in enumerate(TIERS[:-1])}
+    used = _thousandths(book["next_tier_feature_adoption"]) * FEATURES_PER_TIER // 1000
+    a = np.repeat(np.arange(n), used)
+    j = np.arange(used.sum()) - np.repeat(np.cumsum(used) - used, used)
+    feature = [f"{nxt[tier[i]].lower()}_feature_{k:04d}" for i, k in zip(a, j, strict=True)]
+    out["feature_events"] = pd.DataFrame({"account_id": ids[a], "date": _days(rng.integers(0, 90, len(a))),
+                                          "feature": feature})
+    for name in ("usage", "seats", "users", "web", "tickets", "feature_events"):
+        when = next(c for c in ("date", "timestamp", "created_at") if c in out[name])
+        out[name] = out[name].sort_values(["account_id", when], kind="stable").reset_index(drop=True)
+    return out
+
+
+def sample_sources(folder: str = EVENTS_DIR) -> dict[str, str]:
+    """The sample records' files by source name (for ``compute_signals``)."""
+    return {name: os.path.join(folder, f) for name, f in FILES.items()}
+
+
+def write_events(folder: str = EVENTS_DIR, *, force: bool = False) -> list[str]:
+    """Write :func:`sample_events` to ``folder`` (atomically; existing files need ``force``)."""
+    from ._files import atomic_write, refuse_overwrite
+
+    paths = sample_sources(folder)
+    refuse_overwrite(paths.values(), force=force)
+    os.makedirs(folder, exist_ok=True)
+    for name, frame in sample_events().items():
+        path = paths[name]
+        if path.endswith(".csv"):
+            atomic_write(path, frame.to_csv(index=False, lineterminator="\n"), force=True)
+        else:
+            atomic_write(path, lambda tmp, f=frame: f.to_parquet(tmp, index=False, compression="zstd"),
+                         force=True)
+    return list(paths.values())
+
+
+if __name__ == "__main__":
+    try:
+        for p in write_events(force="--force" in sys.argv[1:]):
+            print(f"wrote {os.path.relpath(p)} ({os.path.getsize(p):,} bytes)")
+    except FileExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(1)
