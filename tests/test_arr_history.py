@@ -367,7 +367,7 @@ def test_ids_in_runs_hash_one_row_per_run():
     months = np.array(MONTHS[:12], dtype=object)
     n_acc = 6_000
     ids = np.repeat(np.array([f"A{i:04d}" for i in range(n_acc)], dtype=object), 12)
-    table = pd.DataFrame({"account_id": ids, "month": np.tile(months, n_acc),
+    table = pd.DataFrame({"account_id": pd.Series(ids, dtype=object), "month": np.tile(months, n_acc),
                           "arr": rng.integers(0, 5, n_acc * 12) * 100.0})
     assert _records._run_heads(table["account_id"]) is not None
     in_runs = udfs.arr_matrix(table)
