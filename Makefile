@@ -32,12 +32,13 @@ SAMPLE_EVENTS := --usage $(EV)/usage.parquet --caps $(EV)/caps.csv --seats $(EV)
 	--features $(EV)/features.csv --feature-events $(EV)/feature_events.parquet
 
 demo: $(STAMP)
-	$(BIN)/python -m workbook queue --top 15 --opportunities workbook/sample_opportunities.csv --as-of 2026-12-01
+	$(BIN)/python -m workbook queue --top 15 --opportunities workbook/sample_opportunities.csv --as-of 2026-12-01 \
+		--owners workbook/sample_owners.csv
 	rm -f workbook/upcell_snapshots.duckdb workbook/upcell_snapshots.duckdb.wal
 	$(BIN)/python -m workbook snapshots --import workbook/sample_snapshots.csv
 	$(BIN)/python -m workbook build --force --accounts workbook/sample_accounts.csv $(SAMPLE_EVENTS) \
 		--opportunities workbook/sample_opportunities.csv --arr-history workbook/sample_arr_history.csv \
-		--targets workbook/sample_targets.csv --as-of 2026-12-01 --snapshots
+		--targets workbook/sample_targets.csv --as-of 2026-12-01 --owners workbook/sample_owners.csv --snapshots
 	$(BIN)/python -m workbook changes --top 12
 	$(BIN)/python -m workbook lite --force
 ifeq ($(DEMO_SERVE),1)

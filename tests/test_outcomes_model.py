@@ -194,3 +194,35 @@ def test_plays_from_outcomes_needs_a_model_with_flags(tmp_path):
     assert run.stderr.strip() == ("error: plain.xlsx: no Flags table; build the model with --snapshots and "
                                   "--opportunities (with created dates) first")
     assert "What changed" not in openpyxl.load_workbook(plain).sheetnames  # no store, no outcome sheets
+
+
+def test_scores_say_which_close_rates_are_measured_before_and_after_the_write_back(demo, tmp_path):
+    """Issue 15, item 3: every expected value on Scores says whether its close rate is measured
+    or assumed; the close rates plays --from-outcomes measured flow into the queue."""
+    wb = openpyxl.load_workbook(demo, data_only=True)
+    scores = wb["Scores"]
+    header = [c.value for c in scores[4]]
+    basis = header.index("value_basis")
+    rows = [[c.value for c in r] for r in scores.iter_rows(min_row=5) if r[0].value is not None]
+    with_value = [r for r in rows if r[header.index("expected_value")]]
+    assert with_value and all(str(r[basis]).startswith("close rate ") and "increase share " in str(r[basis])
+                              for r in with_value)
+    # the demo's opportunities measure every motion's win rate: none is assumed any more
+    assert all("close rate measured" in str(r[basis]) for r in with_value)
+    model = tmp_path / "model.xlsx"
+    shutil.copy(demo, model)
+    run = subprocess.run([sys.executable, "-m", "workbook", "plays", "--from-outcomes", str(model)], cwd=ROOT,
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    after = openpyxl.load_workbook(model, data_only=True)
+    as_of = after["Pipeline"]["B5"].value
+    out = call_udf("SCORE_ACCOUNTS", _table(after, "Accounts"), _table(after, "Rules"), _table(after, "Plays"),
+                   None, _excel(as_of), None, None, _table(after, "Opportunities"))
+    queue = pd.DataFrame(out[1:], columns=out[0])
+    plays = udfs.plays_table(_table(after, "Plays"))
+    seat = queue[(queue["play"] == "Seat expansion") & (queue["expected_value"] != 0)]
+    assert len(seat)
+    assert (seat["close_rate"] == plays.loc["Seat expansion", "close_rate"]).all()
+    assert (seat["value_basis"] == f"close rate {plays.loc['Seat expansion', 'close_rate_basis']}; increase share "
+                                   f"{plays.loc['Seat expansion', 'arr_increase_share_basis']}").all()
+    assert seat["value_basis"].str.startswith("close rate measured: ").all()

@@ -41,7 +41,8 @@ def test_a_99_percent_full_account_with_nothing_else_is_a_ready_seat_play_owned_
     for row in rows:
         assert row["expansion_score"] == 40 and row["ready"] is True
         assert row["play"] == row["primary_motion"] == "Seat expansion"
-        assert row["reasons"].startswith("ready on a sufficient trigger (score 40 < 50)")
+        assert row["reasons"].startswith("ready on its own: seat utilization 99% ≥ 90% is enough by itself "
+                                         "(score 40, below the 50 a play otherwise needs)")
     owners = {r["account_id"]: r["owner"] for r in rows}
     assert owners == {"a1": "CSM", "a2": "CSM + Expansion AE"}  # §4: arr ≥ 25,000 adds the AE
     assert [r["account_name"] for r in rows] == ["Globex", "Acme"]  # names travel with ids
@@ -58,7 +59,8 @@ def test_a_risk_signal_holds_back_a_sufficient_trigger_and_says_so():
 def test_nurture_says_why_the_play_is_not_the_primary_motion():
     (row,) = queue([["account_id", "usage_vs_cap"], ["a1", 0.85]])
     assert (row["play"], row["primary_motion"], row["owner"]) == ("Nurture", "Tier upgrade", "")
-    assert row["reasons"] == "Nurture: score 25 < 50; usage at 85% of cap ≥ 80% and < 90% (+25)"
+    assert row["reasons"] == ("Nurture: score 25 < 50 and no signal strong enough on its own; "
+                              "usage at 85% of cap ≥ 80% and < 90% (+25)")
 
 
 def test_risk_rules_subtract_never_count_as_evidence_and_the_score_stays_in_0_100():

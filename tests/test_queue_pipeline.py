@@ -37,18 +37,22 @@ OPPS = [OPP_HEAD,
         ["O5", "other", "Upsell", 7000, "Proposal", "2026-11-01", "2026-12-20", "open"],  # another motion
         ["O6", "old_loss", "Add seats", 3000, "Closed Lost", "2026-04-01", "2026-06-01", "lost"],
         ["O7", "future", "Add seats", 3000, "Discovery", "2026-12-03", "2027-01-20", "open"],  # not opened yet
-        ["O8", "old_win", "Add seats", 3000, "Closed Won", "2026-09-01", "2026-10-01", "won"]]
+        ["O8", "old_win", "Add seats", 3000, "Closed Won", "2026-09-01", "2026-10-01", "won"],
+        ["O9", "then", "Add seats", 3000, "Closed Won", "2026-11-01", "2026-12-10", "won"]]  # open on as_of
 
 
 def test_each_status_with_its_opportunity_due_days_and_reasons():
-    rows, order = queue(seat_book("new", "open", "late", "won", "lost", "other", "old_loss", "future", "old_win"),
-                        OPPS)
+    rows, order = queue(seat_book("new", "open", "late", "won", "lost", "other", "old_loss", "future", "old_win",
+                                  "then"), OPPS)
     status = {a: r["pipeline_status"] for a, r in rows.items()}
     assert status == {"new": "", "open": "In pipeline", "late": "Past due", "won": "Recently expanded",
-                      "lost": "Cooling down", "other": "", "old_loss": "", "future": "", "old_win": ""}
+                      "lost": "Cooling down", "other": "", "old_loss": "", "future": "", "old_win": "",
+                      "then": "In pipeline"}
     assert all(r["ready"] is True and r["play"] == "Seat expansion" for r in rows.values())
     # new plays first, then the plays in flight in the order of the statuses
-    assert order == ["future", "new", "old_loss", "old_win", "other", "late", "open", "won", "lost"]
+    assert order == ["future", "new", "old_loss", "old_win", "other", "late", "open", "then", "won", "lost"]
+    # a deal won after as_of was open on that day; its stage then is not known
+    assert (rows["then"]["opportunity_id"], rows["then"]["opportunity_stage"]) == ("O9", "")
     o = rows["open"]
     assert (o["opportunity_id"], o["opportunity_stage"], o["opportunity_close_date"], o["due_in_days"]) == (
         "O1", "Proposal", "2026-12-20", 19.0)
@@ -126,11 +130,11 @@ def _reference(book: pd.DataFrame, queue_: pd.DataFrame, opps: pd.DataFrame, day
                     & (opps["type"].map(record_columns.opportunity_motion) == m)
                     & (pd.to_datetime(opps["created_date"]) <= pd.Timestamp(day))]
         close = pd.to_datetime(mine["close_date"])
-        open_ = mine[mine["status"] == "open"]
+        open_ = mine[(mine["status"] == "open") | (close > pd.Timestamp(day))]
         ago = (pd.Timestamp(day) - close).dt.days
-        if len(open_):
-            out[r.account_id] = ("Past due" if (pd.to_datetime(open_["close_date"]) < pd.Timestamp(day)).any()
-                                 else "In pipeline")
+        if len(open_):  # open on that day (a deal closed later was still open)
+            late = (open_["status"] == "open") & (pd.to_datetime(open_["close_date"]) < pd.Timestamp(day))
+            out[r.account_id] = "Past due" if late.any() else "In pipeline"
         elif ((mine["status"] == "won") & (ago >= 0) & (ago <= cycle[m, 3])).any():
             out[r.account_id] = "Recently expanded"
         elif ((mine["status"] == "lost") & (ago >= 0) & (ago <= playbook.DEFAULT_COOLDOWN_DAYS)).any():
@@ -150,7 +154,7 @@ def test_the_vectorized_statuses_equal_a_plain_reading_account_by_account():
     day = np.datetime64(AS_OF)
     close = day + rng.integers(-200, 120, k).astype("timedelta64[D]")
     created = close - rng.integers(5, 150, k).astype("timedelta64[D]")
-    status = np.where(close > day, "open", rng.choice(["won", "lost", "open"], k, p=[0.4, 0.4, 0.2]))
+    status = rng.choice(["won", "lost", "open"], k, p=[0.35, 0.35, 0.3])  # some closed after as_of
     opps = pd.DataFrame({
         "opportunity_id": [f"O{i}" for i in range(k)], "account_id": rng.choice(book["account_id"], k),
         "type": rng.choice(["Add seats", "Upsell", "New department", "Renewal"], k), "amount": 1000.0,
@@ -203,3 +207,15 @@ def test_the_queue_command_reads_opportunities(capsys, tmp_path):
     out = capsys.readouterr().out
     assert "In pipeline: OPP-00516 (Cross-department, $151,500, Proposal) closes on 2026-12-02" in out
     assert " 49 ready (" in out and "past due" in out
+
+
+def test_the_sample_says_why_a_35_is_ready_and_a_45_is_not():
+    """Issue 15, item 6: ACC-0116 (score 35) is ready while accounts at 45 are Nurture."""
+    q = udfs.score_accounts(udfs.sample_accounts(), as_of=udfs.SAMPLE_AS_OF).set_index("account_id")
+    acc = q.loc["ACC-0116"]
+    assert acc["ready"] and acc["expansion_score"] == 35 and acc["ready_signal"] == "gated_requests"
+    assert acc["reasons"].startswith("ready on its own: 3 gated-feature requests is enough by itself "
+                                     "(score 35, below the 50 a play otherwise needs)")
+    at45 = q[(q["expansion_score"] == 45) & (q["play"] == "Nurture")]  # ungated, not ready
+    assert len(at45) >= 3 and not at45["ready"].any()
+    assert at45["reasons"].str.startswith("Nurture: score 45 < 50 and no signal strong enough on its own").all()

@@ -172,7 +172,7 @@ def test_on_the_sample_book_the_story_is_consistent():
     motions_first = q.loc[q["ready"], "motions"].str.split("; ").str[0]
     assert (motions_first == q.loc[q["ready"], "play"]).all()  # motions lead with the play
     for _, row in q[q["ready"] & (q["expansion_score"] < 50)].iterrows():
-        assert row["reasons"].startswith("ready on a sufficient trigger")
+        assert row["reasons"].startswith("ready on its own: ")
 
 
 @SETTINGS

@@ -27,8 +27,10 @@ def test_twelve_weeks_to_the_as_of_date_and_the_last_is_the_book_itself():
     assert len(days) == 12 and days[0] == "2026-09-15" and days[-1] == udfs.SAMPLE_AS_OF
     assert (np.diff(pd.to_datetime(days)).astype("timedelta64[D]").astype(int) == 7).all()
     last = snaps[snaps["as_of"] == udfs.SAMPLE_AS_OF].reset_index(drop=True)
-    queue = udfs.score_accounts(udfs.sample_accounts(), as_of=udfs.SAMPLE_AS_OF)
+    queue = udfs.score_accounts(udfs.sample_accounts(), as_of=udfs.SAMPLE_AS_OF,
+                                opportunities=udfs.sample_opportunities())
     assert last["account_id"].tolist() == queue["account_id"].tolist()
+    assert last["pipeline_status"].fillna("").tolist() == queue["pipeline_status"].tolist()
     assert last["play"].tolist() == queue["play"].tolist()
     assert np.allclose(last["expected_value"], queue["expected_value"], equal_nan=True)
     assert set(snaps["rules_version"]) == {udfs.rules_version()}

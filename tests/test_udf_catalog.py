@@ -20,7 +20,8 @@ SPEC_8 = (
 )
 # argument names of SPEC §8, in order ([optional] ones included)
 SPEC_8_ARGS = {
-    "SCORE_ACCOUNTS": ("accounts", "rules", "plays", "history", "as_of", "owners", "routing", "opportunities"),
+    "SCORE_ACCOUNTS": ("accounts", "rules", "plays", "history", "as_of", "owners", "routing", "opportunities",
+                       "previous"),
     "EXPANSION_SCORE": ("values", "headers", "rules"),
     "EXPANSION_MOTION": ("values", "headers", "rules"),
     "EXPANSION_REASONS": ("values", "headers", "rules"),
@@ -78,7 +79,8 @@ def test_function_is_importable_in_python_under_its_lower_case_name(name):
 
 def test_optional_arguments_of_spec_are_optional_in_excel():
     optional = {
-        "SCORE_ACCOUNTS": {"rules", "plays", "history", "as_of", "owners", "routing", "opportunities"}, "EXPANSION_SCORE": {"headers", "rules"},
+        "SCORE_ACCOUNTS": {"rules", "plays", "history", "as_of", "owners", "routing", "opportunities",
+                           "previous"}, "EXPANSION_SCORE": {"headers", "rules"},
         "EXPANSION_OWNER": {"account_arr"}, "EXPECTED_EXPANSION": {"plays"},
         "CLOSE_RATE": {"plays"}, "PLAY_DUE_DATE": {"segment", "plays", "renewal_date"},
     }

@@ -64,7 +64,7 @@ def cmd_build(args: argparse.Namespace) -> int:
         result = build(source, out, force=args.force, values_only=args.values_only,
                        live=args.live, opportunities=args.opportunities, arr_history=args.arr_history,
                        targets=args.targets, target=args.target, as_of=args.as_of, snapshots=args.snapshots,
-                       dayfirst=args.dayfirst, duplicates=args.duplicates)
+                       dayfirst=args.dayfirst, duplicates=args.duplicates, owners=args.owners)
     except OutputExists as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -150,6 +150,8 @@ def queue_table(queue: pd.DataFrame, top: int, width: int = 120, names: dict | N
         ("play", lambda i, r: str(r.get("play") or "")),
         ("status", lambda i, r: str(r.get("pipeline_status") or "")),
         ("owner", lambda i, r: str(r.get("owner") or "")),
+        ("assignee", lambda i, r: str(r.get("assignee") or "")),
+        ("slot", lambda i, r: str(r.get("slot") or "")),
         ("exp. value", lambda i, r: _num(r.get("expected_value"), "${:,.0f}")),
         ("due", lambda i, r: _num(r.get("due_in_days"), "{:.0f}d")),
         ("why", lambda i, r: str(r.get("reasons") or "")),
@@ -202,7 +204,20 @@ def cmd_queue(args: argparse.Namespace) -> int:
         else:
             book = load_accounts(udfs.sample_accounts(), label="udfs.sample_accounts()")
         opps = _opportunities(args.opportunities, args.dayfirst)
-        queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows(), as_of=args.as_of, opportunities=opps)
+        owners = _owners(args)
+        previous = None
+        if args.snapshots:  # the store's snapshot before this one: ready_since carries on from it
+            from .sheets.outcomes import previous_snapshot
+            from .snapshots import StoreError
+
+            try:
+                previous = previous_snapshot(args.snapshots, pd.Timestamp(args.as_of or "today").date())
+            except StoreError:
+                previous = None  # the append below says what is wrong with the store
+        queue = udfs.score_accounts(book.frame, rules_rows(), plays_rows(), as_of=args.as_of, opportunities=opps,
+                                    owners=owners, previous=previous)
+        if args.owner:
+            return _export_owner(args, queue)
     except (ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
@@ -242,6 +257,42 @@ def _opportunities(path: str | None, dayfirst: bool = False):
     from .sheets.records import checked_records
 
     return checked_records(path, "opportunities", dayfirst=dayfirst).frame
+
+
+def _owners(args: argparse.Namespace):
+    """The Owners table of ``--owners`` (None when not given); ``--owner`` needs ``--csv``."""
+    if args.owner and not args.csv:
+        raise ValueError("--owner: give --csv PATH too (the file the owner's list is written to)")
+    if args.csv and not args.owner:
+        raise ValueError("--csv: give --owner NAME too (whose list to write)")
+    if not args.owners:
+        return None
+    from .sheets.owners import read_owners
+
+    return read_owners(args.owners)
+
+
+def _export_owner(args: argparse.Namespace, queue) -> int:
+    """``queue --owner NAME --csv PATH``: the owner's new plays as a CSV for the CRM."""
+    import datetime as dt
+
+    from .sheets.owners import owner_list, write_owner_csv
+
+    as_of = args.as_of or dt.date.today().isoformat()
+    rows = owner_list(queue, args.owner, as_of)
+    known = {n for names in queue["assignee"] for n in str(names).split(" + ") if n}
+    if rows.empty and known and args.owner.strip() not in known:
+        print(f"error: --owner: {args.owner!r} has no play in this queue; the assignees are "
+              f"{', '.join(sorted(known))}", file=sys.stderr)
+        return 2
+    try:
+        path = write_owner_csv(rows, args.csv, force=args.force)
+    except FileExistsError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"wrote {_relative(path)}: {len(rows)} play{'s' * (len(rows) != 1)} for {args.owner.strip()} "
+          f"({int((rows['slot'] == 'this week').sum())} this week)")
+    return 0
 
 
 def cmd_picture(args: argparse.Namespace) -> int:
@@ -299,6 +350,13 @@ def main(argv: list[str] | None = None) -> int:
     q.add_argument("--as-of", metavar="DATE", help="the date due dates count from (default today)")
     q.add_argument("--opportunities", metavar="FILE",
                    help="your CRM's opportunities (.csv or .xlsx): plays already open, past due, just won or lost")
+    q.add_argument("--owner", metavar="NAME", help="write this person's (or role's) new plays to --csv for the CRM")
+    q.add_argument("--csv", metavar="PATH", help="the CSV --owner writes (account_id, play, owner, due date, reason)")
+    q.add_argument("--force", action="store_true", help="overwrite an existing --csv file")
+    for p in (b, q):
+        p.add_argument("--owners", metavar="FILE",
+                       help="your Owners table of people (name, role, motions, weekly_capacity): named "
+                            "assignees and weekly slots")
     for p in (b, q):
         outcomes_cli.add_snapshots_option(p)
         signals_cli.add_source_options(p)

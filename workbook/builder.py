@@ -31,6 +31,7 @@ from .importer import AccountBook, ImportReport, load_accounts
 from .sheets import outcomes as snapshot_sheets
 from .sheets.accounts import write_accounts
 from .sheets.cells import Formats, typed_frame, write_formulas
+from .sheets.owners import read_owners, write_owners
 from .sheets.pipeline import write_pipeline
 from .sheets.playbook import plays_rows, rules_rows, write_plays, write_rules
 from .sheets.records import RevenueRecords, revenue_records, write_table
@@ -76,6 +77,7 @@ def build(
     snapshots: str | os.PathLike | None = None,
     dayfirst: bool = False,
     duplicates: str | None = None,
+    owners: Any = None,
 ) -> BuildResult:
     """Build the model from ``accounts`` (path, DataFrame, AccountBook; None = sample book).
 
@@ -95,6 +97,8 @@ def build(
     ``dayfirst``: the records' dates such as 03/04/2025 are day first (default: each column
     decides); ``duplicates``: ``sum`` or ``last`` for ARR history rows of one account and
     month (default: refused, each named).
+    ``owners``: an Owners table of people (path, DataFrame or rows; ``workbook.sheets.owners``):
+    the Owners sheet, and a named assignee and slot for each new play on Scores.
     """
     started = time.perf_counter()
     out = os.fspath(out)
@@ -102,12 +106,13 @@ def build(
     book = accounts if isinstance(accounts, AccountBook) else _load(accounts)
     rec = revenue_records(opportunities, arr_history, targets, target, as_of, sample=accounts is None,
                           dayfirst=dayfirst, duplicates=duplicates)
+    people = read_owners(owners) if owners is not None else None
     # a model is a normal file (not mkstemp's 0600), whatever mode the old one had
     # without force the new file is created exclusively: of two builds racing for one new
     # path, exactly one wins and the other gets OutputExists
     taken: list = []
     queue = atomic_write(out, lambda tmp: _write(book, tmp, values_only=values_only, live=live, rec=rec,
-                                                 snapshots=snapshots, taken=taken),
+                                                 snapshots=snapshots, taken=taken, owners=people),
                          force=force, mode=new_file_mode(), exists_error=OutputExists)
     return BuildResult(out, book.report, queue, time.perf_counter() - started, rec.summary(),
                        taken[0].lines() if taken else [])
@@ -123,7 +128,7 @@ def _load(accounts: Any) -> AccountBook:
 
 def _write(book: AccountBook, path: str, *, values_only: bool = False,
            live: bool = False, rec: RevenueRecords | None = None, snapshots: Any = None,
-           taken: list | None = None) -> pd.DataFrame:
+           taken: list | None = None, owners: pd.DataFrame | None = None) -> pd.DataFrame:
     wb = xlsxwriter.Workbook(path, {"strings_to_numbers": False, "strings_to_formulas": False,
                                     "strings_to_urls": False, "nan_inf_to_errors": False})
     wb.calc_on_load = False
@@ -132,11 +137,14 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
                        "comments": "Built by python -m workbook build"})
     fm = Formats(wb)
     opps = rec.opportunities if rec is not None else None
-    queue_values = score_queue(typed_frame(book), opps, rec.as_of if rec is not None else None)
+    as_of = rec.as_of if rec else date.today()
+    previous = snapshot_sheets.previous_snapshot(snapshots, as_of) if snapshots is not None else None
+    queue_values = score_queue(typed_frame(book), opps, rec.as_of if rec is not None else None, owners,
+                               None if previous is None else snapshot_sheets.excel_table(previous))
     queue = pd.DataFrame(queue_values[1:], columns=queue_values[0])
     snap = None
     if snapshots is not None:
-        snap = snapshot_sheets.snapshot_outcomes(snapshots, queue, book.frame, rec.as_of if rec else date.today(),
+        snap = snapshot_sheets.snapshot_outcomes(snapshots, queue, book.frame, as_of,
                                  udfs.rules_version(rules_rows(), plays_rows()))
         if taken is not None:
             taken.append(snap)
@@ -148,12 +156,12 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
     results = ("Playbook results",) if snap else ()
     tables = (("Flags",) + (("Previous queue",) if snap.previous is not None else ())) if snap else ()
     sheets = {n: wb.add_worksheet(n) for n in (
-        "Start here", "Accounts", "Rules", "Plays", "Scores", *changed, "Pipeline", "Retention", *results,
+        "Start here", "Accounts", "Rules", "Plays", *(("Owners",) if owners is not None else ()), "Scores", *changed, "Pipeline", "Retention", *results,
         *records, *tables, "xlwings.conf"
     )}
     for name, ws in sheets.items():
         ws.upcell_live = live  # read by cells.spill
-        if name not in ("Accounts", "Rules", "Plays", *records, *tables):
+        if name not in ("Accounts", "Rules", "Plays", "Owners", *records, *tables):
             ws.hide_gridlines(2)
         ws.set_row(0, 24)  # room for the title
         ws.set_landscape()
@@ -164,7 +172,10 @@ def _write(book: AccountBook, path: str, *, values_only: bool = False,
     write_accounts(sheets["Accounts"], fm, book)
     write_rules(wb, sheets["Rules"], fm)
     write_plays(sheets["Plays"], fm)
-    write_scores(sheets["Scores"], fm, queue_values, values_only, scores_formula(opps is not None))
+    write_scores(sheets["Scores"], fm, queue_values, values_only,
+                 scores_formula(opps is not None, owners is not None, previous is not None))
+    if owners is not None:
+        write_owners(sheets["Owners"], fm, owners, queue)
     write_pipeline(wb, sheets["Pipeline"], fm, queue, book, rec, values_only)
     write_retention(wb, sheets["Retention"], fm, book, values_only, rec)
     for name, table, frame in (("Opportunities", "Opportunities", rec and rec.opportunities),

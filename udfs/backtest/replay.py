@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from ..core import _args, playbook
+from ..core.owners import owners_table
 from ..scoring import _accounts, evidence
 from ..scoring.plays import owner_codes, play_set
 from ..scoring.queue import _slots, readiness
@@ -110,7 +111,7 @@ def _flags(data: _Data, s: dict, owners: Any, period_days: float) -> tuple[np.nd
         return start, queued
     # weekly slots over the period, whole; an owner with any capacity gets at least one
     caps = {k: (max(1, math.floor(v * period_days / 7.0 + 1e-9)) if v > 0 else 0)
-            for k, v in playbook.owners_table(owners).items()}
+            for k, v in owners_table(owners).items()}
     rows = np.flatnonzero(start)
     ids = data.labels[P.acc[rows]].astype(str)
     order = np.lexsort((ids, -s["score"][rows], -s["value"][rows], P.per[rows]))

@@ -10,12 +10,15 @@ Every other package imports from here; this package imports nothing above it.
 - ``playbook``: the one definition of every motion, segment, label, threshold, account
   column and header alias, default rule and default play. Rules and plays are tables,
   so RevOps edits them in Excel and analysts write tuned values back into them.
+- ``owners``: the Owners table, of roles (owner, weekly_capacity) or of named people
+  (name, role, motions, weekly_capacity); a role's capacity is the sum of its people's.
 - ``_records``: record tables (opportunities, ARR history) handed to a function as a
   range or a DataFrame: headers matched as the import matches them, cells coerced column
   by column, the first bad cell named by its table, row (header = row 1) and column.
 """
 
-from . import playbook
+from . import owners, playbook
+from .owners import *  # noqa: F403
 from .playbook import *  # noqa: F403
 
-__all__ = list(playbook.__all__)
+__all__ = list(playbook.__all__) + list(owners.__all__)

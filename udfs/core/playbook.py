@@ -19,7 +19,7 @@ from . import _args
 
 __all__ = [
     "MOTIONS", "SEGMENTS", "TRIGGER_THRESHOLD", "ACCOUNT_COLUMNS", "account_column",
-    "default_rules", "default_plays", "rules_table", "plays_table", "owners_table",
+    "default_rules", "default_plays", "rules_table", "plays_table",
     "NURTURE", "NOT_SCORED", "ROUTINGS",
 ]
 
@@ -549,40 +549,6 @@ PLAY_HELP: dict[str, str] = {
     "close_rate_basis": "Where close_rate comes from: assumed (blank), measured, or how it was measured.",
     "arr_increase_share_basis": "Where arr_increase_share comes from: assumed (blank), measured, or how.",
 }
-
-# --------------------------------------------------------------------------- owners (§4)
-
-OWNER_COLUMNS = ("owner", "weekly_capacity")
-
-
-def owners_table(owners: Any) -> dict[str, float]:
-    """An Owners table (owner, weekly_capacity) as {owner key: plays a week}.
-
-    Keys are normalized (``normalize_key``); an owner the table does not list has no limit.
-
-    >>> owners_table([["owner", "weekly_capacity"], ["CSM", 10], ["Expansion AE", 4]])
-    {'csm': 10.0, 'expansion_ae': 4.0}
-    """
-    frame = _args.table("owners", owners)
-    _require_columns("owners", frame, OWNER_COLUMNS)
-    frame = frame[list(OWNER_COLUMNS)]
-    frame = frame[~_blank_rows(frame)]
-    if frame.empty:
-        raise _args.InputError("owners: expected at least one owner row below the header row, got none")
-    names = _args.texts("owners owner", frame["owner"].tolist())
-    caps = _args.numbers("owners weekly_capacity", frame["weekly_capacity"].tolist(), minimum=0)
-    out: dict[str, float] = {}
-    for i, (name, cap) in enumerate(zip(names, caps, strict=True)):
-        if not float(cap).is_integer():
-            raise _args.fail("owners weekly_capacity", "a whole number of plays", float(cap), i)
-        key = _args.normalize_key(name)
-        if " + " in str(name) or "+" in key:
-            raise _args.fail("owners owner", "one owner per row (a CSM + Expansion AE play takes a slot of each)", name, i)
-        if key in out:
-            raise _args.fail("owners owner", "each owner once", name, i)
-        out[key] = float(cap)
-    return out
-
 
 def _require_columns(name: str, frame: pd.DataFrame, columns) -> None:
     missing = [c for c in columns if c not in frame.columns]

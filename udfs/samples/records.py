@@ -15,7 +15,7 @@ and ``workbook/sample_opportunities.csv``. Pure numpy/pandas: no I/O.
   ones around each motion's close rate, the book's ready plays as open pipeline for the
   next two quarters (some with close dates already past), new-business and renewal
   opportunities (left out of expansion coverage), the deals lost this quarter to date,
-  and the day each opportunity was opened (``created_date``: its play's cycle before the
+  some ready plays not opened yet or lately lost, and the day each opportunity was opened (``created_date``: its play's cycle before the
   close date; the deals of this quarter were opened during the sample's snapshots).
 
 >>> h = sample_arr_history(); last = h[h["month"] == h["month"].max()]
@@ -220,8 +220,41 @@ def sample_opportunities(seed: int = 11) -> pd.DataFrame:
     later = np.random.default_rng(seed + 1_000)
     frame = pd.concat([frame, _lost_to_date(frame, book, later)], ignore_index=True)
     frame["created_date"] = _created_dates(frame, book, later)
+    frame = _not_all_in_flight(frame, set(ready["account_id"]), np.random.default_rng(seed + 2_000))
     return frame[["opportunity_id", "account_id", "type", "amount", "stage", "probability", "created_date",
                   "close_date", "owner", "status"]]
+
+
+NOT_OPENED, LOST_LATELY = 9, 4  # of the ready plays' deals closing next quarter (see below)
+
+
+def _not_all_in_flight(frame: pd.DataFrame, ready: set, rng) -> pd.DataFrame:
+    """Not every ready play is already in the CRM: of the ready plays' open deals closing
+    next quarter, ``NOT_OPENED`` were never opened (the queue's new plays) and
+    ``LOST_LATELY`` were lost 15–55 days before the as-of date (this quarter) (their plays cool down).
+    Their own draws; the ids of every other row stay as they were (a CRM's ids have gaps)."""
+    motion = frame["type"].map(_motion_index).to_numpy(np.int64)
+    pick = np.flatnonzero((frame["status"] == "open").to_numpy(bool) & (motion >= 0)
+                          & frame["account_id"].isin(ready).to_numpy(bool)
+                          & (frame["close_date"] >= "2027-01-01").to_numpy(bool))
+    chosen = rng.choice(pick, NOT_OPENED + LOST_LATELY, replace=False)
+    lost = frame.index[chosen[NOT_OPENED:]]
+    as_of = np.datetime64(SAMPLE_AS_OF, "D")
+    close = as_of - rng.integers(15, 56, lost.size).astype("timedelta64[D]")  # this quarter
+    start = np.datetime64(SNAPSHOTS_FROM, "D") + np.timedelta64(1, "D")
+    created = np.maximum(close - rng.integers(20, 46, lost.size).astype("timedelta64[D]"), start)
+    frame = frame.copy()
+    frame.loc[lost, ["status", "stage"]] = ["lost", "Closed Lost"]
+    frame.loc[lost, "probability"] = np.nan
+    frame.loc[lost, "close_date"] = np.datetime_as_string(close, unit="D").astype(object)
+    frame.loc[lost, "created_date"] = np.datetime_as_string(created, unit="D").astype(object)
+    return frame.drop(index=frame.index[chosen[:NOT_OPENED]]).reset_index(drop=True)
+
+
+def _motion_index(kind: str) -> int:
+    from ..core.record_columns import opportunity_motion
+
+    return opportunity_motion(kind)
 
 
 LOST_TO_DATE = (16, 18, 4, 3, 6)  # deals lost in 2026-Q4 before the as-of date, per motion

@@ -13,7 +13,10 @@ weeks are the book with:
   play: the account ready for that motion from a week before the deal was opened until
   it closed, except a few won deals the queue missed;
 - a few accounts ready for a few weeks and worked by nobody, a few gated for two weeks
-  (health below the gate), and pricing-page visits that come and go.
+  (health below the gate), and pricing-page visits that come and go;
+- each week scored with the opportunities as they stood that day (opened by then; a deal
+  closed later was still open), so a play whose deal is open says ``In pipeline``, and
+  with the week before as its previous snapshot (``ready_since`` runs on from week to week).
 
 The bundled copy is ``workbook/sample_snapshots.csv``. Pure numpy/pandas: no I/O.
 
@@ -205,6 +208,7 @@ def sample_snapshots(seed: int = 5) -> pd.DataFrame:
                 _heat(week, np.flatnonzero((state[idx, t] == _HEAT) & (motion[idx, t] == m)), m, rng)
             if 3 <= t <= 4:
                 week.loc[np.isin(idx, gated), "health_score"] = 35.0
-        queue = score_accounts(week, as_of=str(day))
+        # the CRM as it stood that day; the week before carries the ready runs on (ready_since)
+        queue = score_accounts(week, as_of=str(day), opportunities=opps, previous=frames[-1] if frames else None)
         frames.append(snapshot_frame(queue, as_of=str(day), accounts=week, rules_version=version))
     return pd.concat(frames, ignore_index=True)

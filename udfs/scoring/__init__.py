@@ -8,7 +8,8 @@
 sentence), ``plays`` (expected increase, close rate, owner, due date), ``in_flight``
 (a play against the account's opportunities), ``why_now``
 (the rule that made a play ready, and since when), ``queue`` (``score_book``,
-``score_accounts``: readiness, routing, slots, order) and ``cells`` (the per-row functions
+``score_accounts``: readiness, routing, slots, order), ``assignees`` (named people
+for the new plays) and ``cells`` (the per-row functions
 and every Excel wrapper).
 
 Decisions a RevOps user can rely on, for every row:
@@ -33,7 +34,10 @@ Decisions a RevOps user can rely on, for every row:
 
 Decisions of the queue:
 
-- Ready = not gated and (score ≥ 50, or a fired ``alone`` rule with no fired risk rule).
+- Ready = not gated and (score ≥ 50, or a fired ``alone`` rule with no fired risk rule);
+  the reasons of a play ready on its own say so in words ("ready on its own: 3
+  gated-feature requests is enough by itself …"), those of a Nurture account that no
+  signal was strong enough on its own.
 - The play of a ready account is its primary motion (``routing="evidence"``, default), or
   its fired motion with the best expected value per $ of ARR (``routing="value"``; ties in
   MOTIONS order). A gated account shows its gate as the play, an ungated account that is
@@ -43,9 +47,13 @@ Decisions of the queue:
   stay in the queue as ``Not scored`` (blank score), sorted last: one row in, one row out.
 - Queue order: scored first, ready first, expected value descending, score descending,
   account_id ascending.
-- Owners (owner, weekly_capacity): in queue order each ready play takes a slot of its
+- Owners (owner, weekly_capacity): in queue order each new play takes a slot of its
   owner(s) (``CSM + Expansion AE`` takes one of each); ``slot`` is ``this week`` or
   ``queued``; an owner the table does not list has no limit; no Owners table, blank slots.
+  Owners of people (name, role, motions, weekly_capacity): the new plays of a role and a
+  motion are dealt in turn to the people of that role taking that motion, by capacity
+  (``assignees``); ``assignee`` names them (``Ana + Bo`` for a joint play) and each
+  person's slots follow their own capacity; a role nobody plays is said in the reasons.
 - A renewal 0-120 days after ``as_of`` pairs the play with it: due_in_days =
   max(0, min(cycle, days to renewal − 30)) and the reasons say so.
 - A ready account with a blank ``arr`` keeps its play; its expected value is 0 and the

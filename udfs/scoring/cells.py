@@ -167,18 +167,20 @@ def _cells(x: Any) -> Any:
 @xw.arg("plays", ndim=2, err_to_str=True, doc=_PLAYS_DOC)
 @xw.arg("history", "raw", err_to_str=True, doc="Optional: a history table (account_id, period, signal columns) ending the period before now; rules with persistence > 1 need it.")
 @xw.arg("as_of", err_to_str=True, doc="Optional: the date the queue is for (renewals, tenure); default: today.")
-@xw.arg("owners", ndim=2, err_to_str=True, doc="Optional: an Owners table (owner, weekly_capacity); gives each ready play a slot: this week or queued.")
+@xw.arg("owners", ndim=2, err_to_str=True, doc="Optional: an Owners table of roles (owner, weekly_capacity) or of people (name, role, motions, weekly_capacity); gives each new play a slot (this week or queued) and, with people, a named assignee.")
 @xw.arg("routing", err_to_str=True, doc="Optional: evidence (default: the play is the primary motion) or value (the best expected value).")
 @xw.arg("opportunities", ndim=2, err_to_str=True, doc="Optional: the CRM's opportunities (opportunity_id, account_id, motion or type, amount, stage, close_date, status); a play already open, past due, just won or just lost says so in pipeline_status.")
+@xw.arg("previous", ndim=2, err_to_str=True, doc="Optional: the previous queue snapshot (account_id, as_of, ready, play, ready_since); a play ready there with the same play keeps its ready_since.")
 @xw.ret("raw")
 def SCORE_ACCOUNTS(accounts, rules=None, plays=None, history=None, as_of=None, owners=None, routing=None,
-                   opportunities=None):
-    """Ranked expansion queue: score, ready, motion, play, pipeline status, owner, slot, expected value, due days and reasons per account. Example: =SCORE_ACCOUNTS(Accounts[#All])"""
+                   opportunities=None, previous=None):
+    """Ranked expansion queue: score, ready, motion, play, pipeline status, owner, assignee, slot, expected value, due days and reasons per account. Example: =SCORE_ACCOUNTS(Accounts[#All])"""
     hist = _raw(history) if history is not None else None
     if hist is not None and not isinstance(hist, list):
         hist = [[hist]] if hist is not None else None
     return table_cells(score_accounts(_raw(accounts), rules, plays, hist, as_of, owners,
-                                       "evidence" if routing is None else routing, _cells(opportunities)))
+                                       "evidence" if routing is None else routing, _cells(opportunities),
+                                       _cells(previous)))
 
 
 @xw.func

@@ -10,8 +10,8 @@ account already has, for the play's motion:
 - a lost one closed within the play's ``cooldown_days`` before ``as_of``: ``Cooling down``.
 
 The first that applies wins (that order). A loss within ``RECENT_LOSS_DAYS`` that no
-longer holds the play back is still named in the reasons. Opportunities created after
-``as_of`` and deals closed after it are not known yet on that date.
+longer holds the play back is still named in the reasons. On ``as_of`` an opportunity
+created after it is not known yet, and one closed after it was still open.
 
 >>> opps = [["opportunity_id", "account_id", "type", "amount", "stage", "close_date", "status"],
 ...         ["O1", "a1", "Add seats", 9000, "Proposal", "2026-12-20", "open"],
@@ -100,6 +100,9 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     day = np.datetime64(day, "D")
     opp_ids, stages = o.text("opportunity_id"), o.text("stage")
     close = o.close_date.astype("datetime64[D]")
+    later = (o.status != 0) & (close > day)  # closed after as_of: open on that day, stage unknown
+    if later.any():
+        stages = np.where(later, "", stages).astype(object)
     status = np.full(n, -1, dtype=np.int8)
     chosen = np.full(n, -1, dtype=np.int64)
     days = np.full(n, np.nan)
@@ -118,7 +121,7 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     closed_by = known & (close <= day)
     wanted = accounts.get_indexer(ids[rows]).astype(np.int64) * _N + play[rows]
 
-    open_ = _latest(key, close, known & (o.status == 0), wanted, first=True)
+    open_ = _latest(key, close, known & ((o.status == 0) | later), wanted, first=True)
     won = _latest(key, close, closed_by & (o.status == 1), wanted)
     lost = _latest(key, close, closed_by & (o.status == 2), wanted)
     since_won = _days(day, close, won)

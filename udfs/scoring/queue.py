@@ -25,11 +25,19 @@ import pandas as pd
 
 from ..core import _args, playbook
 from ..core._args import num_text
+from ..core.owners import owner_people, owners_table
 from ..core.playbook import MOTIONS
 from ..revenue.opportunities import quarter_of, win_rates_of
-from . import _accounts, evidence, in_flight, why_now
+from . import _accounts, assignees, evidence, in_flight, why_now
 from .plays import Plays, as_of_day, owner_codes, play_set, renewal_due, segment_codes
-from .reasons import Sentences, missing_text, months_text, per_value, rule_sentences
+from .reasons import (
+    Sentences,
+    missing_text,
+    months_text,
+    per_value,
+    rule_phrase_codes,
+    rule_sentences,
+)
 
 __all__ = ["score_book", "score_accounts", "SCORE_COLUMNS", "NURTURE", "NOT_SCORED"]
 
@@ -50,7 +58,8 @@ _NAT = np.datetime64("NaT", "D")
 
 def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any = None,
                as_of: Any = None, owners: Any = None, routing: Any = "evidence",
-               opportunities: Any = None, reasons: bool = True, _in_order: bool = False) -> pd.DataFrame:
+               opportunities: Any = None, previous: Any = None, reasons: bool = True,
+               _in_order: bool = False) -> pd.DataFrame:
     """Score a whole book: the queue fields per input row (same order) and ``queue_rank``.
 
     ``book`` is a DataFrame (or an Excel range with its header row); ``rules``/``plays``
@@ -58,7 +67,9 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     signal columns ending the period before the snapshot; ``as_of`` the scoring date
     (default today); ``owners`` a table (owner, weekly_capacity); ``routing`` ``evidence``
     or ``value``; ``opportunities`` the CRM's opportunities (a play already in flight, just
-    won or just lost gets its ``pipeline_status``, :mod:`.in_flight`). ``queue_rank`` is 1
+    won or just lost gets its ``pipeline_status``, :mod:`.in_flight`); ``previous`` the
+    previous queue snapshot (``ready_since`` continues its runs; else the ``history`` is
+    scored for them). ``queue_rank`` is 1
     for the top of the queue. With ``reasons=False`` the reasons column is left blank
     (faster, for replays).
 
@@ -71,7 +82,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     day = as_of_day(as_of)
     route = str(_args.choices("routing", [("evidence" if _args.is_blank(routing) else routing)],
                               playbook.ROUTINGS)[0])
-    caps = playbook.owners_table(owners) if owners is not None else None
+    people = owner_people(owners) if owners is not None else None
+    caps = owners_table(owners) if owners is not None and people is None else None
     opps = in_flight.opportunities_arg(opportunities) if opportunities is not None else None
     close, basis = _close_rates(p, opps, day)
     acc = _accounts.read_accounts("accounts", book, require_id=True,
@@ -130,21 +142,37 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     score = np.where(scored, ev.score, np.nan)
 
     order = _queue_order(ids, scored, ready, expected, score, status)
+    signal = why_now.ready_signal(ev, ready, play_code, scored)
+    if previous is not None:
+        since = why_now.since_previous(previous, ids, MOTION_LABELS[play_code], day)
+    elif history is not None:
+        since = _since_history(history, rules, plays, play_code, ids, day)
+    else:
+        since = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     slot = SLOT_LABELS[np.zeros(n, dtype=np.int8)]
-    if caps is not None:
-        slot = _slots(order, ready & (status < 0), owner_code, owner_labels, caps)
+    new = ready & (status < 0)
+    assignee, unassigned = np.full(n, "", dtype=object), None
+    if people is not None:
+        who, who_labels, unassigned = assignees.assign(order, new, play_code, owner_code, owner_labels, people)
+        slot = _slots(order, new, who, who_labels, people.caps())
+        assignee = np.array(who_labels, dtype=object)[who]
+    elif caps is not None:
+        slot = _slots(order, new, owner_code, owner_labels, caps)
 
     take = order if _in_order else slice(None)  # the queue's order, or the book's
     text = np.full(n, "", dtype=object)
     if reasons:
         for i in np.flatnonzero(no_arr):
             notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
+        extra = None  # who is missing from the Owners table: said after the rules
+        if unassigned is not None and (unassigned != "").any():
+            rows = np.flatnonzero(unassigned != "")
+            extra = (rows, unassigned[rows])
         text = _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route,
-                              paired, to_renewal, notes, ids, order, take, flight)
+                              paired, to_renewal, notes, ids, order, take, flight, extra, signal)
     motions_code, motions_table = _motions_text(ev.motion_fired, prim)
     blank_text = np.full(n, "", dtype=object)
     no_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    signal = why_now.ready_signal(ev, ready, play_code, scored)
     columns = {
         "account_id": ids[take],
         "account_name": names[take],
@@ -155,14 +183,14 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "play": PLAY_LABELS[play_code_all[take]],
         "pipeline_status": in_flight.STATUS_LABELS[status[take]],
         "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
-        "assignee": blank_text,
+        "assignee": assignee[take],
         "slot": slot[take],
         "expected_arr_increase": increase[take],
         "close_rate": rate[take],
         "expected_value": expected[take],
         "value_basis": basis[play_code[take]],
         "due_in_days": np.where(has_play, due, np.nan)[take],
-        "ready_since": no_day,
+        "ready_since": since[take],
         "ready_signal": signal[take],
         "opportunity_id": blank_text if flight is None else flight.column(flight.ids, "")[take],
         "opportunity_stage": blank_text if flight is None else flight.column(flight.stages, "")[take],
@@ -199,6 +227,48 @@ def _close_rates(p: Plays, opps, day: np.datetime64) -> tuple[np.ndarray, np.nda
     return close, value_basis(p, basis)
 
 
+def _since_history(history: Any, rules: Any, plays: Any, play_code: np.ndarray, ids: np.ndarray,
+                   day: np.datetime64) -> np.ndarray:
+    """``ready_since`` from the history panel: each period scored as a book (no history of
+    its own, no reasons), then the run of periods ready with the same play (why_now)."""
+    frame = history if isinstance(history, pd.DataFrame) else _accounts.frame_from_rows("history", history, None)
+    then = score_book(frame, rules, plays, as_of=day, reasons=False)
+    raw = _accounts.read_accounts("history", frame, require_id=True).columns.get("period")
+    if raw is None:
+        raise _args.InputError("history: expected a column 'period' in the header row")
+    raw = raw if isinstance(raw, pd.Series) else pd.Series(np.asarray(raw, dtype=object))
+    period = evidence._periods(raw)
+    last = int(np.max(period)) if period.size else 0
+    back = (last - period).astype(np.int64)
+    depth = int(min(back.max() + 1, 600)) if back.size else 0
+    where = pd.Index(pd.unique(ids)).get_indexer(then["account_id"].to_numpy(object))
+    use = (where >= 0) & (back < depth)
+    book_row = pd.Index(pd.unique(ids)).get_indexer(ids)
+    motion = {m: k for k, m in enumerate(MOTIONS)}
+    code = then["play"].map(motion).fillna(-1).to_numpy(np.int64)
+    ready = np.zeros((depth, len(pd.unique(ids))), dtype=bool)
+    plays_then = np.full(ready.shape, -1, dtype=np.int64)
+    ready[back[use], where[use]] = then["ready"].to_numpy(bool)[use]
+    plays_then[back[use], where[use]] = code[use]
+    months = None
+    if _dated(raw):
+        months = (last - np.arange(depth)).astype("datetime64[M]")
+    return why_now.since_history(ready[:, book_row], plays_then[:, book_row], months,
+                                 play_code.astype(np.int64), day)
+
+
+def _dated(column: Any) -> bool:
+    """Whether a history's periods are dates (then ready_since can be dated from them)."""
+    if column is None or not len(column):
+        return False
+    if pd.api.types.is_datetime64_any_dtype(column.dtype):
+        return True
+    first = column.dropna().iloc[0] if column.notna().any() else None
+    if isinstance(first, str):
+        return _args.parse_number(first) is None
+    return hasattr(first, "isoformat")
+
+
 def _frame(columns: dict[str, np.ndarray], index: pd.Index | None) -> pd.DataFrame:
     """Columns as a DataFrame without copies; text stays object (no string inference)."""
     n = len(next(iter(columns.values())))
@@ -224,7 +294,7 @@ def readiness(ev: evidence.Evaluation, scored: np.ndarray | None = None):
 
 def score_accounts(accounts: Any, rules: Any = None, plays: Any = None, history: Any = None,
                    as_of: Any = None, owners: Any = None, routing: Any = "evidence",
-                   opportunities: Any = None) -> pd.DataFrame:
+                   opportunities: Any = None, previous: Any = None) -> pd.DataFrame:
     """The expansion queue: :data:`SCORE_COLUMNS`, one row per account, in queue order.
 
     >>> q = score_accounts(pd.DataFrame({"account_id": ["a1"], "seat_utilization": [0.99]}), as_of="2026-01-01")
@@ -232,7 +302,7 @@ def score_accounts(accounts: Any, rules: Any = None, plays: Any = None, history:
     (['Seat expansion', '', ''], 40.0)
     """
     return score_book(accounts, rules, plays, history=history, as_of=as_of, owners=owners,
-                      routing=routing, opportunities=opportunities, _in_order=True)
+                      routing=routing, opportunities=opportunities, previous=previous, _in_order=True)
 
 
 # =========================================================================== pieces
@@ -353,8 +423,27 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
     return SLOT_LABELS[code]
 
 
+def on_its_own(ev: evidence.Evaluation, rows_mask: np.ndarray, signal: np.ndarray | None, s: Sentences) -> None:
+    """'ready on its own: 3 gated-feature requests is enough by itself (score 35, below the
+    50 a play otherwise needs)' for the rows ready by an ``alone`` rule under the threshold."""
+    num, threshold = num_text, playbook.TRIGGER_THRESHOLD
+    for rule in ev.rules:
+        if not rule.alone:
+            continue
+        rows = np.flatnonzero(rows_mask & (signal == rule.name)) if signal is not None else np.array([], int)
+        if rows.size == 0:
+            continue
+        codes, phrases = rule_phrase_codes(rule, ev.values, rows, tail="")
+        score_code, scores = pd.factorize(ev.score[rows])
+        k, uniq = pd.factorize(codes.astype(np.int64) * len(scores) + score_code)
+        texts = np.array([f"ready on its own: {phrases[u // len(scores)]} is enough by itself (score "
+                          f"{num(scores[u % len(scores)])}, below the {num(threshold)} a play otherwise needs)"
+                          for u in uniq.tolist()], dtype=object)
+        s.add(rows, k, texts)
+
+
 def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, paired,
-                   to_renewal, notes, ids, order, take, flight=None) -> np.ndarray:
+                   to_renewal, notes, ids, order, take, flight=None, extra=None, signal=None) -> np.ndarray:
     num, threshold = num_text, playbook.TRIGGER_THRESHOLD
     s = Sentences(ev.n)
     if flight is not None:
@@ -373,12 +462,12 @@ def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, 
     fired_any = ev.motion_fired.any(axis=0)
     nurture = ungated & ~ready & fired_any
     rows = np.flatnonzero(nurture & ~(ev.alone & ev.risk))
-    s.add(rows, *per_value(rows, ev.score, lambda v: f"{NURTURE}: score {num(v)} < {num(threshold)}"))
+    s.add(rows, *per_value(rows, ev.score, lambda v: (
+        f"{NURTURE}: score {num(v)} < {num(threshold)} and no signal strong enough on its own")))
     rows = np.flatnonzero(nurture & ev.alone & ev.risk)
     s.add(rows, *per_value(rows, ev.score, lambda v: (
         f"{NURTURE}: score {num(v)} < {num(threshold)}, sufficient trigger held back by a risk signal")))
-    rows = np.flatnonzero(ready & (ev.score < threshold))
-    s.add(rows, *per_value(rows, ev.score, lambda v: f"ready on a sufficient trigger (score {num(v)} < {num(threshold)})"))
+    on_its_own(ev, ready & (ev.score < threshold), signal, s)
     if route == "value":
         rows = np.flatnonzero(ready & (play != prim))
         s.add(rows, *per_value(rows, play.astype(np.int64) * 8 + prim, lambda c: (
@@ -388,6 +477,8 @@ def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, 
     if rows.size:
         s.add(rows, *per_value(rows, to_renewal, lambda d: (
             f"renewal in {num(d)} days: pair the play with the renewal conversation")))
+    if extra is not None:
+        s.add(*extra)
     s.add_notes(ev.notes)
     s.add_notes(notes)
     missing = missing_text(ev, open_only=True)

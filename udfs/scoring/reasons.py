@@ -138,9 +138,9 @@ def rule_phrase(rule: Rule, values: tuple[float, ...], suffix: str | None = None
 
 
 def rule_phrase_codes(rule: Rule, values: dict[str, np.ndarray], rows: np.ndarray,
-                      suffix: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+                      suffix: str | None = None, tail: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(codes, phrases): the rule's phrase for each of ``rows`` as a code into the table of
-    its distinct phrases, each formatted once."""
+    its distinct phrases, each formatted once (``tail``: instead of the points, e.g. '')."""
     codes = None
     combos: list[tuple] = []
     for s in rule.signals:
@@ -153,7 +153,8 @@ def rule_phrase_codes(rule: Rule, values: dict[str, np.ndarray], rows: np.ndarra
             combos = [combos[k // len(u)] + (u[k % len(u)],) for k in first.tolist()]
             codes = pair
     conds = _condition_texts(rule)
-    tail = f" ({points_text(rule.points)})" if suffix is None else f" ({suffix})"
+    if tail is None:
+        tail = f" ({points_text(rule.points)})" if suffix is None else f" ({suffix})"
     table = np.array([rule_phrase(rule, c, suffix, conds, tail) for c in combos], dtype=object)
     return codes, table
 

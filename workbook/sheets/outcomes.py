@@ -58,6 +58,16 @@ class SnapshotOutcomes:
         return out
 
 
+def previous_snapshot(store_path: str | Path, as_of: dt.date) -> pd.DataFrame | None:
+    """The store's latest snapshot before ``as_of`` (None when there is none), read before
+    the queue is scored: its ready runs carry on into ``ready_since``."""
+    store = SnapshotStore(store_path)
+    if not store.exists():
+        return None
+    day = store.previous(as_of)
+    return store.snapshot(day) if day else None
+
+
 def snapshot_outcomes(store_path: str | Path, queue: pd.DataFrame, accounts: pd.DataFrame,
                       as_of: dt.date, version: str) -> SnapshotOutcomes:
     """Append the build's queue as the snapshot of ``as_of``; read back the previous

@@ -198,7 +198,7 @@ def write_table(ws, fm: Formats, name: str, frame: pd.DataFrame, title: str | No
     })
     for j, col in enumerate(columns):
         for i, v in enumerate(frame[col].tolist(), start=1):
-            if v is None or (isinstance(v, float) and v != v):
+            if v is None or v is pd.NaT or (isinstance(v, float) and v != v):
                 continue
             if isinstance(v, (datetime, date)):
                 ws.write_datetime(i, j, v, fmts[j])

@@ -47,25 +47,27 @@ QUEUE_FORMAT = {  # column -> (format, width); widths fit the header names unbro
 AS_OF_CELL = "Pipeline!$B$5"
 
 
-def scores_formula(opportunities: bool = False) -> str:
-    """The Scores formula: SCORES_FORMULA, with the Opportunities table (and the as-of date
-    it is read on) when the model has one."""
-    if not opportunities:
-        return SCORES_FORMULA
-    return SCORES_FORMULA[:-1] + f", , {AS_OF_CELL}, , , Opportunities[#All])"
+def scores_formula(opportunities: bool = False, owners: bool = False, previous: bool = False) -> str:
+    """The Scores formula: SCORES_FORMULA, with the Owners table, the Opportunities table
+    (and the as-of date it is read on) and the previous queue snapshot when the model has them."""
+    args = ["", AS_OF_CELL if opportunities else "", "Owners[#All]" if owners else "", "",
+            "Opportunities[#All]" if opportunities else "", "Previous_queue[#All]" if previous else ""]
+    while args and not args[-1]:
+        args.pop()
+    return SCORES_FORMULA[:-1] + "".join(", " + a for a in args) + ")"
 
 
-def score_queue(accounts: Any, opportunities: Any = None, as_of: Any = None) -> list[list[Any]]:
+def score_queue(accounts: Any, opportunities: Any = None, as_of: Any = None, owners: Any = None,
+                previous: Any = None) -> list[list[Any]]:
     """The SCORE_ACCOUNTS spill (header row first) for the Accounts, Rules and Plays tables
-    (and the Opportunities table as of ``as_of``, when given).
+    (and the Opportunities table as of ``as_of``, and the Owners table, when given).
 
     ``accounts`` is the Accounts table (a DataFrame of the imported cells, or its Excel
     range); the tests re-evaluate the cached spill from the written cells through xlwings.
     """
-    if opportunities is None:
-        return table_cells(udfs.score_accounts(accounts, rules_rows(), plays_rows()))
-    return table_cells(udfs.score_accounts(accounts, rules_rows(), plays_rows(), as_of=as_of,
-                                           opportunities=opportunities))
+    return table_cells(udfs.score_accounts(accounts, rules_rows(), plays_rows(),
+                                           as_of=as_of if opportunities is not None else None,
+                                           owners=owners, opportunities=opportunities, previous=previous))
 
 
 def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool,
@@ -88,6 +90,7 @@ def write_scores(ws, fm: Formats, values: list[list[Any]], values_only: bool,
     height, width = spill(ws, r0, c0, formula, values, fmts, fm.spill_header, fm,
                            values_only)
     ws.set_row(r0, 22)
+    ws.autofilter(r0, c0, r0 + height - 1, c0 + width - 1)  # a lead filters one assignee's list
     ws.freeze_panes(r0 + 1, 1)
     last = r0 + max(height, 2) + 2000
     idx = {c: j for j, c in enumerate(header)}
