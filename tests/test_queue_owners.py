@@ -161,3 +161,25 @@ def test_exported_text_is_never_a_live_formula(tmp_path):
     text = open(path, encoding="utf-8").read()
     for hostile in ("=1+1", "@SUM(A1)", "-2+3", "+cmd"):
         assert f",'{hostile}," in text or f"\n'{hostile}," in text
+
+
+def test_the_bundled_team_is_the_generator_output():
+    bundled = pd.read_csv(SAMPLE_OWNERS, keep_default_na=False)
+    pd.testing.assert_frame_equal(bundled, udfs.sample_owners(), check_dtype=False)
+
+
+def test_a_continued_play_keeps_its_person_within_their_capacity():
+    accounts = [["account_id", "arr", "seat_utilization"], *[[f"s{i}", 20_000 - i * 1000, 0.95] for i in range(5)]]
+    owners = [PEOPLE_HEAD, ["Ana", "CSM", "", 2], ["Ben", "CSM", "", 2]]
+    plain = {r["account_id"]: r["assignee"] for r in queue(accounts, owners)}
+    assert plain == {"s0": "Ana", "s1": "Ben", "s2": "Ana", "s3": "Ben", "s4": "Ana"}
+    previous = [["account_id", "as_of", "ready", "play", "assignee"],
+                ["s3", "2026-11-24", True, "Seat expansion", "Ben"], ["s4", "2026-11-24", True, "Seat expansion", "Ben"],
+                ["s2", "2026-11-24", True, "Seat expansion", "Ben"],  # three of Ben's, for a capacity of 2
+                ["s0", "2026-11-24", True, "Tier upgrade", "Ben"]]  # another play then: dealt afresh
+    out = call_udf("SCORE_ACCOUNTS", accounts, None, None, None, AS_OF, owners, None, None, previous)
+    rows = {r[0]: dict(zip(out[0], r, strict=True)) for r in out[1:]}
+    # in queue order Ben keeps s2 and s3 (his capacity, 2); s4 is dealt again, with s0 and s1
+    assert {a: rows[a]["assignee"] for a in rows} == {"s0": "Ana", "s1": "Ana", "s2": "Ben", "s3": "Ben", "s4": "Ana"}
+    assert [rows[a]["slot"] for a in ("s0", "s1", "s2", "s3", "s4")] == [
+        playbook.THIS_WEEK, playbook.THIS_WEEK, playbook.THIS_WEEK, playbook.THIS_WEEK, playbook.QUEUED]

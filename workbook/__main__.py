@@ -234,6 +234,16 @@ def cmd_queue(args: argparse.Namespace) -> int:
     if "account_name" in book.frame:
         names = dict(zip(book.frame["account_id"], book.frame["account_name"], strict=True))
     print(queue_table(queue, args.top, width=max(width, 100), names=names))
+    if len(flying):  # the plays in flight, one of each status, when the top does not reach them
+        shown = set(queue["account_id"].head(args.top))
+        lines = []
+        for status_label in flying.index:
+            first = queue[(queue["pipeline_status"] == status_label) & ~queue["account_id"].isin(shown)].head(1)
+            for r in first.itertuples():
+                lines.append(f"  {status_label} ({flying[status_label]}), e.g. {r.account_id}: {r.reasons}")
+        if lines:
+            print("\nPlays already in flight further down (not new plays):")
+            print("\n".join(line if len(line) <= width else line[: width - 1] + "…" for line in lines))
     if book.report.bad_cells or book.report.unmapped or book.report.left_out:
         print(f"\nImport notes ({len(book.report.bad_cells)} bad cells); run "
               f"`python -m workbook check {args.accounts or 'FILE'}` for the full report.")

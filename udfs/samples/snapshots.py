@@ -16,7 +16,8 @@ weeks are the book with:
   (health below the gate), and pricing-page visits that come and go;
 - each week scored with the opportunities as they stood that day (opened by then; a deal
   closed later was still open), so a play whose deal is open says ``In pipeline``, and
-  with the week before as its previous snapshot (``ready_since`` runs on from week to week).
+  with the week before as its previous snapshot (``ready_since`` runs on from week to week)
+  and the sample team (``sample_owners``: a continued play keeps its person).
 
 The bundled copy is ``workbook/sample_snapshots.csv``. Pure numpy/pandas: no I/O.
 
@@ -35,6 +36,7 @@ from ..outcomes.snapshots import rules_version, snapshot_frame
 from ..scoring.queue import score_accounts
 from .accounts import sample_accounts
 from .records import SAMPLE_AS_OF, SNAPSHOTS_FROM, sample_arr_history, sample_opportunities
+from .team import sample_owners
 
 __all__ = ["sample_snapshots", "SNAPSHOT_WEEKS"]
 
@@ -195,7 +197,8 @@ def sample_snapshots(seed: int = 5) -> pd.DataFrame:
     final = score_accounts(book, as_of=SAMPLE_AS_OF)["ready"].to_numpy(bool)  # in book order
     gated = rng.choice(np.flatnonzero((state == _BASE).all(axis=1) & final), size=3, replace=False)
     version = rules_version()
-    frames = []
+    team = sample_owners()
+    frames: list[pd.DataFrame] = []
     for t, day in enumerate(weeks):
         week = _week_book(book, day, arr, rng)
         idx = week["account_id"].map(row).to_numpy(np.int64)
@@ -209,6 +212,7 @@ def sample_snapshots(seed: int = 5) -> pd.DataFrame:
             if 3 <= t <= 4:
                 week.loc[np.isin(idx, gated), "health_score"] = 35.0
         # the CRM as it stood that day; the week before carries the ready runs on (ready_since)
-        queue = score_accounts(week, as_of=str(day), opportunities=opps, previous=frames[-1] if frames else None)
+        queue = score_accounts(week, as_of=str(day), opportunities=opps, previous=frames[-1] if frames else None,
+                               owners=team)
         frames.append(snapshot_frame(queue, as_of=str(day), accounts=week, rules_version=version))
     return pd.concat(frames, ignore_index=True)

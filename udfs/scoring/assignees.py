@@ -43,11 +43,15 @@ def dealing(capacity: np.ndarray) -> np.ndarray:
 
 
 def assign(order: np.ndarray, new: np.ndarray, play: np.ndarray, owner_code: np.ndarray,
-           owner_labels: list[str], people: People) -> tuple[np.ndarray, list[str], np.ndarray]:
+           owner_labels: list[str], people: People, keep: np.ndarray | None = None
+           ) -> tuple[np.ndarray, list[str], np.ndarray]:
     """(assignee code per row, assignee labels with '' last, per row who is missing or '').
 
     ``order`` is the queue order, ``new`` the rows that are new ready plays, ``play`` their
     motion index, ``owner_code`` codes into ``owner_labels`` (roles joined by '+').
+    ``keep``: per row, the assignee the same play had in the previous snapshot; a person
+    who still plays that role and motion keeps it, up to their weekly capacity in queue
+    order (the other plays are dealt around them).
     """
     n = len(play)
     parts = [[_args.normalize_key(x) for x in str(label).split("+") if x.strip()] for label in owner_labels]
@@ -56,6 +60,14 @@ def assign(order: np.ndarray, new: np.ndarray, play: np.ndarray, owner_code: np.
     missing = np.full(n, "", dtype=object)
     q = order[new[order]]  # new plays in queue order
     roles = np.array(people.roles, dtype=object)
+    index = {_args.normalize_key(x): i for i, x in enumerate(people.names)}
+    kept = np.full((width, n), -1, dtype=np.int64)  # the previous assignee, by role position
+    if keep is not None and (keep[q] != "").any():
+        codes, labels = pd.factorize(keep[q])
+        for c, label in enumerate(labels.tolist()):
+            names = [index.get(_args.normalize_key(x), -1) for x in str(label).split(" + ")]
+            for k, i in enumerate(names[:width]):
+                kept[k, q[codes == c]] = i
     for k in range(width):
         role_of_label = np.array([p[k] if k < len(p) else "" for p in parts], dtype=object)
         role = role_of_label[owner_code[q]]
@@ -69,8 +81,20 @@ def assign(order: np.ndarray, new: np.ndarray, play: np.ndarray, owner_code: np.
                     label = owner_labels[int(owner_code[rows[0]])].split("+")[k].strip()
                     missing[rows] = f"no one in the Owners table is a {label} taking {MOTIONS[m]}"
                     continue
-                deal = who[dealing(people.capacity[who])]
-                person[k, rows] = deal[np.arange(rows.size) % deal.size]
+                mine = kept[k, rows]
+                stays = np.isin(mine, who)  # the same person, still of this role and motion...
+                nth = pd.Series(mine).groupby(mine).cumcount().to_numpy()  # ...within their capacity
+                stays &= nth < people.capacity[np.maximum(mine, 0)]
+                person[k, rows[stays]] = mine[stays]
+                rest = rows[~stays]
+                if rest.size == 0:
+                    continue
+                spare = np.maximum(people.capacity[who] - np.bincount(
+                    np.searchsorted(who, mine[stays]), minlength=who.size), 0)
+                # the spare capacity left by the kept plays first, then in turn by capacity
+                first = who[dealing(spare)] if spare.sum() > 0 else who[:0]
+                then = np.resize(who[dealing(people.capacity[who])], max(rest.size - first.size, 0))
+                person[k, rest] = np.concatenate([first, then])[: rest.size]
     names = np.array([*people.names, ""], dtype=object)
     key = np.zeros(n, dtype=np.int64)
     for k in range(width):

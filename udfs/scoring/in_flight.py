@@ -98,11 +98,9 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     account (``ids``) and motion on ``day``; ``cycle`` per row, ``cooldown`` per motion (days)."""
     n = len(ids)
     day = np.datetime64(day, "D")
-    opp_ids, stages = o.text("opportunity_id"), o.text("stage")
     close = o.close_date.astype("datetime64[D]")
     later = (o.status != 0) & (close > day)  # closed after as_of: open on that day, stage unknown
-    if later.any():
-        stages = np.where(later, "", stages).astype(object)
+    opp_ids = stages = np.full(len(o.amount), "", dtype=object)  # read below where shown
     status = np.full(n, -1, dtype=np.int8)
     chosen = np.full(n, -1, dtype=np.int64)
     days = np.full(n, np.nan)
@@ -124,6 +122,9 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     open_ = _latest(key, close, known & ((o.status == 0) | later), wanted, first=True)
     won = _latest(key, close, closed_by & (o.status == 1), wanted)
     lost = _latest(key, close, closed_by & (o.status == 2), wanted)
+    shown = np.unique(np.concatenate([open_, won, lost]))
+    opp_ids, stages = _texts_at(o, "opportunity_id", shown), _texts_at(o, "stage", shown)
+    stages[later] = ""
     since_won = _days(day, close, won)
     since_lost = _days(day, close, lost)
     cool = cooldown[play[rows]]
@@ -147,6 +148,15 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     days[rows] = due
     text[rows] = _sentences(o, code, pick, lost, since_lost, cool, play[rows], day, opp_ids, stages, close)
     return InFlight(status, chosen, days, opp_ids, stages, close, text)
+
+
+def _texts_at(o: Opportunities, column: str, rows: np.ndarray) -> np.ndarray:
+    """A text column of the opportunities, read only at ``rows`` (−1 ignored; '' elsewhere)."""
+    out = np.full(len(o.amount), "", dtype=object)
+    rows = rows[rows >= 0]
+    if rows.size and o.frame is not None and column in o.frame:
+        out[rows] = _records.texts("opportunities", o.frame[[column]].iloc[rows], column, allow_blank=True)
+    return out
 
 
 def _days(day: np.datetime64, close: np.ndarray, index: np.ndarray) -> np.ndarray:

@@ -143,8 +143,11 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
 
     order = _queue_order(ids, scored, ready, expected, score, status)
     signal = why_now.ready_signal(ev, ready, play_code, scored)
+    keep = None  # the previous snapshot's assignee of each continued play
     if previous is not None:
-        since = why_now.since_previous(previous, ids, MOTION_LABELS[play_code], day)
+        carried: list = []
+        since = why_now.since_previous(previous, ids, MOTION_LABELS[play_code], day, carried)
+        keep = carried[0]
     elif history is not None:
         since = _since_history(history, rules, plays, play_code, ids, day)
     else:
@@ -153,7 +156,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     new = ready & (status < 0)
     assignee, unassigned = np.full(n, "", dtype=object), None
     if people is not None:
-        who, who_labels, unassigned = assignees.assign(order, new, play_code, owner_code, owner_labels, people)
+        who, who_labels, unassigned = assignees.assign(order, new, play_code, owner_code, owner_labels, people,
+                                                       keep)
         slot = _slots(order, new, who, who_labels, people.caps())
         assignee = np.array(who_labels, dtype=object)[who]
     elif caps is not None:

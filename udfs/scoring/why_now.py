@@ -70,11 +70,13 @@ def _flag_column(name: str, frame: pd.DataFrame, column: str) -> np.ndarray:
     return np.append(np.array(parsed, dtype=bool), False)[codes]
 
 
-def since_previous(previous: Any, ids: np.ndarray, play: np.ndarray, day: np.datetime64) -> np.ndarray:
+def since_previous(previous: Any, ids: np.ndarray, play: np.ndarray, day: np.datetime64,
+                   assignees: list | None = None) -> np.ndarray:
     """``ready_since`` from the previous queue snapshot (account_id, as_of, ready, play and,
     when it has them, ready_since): a ready play that was ready with the same play there
     continues its run (its ready_since, else that snapshot's as_of); any other starts on
-    ``day``. Rows without a play (``play`` label '') get NaT.
+    ``day``. Rows without a play (``play`` label '') get NaT. A list given as ``assignees``
+    receives, per row, the named assignee of that continued run ('' elsewhere).
 
     >>> prev = pd.DataFrame({"account_id": ["a", "b"], "as_of": ["2026-11-24"] * 2, "ready": [True, True],
     ...                      "play": ["Tier upgrade", "Cross-sell"], "ready_since": ["2026-11-03", None]})
@@ -104,6 +106,12 @@ def since_previous(previous: Any, ids: np.ndarray, play: np.ndarray, day: np.dat
     src = pos.to_numpy()[at[rows]]
     same = prev_play[src] == play[rows]
     out[rows[same]] = start[src[same]]
+    if assignees is not None:
+        who = np.full(len(ids), "", dtype=object)
+        if "assignee" in frame:
+            named = _records.texts(name, frame, "assignee", allow_blank=True)
+            who[rows[same]] = named[src[same]]
+        assignees.append(who)
     return out
 
 
