@@ -636,3 +636,57 @@ def test_score_accounts_reads_a_percent_column_like_the_import():
     as_fraction = [["account_id", "seat_utilization"], ["A1", 0.92], ["A2", 0.85], ["A3", 0.40]]
     assert call_udf("EXPANSION_SCORE", as_percent) == call_udf("EXPANSION_SCORE", as_fraction)
     assert [row[0] for row in call_udf("EXPANSION_SCORE", as_percent)] == [40, 25, 0]
+
+
+def _mixed_workbook(path: Path) -> None:
+    """A sheet of every kind of cell a CRM export holds, with gaps, in the 1904 date system,
+    beside another sheet and after leading blank columns and rows."""
+    import datetime as dt
+
+    wb = openpyxl.Workbook()
+    wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    ws = wb.active
+    ws.title = "Accounts"
+    wb.create_sheet("Notes")["A1"] = "not read"
+    ws.append([])
+    ws.append([None, "Account ID", "ARR", "Renewal Date", "Champion Left 90d", "Segment", "Health Score"])
+    for i in range(400):
+        if i % 37 == 5:
+            ws.append([])  # a blank row inside the table
+            continue
+        renewal = dt.datetime(2026, 1, 1) + dt.timedelta(days=3 * i)
+        ws.append([None, f"ACC-{i:04d} & <co>", 1000.0 + i if i % 11 else None, renewal,
+                   bool(i % 2), ["SMB", "Mid-market", "Enterprise"][i % 3], i % 100 if i % 13 else "#N/A"])
+    ws["H9"] = "=C9*2"
+    ws["H10"] = "a note beyond the header"
+    wb.save(path)
+
+
+def test_a_large_sheet_read_in_slices_equals_it_read_whole(tmp_path, monkeypatch):
+    """A large sheet goes to python-calamine a slice of rows at a time (its memory is then a
+    slice's, not the sheet's): every row equals the rows of the sheet read whole (texts with
+    entities, numbers, dates of the 1904 system, booleans, errors, blanks, blank rows inside
+    and between slices, columns before the table, a cell beyond the header), and so does
+    the imported table with its report."""
+    from workbook.records import reading
+
+    path = tmp_path / "crm.xlsx"
+    _mixed_workbook(path)
+    whole_name, whole_rows = reading._sheet_rows(path, "crm.xlsx", None)
+    whole_rows = list(whole_rows)
+    whole_book = load_accounts(path)
+    monkeypatch.setattr(reading, "XLSX_SLICE_FROM", 0)
+    monkeypatch.setattr(reading, "XLSX_SLICE_BYTES", 3000)  # dozens of slices
+    slices = reading._slices(path, "Accounts")
+    assert slices is not None and len(list(slices)) > 20
+    name, rows = reading._sheet_rows(path, "crm.xlsx", None)
+    rows = list(rows)
+    assert name == whole_name == "Accounts"
+    assert len(rows) == len(whole_rows) == 402
+    width = max(len(r) for r in whole_rows)
+    assert [r + [None] * (width - len(r)) for r in rows] == [r + [None] * (width - len(r)) for r in whole_rows]
+    book = load_accounts(path)
+    pd.testing.assert_frame_equal(book.frame, whole_book.frame)
+    assert book.report.rows == whole_book.report.rows and book.report.lines() == whole_book.report.lines()
+    assert book.frame["renewal_date"].iloc[0] == pd.Timestamp("2026-01-01")
+    assert book.frame["account_id"].iloc[0] == "ACC-0000 & <co>"

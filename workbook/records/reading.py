@@ -324,8 +324,12 @@ XLSX_HEAD_ROWS = 2000  # rows read for the header and decimal detection; the res
 XLSX_CHUNK_ROWS = 20000
 
 
-def _open_sheet(path: Any, label: str, sheet: str | None):
-    """(workbook, sheet, its name) through python-calamine: ``sheet``, else the first."""
+XLSX_SLICE_FROM = 32 << 20  # bytes of sheet XML: a larger sheet is read a slice of rows at a time
+XLSX_SLICE_BYTES = 8 << 20  # bytes of sheet XML per slice
+
+
+def _open_book(path: Any, label: str, sheet: str | None):
+    """(workbook, the chosen sheet's name) through python-calamine: ``sheet``, else the first."""
     import python_calamine
 
     try:
@@ -340,36 +344,176 @@ def _open_sheet(path: Any, label: str, sheet: str | None):
     names = {n.lower(): n for n in book.sheet_names}
     if not names:
         raise ReadError(f"{label}: the workbook has no sheets")
-    chosen = names.get((sheet or "").lower()) or book.sheet_names[0]
+    return book, names.get((sheet or "").lower()) or book.sheet_names[0]
+
+
+def _load_sheet(book, label: str, chosen: str):
     try:
-        return book, book.get_sheet_by_name(chosen), chosen
+        return book.get_sheet_by_name(chosen)
     except Exception as err:  # noqa: BLE001
         first = (str(err).splitlines() or [type(err).__name__])[0]
         raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
 
 
-def _xlsx_rows(sheet) -> Any:
-    """The sheet's rows from row 1, each padded to start at column A; '' is None."""
-    start = sheet.start
-    pad = [None] * (start[1] if start else 0)
-    for row in sheet.iter_rows():
-        yield pad + [None if v == "" else v for v in row]
+def _sheet_rows(path: Any, label: str, sheet: str | None) -> tuple[str, Any]:
+    """(the sheet's name, its rows from row 1, each padded to start at column A; '' is None).
+
+    python-calamine holds a whole sheet in memory (several times the table it makes), so
+    a sheet of more than ``XLSX_SLICE_FROM`` bytes of XML is handed to it a slice of rows
+    at a time (see :func:`_slices`); a smaller one, or one whose XML is not laid out as
+    expected, is read whole.
+    """
+    book, chosen = _open_book(path, label, sheet)
+    slices = _slices(path, chosen)
+    if slices is not None:
+        book.close()
+        return chosen, _sliced_rows(slices, label, chosen)
+    ws = _load_sheet(book, label, chosen)
+    return chosen, _whole_rows(book, ws)
+
+
+def _whole_rows(book, sheet) -> Any:
+    try:
+        start = sheet.start
+        pad = [None] * (start[1] if start else 0)
+        for row in sheet.iter_rows():
+            yield pad + [None if v == "" else v for v in row]
+    finally:
+        book.close()
+
+
+_SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
+_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns='
+                b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
+_LEFT_OUT = ("xl/media/", "xl/drawings/", "xl/charts/", "xl/embeddings/", "xl/printerSettings/",
+             "xl/worksheets/_rels/", "xl/pivotCache/", "xl/pivotTables/", "xl/externalLinks/")
+
+
+def _slices(path: Any, sheet: str):
+    """The sheet as small workbooks of consecutive rows, or None (a small sheet, or XML laid
+    out otherwise than ``<sheetData><row r=…>…</row>…</sheetData>``).
+
+    Each slice is the workbook's own parts (styles, shared strings, the date system) with
+    the sheet's XML cut between two rows: python-calamine reads the cells of each exactly as
+    it reads the whole sheet, and rows keep their numbers.
+    """
+    try:
+        if hasattr(path, "seek"):
+            path.seek(0)
+        z = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return None
+    try:
+        part = _sheet_part(z, sheet)
+        if part is None or part not in z.namelist() or z.getinfo(part).file_size < XLSX_SLICE_FROM:
+            z.close()
+            return None
+        with z.open(part) as fh:
+            head = fh.read(1 << 16)
+        m = _SHEET_DATA.search(head)
+        if m is None or m.group(2) or b"<" + m.group(1) + b"row " not in head[m.end():]:
+            z.close()
+            return None
+    except (zipfile.BadZipFile, KeyError, OSError):
+        z.close()
+        return None
+    return _slice_books(z, part, m.group(1))
+
+
+def _slice_books(z: zipfile.ZipFile, part: str, ns: bytes):
+    parts = {}
+    for name in z.namelist():
+        if name == part or name.startswith(_LEFT_OUT):
+            continue
+        is_sheet = name.startswith(("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/"))
+        parts[name] = _EMPTY_SHEET if is_sheet and name.endswith(".xml") else z.read(name)
+    row_end, data_end = b"</" + ns + b"row>", b"</" + ns + b"sheetData>"
+    try:
+        with z.open(part) as fh:
+            pending = fh.read(1 << 16)
+            while (m := _SHEET_DATA.search(pending)) is None:
+                pending += fh.read(1 << 16)
+            prefix = _DIMENSION.sub(b"", pending[: m.end()])
+            suffix = data_end + b"</" + ns + b"worksheet>"
+            data, done = pending[m.end():], False
+            while True:
+                while len(data) < 2 * XLSX_SLICE_BYTES and not done:  # read ahead: a slice and more
+                    chunk = fh.read(1 << 22)
+                    done = not chunk
+                    data += chunk
+                close = data.find(data_end)
+                if close >= 0 and close <= XLSX_SLICE_BYTES:  # the last slice
+                    yield _slice_book(parts, part, prefix + data[:close] + suffix)
+                    return
+                cut = data.rfind(row_end, 0, XLSX_SLICE_BYTES)
+                if cut < 0:  # a row longer than a slice: up to its end
+                    cut = data.find(row_end)
+                if cut < 0:  # no row end at all: what is left is the last slice
+                    yield _slice_book(parts, part, prefix + data[: close if close >= 0 else len(data)] + suffix)
+                    return
+                cut += len(row_end)
+                yield _slice_book(parts, part, prefix + data[:cut] + suffix)
+                data = data[cut:]
+    finally:
+        z.close()
+
+
+def _slice_book(parts: dict[str, bytes], part: str, sheet_xml: bytes) -> io.BytesIO:
+    """A workbook of ``parts`` with ``sheet_xml`` as the sheet ``part`` (stored, not compressed)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
+        for name, content in parts.items():
+            out.writestr(name, content)
+        out.writestr(part, sheet_xml)
+    buf.seek(0)
+    return buf
+
+
+def _sliced_rows(slices, label: str, chosen: str) -> Any:
+    """The rows of every slice in order, from row 1, empty rows between slices included."""
+    import python_calamine
+
+    next_row = 0  # 0-based: the row the next one yielded stands for
+    for buf in slices:
+        try:
+            book = python_calamine.CalamineWorkbook.from_filelike(buf)
+        except Exception as err:  # noqa: BLE001
+            first = (str(err).splitlines() or [type(err).__name__])[0]
+            raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
+        try:
+            ws = _load_sheet(book, label, chosen)
+            start = ws.start
+            if start is None:
+                continue
+            rows = ws.to_python(skip_empty_area=True)  # from the slice's first row and column
+        finally:
+            book.close()
+        pad = [None] * start[1]
+        blank = pad + [None] * (len(rows[0]) if rows else 0)
+        for _ in range(start[0] - next_row):
+            yield list(blank)
+        for row in rows:
+            yield pad + [None if v == "" else v for v in row]
+        next_row = start[0] + len(rows)
 
 
 def read_xlsx(path: Any, label: str, sheet: str | None = None) -> RawTable:
     """The head of a sheet (``sheet``, else the first); :func:`read_xlsx_body` reads the rest."""
-    book, ws, chosen = _open_sheet(path, label, sheet)
+    chosen, sheet_rows = _sheet_rows(path, label, sheet)
     rows = []
     try:
-        for row in _xlsx_rows(ws):
+        for row in sheet_rows:
             rows.append(row)
             if len(rows) >= XLSX_HEAD_ROWS:
                 break
+    except ReadError:
+        raise
     except Exception as err:  # noqa: BLE001
         first = (str(err).splitlines() or [type(err).__name__])[0]
         raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
     finally:
-        book.close()
+        sheet_rows.close()
     complete = len(rows) < XLSX_HEAD_ROWS
     raw = RawTable(label, "xlsx", rows, list(range(1, len(rows) + 1)), complete, source=path, sheet=chosen)
     raw.formula_cells = _formulas_without_values(path, chosen)
@@ -380,7 +524,7 @@ def read_xlsx_body(raw: RawTable, start_row: int, width: int, numeric: set[int])
     """Every row of the sheet below row ``start_row`` (the header), in chunks: columns in
     ``numeric`` become float64 where every cell is a number (a column with any other cell
     is kept as its cells); the others keep their cells. Row numbers are the index."""
-    book, ws, _ = _open_sheet(raw.source, raw.label, raw.sheet)
+    _, sheet_rows = _sheet_rows(raw.source, raw.label, raw.sheet)
     parts: dict[int, list] = {j: [] for j in range(width)}
     leftover: dict[int, list] = {j: [] for j in numeric}
     count = 0
@@ -407,12 +551,12 @@ def read_xlsx_body(raw: RawTable, start_row: int, width: int, numeric: set[int])
                     values[where] = np.nan
                 parts[j].append(values)
             else:
-                parts[j].append(cells)
+                parts[j].append(cells.copy())  # a view would keep the whole block (every cell) alive
         count += len(chunk)
 
     try:
         chunk = []
-        for i, row in enumerate(_xlsx_rows(ws), start=1):
+        for i, row in enumerate(sheet_rows, start=1):
             if i <= start_row:
                 continue
             chunk.append(row)
@@ -422,11 +566,12 @@ def read_xlsx_body(raw: RawTable, start_row: int, width: int, numeric: set[int])
         if chunk:
             flush(chunk)
     finally:
-        book.close()
+        sheet_rows.close()
+    index = pd.RangeIndex(start_row + 1, start_row + 1 + count)
     columns = {}
     for j in range(width):
         if not parts[j]:
-            columns[j] = pd.Series(np.empty(0, dtype=float if j in numeric else object))
+            columns[j] = pd.Series(np.empty(0, dtype=float if j in numeric else object), index=index)
             continue
         col = np.concatenate(parts[j])
         parts[j] = []
@@ -436,12 +581,8 @@ def read_xlsx_body(raw: RawTable, start_row: int, width: int, numeric: set[int])
             for where, cells in leftover[j]:
                 obj[where] = cells
             col = obj
-        columns[j] = pd.Series(col, dtype=col.dtype, copy=False)
-    frame = pd.DataFrame(index=pd.RangeIndex(count))
-    for j, col in columns.items():
-        frame[j] = col
-    frame.index = pd.RangeIndex(start_row + 1, start_row + 1 + count)
-    return frame
+        columns[j] = pd.Series(col, index=index, dtype=col.dtype, copy=False)
+    return pd.DataFrame(columns, index=index, copy=False)  # the columns as they are, not copied
 
 
 def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
