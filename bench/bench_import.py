@@ -110,7 +110,8 @@ def report(name: str, path: str, ours: dict, base: dict) -> None:
     print(f"  pandas  {base['s']:6.2f} s  peak +{base['peak_mb']:,.0f} MB")
     print(f"  upcell  {ours['s']:6.2f} s  peak +{ours['peak_mb']:,.0f} MB  (typed table {ours['size_mb']:,.0f} MB)")
     print(f"  time {t_ratio:.2f}x pandas (target <= {TIME_RATIO:g}x); "
-          f"peak {m_ratio:.2f}x the parsed size (target <= {MEMORY_RATIO:g}x)")
+          f"peak {m_ratio:.2f}x the parsed size (target <= {MEMORY_RATIO:g}x)   "
+          f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())} ({os.cpu_count()} cores, shared)")
 
 
 def main() -> None:
