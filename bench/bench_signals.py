@@ -53,6 +53,7 @@ CAPS = {  # per 30 days
 }
 SIGNALS = ("usage_vs_cap", "usage_trend_90d", "seat_utilization")
 TARGET_S, TARGET_MB, HAND_GOAL, PANDAS_GOAL = 20.0, 4096, 1.25, 5.0
+TOLERANCE = 1e-9  # upcell rounds its signal values to 9 decimals; blanks must match exactly
 
 
 # --------------------------------------------------------------------------- data
@@ -415,8 +416,9 @@ def measure(name: str, files: dict, as_of: date, folder: Path, profile: Path | N
     _, stderr = proc.communicate()
     sampler.join()
     if proc.returncode:
-        lines = [ln for ln in stderr.strip().splitlines() if ln.strip()]
-        raise RuntimeError(f"{name}: {lines[-1] if lines else 'child failed'}")
+        lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+        told = [ln for ln in lines if not ln.startswith(("at ", "File ", "^", "~"))]
+        raise RuntimeError(f"{name}: {told[-1] if told else 'child failed'}")
     with open(out, "rb") as fh:
         result, result["panel"] = pickle.load(fh)
     result["peak_mb"] = max(result["self_peak_mb"], peak[0])
@@ -445,16 +447,19 @@ def compare(a, b, label: str) -> tuple[bool, str]:
 
     m = a.merge(b, on=["account_id", "period"], how="outer", suffixes=("_a", "_b"), indicator=True)
     only = int((m["_merge"] != "both").sum())
-    bad = {}
+    bad, worst = {}, 0.0
     for c in SIGNALS:
         x, y = m[f"{c}_a"].to_numpy(dtype=float), m[f"{c}_b"].to_numpy(dtype=float)
-        same = (np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=1e-9, atol=1e-12)
+        same = (np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=0, atol=TOLERANCE)
         if (~same).sum():
             bad[c] = int((~same).sum())
+        both = ~np.isnan(x) & ~np.isnan(y)
+        worst = max(worst, float(np.abs(x[both] - y[both]).max(initial=0.0)))
     blanks = {c: int(a[c].isna().sum()) for c in SIGNALS}
     ok = not only and not bad
     detail = (f"{label}: {len(m):,} account-months, {', '.join(SIGNALS)} "
-              + ("equal (blanks: " + ", ".join(f"{c} {n:,}" for c, n in blanks.items()) + ")" if ok
+              + ("equal (blanks: " + ", ".join(f"{c} {n:,}" for c, n in blanks.items())
+                 + f"; largest difference {worst:.1e})" if ok
                  else f"DIFFER ({only:,} rows on one side only; mismatches {bad})"))
     return ok, detail
 
