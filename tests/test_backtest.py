@@ -523,3 +523,23 @@ def test_walk_forward_training_counts_a_fire_near_the_split_as_pending():
     # training = periods 1-6: the fires at 2 are true, the fires at 6 are pending (6 + 2 > 6)
     assert (row["train_fires"], row["train_true_fires"], row["train_pending"]) == (4, 2, 2)
     assert row["train_false_positive_rate"] == 0.0
+
+
+def test_a_motion_column_that_names_no_motion_counts_every_expansion(history):
+    """A panel with only an expansion flag (``load_history`` then adds a blank
+    expansion_motion; the signals command writes one) does not say which motion expanded:
+    every expansion counts for every rule, as if the column were absent, in a rule's
+    backtest and in the queue replay."""
+    flags_only = history.drop(columns=["expansion_motion"])
+    blank = flags_only.assign(expansion_motion="")
+    loaded, problems = udfs.load_history(flags_only)
+    assert len(problems) == 0 and (loaded["expansion_motion"] == "").all()
+    for panel in (blank, loaded):
+        got, want = (udfs.recommend_thresholds(panel), udfs.recommend_thresholds(flags_only))
+        assert want["threshold"].notna().sum() >= 2
+        pd.testing.assert_frame_equal(got, want)
+    pd.testing.assert_frame_equal(udfs.compare_queues(blank), udfs.compare_queues(flags_only))
+    # one named motion is enough for the column to say: blanks are then no motion's
+    named = blank.copy()
+    named.loc[named["expansion"] == 1, "expansion_motion"] = "Tier upgrade"
+    assert udfs.backtest_single(named, "seats_full", 0.9)["base_rate"] == 0.0

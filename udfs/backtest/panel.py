@@ -250,6 +250,8 @@ def _data(panel: Any) -> _Data:
         codes_m = codes_m[P.order]
         motion = known[codes_m].astype(np.int8)  # codes −1 (NaN) read the last entry
         given = ~blank[codes_m]
+        if not given.any():  # a column that names no motion does not say which one expanded
+            motion = None
     if "expansion" in frame.columns:
         y = _flags("panel expansion", frame["expansion"], rows=True)[P.order]
     else:
