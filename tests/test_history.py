@@ -1,4 +1,4 @@
-"""History panels: the planted sample, and the loader of a user's CSV/XLSX."""
+"""History panels: the planted sample, and the loader of a user's CSV/XLSX/Parquet."""
 
 from __future__ import annotations
 
@@ -97,6 +97,34 @@ def test_load_history_round_trips_csv_and_xlsx(sample, tmp_path):
     assert same.equals(udfs.backtest_curve(part, "usage_at_cap", [0.87]))
 
 
+@pytest.mark.parametrize("reader", ["workbook", "pandas"])
+def test_load_history_reads_parquet(sample, tmp_path, monkeypatch, reader):
+    """A Parquet panel (as the signals command writes) loads like its CSV: through the
+    workbook package's reader, or pandas' own where that is not installed."""
+    import workbook.records
+
+    if reader == "pandas":
+        monkeypatch.setattr(history, "FILE_READER", None)
+    else:
+        assert history.FILE_READER is workbook.records.read_any_table
+    part = sample[sample["account_id"].isin(sample["account_id"].unique()[:25])]
+    path = tmp_path / "panel.parquet"
+    part.to_parquet(path, index=False)
+    csv = tmp_path / "panel.csv"
+    part.to_csv(csv, index=False)
+    panel, problems = udfs.load_history(path)
+    assert problems.empty and len(panel) == len(part)
+    pd.testing.assert_frame_equal(udfs.recommend_thresholds(panel),
+                                  udfs.recommend_thresholds(udfs.load_history(csv)[0]))
+    bad = tmp_path / "bad.parquet"
+    bad.write_text("account_id,period\na1,1\n")
+    with pytest.raises(ValueError, match="^source: could not read 'bad.parquet': ") as err:
+        udfs.load_history(bad)
+    assert "\n" not in str(err.value)
+    if reader == "workbook":
+        assert "not a Parquet file" in str(err.value)
+
+
 def test_load_history_dates_headers_and_problems():
     raw = pd.DataFrame({
         "Account ID": ["A1", "A1", "A1", "", "A2", "A2", "A2"],
@@ -153,8 +181,8 @@ def test_load_history_with_events_table():
     [
         (pd.DataFrame({"x": [1]}), "source: expected a column 'account_id'"),
         (pd.DataFrame({"account_id": ["a"]}), "source: expected a column 'period'"),
-        ("/no/such/file.csv", "source: expected an existing CSV or XLSX file"),
-        (42, "source: expected a DataFrame or a CSV/XLSX path"),
+        ("/no/such/file.csv", "source: expected an existing CSV, XLSX or Parquet file"),
+        (42, "source: expected a DataFrame or a CSV/XLSX/Parquet path"),
     ],
 )
 def test_load_history_fatal_errors_are_one_line(source, message):
@@ -166,7 +194,7 @@ def test_load_history_fatal_errors_are_one_line(source, message):
 def test_load_history_bad_file_types(tmp_path):
     txt = tmp_path / "history.json"
     txt.write_text("{}")
-    with pytest.raises(ValueError, match="^source: expected a .csv or .xlsx file"):
+    with pytest.raises(ValueError, match="^source: expected a .csv, .xlsx or .parquet file"):
         udfs.load_history(txt)
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"not a zip")

@@ -11,7 +11,8 @@ A sample panel with planted answers is ``udfs.sample_history`` (``samples/histor
 >>> panel[["account_id", "period", "usage_vs_cap", "expansion"]].values.tolist(), len(problems)
 ([['a1', 1, 0.5, 0], ['a1', 2, 0.95, 1]], 0)
 
-Nothing here does I/O at import; :func:`load_history` reads a CSV/XLSX when called.
+Nothing here does I/O at import; :func:`load_history` reads a CSV, XLSX or Parquet file
+when called (Parquet where pandas can read it: pyarrow installed, as with the workbook package).
 """
 
 from __future__ import annotations
@@ -37,8 +38,9 @@ _PROBLEM_COLUMNS = ("table", "row", "column", "value", "problem")
 
 # How a file path is read into cells. The workbook package sets its records reader here
 # when it is imported (encodings, delimiters, decimal commas, ids kept as text); without
-# it (xlwings Lite, where no file is read) pandas reads the CSV/XLSX as it is.
+# it (xlwings Lite, where no file is read) pandas reads the CSV/XLSX/Parquet as it is.
 FILE_READER: Any = None
+_PARQUET = (".parquet", ".pq")
 
 
 def _read(source: Any, name: str) -> pd.DataFrame:
@@ -48,8 +50,8 @@ def _read(source: Any, name: str) -> pd.DataFrame:
         path = os.fspath(source)
         ext = os.path.splitext(path)[1].lower()
         if not os.path.exists(path):
-            raise _args.InputError(f"{name}: expected an existing CSV or XLSX file, got {path!r}")
-        if FILE_READER is not None and ext in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm"):
+            raise _args.InputError(f"{name}: expected an existing CSV, XLSX or Parquet file, got {path!r}")
+        if FILE_READER is not None and ext in (".csv", ".txt", ".tsv", ".xlsx", ".xlsm", *_PARQUET):
             try:
                 return FILE_READER(path)
             except ValueError as err:
@@ -61,13 +63,15 @@ def _read(source: Any, name: str) -> pd.DataFrame:
                 return pd.read_csv(path, dtype=object, keep_default_na=False, na_values=[""])
             if ext in (".xlsx", ".xlsm"):
                 return pd.read_excel(path, dtype=object, engine="openpyxl")
+            if ext in _PARQUET:  # needs pyarrow: its absence is one line like any other failure
+                return pd.read_parquet(path)
         except Exception as err:  # noqa: BLE001 - any reader failure is the file's problem
             first = str(err).splitlines()[0] if str(err) else type(err).__name__
             raise _args.InputError(f"{name}: could not read {os.path.basename(path)!r}: {first}") from None
-        raise _args.InputError(f"{name}: expected a .csv or .xlsx file, got {os.path.basename(path)!r}")
+        raise _args.InputError(f"{name}: expected a .csv, .xlsx or .parquet file, got {os.path.basename(path)!r}")
     if isinstance(source, (list, tuple)):
         return _args.table(name, source)
-    raise _args.InputError(f"{name}: expected a DataFrame or a CSV/XLSX path, got {type(source).__name__}")
+    raise _args.InputError(f"{name}: expected a DataFrame or a CSV/XLSX/Parquet path, got {type(source).__name__}")
 
 
 def _columns(frame: pd.DataFrame, name: str) -> pd.DataFrame:
@@ -138,7 +142,7 @@ def _id_text(value: Any) -> str:
 
 
 def load_history(source: Any, events: Any = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Load a user's history (DataFrame, or CSV/XLSX path read now) into a backtest panel.
+    """Load a user's history (DataFrame, or CSV/XLSX/Parquet path read now) into a backtest panel.
 
     ``source``: one row per account and period: ``account_id``; ``period`` (whole numbers)
     or a ``date``/``month`` column (any day of a month → that month; periods then count

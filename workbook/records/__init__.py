@@ -6,6 +6,7 @@ account table of SPEC §2. A record type is a :class:`Schema` given to
 """
 
 from .load import ImportError_, RecordBook, load_records, parse_map, read_table
+from .parquet import read_any_table, read_parquet
 from .reading import EXCEL_MAX_CHARS, EXCEL_MAX_ROWS, ReadError, read_source
 from .report import BadCell, ImportReport
 from .schema import SCHEMAS, Schema, get_schema, register_schema
@@ -14,10 +15,11 @@ AccountBook = RecordBook
 
 
 def _install_history_reader() -> None:
-    """udfs.load_history reads a file path through this reader (udfs never imports workbook)."""
+    """udfs.load_history reads a file path through this reader (udfs never imports workbook):
+    Parquet as it is, CSV/XLSX through the records reader."""
     import udfs.backtest.history
 
-    udfs.backtest.history.FILE_READER = lambda path: read_table(path, numbers="*")
+    udfs.backtest.history.FILE_READER = read_any_table
 
 
 _install_history_reader()
@@ -35,5 +37,5 @@ def load_accounts(source, *, label=None, mapping=None, decimal=None, as_of=None)
 __all__ = [
     "AccountBook", "BadCell", "EXCEL_MAX_CHARS", "EXCEL_MAX_ROWS", "ImportError_", "ImportReport",
     "ReadError", "RecordBook", "SCHEMAS", "Schema", "get_schema", "load_accounts", "load_records",
-    "parse_map", "read_source", "read_table", "register_schema",
+    "parse_map", "read_any_table", "read_parquet", "read_source", "read_table", "register_schema",
 ]
