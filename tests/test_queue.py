@@ -13,6 +13,7 @@ import pytest
 import udfs
 from tests.conftest import call_udf
 from udfs.core import playbook
+from udfs.scoring import _accounts
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -267,3 +268,44 @@ def test_score_book_is_the_queue_in_input_order_with_its_rank():
     assert (fast["reasons"] == "").all()
     pd.testing.assert_frame_equal(fast.drop(columns="reasons"), frame.drop(columns="reasons"))
     assert (q["slot"][q["ready"]] != "").all() and (q["slot"][~q["ready"]] == "").all()
+
+
+# --------------------------------------------------------------------------- pandas text columns
+
+
+@pytest.mark.parametrize("storage", ["pyarrow", "python"])
+def test_pandas_text_columns_give_the_queue_their_cells_give_as_objects(storage):
+    """A DataFrame whose text columns are pandas' text dtype (read without a Python object per
+    cell) scores exactly as the same cells held as Python objects: ids stripped of every kind
+    of space Python strips, blank, error and summary ids not scored, repeats noted, unknown
+    segments and bad dates named."""
+    pytest.importorskip(storage) if storage == "pyarrow" else None
+    cells = {
+        "account_id": ["  a1 ", "a2\x1c", "Total", "#N/A", "", "a3", "a3", "b\u3000", "z0"],
+        "account_name": ["Acme", "Globex", "", "Initech", "Umbrella", "Hooli", "Hooli", "Soylent", "Tyrell"],
+        "segment": ["ent", "SMB", "Unknown", "", "Mid-market", "mm", "mm", "Enterprise", "smb"],
+        "renewal_date": ["2026-02-15", "soon", "", "2026-03-01", "2026-02-01T00:00", "2026-02-20",
+                         "2026-02-20", "2027-01-01", "2026-01-20"],
+        "customer_since": ["2020-01-01", "2025-11-20", "2019-05-01", "2020-01-01", "2020-01-01", "never",
+                           "2020-01-01", "2021-06-30", "2022-02-02"],
+        "arr": [100_000, 40_000, 1e6, 20_000, 30_000, 80_000, 80_000, 60_000, 10_000],
+        "usage_vs_cap": [0.95, 0.99, 0.9, 0.5, 0.97, 0.91, 0.91, 0.2, 0.96],
+        "seat_utilization": [0.5, 0.95, 0.99, 0.92, 0.3, 0.93, 0.93, 0.99, 0.1],
+    }
+    text = pd.DataFrame({k: pd.Series(v, dtype=pd.StringDtype(storage) if isinstance(v[0], str) else None)
+                         for k, v in cells.items()})
+    objects = pd.DataFrame({k: pd.Series(v, dtype=object if isinstance(v[0], str) else None)
+                            for k, v in cells.items()})
+    assert isinstance(text["account_id"].dtype, pd.StringDtype) and objects["account_id"].dtype == object
+    assert set(_accounts.WHITESPACE) == {c for c in map(chr, range(0x110000)) if c.isspace()}
+    got = udfs.score_accounts(text, as_of="2026-01-01")
+    pd.testing.assert_frame_equal(got, udfs.score_accounts(objects, as_of="2026-01-01"))
+    by_id = got.set_index("account_id")
+    assert {"a1", "a2", "b", "z0"} <= set(by_id.index)  # stripped, \x1c and \u3000 too
+    assert by_id.loc["a2", "reasons"].endswith("row 3: renewal_date 'soon' is not a date")
+    sentences = " | ".join(got["reasons"])
+    for note in ("row 8: account_id 'a3' repeats row 7", "row 5: account_id is the Excel error #N/A",
+                 "row 7: customer_since 'never' is not a date", "segment 'Unknown' is not one of",
+                 "row 6: account_id is blank"):
+        assert note in sentences, note
+    assert by_id.loc["Total", "play"] == "Not scored"

@@ -356,6 +356,23 @@ def _months_between(since: np.ndarray, day: np.datetime64) -> np.ndarray:
     return months
 
 
+# =========================================================================== text columns
+
+# what str.strip() removes: every character for which str.isspace() holds
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
+    + "\u2028\u2029\u202f\u205f\u3000"
+
+
+def is_text(raw: Any) -> bool:
+    """Whether a column is held as pandas' text dtype (factorized and stripped by pandas
+    itself, without a Python object per cell).
+
+    >>> is_text(pd.Series(["a", "b"], dtype="string")), is_text(pd.Series(["a", 1], dtype=object))
+    (True, False)
+    """
+    return isinstance(raw, pd.Series) and isinstance(raw.dtype, pd.StringDtype)
+
+
 # =========================================================================== dates
 
 _EXCEL_EPOCH = np.datetime64("1899-12-30", "D")
@@ -410,7 +427,8 @@ def dates_column(acc: Accounts, column: str, notes: dict | None) -> np.ndarray:
         out[ok] = _EXCEL_EPOCH + serial[ok].astype(np.int64).astype("timedelta64[D]")
         bad = ~ok & ~np.isnan(serial)
     else:
-        codes, cats = pd.factorize(series.astype(object).to_numpy(), use_na_sentinel=True)
+        codes, cats = pd.factorize(series if is_text(series) else series.astype(object).to_numpy(),
+                                   use_na_sentinel=True)
         table = np.full(len(cats) + 1, np.datetime64("NaT"), dtype="datetime64[D]")
         wrong = np.zeros(len(cats) + 1, dtype=bool)
         cats = np.asarray(cats, dtype=object)
@@ -457,10 +475,21 @@ def account_ids(acc: Accounts, notes: dict) -> tuple[np.ndarray, np.ndarray]:
     items = raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else np.asarray(raw, dtype=object)
     n = len(items)
     ids = np.empty(n, dtype=object)
-    if pd.api.types.infer_dtype(items, skipna=False) == "string":  # the usual case: text ids
-        ids[:] = [v.strip() for v in items]
+    if is_text(raw) and not raw.hasnans:  # pandas text, no blanks: stripped by pandas
+        stripped = raw.str.strip(WHITESPACE)
+        if not bool((stripped == raw).all()):
+            ids = stripped.to_numpy(dtype=object)
+        else:  # Arrow's cells become new objects; other storage may hand out its own array
+            ids = items if raw.dtype.storage == "pyarrow" else items.copy()
+        text = True
+    else:
+        text = pd.api.types.infer_dtype(items, skipna=False) == "string"
+        if text:
+            ids[:] = [v.strip() for v in items]
+    if text:  # the usual case: text ids
         if n and np.greater(ids[1:], ids[:-1]).all():  # ascending, so unique: no hashing
             return ids, _sorted_scored(ids, notes, acc.first_row)
+        ids = ids.copy() if ids is items else ids  # items keep the cells as given, for the notes
         codes, uniq = pd.factorize(ids)
         uniq = pd.Index(uniq)
         kind = np.zeros(len(uniq), dtype=np.int8)  # 0 id, 1 blank, 2 Excel error, 3 summary

@@ -119,8 +119,12 @@ def motion_codes(name: str, value: Any) -> np.ndarray:
 def segment_codes(raw: Any, notes: dict | None = None, first_row: int = 2,
                   strict_name: str | None = None) -> np.ndarray:
     """Segments as 0/1/2 (SMB, Mid-market, Enterprise) and 3 for blank or unknown."""
-    items = np.asarray(raw.to_numpy() if hasattr(raw, "to_numpy") else raw, dtype=object).ravel()
-    codes, cats = factorize(strict_name or "segment", items, "one of " + ", ".join(SEGMENTS))
+    if _accounts.is_text(raw):
+        codes, cats = pd.factorize(raw, use_na_sentinel=True)
+        cats = list(cats)
+    else:
+        items = np.asarray(raw.to_numpy() if hasattr(raw, "to_numpy") else raw, dtype=object).ravel()
+        codes, cats = factorize(strict_name or "segment", items, "one of " + ", ".join(SEGMENTS))
     table = np.full(len(cats) + 1, 3, dtype=np.int64)
     for k, cat in enumerate(cats):
         if _args.is_blank(cat):

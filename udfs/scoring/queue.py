@@ -329,6 +329,8 @@ def _names(acc: _accounts.Accounts) -> np.ndarray:
     raw = acc.columns.get("account_name")
     if raw is None:
         return np.full(acc.n, "", dtype=object)
+    if _accounts.is_text(raw) and not raw.hasnans:
+        return raw.to_numpy(dtype=object)  # text only, no blanks: as it is
     names = np.asarray(raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else raw, dtype=object)
     if pd.api.types.infer_dtype(names, skipna=False) == "string":
         return names  # text only, no blanks: as it is

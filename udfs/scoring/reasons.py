@@ -230,19 +230,21 @@ class Sentences:
         """Per row, a code of its combination of phrases (equal codes, equal sentences);
         the codes are 0 … count − 1.
 
-        Keys stay below ``bound``; a piece gives each of its rows ``bound + key × m + code``
-        (m: its table's size) and leaves the other rows as they are, so only its own rows
-        are touched and two rows share a key exactly when they share every phrase.
+        Keys stay below ``count``; a piece renumbers only its own rows, by their pair (key so
+        far, code) hashed once, into ``count`` … ``count + pairs − 1``; the other rows keep
+        theirs, so two rows share a key exactly when they share every phrase.
         """
         key = np.zeros(self.n, dtype=np.int64)
-        bound = 1
+        count = 1
         for rows, codes, table in self.pieces:
             m = len(table)
-            if bound * (m + 1) >= 2**62:
-                key, bound = _renumber(key, bound)
-            key[rows] = key[rows] * m + (codes + bound)
-            bound *= m + 1
-        return _renumber(key, bound)[0]
+            if count * m >= 2**62:
+                key, count = _renumber(key, count)
+            pair = key[rows] if m == 1 else key[rows] * m + codes
+            local, uniq = pd.factorize(pair)
+            key[rows] = local + count
+            count += len(uniq)
+        return _renumber(key, count)[0]
 
     def join(self, take: Any = slice(None)) -> np.ndarray:
         """The sentence of every row (in the order ``take`` gives, when given)."""
