@@ -63,7 +63,7 @@ def fill_store(path: Path) -> None:
                CASE WHEN phase < 3 AND a % 5 <> 0 THEN [{owners}][1 + (a + episode) % 5] ELSE '' END,
                '', '', 3000 + (a % 97) * 100, 0.4, 1200 + (a % 97) * 40, '', 21, NULL, '', '',
                'seat utilization 92% >= 90% (+40); 2 pricing page visits (+30)', 'bench'
-        FROM grid""")
+        FROM grid ORDER BY w, a""")  # appended week by week, as a store fills
     con.execute("DELETE FROM snapshot_runs")
     con.execute(f"INSERT INTO snapshot_runs SELECT DISTINCT as_of, 'bench', {ACCOUNTS}, now(), 'bench' "
                 f"FROM {TABLE}")

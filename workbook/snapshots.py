@@ -133,7 +133,7 @@ class SnapshotStore:
             if not {TABLE, RUNS, META} <= tables:
                 raise StoreError(f"{self.path.name}: a DuckDB database but not an upcell snapshot store "
                                  f"(no table {TABLE!r}); it was left as it is")
-            version = con.execute(f"SELECT max(format) FROM {META}").fetchone()[0]
+            version = con.execute(f"SELECT max(format) FROM {META}").fetchall()[0][0]
             if version is None or int(version) > FORMAT:
                 raise StoreError(f"{self.path.name}: a snapshot store of a newer upcell (format "
                                  f"{version}); upgrade upcell to read it")
@@ -205,18 +205,21 @@ class SnapshotStore:
         return [pd.Timestamp(d).date() for d in self.runs()["as_of"]]
 
     def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
-        """A query's result as a DataFrame: text as object (one dtype on pandas 2 and 3),
-        a missing text as '', dates as datetime64."""
+        """A query's result as a DataFrame: text as pandas' text dtype (held by Arrow, no
+        Python string per cell), a missing text as '', dates as datetime64[ns]."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         with self._reading() as con:
-            arrays = con.execute(sql, params or []).fetchnumpy()
-        out = {}
-        for col, values in arrays.items():
-            if isinstance(values, np.ma.MaskedArray):
-                kind = values.dtype.kind
-                fill = np.datetime64("NaT") if kind == "M" else np.nan if kind == "f" else False if kind == "b" else ""
-                values = values.filled(fill) if kind != "O" else np.where(values.mask, "", values.data)
-            out[col] = values.astype("datetime64[ns]") if values.dtype.kind == "M" else values
-        return pd.DataFrame(out)
+            table = con.sql(sql, params=params or None).to_arrow_table()
+        columns = []
+        for field, column in zip(table.schema, table.columns, strict=True):
+            if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
+                column = pc.fill_null(column, "")
+            elif pa.types.is_date(field.type) or pa.types.is_timestamp(field.type):
+                column = column.cast(pa.timestamp("ns"))
+            columns.append(column)
+        return pa.table(columns, names=table.column_names).to_pandas(self_destruct=True)
 
     def snapshot(self, as_of: Any) -> pd.DataFrame:
         """The snapshot of ``as_of`` in queue order (empty when there is none)."""

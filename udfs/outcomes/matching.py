@@ -70,46 +70,52 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
     until = _pick("snapshots", snapshots, ("ready_until",))
     if "ready_until" in until:
         s["ready_until"] = _records.dates("snapshots", until, "ready_until", allow_blank=True)
-    days = np.unique(s["as_of"].to_numpy("datetime64[D]"))
+    as_of = s["as_of"].to_numpy("datetime64[D]")
+    days = np.unique(as_of)
     if not omitted(as_ofs):
         given = _records.dates("as_ofs", pd.DataFrame({"d": list(np.ravel(as_ofs))}), "d")
         days = np.union1d(days, given.astype("datetime64[D]"))
-    s = s[ready_plays(s)]
-    play = _motion_codes(s["play"].to_numpy(object))
-    s, play = s[play >= 0], play[play >= 0]
-    acc, _ = pd.factorize(s["account_id"].to_numpy(object))
-    t = np.searchsorted(days, s["as_of"].to_numpy("datetime64[D]"))
-    order = np.lexsort((t, play, acc))
-    acc, play, t = acc[order], play[order], t[order]
-    s = s.iloc[order].reset_index(drop=True)
-    start = np.ones(len(s), dtype=bool)
+    play = _motion_codes(s["play"])
+    rows = np.flatnonzero(ready_plays(s) & (play >= 0))
+    acc_codes, acc_ids = pd.factorize(s["account_id"])
+    acc, play, t = acc_codes[rows], play[rows], np.searchsorted(days, as_of[rows])
+    order = np.lexsort((t, play, acc))  # each account's snapshots of a play, in time
+    acc, play, t, rows = acc[order], play[order], t[order], rows[order]
+    start = np.ones(len(rows), dtype=bool)
     start[1:] = (acc[1:] != acc[:-1]) | (play[1:] != play[:-1]) | (t[1:] != t[:-1] + 1)
     ends = np.append(np.flatnonzero(start)[1:] - 1, len(t) - 1) if len(t) else np.zeros(0, np.int64)
-    last = t[ends]
-    f = s[start].reset_index(drop=True)
-    first_t = t[start]
-    last_day = days[last] if len(days) else np.array([], dtype="datetime64[D]")
-    if "ready_until" in f:
-        given = f["ready_until"].to_numpy("datetime64[D]")
+    first_t, src = t[start], rows[start]  # each flag: its first snapshot and source row
+    last_day = days[t[ends]] if len(days) else np.array([], dtype="datetime64[D]")
+    if "ready_until" in s:
+        given = s["ready_until"].to_numpy("datetime64[D]")[src]
         last_day = np.where(~np.isnat(given) & (given > last_day), given, last_day)
     flagged = days[first_t] if len(days) else np.array([], dtype="datetime64[D]")
-    since = f["ready_since"].to_numpy("datetime64[D]")
-    early = (first_t == 0) & ~np.isnat(since) & (since < flagged)
-    who = np.where(f["assignee"].to_numpy(object) != "", f["assignee"].to_numpy(object), f["owner"].to_numpy(object))
-    out = pd.DataFrame({
-        "account_id": f["account_id"].to_numpy(object), "account_name": f["account_name"].to_numpy(object),
-        "play": f["play"].to_numpy(object),
-        "flagged_on": pd.to_datetime(np.where(early, since, flagged)),
-        "ready_until": pd.to_datetime(last_day),
-        "owner": who, "segment": f["segment"].to_numpy(object), "arr": f["arr"].to_numpy(float),
-        "expected_arr_increase": f["expected_arr_increase"].to_numpy(float),
-        "close_rate": f["close_rate"].to_numpy(float), "ready_signal": f["ready_signal"].to_numpy(object),
+    since = s["ready_since"].to_numpy("datetime64[D]")[src]
+    flagged_on = np.where((first_t == 0) & ~np.isnat(since) & (since < flagged), since, flagged)
+    # by flag day, account id, play (as text), without sorting the texts of every row
+    id_rank = np.empty(len(acc_ids), dtype=np.int64)
+    id_rank[np.argsort(np.asarray(acc_ids, dtype=object), kind="stable")] = np.arange(len(acc_ids))
+    by = np.lexsort((_PLAY_RANK[play[start]], id_rank[acc[start]], flagged_on))
+    src, flagged_on, last_day, first_t = src[by], flagged_on[by], last_day[by], first_t[by]
+
+    def col(name: str) -> pd.Series:
+        return pd.Series(s[name].array.take(src))
+
+    assignee, owner = col("assignee"), col("owner")
+    return pd.DataFrame({
+        "account_id": col("account_id"), "account_name": col("account_name"), "play": col("play"),
+        "flagged_on": pd.to_datetime(flagged_on), "ready_until": pd.to_datetime(last_day),
+        "owner": assignee.where(assignee != "", owner), "segment": col("segment"),
+        "arr": col("arr").astype(float), "expected_arr_increase": col("expected_arr_increase").astype(float),
+        "close_rate": col("close_rate").astype(float), "ready_signal": col("ready_signal"),
         "from_first_snapshot": first_t == 0,
     })
-    return out.sort_values(["flagged_on", "account_id", "play"], kind="stable").reset_index(drop=True)
 
 
-def _motion_codes(labels: np.ndarray) -> np.ndarray:
+_PLAY_RANK = np.argsort(np.argsort(np.array(playbook.MOTIONS, dtype=object)))  # a motion's place by name
+
+
+def _motion_codes(labels: np.ndarray | pd.Series) -> np.ndarray:
     codes, uniques = pd.factorize(labels)
     table = np.array([playbook.MOTIONS.index(u) if u in playbook.MOTIONS else -1 for u in uniques] + [-1],
                      dtype=np.int64)

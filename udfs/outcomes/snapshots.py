@@ -53,9 +53,13 @@ def _pick(name: str, value: Any, wanted: tuple[str, ...] | None = None) -> pd.Da
     return frame if wanted is None else frame[[c for c in frame.columns if c in wanted]]
 
 
-def _texts(col: pd.Series, strip: bool = True) -> np.ndarray:
+def _texts(col: pd.Series, strip: bool = True) -> np.ndarray | pd.Series:
     """Cells as text, blanks as '' (numbers as their text: 1001 -> '1001'); stripped,
-    except a column that is all text already when ``strip`` is false (the queue's own)."""
+    except a column that is all text already when ``strip`` is false (the queue's own).
+    A column of pandas' text dtype stays one (a Series); others become an object array."""
+    if isinstance(col.dtype, pd.StringDtype):  # pandas' text dtype: kept (no Python string per cell)
+        text = col.fillna("") if col.hasnans else col
+        return (text.str.strip() if strip else text).reset_index(drop=True)
     if pd.api.types.infer_dtype(col, skipna=True) in ("string", "empty"):  # text already: vectorized
         text = col.astype(object)
         return (text.str.strip() if strip else text).fillna("").to_numpy(object)
