@@ -37,7 +37,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from udfs.outcomes.snapshots import SNAPSHOT_COLUMNS, snapshot_frame
