@@ -52,11 +52,18 @@ def record_table(
             raise _args.InputError(f"{name}: expected a column {col!r} in the header row")
     if frame.empty:
         return frame
-    if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":
-        codes, uniques = _factorize(frame[id_column])  # hash the ids once: later checks use codes
+    ids = frame[id_column] if id_column is not None and id_column in frame else None
+    if ids is not None and ids.dtype.kind in "iufbmM":
+        ids = None
+    arrow_text = ids is not None and isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"
+    if ids is not None and not arrow_text:
+        codes, uniques = _factorize(ids)  # hash the ids once: later checks use codes
         frame[id_column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
     keep = ~_blank_rows(frame)
-    if id_column is not None and id_column in frame and frame[id_column].dtype.kind not in "iufbmM":
+    if arrow_text:  # text held by Arrow: searched in place, row by row, without hashing
+        rows = np.flatnonzero(ids.str.contains("total", case=False, regex=False).fillna(False).to_numpy(bool))
+        keep[rows[[_args.normalize_key(v) in SUMMARY_IDS for v in ids.iloc[rows]]]] = False
+    elif ids is not None:
         codes, uniques = _factorize(frame[id_column])
         candidate = _may_be_summary(uniques)
         summary = np.zeros(uniques.size + 1, dtype=bool)

@@ -172,9 +172,9 @@ def _opportunity_table(opportunities: Any) -> tuple[pd.DataFrame, np.ndarray]:
     motion, _ = _motions(name, frame) if len(frame) else (np.zeros(0, np.int8), None)
     account, accounts = _records.coded_texts(name, frame, "account_id")
     out = pd.DataFrame({
-        "opportunity_id": (frame["opportunity_id"].astype(object).to_numpy()  # as given: only shown
-                           if "opportunity_id" in frame else np.full(len(frame), "", dtype=object)),
-        "account_id": accounts[account],
+        "opportunity_id": (_shown(frame["opportunity_id"]) if "opportunity_id" in frame  # as given: only shown
+                           else _labels(("",), np.zeros(len(frame), np.int64))),
+        "account_id": _labels(tuple(accounts), account),
         "account": account,
         "motion": np.asarray(motion, dtype=np.int64),
         "amount": _records.money(name, frame, "amount"),
@@ -219,7 +219,10 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, accounts: np.ndarray, windows: np.n
         o_group = (ok[todo] * len(playbook.MOTIONS) + o_motion[todo]) if same else ok[todo].astype(np.int64)
         key = group * span + f_day
         order = np.argsort(key, kind="stable")
-        at = np.searchsorted(key[order], o_group * span + o_day[todo], side="right") - 1
+        needle = o_group * span + o_day[todo]
+        by_needle = np.argsort(needle)  # searched in order: the sorted keys are read front to back
+        at = np.empty(len(todo), dtype=np.int64)
+        at[by_needle] = np.searchsorted(key[order], needle[by_needle], side="right") - 1
         fi = order[np.maximum(at, 0)]
         found = (at >= 0) & (group[fi] == o_group) & (fk[fi] >= 0)
         rows, fi = todo[found], fi[found]
@@ -237,12 +240,15 @@ def _outcomes(flags: Any, opportunities: Any, plays: Any) -> tuple[pd.DataFrame,
     o, accounts = _opportunity_table(opportunities)
     flag_of, own = _match(f, o, accounts, flag_windows(plays))
     matched = np.flatnonzero(flag_of >= 0)
-    pick = pd.DataFrame({"flag": flag_of[matched], "other": ~own[matched],
-                         "created": o["created"].to_numpy()[matched], "row": matched})
-    count = np.bincount(pick["flag"].to_numpy(np.int64), minlength=len(f))
-    pick = pick.sort_values(["flag", "other", "created", "row"], kind="stable").drop_duplicates("flag")
+    count = np.bincount(flag_of[matched], minlength=len(f))
+    # each flag's first opportunity: its own motion first, then by created day, then row
+    order = np.lexsort((matched, o["created"].to_numpy("datetime64[D]")[matched], ~own[matched],
+                        flag_of[matched]))
+    ranked = flag_of[matched][order]
+    head = np.ones(len(ranked), dtype=bool)
+    head[1:] = ranked[1:] != ranked[:-1]
     first = np.full(len(f), -1, dtype=np.int64)
-    first[pick["flag"].to_numpy(np.int64)] = pick["row"].to_numpy(np.int64)
+    first[ranked[head]] = matched[order][head]
     has = first >= 0
     take = np.where(has, first, 0)
 
@@ -251,24 +257,36 @@ def _outcomes(flags: Any, opportunities: Any, plays: Any) -> tuple[pd.DataFrame,
         return np.where(has, got, blank)
 
     own_first = pick_from(own, False)
-    worked = np.where(has, np.where(own_first, playbook.AS_FLAGGED, playbook.OTHER_MOTION),
-                      playbook.NOT_WORKED).astype(object)
+    worked = _labels((playbook.NOT_WORKED, playbook.AS_FLAGGED, playbook.OTHER_MOTION),
+                     np.where(has, np.where(own_first, 1, 2), 0))
     status = pick_from(o["status"].to_numpy(np.int64), 0)
-    outcome = np.where(has, _STATUS[status], playbook.NOT_WORKED).astype(object)
+    outcome = _labels((*_STATUS, playbook.NOT_WORKED), np.where(has, status, len(_STATUS)))
     nat = np.datetime64("NaT", "D")
     close = pick_from(o["close"].to_numpy("datetime64[D]"), nat)
     days = np.where(has & (status > 0), (close - f["flagged_on"].to_numpy("datetime64[D]")) / _DAY, np.nan)
     cycle = play_set(plays).cycle[f["motion"].to_numpy(), segment_codes(f["segment"].to_numpy(object))]
     motion = pick_from(o["motion"].to_numpy(np.int64), 0)
+    opportunity_id = pd.Series(o["opportunity_id"].array.take(np.where(has, first, -1), allow_fill=True))
     out = f.drop(columns="motion").assign(
-        worked=worked, outcome=outcome, opportunity_id=pick_from(o["opportunity_id"].to_numpy(object), ""),
-        opportunity_motion=np.where(has, np.array(playbook.MOTIONS, dtype=object)[motion], ""),
+        worked=worked, outcome=outcome, opportunity_id=opportunity_id.fillna(""),
+        opportunity_motion=_labels(("", *playbook.MOTIONS), np.where(has, motion + 1, 0)),
         amount=pick_from(o["amount"].to_numpy(float), np.nan),
         created_date=pd.to_datetime(pick_from(o["created"].to_numpy("datetime64[D]"), nat)),
         close_date=pd.to_datetime(close), days_to_close=days, opportunities=count.astype(float),
         cycle_days=cycle,
     )
     return out, o, flag_of
+
+
+def _labels(labels: tuple[str, ...] | np.ndarray, codes: np.ndarray) -> pd.Series:
+    """``labels[codes]`` as a text column, built from the few labels (no string per row)."""
+    return pd.Series(pd.array(list(labels), dtype="str").take(codes))
+
+
+def _shown(col: pd.Series) -> pd.Series:
+    """A column only shown, as given (text kept as text; a blank stays blank)."""
+    col = col.reset_index(drop=True)
+    return col.fillna("") if isinstance(col.dtype, pd.StringDtype) else col.astype(object)
 
 
 def flag_outcomes(flags: Any, opportunities: Any, plays: Any = None) -> pd.DataFrame:
