@@ -44,23 +44,16 @@ _GATES = (playbook.GATE_FIX_ADOPTION, playbook.GATE_TOO_EARLY)
 
 def _side(frame: pd.DataFrame) -> pd.DataFrame:
     """One row per account (its first), with the fields compared."""
-    frame = frame.drop_duplicates("account_id")
-    who = np.where(frame["assignee"].to_numpy(object) != "", frame["assignee"].to_numpy(object),
-                   frame["owner"].to_numpy(object))
+    frame = frame.drop_duplicates("account_id").reset_index(drop=True)
+    assignee = frame["assignee"]
     return pd.DataFrame({
-        "account_id": frame["account_id"].to_numpy(object),
-        "account_name": frame["account_name"].to_numpy(object),
-        "live": ready_plays(frame),
-        "play": frame["play"].to_numpy(object),
-        "who": who,
-        "score": frame["expansion_score"].to_numpy(float),
-        "value": frame["expected_value"].to_numpy(float),
-        "arr": frame["arr"].to_numpy(float),
-        "status": frame["pipeline_status"].to_numpy(object),
-        "opportunity": frame["opportunity_id"].to_numpy(object),
-        "signal": frame["ready_signal"].to_numpy(object),
-        "reasons": frame["reasons"].to_numpy(object),
-        "version": frame["rules_version"].to_numpy(object),
+        "account_id": frame["account_id"], "account_name": frame["account_name"],
+        "live": ready_plays(frame), "play": frame["play"],
+        "who": assignee.where(assignee != "", frame["owner"]),
+        "score": frame["expansion_score"].astype(float), "value": frame["expected_value"].astype(float),
+        "arr": frame["arr"].astype(float), "status": frame["pipeline_status"],
+        "opportunity": frame["opportunity_id"], "signal": frame["ready_signal"],
+        "reasons": frame["reasons"], "version": frame["rules_version"],
     })
 
 
@@ -95,7 +88,8 @@ def what_changed(previous: Any, current: Any, min_move: Any = None) -> pd.DataFr
     kind[(kind == "") & now_in & before_in & np.nan_to_num(moved, nan=False).astype(bool)] = playbook.SCORE_MOVED
     keep = kind != ""
     m, kind = m[keep].reset_index(drop=True), kind[keep]
-    why = np.array([_why(k, r) for k, r in zip(kind, m.itertuples(index=False), strict=True)], dtype=object)
+    shown = m[["play", "status", "opportunity", "signal", "score", "score_0", "arr", "arr_0"]].astype(object)
+    why = np.array([_why(k, r) for k, r in zip(kind, shown.itertuples(index=False), strict=True)], dtype=object)
     dropped = kind == playbook.DROPPED
     owner_rows = kind == playbook.OWNER_CHANGED
     out = pd.DataFrame({
@@ -117,7 +111,7 @@ def what_changed(previous: Any, current: Any, min_move: Any = None) -> pd.DataFr
     rank = np.where(out["change"] == playbook.SCORE_MOVED, -np.abs(out["score_move"].fillna(0)),
                     -out["expected_value"].fillna(0))
     out = out.iloc[np.lexsort((out["account_id"].to_numpy(str), rank, order))].reset_index(drop=True)
-    versions = (set(a["version"]) | set(b["version"])) - {""}
+    versions = (set(a["version"].unique()) | set(b["version"].unique())) - {""}
     if len(versions) > 1:
         out.attrs["note"] = ("the two snapshots were scored with different Rules or Plays (versions "
                              f"{', '.join(sorted(versions))}): some changes come from the playbook, "
