@@ -194,7 +194,8 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, accounts: np.ndarray, windows: np.n
            ) -> tuple[np.ndarray, np.ndarray]:
     """For each opportunity, the index of its flag (−1: none) and whether it is of the
     flag's own motion. ``accounts``: the opportunities' distinct accounts (their codes)."""
-    fk = pd.Index(accounts).get_indexer(f["account_id"].to_numpy(object))  # −1: no opportunity
+    codes, ids = pd.factorize(f["account_id"])  # each distinct id looked up once
+    fk = np.append(pd.Index(accounts).get_indexer(np.asarray(ids, dtype=object)), -1)[codes]  # −1: no opportunity
     ok = o["account"].to_numpy()
     day = f["flagged_on"].to_numpy("datetime64[D]")
     end = day + windows[f["motion"].to_numpy()] * _DAY
