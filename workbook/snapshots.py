@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from udfs.outcomes.snapshots import SNAPSHOT_COLUMNS, snapshot_frame
@@ -266,7 +267,7 @@ class SnapshotStore:
         frame = snapshot_frame(queue, as_of=as_of, accounts=accounts, rules_version=rules_version)
         if frame.empty:
             raise StoreError("snapshot: the queue has no rows; nothing was written")
-        days = sorted({pd.Timestamp(d).date() for d in frame["as_of"]})
+        days = [pd.Timestamp(d).date() for d in np.unique(frame["as_of"].to_numpy("datetime64[D]"))]
         with self._lock():
             if not self.path.exists():
                 self._create()
@@ -281,8 +282,7 @@ class SnapshotStore:
         import duckdb
 
         frame = frame.assign(as_of=frame["as_of"].dt.normalize())
-        counts = frame.groupby(frame["as_of"].dt.date).agg(rows=("account_id", "size"),
-                                                         version=("rules_version", "first"))
+        counts = frame.groupby("as_of").agg(rows=("account_id", "size"), version=("rules_version", "first"))
         now = dt.datetime.now().replace(microsecond=0)
         try:
             con.execute("BEGIN TRANSACTION")
@@ -294,7 +294,7 @@ class SnapshotStore:
             con.register("incoming", frame)
             con.execute(f"INSERT INTO {TABLE} SELECT {', '.join(SNAPSHOT_COLUMNS)} FROM incoming")
             con.executemany(f"INSERT INTO {RUNS} VALUES (?, ?, ?, ?, ?)",
-                            [[d, str(r.version), int(r.rows), now, source] for d, r in counts.iterrows()])
+                            [[d.date(), str(r.version), int(r.rows), now, source] for d, r in counts.iterrows()])
             _update_ready_runs(con, days, latest, rebuild=bool(old))
             con.unregister("incoming")
             con.execute("COMMIT")
