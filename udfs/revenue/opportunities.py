@@ -20,6 +20,7 @@ once, in the package's docstring.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -96,6 +97,10 @@ def _motions(name: str, frame: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
     cols = [c for c in ("motion", "type") if c in frame]
     if not cols:
         raise _args.InputError(f"{name}: expected a column 'motion' (or 'type') in the header row")
+    if len(cols) == 1:  # one column: one gather each, no row masks
+        codes, labels = _records.coded_texts(name, frame, cols[0], allow_blank=True)
+        per = np.array([record_columns.opportunity_motion(s) for s in labels], dtype=np.int8)
+        return per[codes], labels[codes]
     motion = np.full(len(frame), -1, dtype=np.int8)
     kind = np.full(len(frame), "", dtype=object)
     for col in cols:  # motion first; the type fills rows whose motion is blank
@@ -189,15 +194,21 @@ def _quarter_now(as_of: Any) -> int:
 # --------------------------------------------------------------------------- win rates
 
 
+@lru_cache(maxsize=1)
+def _default_close_rates() -> tuple[float, ...]:
+    return tuple(playbook.plays_table(None)["close_rate"].to_numpy(float).tolist())
+
+
 def win_rates_of(o: Opportunities, q0: int, plays: Any) -> pd.DataFrame:
     """:func:`win_rates` of opportunities already read, for the quarter ``q0``."""
     window = (o.quarter >= q0 - 4) & (o.quarter < q0) & (o.motion >= 0)
-    m = o.motion[window]
-    won = np.bincount(m, weights=np.where(o.status[window] == 1, o.amount[window], 0.0), minlength=_N)
-    lost = np.bincount(m, weights=np.where(o.status[window] == 2, o.amount[window], 0.0), minlength=_N)
+    # one pass: motion × status (open, won, lost), rows outside the window in a last row, dropped
+    key = np.where(window, o.motion, _N).astype(np.intp) * 3 + o.status
+    sums = np.bincount(key, weights=o.amount, minlength=(_N + 1) * 3).reshape(_N + 1, 3)
+    won, lost = sums[:_N, 1].copy(), sums[:_N, 2].copy()
     closed = won + lost
-    table = playbook.plays_table(plays)
-    assumed = table["close_rate"].to_numpy(float)
+    assumed = np.array(_default_close_rates() if plays is None else
+                       playbook.plays_table(plays)["close_rate"].to_numpy(float), dtype=float)
     measured = closed > 0
     rate = np.where(measured, won / np.where(measured, closed, 1.0), assumed)
     required = np.where(rate > 0, 1.0 / np.where(rate > 0, rate, 1.0), np.nan)
