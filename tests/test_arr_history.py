@@ -376,6 +376,36 @@ def test_ids_in_runs_hash_one_row_per_run():
     assert np.array_equal(in_runs.arr, shuffled.arr)
 
 
+@pytest.mark.parametrize("dtype", ["str", "string[pyarrow]"])
+def test_arrow_text_ids_in_runs_hash_one_row_per_run(dtype):
+    """Ids held as pandas text (Arrow) are compared by value to find their runs: the codes
+    and distinct values equal hashing every row (blanks, missing cells, spellings with
+    spaces included), and the history reads to the same matrix as with object ids."""
+    pytest.importorskip("pyarrow")
+    rng = np.random.default_rng(4)
+    pool = [f"ACC-{i:05d}" for i in range(3_000)] + [" ACC-00001", "", None]
+    runs = rng.integers(0, len(pool), 12_000)
+    values = [pool[k] for k in np.repeat(runs, rng.integers(4, 16, runs.size))]
+    col = pd.Series(values, dtype=dtype)
+    assert len(col) > _records._RUNS_FROM and _records._run_heads(col) is not None
+    codes, uniques = _records._factorize(col)
+    want_codes, want_uniques = pd.factorize(np.array(values, dtype=object), use_na_sentinel=True)
+    assert uniques.tolist() == list(want_uniques) and codes.tolist() == want_codes.tolist()
+    assert _records._run_heads(col.sample(frac=1, random_state=1).reset_index(drop=True)) is None
+
+    n_acc = 6_000
+    ids = np.repeat(np.array([f"A{i:04d}" for i in range(n_acc)][::-1], dtype=object), 12)
+    table = pd.DataFrame({"account_id": pd.Series(ids, dtype=dtype),
+                          "month": np.tile(np.array(MONTHS[:12], dtype=object), n_acc),
+                          "arr": rng.integers(0, 5, n_acc * 12) * 100.0})
+    objects = table.assign(account_id=pd.Series(ids, dtype=object))
+    got, want = udfs.arr_matrix(table), udfs.arr_matrix(objects)
+    assert got.accounts.tolist() == want.accounts.tolist() == sorted(set(ids))
+    assert np.array_equal(got.arr, want.arr)
+    codes, labels = _records.coded_texts("history", table, "account_id")
+    assert codes.dtype == np.intp and labels[codes].tolist() == ids.tolist()
+
+
 @pytest.mark.parametrize("unit", ["s", "us", "ns"])
 @pytest.mark.parametrize("zone", [None, "Europe/Paris"])
 def test_typed_dates_equal_their_text(unit, zone):

@@ -77,7 +77,10 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """The fully blank rows. Typed columns first, and a column is looked at only in the rows
     still blank: a number or a date in a row settles it, so most exports need no text work."""
     blank = np.ones(len(frame), dtype=bool)
-    for col in sorted(frame.columns, key=lambda c: frame[c].dtype.kind not in "iufbmM"):
+    for k, col in enumerate(sorted(frame.columns, key=lambda c: frame[c].dtype.kind not in "iufbmM")):
+        if k == 0:  # every row is still blank: the whole column, no row numbers
+            blank = _blank(frame[col])
+            continue
         rows = np.flatnonzero(blank)
         if not len(rows):
             break
@@ -135,7 +138,8 @@ def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         return np.asarray(col.cat.codes), np.asarray(col.cat.categories, dtype=object)
     heads = _run_heads(col)
     if heads is not None:
-        codes, uniques = pd.factorize(col.to_numpy(dtype=object)[heads], use_na_sentinel=True)
+        firsts = col.iloc[heads] if _arrow_text(col) else col.to_numpy(dtype=object)[heads]
+        codes, uniques = pd.factorize(firsts, use_na_sentinel=True)
         return np.repeat(codes, np.diff(np.append(heads, len(col)))), np.asarray(uniques, dtype=object)
     codes, uniques = pd.factorize(col, use_na_sentinel=True)
     return np.asarray(codes), np.asarray(uniques, dtype=object)
@@ -144,15 +148,32 @@ def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
 _RUNS_FROM = 1 << 16  # rows: shorter columns are hashed whole
 
 
+def _arrow_text(col: pd.Series) -> bool:
+    return isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "pyarrow"
+
+
+def _differ(a: Any, b: Any) -> np.ndarray:
+    """Cell by cell, whether two text arrays differ (a blank differs from everything)."""
+    d = a != b
+    return d.to_numpy(dtype=bool, na_value=True) if hasattr(d, "to_numpy") else np.asarray(d, dtype=bool)
+
+
 def _run_heads(col: pd.Series) -> np.ndarray | None:
     """The first row of each run of one cell object, when runs average four rows or more.
 
-    Cells are compared by identity (the addresses an object column holds, read in place):
+    Text held by Arrow is compared by value. Other cells are compared by identity (the addresses an object column holds, read in place):
     readers hand one object to every repeat of a text, and a run split where equal texts
     are distinct objects only adds a head. None when the column holds no Python objects
     in a plain array, or the runs are short (then hashing every row is as cheap).
     """
     n = len(col)
+    if n >= _RUNS_FROM and _arrow_text(col):  # text held by Arrow: compared by value, in C
+        cells = col.array
+        head = cells[: 1 << 12]
+        if np.count_nonzero(_differ(head[1:], head[:-1])) * 4 > len(head):
+            return None
+        change = np.flatnonzero(_differ(cells[1:], cells[:-1]))
+        return None if change.size * 4 > n else np.append(0, change + 1)
     if n < _RUNS_FROM or not (col.dtype == object or (
             isinstance(col.dtype, pd.StringDtype) and col.dtype.storage == "python")):
         return None
@@ -228,21 +249,22 @@ def coded_texts(name: str, frame: pd.DataFrame, column: str, *, allow_blank: boo
     labels[:-1][blank] = ""
     bad_u = np.append(errors | (blank & (not allow_blank)), not allow_blank)
     labels[-1] = ""  # NaN / None cells (code −1 reads this last slot)
-    if bad_u.any():
+    present = np.zeros(uniques.size + 1, dtype=bool)
+    present[codes] = True  # code −1 marks the last slot, the blank label's
+    if (bad_u & present).any():  # a bad value some row holds: the first such row is named
         bad = bad_u[codes]
-        if bad.any():
-            i = int(np.argmax(bad))
-            raise row_error(name, frame, i, column, "text", raw.iloc[i])
+        i = int(np.argmax(bad))
+        raise row_error(name, frame, i, column, "text", raw.iloc[i])
     # the work per distinct value, then one gather per row: spellings that strip alike
     # merge, and only the labels some row uses are kept (a categorical may hold others)
     merged, inverse = np.unique(labels.astype(str), return_inverse=True)
     inverse = inverse.ravel()
-    present = np.zeros(uniques.size + 1, dtype=bool)
-    present[codes] = True  # code −1 marks the last slot, the blank label's
     used = np.zeros(merged.size, dtype=bool)
     used[inverse[present]] = True
-    renumber = np.cumsum(used) - 1
-    return renumber[inverse][codes], merged[used].astype(object)
+    renumber = (np.cumsum(used) - 1)[inverse]
+    if not present[-1] and np.array_equal(renumber[:-1], np.arange(uniques.size)):
+        return np.asarray(codes).astype(np.intp, copy=False), merged[used].astype(object)  # already its label's
+    return renumber[codes], merged[used].astype(object)
 
 
 def dates(name: str, frame: pd.DataFrame, column: str, *, allow_blank: bool = False) -> np.ndarray:
