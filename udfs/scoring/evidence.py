@@ -214,6 +214,19 @@ def primary(ev: Evaluation) -> np.ndarray:
     Most evidence; ties: the larger sum of the motion's fired points, then MOTIONS order.
     """
     best = np.full(ev.n, -1, dtype=np.int8)
+    if ev.evidence.dtype == np.int16 and ev.support.dtype == np.int32:
+        # whole points: (evidence, support) as one int64 key, -1 where the motion did not fire
+        top = np.full(ev.n, -1, dtype=np.int64)
+        key = np.empty(ev.n, dtype=np.int64)
+        for m in range(len(MOTIONS)):  # strictly greater: ties keep the motion listed first
+            np.left_shift(ev.evidence[m], 32, out=key, dtype=np.int64)
+            key += ev.support[m]
+            key += 1 << 31
+            key[~ev.motion_fired[m]] = -1
+            better = key > top
+            best[better] = m
+            np.maximum(top, key, out=top)
+        return best
     top_e = np.zeros(ev.n, dtype=ev.evidence.dtype)
     top_s = np.zeros(ev.n, dtype=ev.support.dtype)
     for m in range(len(MOTIONS)):  # strict comparisons keep ties on the motion listed first

@@ -152,9 +152,9 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         since = _since_history(history, rules, plays, play_code, ids, day)
     else:
         since = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
-    slot = SLOT_LABELS[np.zeros(n, dtype=np.int8)]
+    slot = None  # no Owners table: no slots
     new = ready & (status < 0)
-    assignee, unassigned = np.full(n, "", dtype=object), None
+    assignee, unassigned = None, None
     if people is not None:
         who, who_labels, unassigned = assignees.assign(order, new, play_code, owner_code, owner_labels, people,
                                                        keep)
@@ -187,8 +187,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "play": PLAY_LABELS[play_code_all[take]],
         "pipeline_status": in_flight.STATUS_LABELS[status[take]],
         "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
-        "assignee": assignee[take],
-        "slot": slot[take],
+        "assignee": np.full(n, "", dtype=object) if assignee is None else assignee[take],
+        "slot": np.full(n, "", dtype=object) if slot is None else slot[take],
         "expected_arr_increase": increase[take],
         "close_rate": rate[take],
         "expected_value": expected[take],
@@ -455,9 +455,10 @@ def _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route, 
     if flight is not None:
         rows = np.flatnonzero(flight.text != "")
         s.add(rows, flight.text[rows])
-    summary = np.flatnonzero(~scored & (ids != ""))
-    s.add(summary, f"{NOT_SCORED}: a summary row")
-    s.add(np.flatnonzero(~scored & (ids == "")), f"{NOT_SCORED}: no account_id")
+    unscored = np.flatnonzero(~scored)
+    no_id = ids[unscored] == ""
+    s.add(unscored[~no_id], f"{NOT_SCORED}: a summary row")
+    s.add(unscored[no_id], f"{NOT_SCORED}: no account_id")
     rows = np.flatnonzero(low_health)
     s.add(rows, *per_value(rows, ev.values.get("health_score", np.zeros(ev.n)), lambda h: (
         f"{playbook.GATE_FIX_ADOPTION}: health score {num(h)} < {num(playbook.GATE_HEALTH_BELOW)}")))
