@@ -303,3 +303,30 @@ def test_accounts_table_is_the_panels_last_month(seed, as_of):
 def test_connect_duckdb_counts_days_in_utc():
     eng = connect("duckdb")
     assert eng.raw.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_usage_summary_equals_the_rows(seed, monkeypatch):
+    """Usage summed once per account, metric and window months (the fast path) gives the
+    same tables and report as the window sums over its checked rows, on random events
+    with exact repeats, hourly rows of one day (not repeats) and rows after as_of."""
+    from workbook.signals import definitions
+
+    srcs, acc = _random_sources(seed, days=500)
+    usage = srcs["usage"]
+    rng = np.random.default_rng(seed)
+    repeats = usage.sample(60, random_state=seed)
+    hourly = usage.sample(40, random_state=seed + 1).assign(
+        date=lambda f: f["date"] + "T" + pd.Series(rng.integers(10, 23, 40), index=f.index).astype(str) + ":00:00")
+    later = usage.head(3).assign(date="2026-12-02")
+    srcs["usage"] = pd.concat([usage, repeats, hourly, repeats.head(5), later], ignore_index=True)
+    fast = compute_signals(srcs, AS_OF, accounts=acc)
+    monkeypatch.setattr(definitions, "SUMMARY_SHIFTS", {})
+    rows = compute_signals(srcs, AS_OF, accounts=acc)
+    _same(fast[0], rows[0])
+    _same(fast[1], rows[1])
+    assert fast[2].lines()[1:] == rows[2].lines()[1:]
+    rep = fast[2].source("usage")
+    assert rep.rows_in == len(srcs["usage"]) and rep.problems["after_as_of"] > 0
+    assert rep.problems["duplicate"] >= 30  # the repeats of usable rows (hourly rows are not)
+    assert fast[1]["usage_vs_cap"].notna().any() and fast[1]["next_tier_feature_adoption"].notna().any()

@@ -170,7 +170,8 @@ def compute_signals(
             continue
         rep = _src.SourceReport(name, label, columns=mapping)
         rep.notes.extend(notes)
-        clean, stat = _src.clean(eng, raw, spec, as_of, known, rep)
+        clean, stat = _src.clean(eng, raw, spec, as_of, known, rep,
+                                 shifts=_defs.SUMMARY_SHIFTS.get(name))
         tables[name] = _view(eng, name, clean)
         stats.append(stat)
         report.sources.append(rep)
@@ -212,7 +213,7 @@ def compute_signals(
     _cap_notes(eng, tables, ids, plan, crm, report)
     ctx = _defs.Context(as_of=as_of, first_month=first, grid=grid, base=base, tables=tables,
                         gated_tags=gated_tags, tier_next=tier_next, feature_names=catalog,
-                        view=lambda name, expr: _view(eng, name, expr))
+                        view=lambda name, expr: _view(eng, name, expr), keep=eng.materialize)
     ctx.cache["usage_metrics"] = n_metrics
 
     # ---- the signals: one query joining each definition onto the account-periods
@@ -299,13 +300,22 @@ def _crm(accounts: Any, as_of: date) -> pd.DataFrame:
 
 def _starts(eng: Engine, tables: dict) -> pd.DataFrame:
     """Each account's first month with data (over the event sources)."""
-    parts = [t.select("account_id", "date") for n, t in tables.items() if _src.SOURCES[n].events]
-    if not parts:
+    firsts = []
+    for n, t in tables.items():
+        if not _src.SOURCES[n].events:
+            continue
+        # a summary (no dates) keeps the month of each day: _m0
+        if "date" in t.columns:
+            f = t.group_by("account_id").aggregate(first=t.date.min())
+            f = f.select("account_id", first=_src.month_number(f.first).cast("int64"))
+        else:
+            f = t.group_by("account_id").aggregate(first=t._m0.min().cast("int64"))
+        firsts.append(f)
+    if not firsts:
         return pd.DataFrame({"account_id": [], "month": []})
-    firsts = [p.group_by("account_id").aggregate(first=p.date.min()) for p in parts]
     union = ibis.union(*firsts, distinct=False) if len(firsts) > 1 else firsts[0]
     agg = union.group_by("account_id").aggregate(first=union.first.min())
-    agg = agg.select("account_id", month=agg.first.year().cast("int64") * 12 + agg.first.month().cast("int64") - 1)
+    agg = agg.select("account_id", month=agg.first)
     out = eng.con.execute(agg)
     out["account_id"] = out["account_id"].astype(object)
     return out
@@ -331,7 +341,8 @@ def _metrics(eng: Engine, tables: dict, report: SignalReport) -> int:
     had_metric = "metric" in usage.columns
     if not had_metric:
         tables["usage"] = usage = usage.mutate(metric=ibis.literal("", "string"))
-    per = eng.con.execute(usage.group_by("metric").aggregate(n=usage.count()))
+    rows = usage._used.sum() if "_used" in usage.columns else usage.count()  # a summary's rows
+    per = eng.con.execute(usage.group_by("metric").aggregate(n=rows))
     if caps is None:
         return len(per)
     if "metric" not in caps.columns:  # one cap per plan: it applies to every metric

@@ -22,10 +22,16 @@ from typing import Any
 
 import ibis
 
-from .sources import key
+from .sources import key, month_number
 
 DEFAULT_GATED_TAGS: tuple[str, ...] = ("gated", "upgrade request")
 PRICING_PAGE = "pricing"  # a web page whose URL or name contains this (any case)
+USAGE_WINDOWS = {"u30": (30, 0), "u90": (90, 0), "u180": (180, 90)}  # name -> (a, b): (A−a, A−b]
+FEATURE_WINDOW = (90, 0)  # features used in (A−90, A]
+# Usage is summed once per account, metric and the months of date + each of these days
+# (the ends of its windows): every window of usage is a sum over that summary.
+SUMMARY_SHIFTS = {"usage": tuple(sorted({d for w in (*USAGE_WINDOWS.values(), FEATURE_WINDOW)
+                                         for d in w}))}
 
 
 @dataclass
@@ -48,6 +54,7 @@ class Context:
     notes: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
     view: Callable[[str, ibis.Table], ibis.Table] | None = None  # a temporary view of the engine
+    keep: Callable[[ibis.Table], ibis.Table] | None = None  # computed once, kept by the engine
 
     def has(self, *names: str) -> bool:
         return all(n in self.tables for n in names)
@@ -87,8 +94,24 @@ def signal(name: str, needs: tuple[str, ...], *, outputs: tuple[str, ...] = (), 
 
 def period_of(day: ibis.Value, ctx: Context) -> ibis.Value:
     """The grid period a day falls in: its month's (the first period for earlier days)."""
-    p = day.year().cast("int64") * 12 + day.month().cast("int64") - 1 - ctx.first_month + 1
-    return ibis.greatest(p, 1)
+    return period_of_month(month_number(day), ctx)
+
+
+def period_of_month(month: ibis.Value, ctx: Context) -> ibis.Value:
+    """The grid period of a month number (year × 12 + month − 1; the first for earlier)."""
+    return ibis.greatest(month.cast("int64") - ctx.first_month + 1, 1)
+
+
+def _shifted_period(ctx: Context, events: ibis.Table, s: int) -> tuple[ibis.Table, ibis.Value]:
+    """``events`` kept where day + s is on or before as_of, and the period of day + s: from
+    the date of each row, or from ``_m{s}`` of a summary (:func:`.sources.summarize`)."""
+    if "date" not in events.columns:
+        m = events[f"_m{s}"]
+        rows = events.filter(m.notnull())
+        return rows, period_of_month(rows[f"_m{s}"], ctx)
+    rows = events.mutate(_day=events.date + ibis.interval(days=s) if s else events.date)
+    rows = rows.filter(rows._day <= ibis.literal(ctx.as_of))
+    return rows, period_of(rows._day, ctx)
 
 
 def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.Value,
@@ -104,9 +127,8 @@ def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.V
     ev = events.mutate(_v=value)
     parts = []
     for s in shifts:
-        rows = ev.mutate(_day=ev.date + ibis.interval(days=s) if s else ev.date)
-        rows = rows.filter(rows._day <= ibis.literal(ctx.as_of))
-        rows = rows.mutate(period=period_of(rows._day, ctx))
+        rows, period = _shifted_period(ctx, ev, s)
+        rows = rows.mutate(period=period)
         agg = rows.group_by(["account_id", *keys, "period"]).aggregate(_s=rows._v.sum())
         parts.append(agg.mutate(_shift=ibis.literal(s, "int64")))
     union = ibis.union(*parts, distinct=False)
@@ -127,7 +149,18 @@ def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.V
 
 
 def in_window(ctx: Context, events: ibis.Table, a: int, b: int) -> ibis.Table:
-    """The rows of ``events`` with each grid period whose (d−a, d−b] holds their day."""
+    """The rows of ``events`` with each grid period whose (d−a, d−b] holds their day.
+
+    On a summary (months ``_m{s}`` instead of dates): a row on day x is in (d−a, d−b]
+    when x + b ≤ d < x + a, i.e. from the period of x + b up to before that of x + a.
+    """
+    if "date" not in events.columns:
+        g = ctx.grid.select("period")
+        start = period_of_month(events[f"_m{b}"], ctx)
+        end = period_of_month(events[f"_m{a}"], ctx)
+        joined = events.join(g, [events[f"_m{b}"].notnull(), g.period >= start,
+                                 events[f"_m{a}"].isnull() | (g.period < end)])
+        return joined
     g = ctx.grid
     joined = events.join(g, [events.date > g.d - ibis.interval(days=a),
                              events.date <= (g.d - ibis.interval(days=b) if b else g.d)])
@@ -146,9 +179,9 @@ def _usage(ctx: Context) -> ibis.Table:
     """Usage sums per account, metric and period: u30 (A−30, A], u90 (A−90, A], u180 (A−180, A−90]."""
     if "usage" not in ctx.cache:
         usage = ctx.tables["usage"]
-        sums = window_sums(ctx, usage, ["metric"], usage.quantity,
-                           {"u30": (30, 0), "u90": (90, 0), "u180": (180, 90)})
-        ctx.cache["usage"] = ctx.view("usage_sums", sums) if ctx.view else sums
+        sums = window_sums(ctx, usage, ["metric"], usage.quantity, USAGE_WINDOWS)
+        # read by two signals: computed once
+        ctx.cache["usage"] = ctx.keep(sums) if ctx.keep else sums
     return ctx.cache["usage"]
 
 
@@ -291,17 +324,18 @@ def next_tier_feature_adoption(ctx: Context) -> ibis.Table | None:
     """
     catalog = ctx.tables["features"]
     parts = []
-    if "usage" in ctx.tables:
-        u = ctx.tables["usage"]
-        if "metric" in u.columns:
-            parts.append(u.select("account_id", "date", feature=u.metric))
-    if "feature_events" in ctx.tables:
-        parts.append(ctx.tables["feature_events"].select("account_id", "date", "feature"))
+    a, b = FEATURE_WINDOW
+    for name, column in (("usage", "metric"), ("feature_events", "feature")):
+        t = ctx.tables.get(name)
+        if t is None or column not in t.columns:
+            continue
+        t = t.mutate(feature=t[column])
+        t = t.semi_join(catalog, t.feature == catalog.feature)
+        parts.append(in_window(ctx, t, a, b).select("account_id", "period", "feature"))
     if not parts or ctx.tier_next is None:
         return None
     used = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
-    used = used.semi_join(catalog, used.feature == catalog.feature)
-    used = in_window(ctx, used, 90, 0).select("account_id", "period", "feature").distinct()
+    used = used.distinct()
     sizes = catalog.group_by("tier").aggregate(size=catalog.feature.nunique())
     base = ctx.base
     nxt = ctx.tier_next

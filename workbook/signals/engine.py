@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 import warnings
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,25 @@ class Engine:
     con: Any  # the Ibis backend
     raw: Any = None  # the DuckDB connection, or the Spark session
     attached: dict | None = None  # DuckDB database files attached: path -> alias
+    scratch: Any = None  # DuckDB's spill folder (removed with the engine)
+    kept: str | None = None  # DuckDB: the scratch database of materialized tables
+
+    def materialize(self, expr: Any) -> Any:
+        """``expr`` computed once and kept by the engine (a temporary table on DuckDB,
+        spilled to its scratch folder beyond the memory limit; a cached DataFrame on
+        Spark): later queries read it instead of recomputing it."""
+        if self.name == "duckdb":
+            import uuid
+
+            if not self.kept:
+                # a database file in the scratch folder: stored compressed, read back
+                # through DuckDB's buffer (memory stays for the groupings)
+                path = os.path.join(self.scratch.name, "kept.duckdb").replace("'", "''")
+                self.raw.execute(f"ATTACH '{path}' AS upcell_kept")
+                self.kept = "upcell_kept"
+            return self.con.create_table(f"t_{uuid.uuid4().hex[:12]}", expr,
+                                         database=(self.kept, "main"))
+        return self.con._cached_table(expr)
 
 
 class _DuckDBCompat:
@@ -113,8 +133,16 @@ def _python() -> str:
     return sys.executable
 
 
-def connect(engine: str = "duckdb", *, spark: Any = None, threads: int | None = None) -> Engine:
-    """Open the backend the signals run on (see the module docstring)."""
+DUCKDB_MEMORY = "2500MB"  # DuckDB's memory limit: beyond it, large groupings spill to disk
+
+
+def connect(engine: str = "duckdb", *, spark: Any = None, threads: int | None = None,
+            memory_limit: str | None = None) -> Engine:
+    """Open the backend the signals run on (see the module docstring).
+
+    DuckDB keeps to ``memory_limit`` (default :data:`DUCKDB_MEMORY`, or the environment's
+    ``UPCELL_DUCKDB_MEMORY``): a larger grouping spills to a temporary folder instead.
+    """
     name = str(engine or "duckdb").strip().lower()
     if name not in ENGINES:
         raise EngineError(f"engine: expected one of {', '.join(ENGINES)}, got {engine!r}")
@@ -125,7 +153,17 @@ def connect(engine: str = "duckdb", *, spark: Any = None, threads: int | None = 
         raw.execute("SET TimeZone = 'UTC'")
         if threads:
             raw.execute(f"SET threads = {int(threads)}")
-        return Engine("duckdb", ibis.duckdb.from_connection(_DuckDBCompat(raw)), raw, {})
+        limit = memory_limit or os.environ.get("UPCELL_DUCKDB_MEMORY") or DUCKDB_MEMORY
+        scratch = tempfile.TemporaryDirectory(prefix="upcell-duckdb-")
+        try:
+            raw.execute("SET memory_limit = ?", [str(limit)])
+        except duckdb.Error:
+            raise EngineError(f"memory_limit: expected a size such as 3GB, got {limit!r}") from None
+        raw.execute("SET temp_directory = ?", [scratch.name])
+        raw.execute("SET preserve_insertion_order = false")  # results are sorted where it matters
+        eng = Engine("duckdb", ibis.duckdb.from_connection(_DuckDBCompat(raw)), raw, {})
+        eng.scratch = scratch
+        return eng
     session = spark if spark is not None else local_spark(threads or 2)
     if spark is not None:
         # days are counted in UTC on both engines (a zone-aware timestamp is a UTC date)

@@ -233,12 +233,24 @@ def _number(col: ibis.Value) -> ibis.Value:
     return ibis.null().cast("float64")
 
 
+def month_number(day: ibis.Value) -> ibis.Value:
+    """year × 12 + month − 1 of a date (months counted on one line)."""
+    return (day.year().cast("int32") * 12 + day.month().cast("int32") - 1).cast("int32")
+
+
 def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
-          known: ibis.Table | None, report: SourceReport) -> tuple[ibis.Table, ibis.Table]:
+          known: ibis.Table | None, report: SourceReport,
+          shifts: tuple[int, ...] | None = None) -> tuple[ibis.Table, ibis.Table]:
     """The rows of ``table`` fit to use (typed columns), and an expression counting the
     rows under their first problem (:data:`PROBLEMS`; ``_ok`` for the good ones, ``_used``
     for those left once exact repeats of event rows are removed): source, kind, n, two
-    examples, timestamps with a zone. :func:`fill_report` reads its result."""
+    examples, timestamps with a zone. :func:`fill_report` reads its result.
+
+    With ``shifts`` (days, for an event source), the rows are summed instead, once, into
+    a table the engine keeps (:func:`summarize`): one grouping removes the exact repeats,
+    a second adds the rest up per account, the other key columns and ``_m{s}``, the month
+    of date + s for each shift s (blank after ``as_of``); the counts come from it too.
+    """
     present = set(table.columns)
     cols: dict[str, ibis.Value] = {}
     extra: dict[str, ibis.Value] = {}
@@ -247,7 +259,10 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     zone_typed = False
     if "date" in present:
         cols["date"], zone_typed = _date_value(table.date)
-        extra["_raw_date"] = table.date.cast("string")
+        if not table.date.type().is_date():
+            # part of an exact repeat: two hourly rows on one day are not repeats (a DATE
+            # column has nothing more than the day: not needed)
+            extra["_raw_date"] = table.date
         if table.date.type().is_string():
             extra["_zoned"] = table.date.strip().re_search(r"(Z|[+-]\d\d:?\d\d)$")
     bad_number = ibis.literal(False)
@@ -289,29 +304,79 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     branches = [(cond.fill_null(False), code) for code, cond in checks]
     typed = typed.mutate(_problem=ibis.cases(*branches, else_=ibis.null().cast("string")))
     example = typed._c_account_id if "_c_account_id" in typed.columns else ibis.null().cast("string")
-    if "_raw_date" in typed.columns:
-        example = ibis.ifelse(typed._problem == "bad_date", typed._raw_date, example)
+    raw_date = (typed._raw_date.cast("string") if "_raw_date" in typed.columns
+                else typed._c_date.cast("string") if "_c_date" in typed.columns else None)
+    if raw_date is not None:
+        example = ibis.ifelse(typed._problem == "bad_date", raw_date, example)
     zoned = typed._zoned.fill_null(False) if "_zoned" in typed.columns else ibis.literal(False)
+    if zone_typed:
+        report.notes.append("timestamps with a time zone: read as UTC dates")
+    names = [f"_c_{k}" for k in cols]
+    raw = ["_raw_date"] if "_raw_date" in typed.columns else []
+    if spec.events and shifts is not None and "date" in cols:
+        # the examples are only read for these two problems
+        shown = typed._problem.isin(["bad_date", "unknown_account"]).fill_null(False)
+        typed = typed.mutate(_ex=ibis.ifelse(shown, example.cast("string"), ibis.null().cast("string")),
+                             _z=zoned.cast("int8"))
+        return summarize(engine, typed, spec, list(cols), raw, shifts, as_of)
     typed = typed.mutate(_ex=example.cast("string"), _z=zoned.cast("int64"))
     stats = typed.group_by("_problem").aggregate(
         n=typed.count(), ex_min=typed._ex.min(), ex_max=typed._ex.max(), zoned=typed._z.sum())
     stats = stats.select(source=ibis.literal(spec.name), kind=stats._problem.fill_null("_ok"),
                          n=stats.n.cast("int64"), ex_min=stats.ex_min, ex_max=stats.ex_max,
                          zoned=stats.zoned.cast("int64"))
-    if zone_typed:
-        report.notes.append("timestamps with a time zone: read as UTC dates")
     good = typed.filter(typed._problem.isnull())
-    names = [f"_c_{k}" for k in cols]
     if spec.events:
         # an exact repeat: the same row twice as read (two hourly rows on one day are not)
-        keep = names + (["_raw_date"] if "_raw_date" in good.columns else [])
-        good = good.select(*keep).distinct()
+        good = good.select(*names, *raw).distinct()
         used = good.count()
         n = ibis.literal(None, "string")
         stats = ibis.union(stats, ibis.memtable({"x": [0]}).select(
             source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=used.as_scalar().cast("int64"),
             ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
     return good.select(**{k: good[f"_c_{k}"] for k in cols}), stats
+
+
+def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str], raw: list[str],
+              shifts: tuple[int, ...], as_of: date) -> tuple[ibis.Table, ibis.Table]:
+    """The checked rows of an event source summed per account, key columns and the months
+    ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``), kept by the
+    engine; and the counts of the report read from that summary.
+
+    The first grouping is the exact-repeat check (one group per distinct row; its count
+    less one is the repeats); the second sums the number columns over distinct rows and
+    keeps ``_rows`` (rows read), ``_used`` (distinct rows). Rows with a problem are
+    grouped alongside, by problem: every row read is in exactly one group.
+    """
+    names = [f"_c_{k}" for k in cols]
+    day = typed.group_by(["_problem", *names, *raw, "_ex", "_z"]).aggregate(_n=typed.count())
+    sums = [k for k in cols if spec.columns.get(k) == "number"]
+    keys = {k: day[f"_c_{k}"] for k in cols if k not in ("date", *sums)}
+    last = ibis.literal(as_of)
+    months = {}
+    for s in sorted(set(shifts)):
+        shifted = day._c_date + ibis.interval(days=s) if s else day._c_date
+        months[f"_m{s}"] = ibis.ifelse(shifted <= last, month_number(shifted),
+                                       ibis.null().cast("int32"))
+    summary = day.group_by(_problem=day._problem, **keys, **months).aggregate(
+        _rows=day._n.sum().cast("int64"), _used=day.count().cast("int64"),
+        _ex_min=day._ex.min(), _ex_max=day._ex.max(),
+        _zoned=(day._n * day._z.cast("int64")).sum().cast("int64"),
+        **{k: day[f"_c_{k}"].sum() for k in sums})
+    summary = engine.materialize(summary)
+    by = summary.group_by("_problem").aggregate(
+        n=summary._rows.sum(), used=summary._used.sum(), ex_min=summary._ex_min.min(),
+        ex_max=summary._ex_max.max(), zoned=summary._zoned.sum())
+    stats = by.select(source=ibis.literal(spec.name), kind=by._problem.fill_null("_ok"),
+                      n=by.n.cast("int64"), ex_min=by.ex_min, ex_max=by.ex_max,
+                      zoned=by.zoned.cast("int64"))
+    ok = by.filter(by._problem.isnull())
+    n = ibis.literal(None, "string")
+    stats = ibis.union(stats, ok.select(
+        source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=ok.used.cast("int64"),
+        ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
+    good = summary.filter(summary._problem.isnull())
+    return good.select(*keys, *months, *sums, "_rows", "_used"), stats
 
 
 def fill_report(report: SourceReport, stats: pd.DataFrame, events: bool) -> None:
