@@ -213,7 +213,7 @@ def compute_signals(
     _cap_notes(eng, tables, ids, plan, crm, report)
     ctx = _defs.Context(as_of=as_of, first_month=first, grid=grid, base=base, tables=tables,
                         gated_tags=gated_tags, tier_next=tier_next, feature_names=catalog,
-                        view=lambda name, expr: _view(eng, name, expr), keep=eng.materialize)
+                        view=lambda name, expr: _view(eng, name, expr))
     ctx.cache["usage_metrics"] = n_metrics
 
     # ---- the signals: one query joining each definition onto the account-periods

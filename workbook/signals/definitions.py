@@ -26,11 +26,13 @@ from .sources import key, month_number
 
 DEFAULT_GATED_TAGS: tuple[str, ...] = ("gated", "upgrade request")
 PRICING_PAGE = "pricing"  # a web page whose URL or name contains this (any case)
-USAGE_WINDOWS = {"u30": (30, 0), "u90": (90, 0), "u180": (180, 90)}  # name -> (a, b): (A−a, A−b]
-FEATURE_WINDOW = (90, 0)  # features used in (A−90, A]
+# windows, as (a, b): the days (A−a, A−b]
+CAP_WINDOW = (30, 0)  # usage_vs_cap: usage of each metric in (A−30, A]
+TREND_WINDOWS = {"now": (90, 0), "before": (180, 90)}  # usage_trend_90d
+FEATURE_WINDOW = (90, 0)  # next_tier_feature_adoption: features used in (A−90, A]
 # Usage is summed once per account, metric and the months of date + each of these days
 # (the ends of its windows): every window of usage is a sum over that summary.
-SUMMARY_SHIFTS = {"usage": tuple(sorted({d for w in (*USAGE_WINDOWS.values(), FEATURE_WINDOW)
+SUMMARY_SHIFTS = {"usage": tuple(sorted({d for w in (CAP_WINDOW, *TREND_WINDOWS.values(), FEATURE_WINDOW)
                                          for d in w}))}
 
 
@@ -54,7 +56,6 @@ class Context:
     notes: list[str] = field(default_factory=list)
     cache: dict[str, Any] = field(default_factory=dict)
     view: Callable[[str, ibis.Table], ibis.Table] | None = None  # a temporary view of the engine
-    keep: Callable[[ibis.Table], ibis.Table] | None = None  # computed once, kept by the engine
 
     def has(self, *names: str) -> bool:
         return all(n in self.tables for n in names)
@@ -175,16 +176,6 @@ def _on_base(ctx: Context, table: ibis.Table, columns: dict[str, Any]) -> ibis.T
                     **{k: (v(j) if callable(v) else j[v]) for k, v in columns.items()})
 
 
-def _usage(ctx: Context) -> ibis.Table:
-    """Usage sums per account, metric and period: u30 (A−30, A], u90 (A−90, A], u180 (A−180, A−90]."""
-    if "usage" not in ctx.cache:
-        usage = ctx.tables["usage"]
-        sums = window_sums(ctx, usage, ["metric"], usage.quantity, USAGE_WINDOWS)
-        # read by two signals: computed once
-        ctx.cache["usage"] = ctx.keep(sums) if ctx.keep else sums
-    return ctx.cache["usage"]
-
-
 def _caps(ctx: Context) -> ibis.Table:
     caps = ctx.tables["caps"]
     return caps.group_by(["plan_tier", "metric"]).aggregate(cap=caps.cap.max())
@@ -205,7 +196,8 @@ def usage_vs_cap(ctx: Context) -> ibis.Table:
 
     A metric the caps table does not know is left out and named in the report.
     """
-    u = _usage(ctx)
+    usage = ctx.tables["usage"]
+    u = window_sums(ctx, usage, ["metric"], usage.quantity, {"u30": CAP_WINDOW})
     caps = _caps(ctx)
     base = ctx.base
     x = base.join(caps, base.plan == caps.plan_tier)
@@ -221,7 +213,7 @@ def usage_trend_90d(ctx: Context) -> ibis.Table | None:
     over the metrics that have a cap (or the one metric when usage has a single metric).
     Blank when the earlier quantity is 0.
     """
-    u = _usage(ctx)
+    u = ctx.tables["usage"]
     if "caps" in ctx.tables:
         capped = ctx.tables["caps"].select("metric").distinct()
         u = u.semi_join(capped, u.metric == capped.metric)
@@ -229,7 +221,7 @@ def usage_trend_90d(ctx: Context) -> ibis.Table | None:
         ctx.notes.append("usage_trend_90d: usage has several metrics and no caps table says which "
                          "to add up; the signal is left blank (give --caps)")
         return None
-    agg = u.group_by(["account_id", "period"]).aggregate(now=u.u90.sum(), before=u.u180.sum())
+    agg = window_sums(ctx, u, [], u.quantity, TREND_WINDOWS)
     trend = ibis.ifelse(agg.before > 0, agg.now / agg.before - 1, ibis.null().cast("float64"))
     return agg.select("account_id", "period", usage_trend_90d=trend)
 

@@ -56,6 +56,7 @@ class Engine:
                 self.kept = "upcell_kept"
             return self.con.create_table(f"t_{uuid.uuid4().hex[:12]}", expr,
                                          database=(self.kept, "main"))
+        self.con._run_pre_execute_hooks(expr)  # Spark: the in-memory tables it reads, registered
         return self.con._cached_table(expr)
 
 

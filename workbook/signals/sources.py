@@ -337,33 +337,57 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     return good.select(**{k: good[f"_c_{k}"] for k in cols}), stats
 
 
+@ibis.udf.scalar.builtin(signature=((dt.int64,), dt.int64))
+def bit_count(x):  # noqa: ARG001 - the engine's own function (DuckDB and Spark alike)
+    """The number of 1 bits of an integer."""
+
+
 def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str], raw: list[str],
               shifts: tuple[int, ...], as_of: date) -> tuple[ibis.Table, ibis.Table]:
     """The checked rows of an event source summed per account, key columns and the months
     ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``), kept by the
     engine; and the counts of the report read from that summary.
 
-    The first grouping is the exact-repeat check (one group per distinct row; its count
-    less one is the repeats); the second sums the number columns over distinct rows and
-    keeps ``_rows`` (rows read), ``_used`` (distinct rows). Rows with a problem are
-    grouped alongside, by problem: every row read is in exactly one group.
+    A group (one month of an account and metric) holds an exact repeat only if two of its
+    rows share a day: each row adds 2^(day of month − 1) to ``_days``, and the days are all
+    different exactly when that sum has as many 1 bits as the group has rows (no carry).
+    Only the rows of the other groups, if any, go through the exact repeat check (one
+    group per distinct row; its count less one is the repeats), then are summed again
+    over their distinct rows. ``_rows``: rows read; ``_used``: distinct rows. Rows with a
+    problem are grouped alongside, by problem: every row read is in exactly one group.
     """
     names = [f"_c_{k}" for k in cols]
-    day = typed.group_by(["_problem", *names, *raw, "_ex", "_z"]).aggregate(_n=typed.count())
     sums = [k for k in cols if spec.columns.get(k) == "number"]
-    keys = {k: day[f"_c_{k}"] for k in cols if k not in ("date", *sums)}
+    keys = [k for k in cols if k not in ("date", *sums)]
     last = ibis.literal(as_of)
     months = {}
-    for s in sorted(set(shifts)):
-        shifted = day._c_date + ibis.interval(days=s) if s else day._c_date
+    for s in sorted({0, *shifts}):  # 0: a group never spans two months (a day of month is one bit)
+        shifted = typed._c_date + ibis.interval(days=s) if s else typed._c_date
         months[f"_m{s}"] = ibis.ifelse(shifted <= last, month_number(shifted),
                                        ibis.null().cast("int32"))
-    summary = day.group_by(_problem=day._problem, **keys, **months).aggregate(
-        _rows=day._n.sum().cast("int64"), _used=day.count().cast("int64"),
-        _ex_min=day._ex.min(), _ex_max=day._ex.max(),
-        _zoned=(day._n * day._z.cast("int64")).sum().cast("int64"),
-        **{k: day[f"_c_{k}"].sum() for k in sums})
-    summary = engine.materialize(summary)
+    rows = typed.mutate(**{f"_k_{k}": typed[f"_c_{k}"] for k in keys}, **months,
+                        _bit=ibis.literal(1, "int64") << (typed._c_date.day() - 1).cast("int64"))
+    group = [f"_k_{k}" for k in keys] + list(months)
+
+    def summed(t: ibis.Table, n: ibis.Value, used: ibis.Value) -> ibis.Table:
+        return t.group_by(["_problem", *group]).aggregate(
+            _rows=n.sum().cast("int64") if used is not None else t.count().cast("int64"),
+            _used=used if used is not None else t.count().cast("int64"),
+            _days=t._bit.sum().cast("int64"), _ex_min=t._ex.min(), _ex_max=t._ex.max(),
+            _zoned=(t._z.cast("int64") * (n if used is not None else 1)).sum().cast("int64"),
+            **{k: t[f"_c_{k}"].sum() for k in sums})
+
+    summary = engine.materialize(summed(rows, None, None))
+    shared = summary._problem.isnull() & (bit_count(summary._days) != summary._rows)
+    if engine.con.execute(summary.filter(shared).count()):
+        # the exact check, only for the groups where two rows share a day
+        suspect = summary.filter(shared).select(*group)
+        good = rows.filter(rows._problem.isnull())
+        good = good.semi_join(suspect, [good[c].identical_to(suspect[c]) for c in group])
+        distinct = good.group_by(["_problem", *group, *names, *raw, "_ex", "_z", "_bit"]).aggregate(
+            _n=good.count())
+        fixed = summed(distinct, distinct._n, distinct.count().cast("int64"))
+        summary = engine.materialize(ibis.union(summary.filter(~shared), fixed, distinct=False))
     by = summary.group_by("_problem").aggregate(
         n=summary._rows.sum(), used=summary._used.sum(), ex_min=summary._ex_min.min(),
         ex_max=summary._ex_max.max(), zoned=summary._zoned.sum())
@@ -376,7 +400,8 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
         source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=ok.used.cast("int64"),
         ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
     good = summary.filter(summary._problem.isnull())
-    return good.select(*keys, *months, *sums, "_rows", "_used"), stats
+    return good.select(**{k: good[f"_k_{k}"] for k in keys}, **{m: good[m] for m in months},
+                       **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used), stats
 
 
 def fill_report(report: SourceReport, stats: pd.DataFrame, events: bool) -> None:
