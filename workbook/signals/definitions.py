@@ -103,50 +103,47 @@ def period_of_month(month: ibis.Value, ctx: Context) -> ibis.Value:
     return ibis.greatest(month.cast("int64") - ctx.first_month + 1, 1)
 
 
-def _shifted_period(ctx: Context, events: ibis.Table, s: int) -> tuple[ibis.Table, ibis.Value]:
-    """``events`` kept where day + s is on or before as_of, and the period of day + s: from
-    the date of each row, or from ``_m{s}`` of a summary (:func:`.sources.summarize`)."""
+def _month_after(ctx: Context, events: ibis.Table, s: int) -> ibis.Value:
+    """The month number of day + s for each row (blank when after as_of): from the date,
+    or ``_m{s}`` of a summary (:func:`.sources.summarize`)."""
     if "date" not in events.columns:
-        m = events[f"_m{s}"]
-        rows = events.filter(m.notnull())
-        return rows, period_of_month(rows[f"_m{s}"], ctx)
-    rows = events.mutate(_day=events.date + ibis.interval(days=s) if s else events.date)
-    rows = rows.filter(rows._day <= ibis.literal(ctx.as_of))
-    return rows, period_of(rows._day, ctx)
+        return events[f"_m{s}"]
+    shifted = events.date + ibis.interval(days=s) if s else events.date
+    return ibis.ifelse(shifted <= ibis.literal(ctx.as_of), month_number(shifted),
+                       ibis.null().cast("int32"))
 
 
 def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.Value,
                 windows: dict[str, tuple[int, int]]) -> ibis.Table:
-    """Σ value in (d−a, d−b] at each grid point d, per account (and ``keys``).
+    """Σ value in (d−a, d−b] at each grid point d, per account (and ``keys``), on the
+    account-periods with a row in some window (the others are 0).
 
     ``windows``: name -> (a, b). A row on day x lies in (d−a, d−b] exactly when
-    x + b ≤ d < x + a; as d runs over the grid, that is a +value from the period of x + b
-    on and a −value from the period of x + a on, so each window is a difference of two
-    running sums over the periods (one grouping per distinct shift, one window function).
+    x + b ≤ d < x + a; with m_s the month of x + s (none after as_of) and d a month's end
+    (or as_of), that is from month m_b up to before month m_a, a few months at most. So
+    the rows are summed once per account, keys and m_b into C_j, the value of the rows
+    still in the window j months later (m_a − m_b > j, or x + a after as_of), and the sum
+    at month M is Σ_j C_j(M − j): one grouping per window, one for all of them.
     """
-    shifts = sorted({s for ab in windows.values() for s in ab})
     ev = events.mutate(_v=value)
+    first = ctx.first_month
+    last = ctx.as_of.year * 12 + ctx.as_of.month - 1
     parts = []
-    for s in shifts:
-        rows, period = _shifted_period(ctx, ev, s)
-        rows = rows.mutate(period=period)
-        agg = rows.group_by(["account_id", *keys, "period"]).aggregate(_s=rows._v.sum())
-        parts.append(agg.mutate(_shift=ibis.literal(s, "int64")))
-    union = ibis.union(*parts, distinct=False)
-    pivot = union.group_by(["account_id", *keys, "period"]).aggregate(
-        **{f"_s{s}": union._s.sum(where=union._shift == s) for s in shifts})
-    ids = pivot.select("account_id", *keys).distinct()
-    grid = ctx.grid.select("period")
-    dense = ids.cross_join(grid)
-    dense = dense.left_join(pivot, [dense.account_id == pivot.account_id,
-                                    *[dense[k] == pivot[k] for k in keys],
-                                    dense.period == pivot.period])
-    dense = dense.select(*[dense[c] for c in ["account_id", *keys, "period"]],
-                         **{f"_s{s}": dense[f"_s{s}"].fill_null(0) for s in shifts})
-    win = ibis.cumulative_window(group_by=["account_id", *keys], order_by="period")
-    cum = dense.mutate(**{f"_c{s}": dense[f"_s{s}"].sum().over(win) for s in shifts})
-    return cum.select("account_id", *keys, "period",
-                      **{n: cum[f"_c{b}"] - cum[f"_c{a}"] for n, (a, b) in windows.items()})
+    for name, (a, b) in windows.items():
+        t = ev.mutate(_mb=_month_after(ctx, ev, b), _ma=_month_after(ctx, ev, a))
+        t = t.filter(t._mb.notnull())
+        span = (a - b) // 28 + 2  # months a window of a − b days can reach
+        agg = t.group_by(["account_id", *keys, "_mb"]).aggregate(
+            **{f"_c{j}": t._v.sum(where=t._ma.isnull() | (t._ma - t._mb > j)) for j in range(span)})
+        for j in range(span):
+            month = agg._mb.cast("int64") + j
+            part = agg.filter(agg[f"_c{j}"].notnull() & (month >= first) & (month <= last))
+            parts.append(part.select("account_id", *keys, period=part._mb.cast("int64") + (j - first + 1),
+                                     _w=ibis.literal(name), _v=part[f"_c{j}"]))
+    union = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+    out = union.group_by(["account_id", *keys, "period"]).aggregate(
+        **{n: union._v.sum(where=union._w == n) for n in windows})
+    return out.mutate(**{n: out[n].fill_null(0) for n in windows})
 
 
 def in_window(ctx: Context, events: ibis.Table, a: int, b: int) -> ibis.Table:
