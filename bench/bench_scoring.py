@@ -123,12 +123,16 @@ def plain_queue(records, rules, p, as_of):
             owner = p.owner[prim] if math.isnan(thr) else ("" if amount is None or math.isnan(amount)
                                                             else (p.owner_above[prim] if amount >= thr else p.owner[prim]))
             due = p.cycle[prim, _SEGMENTS.get(rec.get("segment"), 3)]
-            if score < 50:
-                parts.append(f"ready on a sufficient trigger (score {num(score)} < 50)")
+            if score < 50:  # ready on its own: the strongest fired alone rule says why
+                rule = max((r for r in fired if r.alone), key=lambda r: r.points)
+                phrase = reasons.rule_phrase(rule, tuple(_shown(s, v[s]) for s in rule.signals), tail="")
+                parts.append(f"ready on its own: {phrase} is enough by itself (score {num(score)}, "
+                             "below the 50 a play otherwise needs)")
         else:
             play = "Fix adoption first" if low else "Too early" if early else "Nurture"
             if play == "Nurture" and prim >= 0:
-                held = ", sufficient trigger held back by a risk signal" if alone and risk else ""
+                held = (", sufficient trigger held back by a risk signal" if alone and risk
+                        else " and no signal strong enough on its own")
                 parts.append(f"Nurture: score {num(score)} < 50{held}")
         first = [r for r in fired if r.motion == prim and r.motion >= 0]
         later = [r for r in fired if r.motion != prim and r.motion >= 0]

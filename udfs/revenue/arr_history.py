@@ -196,8 +196,9 @@ def _movements(a: np.ndarray) -> dict[str, np.ndarray]:
     """
     prev, cur = a[:, :-1], a[:, 1:]
     zero = np.zeros(1)
-    d = cur - prev
-    up = np.maximum(d, 0.0).sum(axis=0)
+    d = cur - prev  # the one full-size buffer: d's positive part, then (d again) its negative part
+    up = np.maximum(d, 0.0, out=d).sum(axis=0)
+    np.subtract(cur, prev, out=d)
     np.negative(d, out=d)
     down = np.maximum(d, 0.0, out=d).sum(axis=0)
     was0, is0 = prev <= 0, cur <= 0
@@ -269,19 +270,23 @@ def _bridge(a: np.ndarray, s: np.ndarray, e: np.ndarray) -> dict[str, np.ndarray
     start = then.sum(axis=0)
     arr = now.sum(axis=0)
     ending = now.sum(axis=0, where=c)
-    kept = np.minimum(now, then).sum(axis=0)
-    churn = then.sum(axis=0, where=now <= 0)
+    scratch = np.minimum(now, then)  # one full-size buffer (then's layout) for two sums
+    kept = scratch.sum(axis=0)
+    gone = now <= 0
+    churn = then.sum(axis=0, where=gone)
     first = first_billed(a)[:, None]
     first_bill = np.take_along_axis(a, np.minimum(first, a.shape[1] - 1), axis=1)
     new = (first > s) & (first <= e)
     new_logo_arr = np.where(new, first_bill, 0.0).sum(axis=0)
     accounts = c.sum(axis=0).astype(float)
-    lost = (c & (now <= 0)).sum(axis=0).astype(float)
+    lost = (c & gone).sum(axis=0).astype(float)
+    np.subtract(now, then, out=scratch)
+    grown = np.maximum(scratch, 0.0, out=scratch).sum(axis=0)
     some = start > 0
     safe = np.where(some, start, 1.0)
     return {
         "starting_arr": start,
-        "expansion": np.maximum(np.maximum(now - then, 0.0).sum(axis=0) - (arr - ending), 0.0),
+        "expansion": np.maximum(grown - (arr - ending), 0.0),
         "contraction": np.maximum(start - kept - churn, 0.0),
         "churn": churn,
         "ending_arr": ending,
