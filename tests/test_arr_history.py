@@ -404,6 +404,13 @@ def test_arrow_text_ids_in_runs_hash_one_row_per_run(dtype):
     assert np.array_equal(got.arr, want.arr)
     codes, labels = _records.coded_texts("history", table, "account_id")
     assert codes.dtype == np.intp and labels[codes].tolist() == ids.tolist()
+    # summary rows in runs of their own (a total per month under the accounts) are left out
+    totals = pd.DataFrame({"account_id": ["Total"] * 12 + ["GRAND TOTAL"] * 12,
+                           "month": MONTHS[:12] * 2, "arr": [9e9] * 24})
+    with_totals = pd.concat([table, totals.astype({"account_id": dtype})], ignore_index=True)
+    assert _records._run_heads(with_totals["account_id"]) is not None
+    read = udfs.arr_matrix(with_totals)
+    assert read.accounts.tolist() == want.accounts.tolist() and np.array_equal(read.arr, want.arr)
 
 
 @pytest.mark.parametrize("unit", ["s", "us", "ns"])

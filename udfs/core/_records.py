@@ -55,12 +55,14 @@ def record_table(
     ids = frame[id_column] if id_column is not None and id_column in frame else None
     if ids is not None and ids.dtype.kind in "iufbmM":
         ids = None
-    arrow_text = ids is not None and isinstance(ids.dtype, pd.StringDtype) and ids.dtype.storage == "pyarrow"
-    if ids is not None and not arrow_text:
-        codes, uniques = _factorize(ids)  # hash the ids once: later checks use codes
+    arrow_text = ids is not None and _arrow_text(ids)
+    heads = _run_heads(ids) if arrow_text else None  # Arrow text in runs: hashed one row per run
+    if ids is not None and (not arrow_text or heads is not None):
+        arrow_text = False
+        codes, uniques = _factorize(ids, heads)  # hash the ids once: later checks use codes
         frame[id_column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
     keep = ~_blank_rows(frame)
-    if arrow_text:  # text held by Arrow: searched in place, row by row, without hashing
+    if arrow_text:  # text held by Arrow, not in runs: searched in place, row by row, without hashing
         rows = np.flatnonzero(ids.str.contains("total", case=False, regex=False).fillna(False).to_numpy(bool))
         keep[rows[[_args.normalize_key(v) in SUMMARY_IDS for v in ids.iloc[rows]]]] = False
     elif ids is not None:
@@ -128,15 +130,16 @@ def _stripped(s: pd.Series) -> pd.Series:
         return pd.Series(np.nan, index=s.index, dtype=object)
 
 
-def _factorize(col: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def _factorize(col: pd.Series, heads: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Codes and distinct values of a column (hashing once; the checks then run per distinct value).
 
     A text column whose rows come in runs of one value (an account's months one after the
-    other, as exports list them) hashes the first row of each run only.
+    other, as exports list them) hashes the first row of each run only (``heads``: those
+    rows, when the caller found them already).
     """
     if isinstance(col.dtype, pd.CategoricalDtype):
         return np.asarray(col.cat.codes), np.asarray(col.cat.categories, dtype=object)
-    heads = _run_heads(col)
+    heads = _run_heads(col) if heads is None else heads
     if heads is not None:
         firsts = col.iloc[heads] if _arrow_text(col) else col.to_numpy(dtype=object)[heads]
         codes, uniques = pd.factorize(firsts, use_na_sentinel=True)
