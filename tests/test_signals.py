@@ -53,8 +53,17 @@ TICKETS = pd.DataFrame({"account_id": ["A", "A", "A"], "date": ["2026-11-20", "2
 FEATURES = pd.DataFrame({"feature": ["sso", "audit", "api_calls"], "tier": ["Business", "Business", "Growth"]})
 FEATURE_EVENTS = pd.DataFrame({"account_id": ["A", "A"], "date": ["2026-11-01", "2026-07-01"],
                                "feature": ["SSO", "audit"]})
-HAND_SOURCES = {"usage": USAGE, "caps": CAPS, "seats": SEATS, "users": USERS, "web": WEB,
-                "tickets": TICKETS, "features": FEATURES, "feature_events": FEATURE_EVENTS}
+# Each event source but seats (no look-back) starts in January: a row of D that counts for
+# nothing at A, so every window at A is covered (the short-history test goes without them).
+OPENING = {"usage": {"Customer ID": "D", "Event Time": "2026-01-02", "Metric": "api_calls", "Qty": 1},
+           "users": {"account_id": "D", "user_id": "d1", "date": "2026-01-02", "department": "Ops"},
+           "web": {"account_id": "D", "date": "2026-01-02", "url": "/docs"},
+           "tickets": {"account_id": "D", "date": "2026-01-02", "tag": "bug"},
+           "feature_events": {"account_id": "D", "date": "2026-01-02", "feature": "not_in_catalog"}}
+SHORT_SOURCES = {"usage": USAGE, "caps": CAPS, "seats": SEATS, "users": USERS, "web": WEB,
+                 "tickets": TICKETS, "features": FEATURES, "feature_events": FEATURE_EVENTS}
+HAND_SOURCES = {k: pd.concat([pd.DataFrame([OPENING[k]]), v], ignore_index=True) if k in OPENING else v
+                for k, v in SHORT_SOURCES.items()}
 
 # Each value worked out by hand from the definitions (as of 2026-11-30; windows end on it).
 EXPECTED = {
@@ -123,7 +132,7 @@ def _check_by_hand(accounts: pd.DataFrame, panel: pd.DataFrame, report) -> None:
     # the month ends before as_of, then as_of; each account from its first month with data
     a = panel[panel["account_id"] == "A"].set_index("month")
     assert list(a.index) == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
-    assert a["period"].tolist() == [1, 2, 3, 4, 5]
+    assert a["period"].tolist() == [7, 8, 9, 10, 11]  # period 1: January, when the exports start
     # Aug 31: (Aug 1, Aug 31] holds the Aug 15 row; Oct 31: (Oct 1, Oct 31] holds Oct 31, not Oct 1
     assert a.loc["2026-08", "usage_vs_cap"] == pytest.approx(0.1)
     assert a.loc["2026-10", "usage_vs_cap"] == pytest.approx(0.1)
@@ -137,7 +146,7 @@ def _check_by_hand(accounts: pd.DataFrame, panel: pd.DataFrame, report) -> None:
     assert accounts["health_score"].tolist() == [80, 70, 60]
     assert accounts["account_name"].tolist() == ["Alpha", "Beta", "Delta"]
     usage = report.source("usage")
-    assert usage.rows_in == 10
+    assert usage.rows_in == 11
     assert usage.rows_used + sum(usage.problems.values()) == usage.rows_in
     assert usage.problems["after_as_of"] == 1 and usage.problems["unknown_account"] == 1
     assert usage.problems["duplicate"] == 1  # 'API calls' and 'api_calls ' are one metric, one day
@@ -158,6 +167,53 @@ def test_each_signal_by_hand(engine, request):
     _check_by_hand(*result)
     if engine == "spark":
         _engines_agree(session)
+
+
+# Without the January rows each source starts later (usage Aug 15, users Sep 5, web and
+# tickets Oct 1, feature_events Jul 1); the grid is Jul 31, Aug 31, Sep 30, Oct 31, Nov 30.
+# A signal is blank at a date whose window's first day, d − lookback + 1, is before that:
+SHORT = {  # signal: (month ends blank, first day of its records)
+    "usage_vs_cap": (2, "2026-08-15"),  # 30 days: Jul 31, Aug 31 (Aug 2 – Aug 31 is partial)
+    "usage_trend_90d": (5, "2026-08-15"),  # 180 days: even Nov 30's reaches Jun 4
+    "active_user_growth_60d": (5, "2026-09-05"),  # 90 days: Nov 30's starts Sep 2
+    "new_department_users_30d": (5, "2026-09-05"),  # 210 days
+    "pricing_page_visits_30d": (3, "2026-10-01"),  # Jul 31, Aug 31, Sep 30
+    "gated_feature_requests_90d": (5, "2026-10-01"),  # Nov 30's starts Sep 2
+    "next_tier_feature_adoption": (4, "2026-08-15"),  # the later of usage and feature_events
+}
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_short_history_is_blank_not_a_number(engine, request):
+    """A window reaching before its source's first record is blank on both engines (counts
+    too, never 0), and the report counts the month ends; seats (no look-back) are kept."""
+    session = request.getfixturevalue("spark") if engine == "spark" else None
+    accounts, panel, report = compute_signals(SHORT_SOURCES, AS_OF, accounts=ACCOUNTS, engine=engine,
+                                              spark=session)
+    assert sorted(panel["month"].unique()) == ["2026-07", "2026-08", "2026-09", "2026-10", "2026-11"]
+    for name, (n, first) in SHORT.items():
+        assert report.short_history[name] == (n, pd.Timestamp(first).date()), name
+        blank = sorted(panel["month"].unique())[:n]
+        shown = panel[panel["month"].isin(blank)]
+        assert len(shown) and shown[name].isna().all(), name  # 0 for a count would be a claim
+        kept = panel[~panel["month"].isin(blank)]
+        assert kept[name].notna().any() or n == 5, name
+    assert "seat_utilization" not in report.short_history
+    text = str(report)
+    assert "new_department_users_30d at 5 of 5 month ends (its records start 2026-09-05" in text
+    assert "usage_vs_cap at 2 of 5 month ends" in text
+    # at as_of: what the covered windows give (as in the hand test), blanks where they are short
+    a = accounts.set_index("account_id")
+    assert a.loc["A", "usage_vs_cap"] == pytest.approx(0.5) and a.loc["A", "pricing_page_visits_30d"] == 2
+    assert a.loc["A", "next_tier_feature_adoption"] == pytest.approx(0.5)
+    assert a.loc["A", "seat_utilization"] == pytest.approx(0.75)
+    for name in ("usage_trend_90d", "active_user_growth_60d", "new_department_users_30d",
+                 "gated_feature_requests_90d"):
+        assert a[name].isna().all(), name  # B's 2 new departments, A's trend 8.0: partial windows
+    # Oct 31: (Oct 1, Oct 31] is covered by usage from Aug 15; Aug 31 was not
+    pa = panel[panel["account_id"] == "A"].set_index("month")
+    assert pa.loc["2026-10", "usage_vs_cap"] == pytest.approx(0.1)
+    assert math.isnan(pa.loc["2026-08", "usage_vs_cap"])
 
 
 def test_duplicates_and_bad_cells_are_counted_not_used():

@@ -38,6 +38,8 @@ class SignalReport:
     computed: list[str] = field(default_factory=list)
     not_computed: list[str] = field(default_factory=list)  # 'signal: why'
     notes: list[str] = field(default_factory=list)
+    # signal -> (dates of the grid left blank for want of history, its sources' first day)
+    short_history: dict[str, tuple[int, date]] = field(default_factory=dict)
     accounts: int = 0
     periods: int = 0
     first_month: str = ""
@@ -55,6 +57,11 @@ class SignalReport:
         if self.computed:
             out.append("Computed: " + ", ".join(self.computed) + ".")
         out.extend(f"Not computed: {n}" for n in self.not_computed)
+        if self.short_history:
+            out.append("Not enough history (blank, never computed from part of a window): " + "; ".join(
+                f"{name} at {n} of {self.periods or 1} month ends (its records start {first.isoformat()}, "
+                f"its window is {_defs.SIGNALS[name].lookback} days)"
+                for name, (n, first) in self.short_history.items()) + ".")
         out.extend(self.notes)
         return out
 
@@ -215,6 +222,7 @@ def compute_signals(
                         gated_tags=gated_tags, tier_next=tier_next, feature_names=catalog,
                         view=lambda name, expr: _view(eng, name, expr))
     ctx.cache["usage_metrics"] = n_metrics
+    ctx.firsts = _firsts(eng, tables)
 
     # ---- the signals: one query joining each definition onto the account-periods
     parts = []
@@ -231,6 +239,7 @@ def compute_signals(
             report.not_computed.append(f"{sig.name}: see the notes")
             continue
         parts.append((sig, expr))
+    short = _short_history(eng, ctx, [sig for sig, _ in parts])
     say(f"computing {len(parts)} signal{'s' * (len(parts) != 1)} for {len(base_df):,} account-months")
     joined = base.select("account_id", "period")
     for sig, expr in parts:
@@ -250,6 +259,10 @@ def compute_signals(
                 values[c] = pd.to_numeric(values[c], errors="coerce").astype("float64").round(DECIMALS)
                 if sig.count:
                     values[c] = values[c].fillna(0.0)
+        if sig.name in short:  # not enough history: blank, counts included
+            cols = [c for c in sig.outputs if c in values.columns]
+            values.loc[values["period"].isin(short[sig.name]), cols] = np.nan
+            report.short_history[sig.name] = (len(short[sig.name]), _defs.history_start(ctx, sig))
         report.computed.append(sig.name)
     report.notes.extend(ctx.notes)
     computed = [c for c in values.columns if c not in ("account_id", "period")]
@@ -280,6 +293,28 @@ def _view(eng: Engine, name: str, expr: ibis.Table) -> ibis.Table:
     plain table (a small query plan), and the engine still streams from the files."""
     return eng.con.create_view(f"upcell_{name}_{uuid.uuid4().hex[:10]}", expr, overwrite=True)
 
+
+
+def _firsts(eng: Engine, tables: dict) -> dict[str, date]:
+    """Each event source's first record (its earliest date over all accounts)."""
+    expr = _defs.first_records(tables, [n for n in tables if _src.SOURCES[n].events])
+    if expr is None:
+        return {}
+    got = eng.con.execute(expr)
+    return {s: _as_date(f) for s, f in zip(got["source"], got["first"], strict=True) if pd.notna(f)}
+
+
+def _short_history(eng: Engine, ctx: _defs.Context, sigs: list) -> dict[str, set[int]]:
+    """signal -> the grid periods where it is blank for want of history (one query)."""
+    parts = []
+    for sig in sigs:
+        short = _defs.short_history(ctx, sig)
+        if short is not None:
+            parts.append(short.mutate(signal=ibis.literal(sig.name)))
+    if not parts:
+        return {}
+    got = eng.con.execute(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    return {name: set(g["period"].astype(np.int64)) for name, g in got.groupby("signal")}
 
 
 def _crm(accounts: Any, as_of: date) -> pd.DataFrame:

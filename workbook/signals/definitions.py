@@ -6,6 +6,14 @@ it). "In (A−n, A]" means the n days ending on A, A included. A ratio whose den
 0 or unknown is blank, never 0; a count is 0 when its source is given and nothing fell
 in the window.
 
+A signal is blank, never a number, at a date whose longest window starts before the first
+record of the sources it reads ("not enough history"): at the first month ends of an
+export, a look-back of 210 days would otherwise see no departments and call every one new.
+The first record is the earliest date of the source over all accounts (when the export
+starts), not each account's: an account with no rows in a window the export covers has
+none because nothing happened. A signal with no look-back of its own (the latest seats row
+on or before A) is never blank for this reason.
+
 The first paragraph of each definition's docstring is its user-facing definition: the
 docs table of ``docs/signals.md`` is generated from :data:`SIGNALS`.
 
@@ -54,6 +62,7 @@ class Context:
     tier_next: ibis.Table | None = None  # plan -> next_tier (lower case)
     feature_names: ibis.Table | None = None  # feature (lower case) of the catalog
     notes: list[str] = field(default_factory=list)
+    firsts: dict[str, date] = field(default_factory=dict)  # source -> its first record's date
     cache: dict[str, Any] = field(default_factory=dict)
     view: Callable[[str, ibis.Table], ibis.Table] | None = None  # a temporary view of the engine
 
@@ -69,6 +78,8 @@ class Signal:
     compute: Callable[[Context], ibis.Table | None]  # -> account_id, period, outputs
     count: bool = False  # a count: 0 (not blank) for an account-period with no rows
     alternatives: tuple[tuple[str, ...], ...] = ()  # other source sets that also suffice
+    lookback: int = 0  # days of its longest window, (A−lookback, A]; 0: no look-back
+    history: tuple[str, ...] = ()  # the sources that window must be covered by
 
     @property
     def definition(self) -> str:
@@ -83,9 +94,11 @@ SIGNALS: dict[str, Signal] = {}
 
 
 def signal(name: str, needs: tuple[str, ...], *, outputs: tuple[str, ...] = (), count: bool = False,
-           alternatives: tuple[tuple[str, ...], ...] = ()):
+           alternatives: tuple[tuple[str, ...], ...] = (), lookback: int = 0,
+           history: tuple[str, ...] = ()):
     def register(fn):
-        SIGNALS[name] = Signal(name, needs, (name, *outputs), fn, count, alternatives)
+        SIGNALS[name] = Signal(name, needs, (name, *outputs), fn, count, alternatives, lookback,
+                               history)
         return fn
     return register
 
@@ -183,10 +196,39 @@ def _distinct_users(ctx: Context, a: int, b: int) -> ibis.Table:
     return rows.group_by(["account_id", "period"]).aggregate(n=rows.user_id.nunique())
 
 
+def history_start(ctx: Context, sig: Signal) -> date | None:
+    """The first day the signal's sources have records: the latest first record of those
+    it reads (each must cover its window), or None when it has no look-back."""
+    days = [ctx.firsts[s] for s in sig.history if s in ctx.firsts and s in ctx.tables]
+    return max(days) if sig.lookback and days else None
+
+
+def short_history(ctx: Context, sig: Signal) -> ibis.Table | None:
+    """The grid periods whose window (d−lookback, d] starts before :func:`history_start`
+    (its first day, d−lookback+1, has no records yet): there the signal is blank.
+
+    Columns: period. None when the signal has no look-back.
+    """
+    first = history_start(ctx, sig)
+    if first is None:
+        return None
+    g = ctx.grid
+    return g.filter(g.d - ibis.interval(days=sig.lookback - 1) < ibis.literal(first)).select("period")
+
+
+def first_records(tables: dict[str, ibis.Table], names: list[str]) -> ibis.Table | None:
+    """source, first: the earliest date of each source named (over all its accounts)."""
+    parts = [tables[n].aggregate(first=tables[n].date.min()).mutate(source=ibis.literal(n))
+             for n in names if n in tables]
+    if not parts:
+        return None
+    return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
+
+
 # --------------------------------------------------------------------------- the signals
 
 
-@signal("usage_vs_cap", ("usage", "caps"))
+@signal("usage_vs_cap", ("usage", "caps"), lookback=30, history=("usage",))
 def usage_vs_cap(ctx: Context) -> ibis.Table:
     """The largest, over the metrics with a cap on the account's plan tier, of the quantity
     used in (A−30, A] divided by that cap. Blank when the plan has no cap (or a cap of 0).
@@ -204,7 +246,7 @@ def usage_vs_cap(ctx: Context) -> ibis.Table:
     return x.group_by(["account_id", "period"]).aggregate(usage_vs_cap=x.r.max())
 
 
-@signal("usage_trend_90d", ("usage",))
+@signal("usage_trend_90d", ("usage",), lookback=180, history=("usage",))
 def usage_trend_90d(ctx: Context) -> ibis.Table | None:
     """The quantity used in (A−90, A] divided by the quantity used in (A−180, A−90], minus 1,
     over the metrics that have a cap (or the one metric when usage has a single metric).
@@ -254,7 +296,7 @@ def seat_utilization(ctx: Context) -> ibis.Table:
                        seats_licensed=snap.seats_licensed, seats_active=snap.seats_active)
 
 
-@signal("active_user_growth_60d", ("users",))
+@signal("active_user_growth_60d", ("users",), lookback=90, history=("users",))
 def active_user_growth_60d(ctx: Context) -> ibis.Table:
     """The distinct users active in (A−30, A] divided by the distinct users active in
     (A−90, A−60], minus 1. Blank when the earlier count is 0.
@@ -266,7 +308,7 @@ def active_user_growth_60d(ctx: Context) -> ibis.Table:
     return j.select(account_id=j.account_id, period=j.period, active_user_growth_60d=growth)
 
 
-@signal("new_department_users_30d", ("users",), count=True)
+@signal("new_department_users_30d", ("users",), count=True, lookback=210, history=("users",))
 def new_department_users_30d(ctx: Context) -> ibis.Table | None:
     """The distinct users active in (A−30, A] whose department had no active user of the
     account in (A−210, A−30]. Users without a department are not counted.
@@ -283,7 +325,7 @@ def new_department_users_30d(ctx: Context) -> ibis.Table | None:
     return new.group_by(["account_id", "period"]).aggregate(new_department_users_30d=new.user_id.nunique())
 
 
-@signal("pricing_page_visits_30d", ("web",), count=True)
+@signal("pricing_page_visits_30d", ("web",), count=True, lookback=30, history=("web",))
 def pricing_page_visits_30d(ctx: Context) -> ibis.Table:
     """The web rows in (A−30, A] whose page contains "pricing" (any case)."""
     web = ctx.tables["web"]
@@ -292,7 +334,8 @@ def pricing_page_visits_30d(ctx: Context) -> ibis.Table:
     return s.select("account_id", "period", pricing_page_visits_30d=s.v.cast("float64"))
 
 
-@signal("gated_feature_requests_90d", ("tickets",), count=True)
+@signal("gated_feature_requests_90d", ("tickets",), count=True, lookback=90,
+        history=("tickets",))
 def gated_feature_requests_90d(ctx: Context) -> ibis.Table:
     """The tickets in (A−90, A] whose tag is one of the gated tags (by default "gated" and
     "upgrade request", any case; editable).
@@ -303,7 +346,8 @@ def gated_feature_requests_90d(ctx: Context) -> ibis.Table:
     return s.select("account_id", "period", gated_feature_requests_90d=s.v.cast("float64"))
 
 
-@signal("next_tier_feature_adoption", ("features", "usage"), alternatives=(("features", "feature_events"),))
+@signal("next_tier_feature_adoption", ("features", "usage"), alternatives=(("features", "feature_events"),),
+        lookback=90, history=("usage", "feature_events"))
 def next_tier_feature_adoption(ctx: Context) -> ibis.Table | None:
     """The distinct features of the tier above the account's plan tier used in (A−90, A],
     divided by the number of that tier's features in the catalog. Blank on the top tier
