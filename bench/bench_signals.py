@@ -240,10 +240,15 @@ panel AS (
     WHERE grid.period >= least(greatest(coalesce(
         year(starts.first) * 12 + month(starts.first) - 1 - {first_month} + 1, n.n), 1), n.n)),
 seats AS (
-    SELECT panel.account_id, panel.period,
+    SELECT panel.account_id, panel.period, panel.d,
            CASE WHEN s.seats_licensed > 0 THEN s.seats_active / s.seats_licensed END AS seat_utilization
     FROM panel ASOF LEFT JOIN '{seats}' s ON panel.account_id = s.account_id AND s.date <= panel.d)
-SELECT seats.account_id, seats.period, usage_vs_cap, usage_trend_90d, seat_utilization
+-- blank where the window starts before usage's first record (not enough history)
+SELECT seats.account_id, seats.period,
+       CASE WHEN seats.d - 29 >= (SELECT min(date) FROM usage) THEN usage_vs_cap END AS usage_vs_cap,
+       CASE WHEN seats.d - 179 >= (SELECT min(date) FROM usage) THEN usage_trend_90d END
+           AS usage_trend_90d,
+       seat_utilization
 FROM seats LEFT JOIN vs_cap USING (account_id, period) LEFT JOIN trend USING (account_id, period)
 """
 
@@ -290,6 +295,9 @@ def run_pandas(files: dict, as_of: date):
     first = min(usage["date"].min(), seats["date"].min())
     first_month = first.year * 12 + first.month - 1
     n = len(_grid(first_month, as_of))
+    # the grid dates whose 30- and 180-day windows start on or after usage's first record
+    grid = pd.to_datetime(pd.Series(_grid(first_month, as_of))).to_numpy()
+    covered = {k: grid - np.timedelta64(k - 1, "D") >= usage["date"].min().to_datetime64() for k in (30, 180)}
 
     def period_of(days: pd.Series) -> np.ndarray:
         return np.maximum(days.dt.year.to_numpy() * 12 + days.dt.month.to_numpy() - 1 - first_month + 1, 1)
@@ -322,6 +330,8 @@ def run_pandas(files: dict, as_of: date):
         has_usage[usage["a"].unique()] = True
         now, before = u90.sum(axis=1), u180.sum(axis=1)
         trend = np.where((before > 0) & has_usage[:, None], now / before - 1, np.nan)
+    vs_cap = np.where(covered[30][None, :], vs_cap, np.nan)
+    trend = np.where(covered[180][None, :], trend, np.nan)
 
     # seats: the latest snapshot on or before each grid date, carried forward
     seats = seats.assign(a=ids.get_indexer(seats["account_id"].str.strip()))

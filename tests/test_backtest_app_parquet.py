@@ -88,7 +88,9 @@ def test_read_history_of_the_signals_panel(signals_panel):
     stored = pd.read_parquet(signals_panel)
     by_path, problems = bt.read_history_path(signals_panel)
     by_bytes, _ = bt.read_history(signals_panel.read_bytes(), "renamed.csv")
-    assert len(problems) == 0 and len(by_path) == len(stored) == 2_100
+    # 24 month ends (2025-01 to 2026-12), each account from its first month with data
+    assert len(problems) == 0 and len(by_path) == len(stored) == 5_729
+    assert stored["month"].nunique() == 24
     pd.testing.assert_frame_equal(by_path, by_bytes)
     assert by_path["expansion"].sum() == stored["expansion"].sum() > 0
     # udfs.load_history reads the same file through the workbook package's reader
@@ -121,13 +123,18 @@ def test_browser_backtests_the_signals_panel(chromium, tmp_path, signals_panel):
     stored = pd.read_parquet(signals_panel)
     panel = udfs.load_history(stored)[0]
     rules = udfs.rules_table()
-    at_current = udfs.backtest_single(panel, "usage_at_cap", 0.9)
-    assert udfs.recommend_threshold(panel, "usage_at_cap")["threshold"] is None
+    chosen = udfs.recommend_threshold(panel, "usage_at_cap")["threshold"]
+    assert chosen is not None  # 24 months: the sample's usage at the cap passes the gate
+    at_chosen = udfs.backtest_single(panel, "usage_at_cap", chosen)  # the app's threshold to export
+    assert at_chosen["passes_gate"] and at_chosen["true_fires"] > 50
     recommended = {}
     for name in dict.fromkeys(rules.loc[rules["motion"].notna(), "rule"]):
         if rules.loc[rules["rule"] == name, "signal"].isin(panel.columns).all():
             recommended[name] = udfs.recommend_threshold(panel, name)["threshold"]
-    assert any(v is not None for v in recommended.values())  # results, not only "none passes"
+    # the rules the sample records plant before its expansions pass; user growth does not
+    passing = {k for k, v in recommended.items() if v is not None}
+    assert {"usage_at_cap", "seats_full", "pricing_page", "gated_requests", "new_departments",
+            "next_tier_adoption"} <= passing and "user_growth" not in passing
     assert "headcount_growth" not in recommended  # a signal the product records do not give
     queues = udfs.compare_queues(panel)
     uploaded = tmp_path / "uploaded_panel.parquet"
@@ -143,10 +150,10 @@ def test_browser_backtests_the_signals_panel(chromium, tmp_path, signals_panel):
     ):
         page.goto(url)
         page.get_by_text(f"Backtesting panel.parquet: {summary}.").first.wait_for()
-        page.get_by_text("Recommended threshold: none.").first.wait_for()
-        # the chosen rule at its current threshold (no threshold passes on 7 months)
-        page.get_by_text(f"{at_current['true_fires']} true · {at_current['pending']} pending"
-                         ).first.wait_for()
+        page.get_by_text(f"Recommended threshold: {bt.num(chosen)}").first.wait_for()
+        # the chosen rule at the threshold to export (the recommended one)
+        page.get_by_text(f"{bt.num(at_chosen['true_fires'])} true · {bt.num(at_chosen['pending'])} "
+                         "pending").first.wait_for()
 
         # the whole queue replayed on this panel
         page.locator("text=Whole queue: the most precise queue is >> visible=true").first.wait_for()

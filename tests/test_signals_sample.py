@@ -92,6 +92,25 @@ def test_panel_feeds_the_backtests_and_the_queue(from_events):
     assert len(queue) == len(accounts)
 
 
+def test_panel_spans_24_month_ends_with_no_invented_first_months(from_events):
+    """The records start in January 2025: 24 month ends to as_of. Where a window reaches
+    before that (the first months of new_department_users_30d's 210 days), the panel is
+    blank, not a department counted as new because nothing came before it."""
+    _, panel, report = from_events
+    months = sorted(panel["month"].unique())
+    assert len(months) == 24 and months[0] == "2025-01" and months[-1] == "2026-12"
+    first = panel[panel["month"] == months[0]]
+    assert len(first) > 100 and first["new_department_users_30d"].isna().all()
+    # blank until the 210 days fit after Jan 2, 2025 (Jul 31 is the first month end they do)
+    n, start = report.short_history["new_department_users_30d"]
+    assert (n, start.isoformat()) == (6, "2025-01-02")
+    july = panel[panel["month"] == "2025-07"]["new_department_users_30d"]
+    assert july.notna().all() and (july < 3).mean() > 0.8  # most accounts add no department
+    assert "new_department_users_30d at 6 of 24 month ends" in str(report)
+    # seats (the latest snapshot) are not held back
+    assert "seat_utilization" not in report.short_history
+
+
 def _run(*args, cwd=ROOT):
     return subprocess.run([sys.executable, "-m", "workbook", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=600)

@@ -5,7 +5,12 @@ as of 2026-12-01, the raw records a SaaS team exports — daily API usage, plan 
 snapshots, active users with their departments, web visits, support tickets, a feature
 catalog and feature use — such that the signals computed from them
 (``workbook.signals``) are the book's own values, up to the rounding of whole events
-(seat counts). Deterministic: the same call gives the same records.
+(seat counts). Before the windows at as_of reach, the records go back to January 2025
+(or the account's first bill), so the monthly panel has 24 month ends; there a steady
+baseline rises at the month end before most expansions of the sample ARR history (usage
+at the cap, full seats, a new department, pricing visits, gated requests, the next tier's
+features) and now and then without one, so the backtests have triggers to find.
+Deterministic: the same call gives the same records.
 
 ``python -m workbook.sample_events [--force]`` writes them to ``workbook/sample_events/``
 (Parquet for the events, CSV for the two small catalogs).
@@ -28,6 +33,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SAMPLE_CSV = os.path.join(HERE, "sample_accounts.csv")
 EVENTS_DIR = os.path.join(HERE, "sample_events")
 AS_OF = pd.Timestamp("2026-12-01")
+START = pd.Timestamp("2025-01-01")  # the exports' first day: 24 month ends to as_of
 TIERS = ("Starter", "Growth", "Business", "Enterprise", "Ultimate")  # lowest first
 CAPS = {"Starter": 10_000, "Growth": 50_000, "Business": 200_000, "Enterprise": 1_000_000}
 FEATURES_PER_TIER = 1000  # adoption shares are given to 3 decimals: 1000 features keep them exact
@@ -160,10 +166,168 @@ def sample_events(book: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
     feature = [f"{nxt[tier[i]].lower()}_feature_{k:04d}" for i, k in zip(a, j, strict=True)]
     out["feature_events"] = pd.DataFrame({"account_id": ids[a], "date": _days(rng.integers(0, 90, len(a))),
                                           "feature": feature})
+    _history(out, book, u0, np.rint(y / 90.0), rng)
     for name in ("usage", "seats", "users", "web", "tickets", "feature_events"):
         when = next(c for c in ("date", "timestamp", "created_at") if c in out[name])
         out[name] = out[name].sort_values(["account_id", when], kind="stable").reset_index(drop=True)
     return out
+
+
+def _month_end_offsets(months: np.ndarray) -> np.ndarray:
+    """Days before as_of of the last day of each month (year × 12 + month − 1)."""
+    ends = pd.to_datetime({"year": months // 12, "month": months % 12 + 1, "day": 1}) + pd.offsets.MonthEnd(0)
+    return (AS_OF - ends).dt.days.to_numpy(np.int64)
+
+
+def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, daily: np.ndarray,
+             rng: np.random.Generator) -> None:
+    """The records before the as_of windows, from START (or the account's first bill): a
+    steady baseline in which, at the month end before most ARR expansions of the sample
+    ARR history, the signals that announce one rise (usage near the cap, seats full, a new
+    department, pricing visits, gated requests, the next tier's features), and now and
+    then without one. Every row is dated where no window at as_of reaches it.
+    """
+    from udfs.samples.records import sample_arr_history
+
+    ids = book["account_id"].astype(str).to_numpy()
+    tier = book["plan_tier"].astype(str).to_numpy()
+    n = len(book)
+    first_m = START.year * 12 + START.month - 1
+    as_m = AS_OF.year * 12 + AS_OF.month - 1
+    months = np.arange(first_m, as_m)  # the month ends before as_of's month
+    ends = _month_end_offsets(months)  # days before as_of
+    hist = sample_arr_history()
+    hist = hist[hist["account_id"].isin(set(ids))]
+    stamp = pd.to_datetime(hist["month"])
+    hist = hist.assign(m=stamp.dt.year * 12 + stamp.dt.month - 1).sort_values(["account_id", "m"])
+    row_of = {a: i for i, a in enumerate(ids)}
+    r = hist["account_id"].map(row_of).to_numpy()
+    start_m = np.full(n, as_m)
+    np.minimum.at(start_m, r, hist["m"].to_numpy())
+    start_m = np.maximum(start_m, first_m)  # each account from START or its first bill
+    prev = hist.groupby("account_id")["arr"].shift()
+    up = (hist["arr"] > prev) & (prev > 0)
+    # plant[i, k]: the month end k comes just before an expansion of account i
+    plant = np.zeros((n, len(months)), dtype=bool)
+    k = hist["m"].to_numpy()[up.to_numpy()] - 1 - first_m
+    ok = (k >= 0) & (k < len(months))
+    plant[r[up.to_numpy()][ok], k[ok]] = True
+    soon = plant.copy()  # an expansion within the next 3 months: no stray rise there
+    for lag in (1, 2):
+        soon[:, :-lag] |= plant[:, lag:]
+    alive = months[None, :] >= start_m[:, None]
+
+    def planted(p_true: float, p_stray: float, last_offset: int) -> np.ndarray:
+        """Where a signal rises: before p_true of the expansions, at p_stray of the other months."""
+        hit = np.where(plant, rng.random(plant.shape) < p_true, (rng.random(plant.shape) < p_stray) & ~soon)
+        return hit & alive & (ends[None, :] >= last_offset)
+
+    def in_month(ai: np.ndarray, ki: np.ndarray, lo: int = 1, hi: int = 28) -> np.ndarray:
+        """A day of month ki (days lo–hi), as days before as_of."""
+        day = rng.integers(lo, hi + 1, ai.size)
+        return ends[ki] + (pd.to_datetime({"year": months[ki] // 12, "month": months[ki] % 12 + 1,
+                                            "day": 1}) + pd.offsets.MonthEnd(0)).dt.day.to_numpy() - day
+
+    frames: dict[str, list[pd.DataFrame]] = {name: [out[name]] for name in
+                                              ("usage", "seats", "users", "web", "tickets", "feature_events")}
+
+    # ---- usage: every day up to A−180 at about the level of the as_of trend's base, held
+    # under 60 % of the cap; in the 30 days to a rising month end, 92–110 % of the cap
+    cap = np.array([CAPS.get(t, 0) for t in tier], dtype=float)
+    level = np.minimum(daily, 0.6 * cap / 30) * rng.uniform(0.8, 1.0, n)
+    day0 = (AS_OF - START).days
+    offs = np.arange(180, day0 + 1)
+    day_m = pd.DatetimeIndex(_days(offs)).year * 12 + pd.DatetimeIndex(_days(offs)).month - 1
+    q = np.rint(level[:, None] * rng.uniform(0.85, 1.15, (n, offs.size)))
+    rise = planted(0.75, 0.012, 180)
+    for i, kk in zip(*np.nonzero(rise), strict=True):
+        days = (offs >= ends[kk]) & (offs <= ends[kk] + 29)  # (d−30, d]
+        q[i, days] = np.rint(cap[i] * rng.uniform(0.92, 1.10) / 30)
+    keep = (day_m.to_numpy()[None, :] >= start_m[:, None]) & (cap[:, None] > 0)
+    ai, di = np.nonzero(keep)
+    frames["usage"].append(pd.DataFrame({"account_id": ids[ai], "date": _days(offs[di]), "metric": METRIC,
+                                         "quantity": q[ai, di].astype(np.int64)}))
+
+    # ---- seats: a snapshot each month to A−101 (60–85 % used; 92–100 % before a rise)
+    licensed = np.maximum(book["seats_licensed"].to_numpy(float), 5)
+    full = planted(0.7, 0.012, 101)
+    ai, ki = np.nonzero(alive & (ends[None, :] + 14 >= 101))
+    when = ends[ki] + 14  # the month's middle (its end is 28–31 days after its first)
+    util = np.where(full[ai, ki], rng.uniform(0.92, 1.0, ai.size), rng.uniform(0.6, 0.85, ai.size))
+    frames["seats"].append(pd.DataFrame({"account_id": ids[ai], "date": _days(when),
+                                         "seats_licensed": licensed[ai].astype(np.int64),
+                                         "seats_active": np.rint(util * licensed[ai]).astype(np.int64)}))
+
+    # ---- users: the first 40 of the account's earlier users, each active one day of most
+    # months to A−91; before a rise, 3–6 users of a department new to the account
+    pool = np.minimum(u0, 40)
+    ai, ki = np.nonzero(alive & (ends[None, :] >= 91 + 3))
+    ua = np.repeat(ai, pool[ai])
+    uk = np.repeat(ki, pool[ai])
+    uj = np.arange(ua.size) - np.repeat(np.cumsum(pool[ai]) - pool[ai], pool[ai])
+    on = rng.random(ua.size) < 0.9
+    ua, uk, uj = ua[on], uk[on], uj[on]
+    dated = in_month(ua, uk, 2, 28)
+    inside = dated >= 91
+    ua, uk, uj, dated = ua[inside], uk[inside], uj[inside], dated[inside]
+    parts = [pd.DataFrame({"account_id": ids[ua], "user_id": [f"{ids[a]}-u{j:04d}" for a, j in zip(ua, uj, strict=True)],
+                           "date": _days(dated), "department": np.where(uj % 3 == 0, "Product", "Engineering")})]
+    spread = planted(0.8, 0.012, 92)
+    new_depts = ("Sales", "Marketing", "Legal", "Operations", "Support", "Design", "Data", "Security")
+    count = np.zeros(n, dtype=np.int64)
+    for i, kk in zip(*np.nonzero(spread), strict=True):
+        dept = new_depts[count[i] % len(new_depts)]
+        if count[i] >= len(new_depts):
+            continue
+        m = int(rng.integers(3, 7))
+        parts.append(pd.DataFrame({"account_id": ids[i],
+                                   "user_id": [f"{ids[i]}-n{count[i]}{j}" for j in range(m)],
+                                   "date": _days(ends[kk] + rng.integers(0, 25, m)), "department": dept}))
+        count[i] += 1
+    frames["users"].extend(parts)
+
+    # ---- web: other pages now and then; 1–4 pricing visits before a rise (to A−31)
+    ai, ki = np.nonzero(alive & (rng.random(alive.shape) < 0.5))
+    frames["web"].append(pd.DataFrame({"account_id": ids[ai], "timestamp": _stamps(in_month(ai, ki) .clip(31), rng),
+                                       "page": rng.choice(["/docs/api", "/blog/release-notes", "/app/settings"],
+                                                          ai.size)}))
+    visits = planted(0.75, 0.015, 31)
+    ai, ki = np.nonzero(visits)
+    per = rng.integers(1, 5, ai.size)
+    ai, ki = np.repeat(ai, per), np.repeat(ki, per)
+    frames["web"].append(pd.DataFrame({"account_id": ids[ai],
+                                       "timestamp": _stamps(ends[ki] + rng.integers(0, 25, ai.size), rng),
+                                       "page": "/pricing"}))
+
+    # ---- tickets: other tags now and then; 3–5 gated requests before a rise (to A−91)
+    ai, ki = np.nonzero(alive & (rng.random(alive.shape) < 0.3) & (ends[None, :] >= 91))
+    frames["tickets"].append(pd.DataFrame({"account_id": ids[ai], "created_at": _stamps(in_month(ai, ki).clip(91), rng),
+                                           "tag": rng.choice(["bug", "how-to", "billing"], ai.size)}))
+    asks = planted(0.7, 0.01, 91)
+    ai, ki = np.nonzero(asks)
+    per = rng.integers(3, 6, ai.size)
+    ai, ki = np.repeat(ai, per), np.repeat(ki, per)
+    frames["tickets"].append(pd.DataFrame({"account_id": ids[ai],
+                                           "created_at": _stamps(ends[ki] + rng.integers(0, 25, ai.size), rng),
+                                           "tag": rng.choice(["gated", "upgrade request"], ai.size)}))
+
+    # ---- feature use of the next tier: up to 5 % a month; 72–90 % of it before a rise (to A−91)
+    nxt = {t: TIERS[i + 1] for i, t in enumerate(TIERS[:-1])}
+    has_next = np.array([t in nxt for t in tier])
+    adopt = planted(0.7, 0.01, 91) & has_next[:, None]
+    ai, ki = np.nonzero(alive & has_next[:, None] & (ends[None, :] >= 91))
+    share = np.where(adopt[ai, ki], rng.uniform(0.72, 0.9, ai.size), rng.uniform(0.0, 0.05, ai.size))
+    used = np.rint(share * FEATURES_PER_TIER).astype(np.int64)
+    fa, fk = np.repeat(ai, used), np.repeat(ki, used)
+    j = np.arange(used.sum()) - np.repeat(np.cumsum(used) - used, used)
+    j = (j + np.repeat(rng.integers(0, FEATURES_PER_TIER, ai.size), used)) % FEATURES_PER_TIER
+    names = np.array([f"{nxt[t].lower()}_feature_" for t in tier], dtype=object)[fa]
+    feature = names + pd.Series(j).map("{:04d}".format).to_numpy(dtype=object)
+    frames["feature_events"].append(pd.DataFrame({"account_id": ids[fa],
+                                                  "date": _days(ends[fk] + rng.integers(0, 25, fa.size)),
+                                                  "feature": feature}))
+    for name, parts in frames.items():
+        out[name] = pd.concat(parts, ignore_index=True)
 
 
 def sample_sources(folder: str = EVENTS_DIR) -> dict[str, str]:
