@@ -470,13 +470,18 @@ def signal_definitions_table() -> str:
     """Each signal's definition, from the docstring of the code that computes it."""
     from workbook.signals.definitions import SIGNALS
 
-    lines = ["| signal | computed from | definition at A |", "|---|---|---|"]
+    lines = ["| signal | computed from | definition at A | blank until the records cover |",
+             "|---|---|---|---|"]
     for sig in SIGNALS.values():
         sources = " + ".join(f"`--{n.replace('_', '-')}`" for n in sig.needs)
         for alt in sig.alternatives:
             sources += " (or " + " + ".join(f"`--{n.replace('_', '-')}`" for n in alt) + ")"
         also = f" (also {', '.join(sig.outputs[1:])})" if len(sig.outputs) > 1 else ""
-        lines.append(f"| [{sig.name}](accounts.md){also} | {sources} | {_plain(sig.definition)} |")
+        history = (f"{sig.lookback} days (A−{sig.lookback}, A] of "
+                   + " and ".join(f"`--{n.replace('_', '-')}`" for n in sig.history)
+                   if sig.lookback else "— (never blank for this reason)")
+        lines.append(f"| [{sig.name}](accounts.md){also} | {sources} | {_plain(sig.definition)} "
+                     f"| {history} |")
     return "\n".join(lines)
 
 
