@@ -218,8 +218,9 @@ def short_history(ctx: Context, sig: Signal) -> ibis.Table | None:
 
 def first_records(tables: dict[str, ibis.Table], names: list[str]) -> ibis.Table | None:
     """source, first: the earliest date of each source named (over all its accounts)."""
-    parts = [tables[n].aggregate(first=tables[n].date.min()).mutate(source=ibis.literal(n))
-             for n in names if n in tables]
+    parts = [tables[n].aggregate(first=(tables[n].date if "date" in tables[n].columns
+                                        else tables[n]._first).min()).mutate(source=ibis.literal(n))
+             for n in names if n in tables]  # a summary (sources.summarize) keeps _first
     if not parts:
         return None
     return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]

@@ -345,8 +345,8 @@ def bit_count(x):  # noqa: ARG001 - the engine's own function (DuckDB and Spark 
 def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str], raw: list[str],
               shifts: tuple[int, ...], as_of: date) -> tuple[ibis.Table, ibis.Table]:
     """The checked rows of an event source summed per account, key columns and the months
-    ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``), kept by the
-    engine; and the counts of the report read from that summary.
+    ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``) and the
+    group's first day ``_first``, kept by the engine; and the counts of the report read from that summary.
 
     A group (one month of an account and metric) holds an exact repeat only if two of its
     rows share a day: each row adds 2^(day of month − 1) to ``_days``, and the days are all
@@ -373,7 +373,7 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
         return t.group_by(["_problem", *group]).aggregate(
             _rows=n.sum().cast("int64") if used is not None else t.count().cast("int64"),
             _used=used if used is not None else t.count().cast("int64"),
-            _days=t._bit.sum().cast("int64"), _ex_min=t._ex.min(), _ex_max=t._ex.max(),
+            _days=t._bit.sum().cast("int64"), _first=t._c_date.min(), _ex_min=t._ex.min(), _ex_max=t._ex.max(),
             _zoned=(t._z.cast("int64") * (n if used is not None else 1)).sum().cast("int64"),
             **{k: t[f"_c_{k}"].sum() for k in sums})
 
@@ -401,7 +401,8 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
         ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
     good = summary.filter(summary._problem.isnull())
     return good.select(**{k: good[f"_k_{k}"] for k in keys}, **{m: good[m] for m in months},
-                       **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used), stats
+                       **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used,
+                       _first=good._first), stats
 
 
 def fill_report(report: SourceReport, stats: pd.DataFrame, events: bool) -> None:
