@@ -346,7 +346,8 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
               shifts: tuple[int, ...], as_of: date) -> tuple[ibis.Table, ibis.Table]:
     """The checked rows of an event source summed per account, key columns and the months
     ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``) and the
-    group's first day ``_first``, kept by the engine; and the counts of the report read from that summary.
+    group's first day ``_first``, kept by the engine; and the counts of the report read
+    from that summary.
 
     A group (one month of an account and metric) holds an exact repeat only if two of its
     rows share a day: each row adds 2^(day of month − 1) to ``_days``, and the days are all
