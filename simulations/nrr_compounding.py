@@ -49,21 +49,7 @@ def _():
 
 @app.cell
 def _():
-    def money(x):
-        """$12.0M, $850K, $1.2B: as a finance reader expects."""
-        if x is None or x != x:
-            return "–"
-        sign, x = ("-" if x < 0 else ""), abs(x)
-        if x >= 1e9:
-            return f"{sign}${x / 1e9:.1f}B"
-        if x >= 1e6:
-            return f"{sign}${x / 1e6:.1f}M"
-        if x >= 1e3:
-            return f"{sign}${x / 1e3:.0f}K"
-        return f"{sign}${x:.0f}"
-
-    def pct(x, digits=0):
-        return "–" if x is None or x != x else f"{x * 100:.{digits}f}%"
+    from workbook.formats import money, pct
 
     def dollars(text):
         """A literal dollar in markdown, not LaTeX."""

@@ -16,6 +16,7 @@ import pytest
 
 import udfs
 import workbook.backtest_app as bt
+import workbook.formats
 import workbook.records.parquet
 from tests.conftest import (
     ROOT,
@@ -68,7 +69,7 @@ BAD = {  # what the app says of each bad file, after its name
 
 
 def test_helpers_doctests():
-    for module in (bt, workbook.records.parquet):
+    for module in (bt, workbook.records.parquet, workbook.formats):
         result = doctest.testmod(module)
         assert result.attempted > 0 and result.failed == 0, module.__name__
 

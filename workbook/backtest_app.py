@@ -23,39 +23,13 @@ from udfs.backtest import families
 from udfs.core import playbook
 
 from . import writeback
+from .formats import money, num, pct  # noqa: F401 - the app shows its figures with these
 from .records import read_any_table
 
 ROOT = Path(__file__).resolve().parent.parent
 HISTORY_FILETYPES = [".csv", ".xlsx", ".parquet"]
 TABLE = {"selection": None, "show_column_summaries": False, "show_data_types": False,
          "show_search": False}  # how the app's plain tables are shown (mo.ui.table keywords)
-
-# --------------------------------------------------------------------------- figures as text
-
-
-def pct(x: Any, digits: int = 0) -> str:
-    """A rate as a percentage; '–' for none."""
-    return "–" if x is None or x != x else f"{x * 100:.{digits}f}%"
-
-
-def num(x: Any) -> str:
-    """A count with thousands separators, another number with 3 significant digits."""
-    if x is None or x != x:
-        return "–"
-    return f"{x:,.0f}" if float(x).is_integer() else f"{x:.3g}"
-
-
-def money(x: Any) -> str:
-    """$1.2M, $850K, $40: as a revenue reader expects."""
-    if x is None or x != x:
-        return "–"
-    sign, x = ("-" if x < 0 else ""), abs(x)
-    if x >= 1e6:
-        return f"{sign}${x / 1e6:.1f}M"
-    if x >= 1e3:
-        return f"{sign}${x / 1e3:.0f}K"
-    return f"{sign}${x:.0f}"
-
 
 # --------------------------------------------------------------------------- the history
 
