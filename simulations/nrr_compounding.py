@@ -39,23 +39,22 @@ def _():
         simulate_nrr,
         win_rates,
     )
+    from workbook.formats import money, pct
     return (
         MOTIONS, Path, ROOT, alt, bootstrap_nrr, default_plays, expansion_share,
-        expansion_share_benchmark, goal_seek_expansion, grr, measured_plan, mo, monte_carlo_nrr,
-        np, nrr, nrr_benchmark, nrr_stage, pd, plan_nrr, playbook_expansion_rates, resample_rates,
+        expansion_share_benchmark, goal_seek_expansion, grr, measured_plan, mo, money, monte_carlo_nrr,
+        np, nrr, nrr_benchmark, nrr_stage, pct, pd, plan_nrr, playbook_expansion_rates, resample_rates,
         simulate_nrr, udfs, win_rates,
     )
 
 
 @app.cell
 def _():
-    from workbook.formats import money, pct
-
     def dollars(text):
         """A literal dollar in markdown, not LaTeX."""
         return text.replace("$", r"\$")
 
-    return dollars, money, pct
+    return (dollars,)
 
 
 @app.cell(hide_code=True)
