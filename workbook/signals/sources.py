@@ -369,29 +369,46 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     rows = typed.mutate(**{f"_k_{k}": typed[f"_c_{k}"] for k in keys}, **months,
                         _bit=ibis.literal(1, "int64") << (typed._c_date.day() - 1).cast("int64"))
     group = [f"_k_{k}" for k in keys] + list(months)
+    zoned = "_zoned" in typed.columns  # text dates only: a time zone can be written there
 
-    def summed(t: ibis.Table, n: ibis.Value, used: ibis.Value) -> ibis.Table:
-        return t.group_by(["_problem", *group]).aggregate(
-            _rows=n.sum().cast("int64") if used is not None else t.count().cast("int64"),
-            _used=used if used is not None else t.count().cast("int64"),
-            _days=t._bit.sum().cast("int64"), _first=t._c_date.min(), _ex_min=t._ex.min(), _ex_max=t._ex.max(),
-            _zoned=(t._z.cast("int64") * (n if used is not None else 1)).sum().cast("int64"),
+    def summed(t: ibis.Table, n: ibis.Value | None) -> ibis.Table:
+        # few aggregates: the grouping keeps one state each per group (a large one spills)
+        one = ibis.literal(1, "int64")
+        agg = t.group_by(["_problem", *group]).aggregate(
+            _rows=(t.count() if n is None else n.sum()).cast("int64"),
+            **({"_used": t.count().cast("int64")} if n is not None else {}),
+            _days=t._bit.sum().cast("int64"), _first=t._c_date.min(),
+            **({"_zoned": (t._z.cast("int64") * (one if n is None else n)).sum().cast("int64")}
+               if zoned else {}),
             **{k: t[f"_c_{k}"].sum() for k in sums})
+        agg = agg if n is not None else agg.mutate(_used=agg._rows)  # no repeat: all used
+        return agg.select("_problem", *group, "_rows", "_used", *[c for c in agg.columns if c not in
+                                                                 ("_problem", *group, "_rows", "_used")])
 
-    summary = engine.materialize(summed(rows, None, None))
+    summary = engine.materialize(summed(rows, None))
     shared = summary._problem.isnull() & (bit_count(summary._days) != summary._rows)
     if engine.con.execute(summary.filter(shared).count()):
         # the exact check, only for the groups where two rows share a day
         suspect = summary.filter(shared).select(*group)
         good = rows.filter(rows._problem.isnull())
         good = good.semi_join(suspect, [good[c].identical_to(suspect[c]) for c in group])
-        distinct = good.group_by(["_problem", *group, *names, *raw, "_ex", "_z", "_bit"]).aggregate(
+        distinct = good.group_by(["_problem", *group, *names, *raw, "_z", "_bit"]).aggregate(
             _n=good.count())
-        fixed = summed(distinct, distinct._n, distinct.count().cast("int64"))
+        fixed = summed(distinct, distinct._n)
         summary = engine.materialize(ibis.union(summary.filter(~shared), fixed, distinct=False))
     by = summary.group_by("_problem").aggregate(
-        n=summary._rows.sum(), used=summary._used.sum(), ex_min=summary._ex_min.min(),
-        ex_max=summary._ex_max.max(), zoned=summary._zoned.sum())
+        n=summary._rows.sum(), used=summary._used.sum(),
+        zoned=summary._zoned.sum() if zoned else ibis.literal(0, "int64").sum())
+    shown = ["bad_date", "unknown_account"]
+    if engine.con.execute(summary.filter(summary._problem.isin(shown)).count()):
+        # examples of these problems: a second look at those rows only
+        bad = rows.filter(rows._problem.isin(shown))
+        ex = bad.group_by("_problem").aggregate(ex_min=bad._ex.min(), ex_max=bad._ex.max())
+        j = by.left_join(ex, by._problem.identical_to(ex._problem))
+        by = j.select(_problem=j._problem, n=j.n, used=j.used, zoned=j.zoned,
+                      ex_min=j.ex_min, ex_max=j.ex_max)
+    else:
+        by = by.mutate(ex_min=ibis.null().cast("string"), ex_max=ibis.null().cast("string"))
     stats = by.select(source=ibis.literal(spec.name), kind=by._problem.fill_null("_ok"),
                       n=by.n.cast("int64"), ex_min=by.ex_min, ex_max=by.ex_max,
                       zoned=by.zoned.cast("int64"))
