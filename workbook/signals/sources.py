@@ -398,7 +398,9 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
         summary = engine.materialize(ibis.union(summary.filter(~shared), fixed, distinct=False))
     by = summary.group_by("_problem").aggregate(
         n=summary._rows.sum(), used=summary._used.sum(),
-        zoned=summary._zoned.sum() if zoned else ibis.literal(0, "int64").sum())
+        **({"zoned": summary._zoned.sum()} if zoned else {}))
+    if not zoned:
+        by = by.mutate(zoned=ibis.literal(0, "int64"))
     shown = ["bad_date", "unknown_account"]
     if engine.con.execute(summary.filter(summary._problem.isin(shown)).count()):
         # examples of these problems: a second look at those rows only
