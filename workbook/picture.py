@@ -30,7 +30,8 @@ def render_scores(out: str = DEFAULT_PNG, *, accounts=None, dpi: int = 200,
         raise RuntimeError("needs LibreOffice (soffice), pdftoppm and pdftotext")
     with tempfile.TemporaryDirectory() as d:
         xlsx = os.path.join(d, "scores.xlsx")
-        build(accounts, xlsx, force=True, values_only=True)
+        team = os.path.join(HERE, "sample_owners.csv") if accounts is None else None  # the sample book's team
+        build(accounts, xlsx, force=True, values_only=True, owners=team)
         subprocess.run(
             [soffice, f"-env:UserInstallation=file://{d}/profile", "--headless",
              "--convert-to", "pdf", "--outdir", d, xlsx],
