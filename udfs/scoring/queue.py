@@ -95,7 +95,6 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     ids, scored = _accounts.account_ids(acc, notes)
     if not scored.all():
         _drop(ev, ~scored)
-    names = _names(acc)
     seg_raw = acc.columns.get("segment")
     seg = (segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
            else np.full(n, 3, dtype=np.int64))
@@ -179,7 +178,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     no_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     columns = {
         "account_id": ids[take],
-        "account_name": names[take],
+        "account_name": _names(acc, take),
         "expansion_score": score[take],
         "ready": ready[take],
         "primary_motion": MOTION_LABELS[prim[take]],
@@ -325,12 +324,18 @@ def _drop(ev: evidence.Evaluation, rows: np.ndarray) -> None:
         ev.waiting[r] = (waiting[keep], None if held is None else held[keep])
 
 
-def _names(acc: _accounts.Accounts) -> np.ndarray:
+def _names(acc: _accounts.Accounts, take: Any = slice(None)) -> np.ndarray:
+    """The account names as text ('' where blank), in the order ``take`` gives."""
     raw = acc.columns.get("account_name")
     if raw is None:
         return np.full(acc.n, "", dtype=object)
-    if _accounts.is_text(raw) and not raw.hasnans:
-        return raw.to_numpy(dtype=object)  # text only, no blanks: as it is
+    if _accounts.is_text(raw) and not raw.hasnans:  # text only, no blanks: as it is
+        cells = raw.array if isinstance(take, slice) else raw.array.take(take)
+        return cells.to_numpy(dtype=object)  # taken in pandas first: one object per name made in order
+    return _names_of(raw)[take]
+
+
+def _names_of(raw: Any) -> np.ndarray:
     names = np.asarray(raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else raw, dtype=object)
     if pd.api.types.infer_dtype(names, skipna=False) == "string":
         return names  # text only, no blanks: as it is
@@ -350,16 +355,18 @@ def _queue_order(ids, scored, ready, expected, score, status=None) -> np.ndarray
     """
     n = len(ids)
     ascending = n < 2 or bool(np.greater(ids[1:], ids[:-1]).all())
-    base = np.arange(n) if ascending else np.argsort(ids, kind="stable")
+    base = None if ascending else np.argsort(ids, kind="stable")
     parts = []
     groups = [scored & ready, scored & ~ready, ~scored]
     if status is not None and (status >= 0).any():
         flying = [scored & ready & (status == k) for k in range(len(playbook.PIPELINE_STATUSES))]
         groups = [scored & ready & (status < 0), *flying, *groups[1:]]
+    with np.errstate(invalid="ignore"):  # NaN (Not scored) is not whole: those rows sort as floats
+        whole_rows = (score == np.round(score)) & (np.abs(score) < 2**15)
     for group in groups:
-        rows = base[group[base]]
+        rows = np.flatnonzero(group) if base is None else base[group[base]]
         s = score[rows]
-        whole = s.size == 0 or bool(np.all(s == np.round(s)))
+        whole = s.size == 0 or bool(whole_rows[rows].all())
         key = -(s.astype(np.int16) if whole else s)  # whole scores: a radix sort
         rows = rows[np.argsort(key, kind="stable")]
         if rows.size and np.any(expected[rows]):
@@ -433,10 +440,12 @@ def on_its_own(ev: evidence.Evaluation, rows_mask: np.ndarray, signal: np.ndarra
     """'ready on its own: 3 gated-feature requests is enough by itself (score 35, below the
     50 a play otherwise needs)' for the rows ready by an ``alone`` rule under the threshold."""
     num, threshold = num_text, playbook.TRIGGER_THRESHOLD
+    candidates = np.flatnonzero(rows_mask) if signal is not None else np.array([], int)
+    named = signal[candidates] if signal is not None else None
     for rule in ev.rules:
         if not rule.alone:
             continue
-        rows = np.flatnonzero(rows_mask & (signal == rule.name)) if signal is not None else np.array([], int)
+        rows = candidates[named == rule.name] if named is not None else candidates
         if rows.size == 0:
             continue
         codes, phrases = rule_phrase_codes(rule, ev.values, rows, tail="")

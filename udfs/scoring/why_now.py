@@ -44,8 +44,10 @@ def ready_signal(ev: Evaluation, ready: np.ndarray, play: np.ndarray,
     their_play = play[rows]
     top = np.full(rows.size, -np.inf)
     best = np.full(rows.size, -1, dtype=np.int64)
-    for r in range(len(ev.rules)):  # a rule at a time over the ready rows: no rules × rows table
-        mine = np.where(on_its_own, alone[r], their_play == motion[r]) & ev.fired[r, rows]
+    fired = ev.fired[:, rows]  # the ready rows' fired rules, gathered once
+    of_motion = {m: their_play == m for m in set(motion.tolist())}
+    for r in range(len(ev.rules)):  # a rule at a time over the ready rows
+        mine = np.where(on_its_own, alone[r], of_motion[motion[r]]) & fired[r]
         better = mine & (points[r] > top)  # strictly: the first of equal points, the Rules table's order
         top[better] = points[r]
         best[better] = r
