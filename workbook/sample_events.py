@@ -228,6 +228,14 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
         return ends[ki] + (pd.to_datetime({"year": months[ki] // 12, "month": months[ki] % 12 + 1,
                                             "day": 1}) + pd.offsets.MonthEnd(0)).dt.day.to_numpy() - day
 
+    def bursts(where: np.ndarray, fewest: int, most: int) -> tuple[np.ndarray, pd.Series]:
+        """fewest–most rows in the 25 days after each month end marked in ``where``:
+        (account rows, timestamps)."""
+        ai, ki = np.nonzero(where)
+        per = rng.integers(fewest, most + 1, ai.size)
+        ai, ki = np.repeat(ai, per), np.repeat(ki, per)
+        return ai, _stamps(ends[ki] + rng.integers(0, 25, ai.size), rng)
+
     frames: dict[str, list[pd.DataFrame]] = {name: [out[name]] for name in
                                               ("usage", "seats", "users", "web", "tickets", "feature_events")}
 
@@ -291,24 +299,15 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
     frames["web"].append(pd.DataFrame({"account_id": ids[ai], "timestamp": _stamps(in_month(ai, ki) .clip(31), rng),
                                        "page": rng.choice(["/docs/api", "/blog/release-notes", "/app/settings"],
                                                           ai.size)}))
-    visits = planted(0.75, 0.015, 31)
-    ai, ki = np.nonzero(visits)
-    per = rng.integers(1, 5, ai.size)
-    ai, ki = np.repeat(ai, per), np.repeat(ki, per)
-    frames["web"].append(pd.DataFrame({"account_id": ids[ai],
-                                       "timestamp": _stamps(ends[ki] + rng.integers(0, 25, ai.size), rng),
-                                       "page": "/pricing"}))
+    ai, at = bursts(planted(0.75, 0.015, 31), 1, 4)
+    frames["web"].append(pd.DataFrame({"account_id": ids[ai], "timestamp": at, "page": "/pricing"}))
 
     # ---- tickets: other tags now and then; 3–5 gated requests before a rise (to A−91)
     ai, ki = np.nonzero(alive & (rng.random(alive.shape) < 0.3) & (ends[None, :] >= 91))
     frames["tickets"].append(pd.DataFrame({"account_id": ids[ai], "created_at": _stamps(in_month(ai, ki).clip(91), rng),
                                            "tag": rng.choice(["bug", "how-to", "billing"], ai.size)}))
-    asks = planted(0.7, 0.01, 91)
-    ai, ki = np.nonzero(asks)
-    per = rng.integers(3, 6, ai.size)
-    ai, ki = np.repeat(ai, per), np.repeat(ki, per)
-    frames["tickets"].append(pd.DataFrame({"account_id": ids[ai],
-                                           "created_at": _stamps(ends[ki] + rng.integers(0, 25, ai.size), rng),
+    ai, at = bursts(planted(0.7, 0.01, 91), 3, 5)
+    frames["tickets"].append(pd.DataFrame({"account_id": ids[ai], "created_at": at,
                                            "tag": rng.choice(["gated", "upgrade request"], ai.size)}))
 
     # ---- feature use of the next tier: up to 5 % a month; 72–90 % of it before a rise (to A−91)
