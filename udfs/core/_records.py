@@ -55,14 +55,13 @@ def record_table(
     ids = frame[id_column] if id_column is not None and id_column in frame else None
     if ids is not None and ids.dtype.kind in "iufbmM":
         ids = None
-    arrow_text = ids is not None and _arrow_text(ids)
-    heads = _run_heads(ids) if arrow_text else None  # Arrow text in runs: hashed one row per run
-    if ids is not None and (not arrow_text or heads is not None):
-        arrow_text = False
-        codes, uniques = _factorize(ids, heads)  # hash the ids once: later checks use codes
+    heads = _run_heads(ids) if ids is not None and _arrow_text(ids) else None  # Arrow text in runs
+    in_place = ids is not None and _arrow_text(ids) and heads is None
+    if ids is not None and not in_place:
+        codes, uniques = _factorize(ids, heads)  # hash the ids once (one row per run): later checks use codes
         frame[id_column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
     keep = ~_blank_rows(frame)
-    if arrow_text:  # text held by Arrow, not in runs: searched in place, row by row, without hashing
+    if in_place:  # text held by Arrow, not in runs: searched in place, row by row, without hashing
         rows = np.flatnonzero(ids.str.contains("total", case=False, regex=False).fillna(False).to_numpy(bool))
         keep[rows[[_args.normalize_key(v) in SUMMARY_IDS for v in ids.iloc[rows]]]] = False
     elif ids is not None:

@@ -154,7 +154,7 @@ def _flag_table(flags: Any) -> pd.DataFrame:
         else:
             out[col] = _texts(frame[col], strip=False) if col in frame else np.full(len(frame), "", dtype=object)
     out = pd.DataFrame(out)
-    motion = _motion_codes(out["play"].to_numpy(object))
+    motion = _motion_codes(out["play"])
     if (motion < 0).any():
         i = int(np.argmax(motion < 0))
         raise _records.row_error(name, frame, i, "play", "one of " + ", ".join(playbook.MOTIONS),
