@@ -273,6 +273,25 @@ def test_score_book_is_the_queue_in_input_order_with_its_rank():
 # --------------------------------------------------------------------------- pandas text columns
 
 
+def test_ids_read_as_arrow_text_in_order_are_used_as_read_and_the_input_is_left_alone():
+    """Ascending Arrow ids (a sorted export) skip the per-id objects; error and summary ids
+    are still found, the error id is blanked in the queue only, never in the caller's table."""
+    pytest.importorskip("pyarrow")
+    ids = ["#N/A", "ACC-1", "ACC-2", "TOTAL"]  # ascending: '#' sorts before letters
+    book = pd.DataFrame({"account_id": pd.Series(ids, dtype=pd.StringDtype("pyarrow")),
+                         "account_name": pd.Series(["x", "Acme", "Globex", "all"], dtype=pd.StringDtype("pyarrow")),
+                         "usage_vs_cap": [0.5, 0.99, 0.2, 0.9]})
+    got = udfs.score_accounts(book, as_of="2026-01-01")
+    assert book["account_id"].tolist() == ids  # the input is untouched
+    assert got["account_id"].tolist() == ["ACC-1", "ACC-2", "", "TOTAL"]
+    assert got["play"].tolist() == ["Tier upgrade", "Nurture", "Not scored", "Not scored"]
+    assert got["reasons"].iloc[2].startswith("Not scored: no account_id; row 2: account_id is the Excel error #N/A")
+    assert got["reasons"].iloc[3].startswith("Not scored: a summary row")
+    objects = book.astype({"account_id": object, "account_name": object})
+    pd.testing.assert_frame_equal(got, udfs.score_accounts(objects, as_of="2026-01-01"))
+    assert str(got["account_id"].dtype) == "str" and str(got["account_name"].dtype) == "str"
+
+
 @pytest.mark.parametrize("storage", ["pyarrow", "python"])
 def test_pandas_text_columns_give_the_queue_their_cells_give_as_objects(storage):
     """A DataFrame whose text columns are pandas' text dtype (read without a Python object per

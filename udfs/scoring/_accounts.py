@@ -466,12 +466,17 @@ def _summary_variants() -> frozenset[str]:
 _ERROR_TEXTS = frozenset(_args.EXCEL_ERRORS | {e.lower() for e in _args.EXCEL_ERRORS})
 
 
-def account_ids(acc: Accounts, notes: dict) -> tuple[np.ndarray, np.ndarray]:
+def account_ids(acc: Accounts, notes: dict) -> tuple[Any, np.ndarray]:
     """(ids as text, scored) per row: blank, error and summary ids are not scored.
 
-    Duplicate ids are noted on the later rows (which are still scored).
+    The ids are an object array, or pandas' Arrow text as read when they need no change
+    (no Python object per id is made). Duplicate ids are noted on the later rows (which
+    are still scored).
     """
     raw = acc.columns["account_id"]
+    if is_text(raw) and not raw.hasnans and raw.dtype.storage == "pyarrow" \
+            and bool((raw.str.strip(WHITESPACE) == raw).all()) and ascending(raw.array):
+        return _sorted_scored(raw.array, notes, acc.first_row)  # the usual file: ids as read
     items = raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else np.asarray(raw, dtype=object)
     n = len(items)
     ids = np.empty(n, dtype=object)
@@ -487,8 +492,8 @@ def account_ids(acc: Accounts, notes: dict) -> tuple[np.ndarray, np.ndarray]:
         if text:
             ids[:] = [v.strip() for v in items]
     if text:  # the usual case: text ids
-        if n and np.greater(ids[1:], ids[:-1]).all():  # ascending, so unique: no hashing
-            return ids, _sorted_scored(ids, notes, acc.first_row)
+        if ascending(ids):  # so unique: no hashing
+            return _sorted_scored(ids, notes, acc.first_row)
         ids = ids.copy() if ids is items else ids  # items keep the cells as given, for the notes
         codes, uniq = pd.factorize(ids)
         uniq = pd.Index(uniq)
@@ -529,18 +534,35 @@ def account_ids(acc: Accounts, notes: dict) -> tuple[np.ndarray, np.ndarray]:
     return ids, scored
 
 
-def _sorted_scored(ids: np.ndarray, notes: dict, first_row: int) -> np.ndarray:
-    """``scored`` for unique ids in ascending order: blank, error and summary ids are found
-    by binary search (a blank sorts first, '#' errors before digits and letters)."""
+def ascending(ids: Any) -> bool:
+    """Whether text ids (an object array or pandas text) are strictly ascending, so unique."""
+    if len(ids) < 2:
+        return len(ids) == 1
+    if isinstance(ids, np.ndarray):
+        return bool(np.greater(ids[1:], ids[:-1]).all())
+    return bool((ids[1:] > ids[:-1]).all())
+
+
+def _sorted_scored(ids: Any, notes: dict, first_row: int) -> tuple[Any, np.ndarray]:
+    """(ids, scored) for unique ids in ascending order: blank, error and summary ids are
+    found by binary search in an object array (a blank sorts first, '#' errors before digits
+    and letters), by one lookup in pandas text (which is copied before an error id is
+    blanked: it is the caller's column)."""
     scored = np.ones(len(ids), dtype=bool)
     if ids[0] == "":
         scored[0] = False
         notes.setdefault(0, []).append(f"row {first_row}: account_id is blank")
-    for text in sorted(_ERROR_TEXTS | _summary_variants()):
-        i = int(np.searchsorted(ids, text))
-        if i < len(ids) and ids[i] == text:
-            scored[i] = False
-            if text in _ERROR_TEXTS:
-                ids[i] = ""
-                notes.setdefault(i, []).append(f"row {i + first_row}: account_id is the Excel error {text.upper()}")
-    return scored
+    special = sorted(_ERROR_TEXTS | _summary_variants())
+    if isinstance(ids, np.ndarray):
+        at = np.searchsorted(ids, special)
+        found = [(int(i), t) for i, t in zip(at.tolist(), special, strict=True) if i < len(ids) and ids[i] == t]
+    else:
+        found = [(int(i), ids[i]) for i in np.flatnonzero(pd.Index(ids).isin(special))]
+    if not isinstance(ids, np.ndarray) and any(t in _ERROR_TEXTS for _, t in found):
+        ids = ids.copy()
+    for i, text in found:
+        scored[i] = False
+        if text in _ERROR_TEXTS:
+            ids[i] = ""
+            notes.setdefault(i, []).append(f"row {i + first_row}: account_id is the Excel error {text.upper()}")
+    return ids, scored

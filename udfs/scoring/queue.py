@@ -177,7 +177,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     blank_text = np.full(n, "", dtype=object)
     no_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     columns = {
-        "account_id": ids[take],
+        "account_id": _text(ids[take]),
         "account_name": _names(acc, take),
         "expansion_score": score[take],
         "ready": ready[take],
@@ -273,10 +273,11 @@ def _dated(column: Any) -> bool:
 
 
 def _frame(columns: dict[str, np.ndarray], index: pd.Index | None) -> pd.DataFrame:
-    """Columns as a DataFrame without copies; text stays object (no string inference)."""
+    """Columns as a DataFrame without copies; object text stays object (no string inference)."""
     n = len(next(iter(columns.values())))
     index = pd.RangeIndex(n) if index is None else index
-    return pd.DataFrame({k: pd.Series(v, index=index, dtype=object if v.dtype == object else None, copy=False)
+    return pd.DataFrame({k: pd.Series(v, index=index, dtype=object if v.dtype == object else None,
+                                       copy=False if isinstance(v, np.ndarray) else None)
                          for k, v in columns.items()}, copy=False)
 
 
@@ -324,15 +325,23 @@ def _drop(ev: evidence.Evaluation, rows: np.ndarray) -> None:
         ev.waiting[r] = (waiting[keep], None if held is None else held[keep])
 
 
-def _names(acc: _accounts.Accounts, take: Any = slice(None)) -> np.ndarray:
-    """The account names as text ('' where blank), in the order ``take`` gives."""
+def _text(values: Any) -> Any:
+    """Free text (ids, names) as pandas text, however the input held it."""
+    return values.astype("str", copy=False) if isinstance(values, pd.api.extensions.ExtensionArray) \
+        else pd.array(values, dtype="str")
+
+
+def _names(acc: _accounts.Accounts, take: Any = slice(None)) -> pd.api.extensions.ExtensionArray:
+    """The account names as pandas text ('' where blank), in the order ``take`` gives.
+
+    Names are the users' free text: they stay pandas text (read from a file they already
+    are, and are then only reordered), whatever the input held them as."""
     raw = acc.columns.get("account_name")
     if raw is None:
-        return np.full(acc.n, "", dtype=object)
+        return _text(np.full(acc.n, "", dtype=object))
     if _accounts.is_text(raw) and not raw.hasnans:  # text only, no blanks: as it is
-        cells = raw.array if isinstance(take, slice) else raw.array.take(take)
-        return cells.to_numpy(dtype=object)  # taken in pandas first: one object per name made in order
-    return _names_of(raw)[take]
+        return _text(raw.array if isinstance(take, slice) else raw.array.take(take))
+    return _text(_names_of(raw)[take])
 
 
 def _names_of(raw: Any) -> np.ndarray:
@@ -354,8 +363,7 @@ def _queue_order(ids, scored, ready, expected, score, status=None) -> np.ndarray
     score), the others by score alone (their expected value is 0), Not scored rows last.
     """
     n = len(ids)
-    ascending = n < 2 or bool(np.greater(ids[1:], ids[:-1]).all())
-    base = None if ascending else np.argsort(ids, kind="stable")
+    base = None if n < 2 or _accounts.ascending(ids) else ids.argsort(kind="stable")
     parts = []
     groups = [scored & ready, scored & ~ready, ~scored]
     if status is not None and (status >= 0).any():
