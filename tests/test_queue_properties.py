@@ -215,7 +215,7 @@ def test_ready_signal_is_the_strongest_rule_of_the_play():
     ev = evidence.evaluate(acc, evidence.rules())
     ready, _, _, prim = readiness(ev)
     play = np.where(ready, prim, -1)
-    got = why_now.ready_signal(ev, ready, play)
+    got = why_now.signal_names(ev)[why_now.ready_rule(ev, ready, play)]
     assert ready.sum() >= 20 and (ev.score[ready] < playbook.TRIGGER_THRESHOLD).any()
     for i in range(ev.n):
         want = ""

@@ -141,7 +141,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     score = np.where(scored, ev.score, np.nan)
 
     order = _queue_order(ids, scored, ready, expected, score, status)
-    signal = why_now.ready_signal(ev, ready, play_code, scored)
+    signal = why_now.ready_rule(ev, ready, play_code, scored)
     keep = None  # the previous snapshot's assignee of each continued play
     if previous is not None:
         carried: list = []
@@ -163,8 +163,9 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         slot = _slots(order, new, owner_code, owner_labels, caps)
 
     take = order if _in_order else slice(None)  # the queue's order, or the book's
-    text = np.full(n, "", dtype=object)
-    if reasons:
+    if not reasons:
+        text = np.full(n, "", dtype=object)
+    else:
         for i in np.flatnonzero(no_arr):
             notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
         extra = None  # who is missing from the Owners table: said after the rules
@@ -194,7 +195,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "value_basis": basis[play_code[take]],
         "due_in_days": np.where(has_play, due, np.nan)[take],
         "ready_since": since[take],
-        "ready_signal": signal[take],
+        "ready_signal": why_now.signal_names(ev)[signal[take]],
         "opportunity_id": blank_text if flight is None else flight.column(flight.ids, "")[take],
         "opportunity_stage": blank_text if flight is None else flight.column(flight.stages, "")[take],
         "opportunity_close_date": no_day if flight is None else flight.column(flight.close, _NAT)[take],
@@ -444,16 +445,17 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
     return SLOT_LABELS[code]
 
 
-def on_its_own(ev: evidence.Evaluation, rows_mask: np.ndarray, signal: np.ndarray | None, s: Sentences) -> None:
+def on_its_own(ev: evidence.Evaluation, rows_mask: np.ndarray, rule_of: np.ndarray | None, s: Sentences) -> None:
     """'ready on its own: 3 gated-feature requests is enough by itself (score 35, below the
-    50 a play otherwise needs)' for the rows ready by an ``alone`` rule under the threshold."""
+    50 a play otherwise needs)' for the rows ready by an ``alone`` rule under the threshold
+    (``rule_of``: the rule that made each row ready, from ``why_now.ready_rule``)."""
     num, threshold = num_text, playbook.TRIGGER_THRESHOLD
-    candidates = np.flatnonzero(rows_mask) if signal is not None else np.array([], int)
-    named = signal[candidates] if signal is not None else None
-    for rule in ev.rules:
+    candidates = np.flatnonzero(rows_mask) if rule_of is not None else np.array([], int)
+    named = rule_of[candidates] if rule_of is not None else None
+    for r, rule in enumerate(ev.rules):
         if not rule.alone:
             continue
-        rows = candidates[named == rule.name] if named is not None else candidates
+        rows = candidates[named == r] if named is not None else candidates
         if rows.size == 0:
             continue
         codes, phrases = rule_phrase_codes(rule, ev.values, rows, tail="")

@@ -1,4 +1,5 @@
-"""Why now: the rule that made each ready play ready (``ready_signal``) and since when
+"""Why now: the rule that made each ready play ready (``ready_rule``, named by
+``signal_names``) and since when
 (``ready_since``).
 
 The signal of a play that is ready on its own (score below the trigger threshold, a fired
@@ -12,8 +13,9 @@ of the play's motion (ties: the Rules table's order).
 ...                                                         "pricing_page_visits_30d": [1, 1]}))
 >>> ev = evidence.evaluate(acc, evidence.rules())
 >>> ready, _, _, prim = readiness(ev)
->>> ready_signal(ev, ready, np.where(ready, prim, -1)).tolist()
-['seats_full', '']
+>>> rule = ready_rule(ev, ready, np.where(ready, prim, -1))
+>>> rule.tolist(), signal_names(ev)[rule].tolist()
+([0, -1], ['seats_full', ''])
 """
 
 from __future__ import annotations
@@ -29,14 +31,18 @@ from .evidence import Evaluation
 __all__: list[str] = []
 
 
-def ready_signal(ev: Evaluation, ready: np.ndarray, play: np.ndarray,
-                 scored: np.ndarray | None = None) -> np.ndarray:
-    """The name of the rule that makes each ready row ready ('' elsewhere)."""
-    out = np.full(ev.n, "", dtype=object)
+def signal_names(ev: Evaluation) -> np.ndarray:
+    """The rules' names, then '' (so that rule -1, none, reads '')."""
+    return np.array([*(r.name for r in ev.rules), ""], dtype=object)
+
+
+def ready_rule(ev: Evaluation, ready: np.ndarray, play: np.ndarray,
+               scored: np.ndarray | None = None) -> np.ndarray:
+    """The index of the rule that makes each ready row ready (-1 elsewhere)."""
+    out = np.full(ev.n, -1, dtype=np.int16)
     rows = np.flatnonzero(ready if scored is None else ready & scored)
     if rows.size == 0 or not ev.rules:
         return out
-    names = np.array([r.name for r in ev.rules], dtype=object)
     points = np.array([r.points for r in ev.rules], dtype=float)
     motion = np.array([r.motion for r in ev.rules])
     alone = np.array([r.alone for r in ev.rules])
@@ -52,7 +58,7 @@ def ready_signal(ev: Evaluation, ready: np.ndarray, play: np.ndarray,
         top[better] = points[r]
         best[better] = r
     found = best >= 0
-    out[rows[found]] = names[best[found]]
+    out[rows[found]] = best[found]
     return out
 
 
