@@ -15,7 +15,7 @@ of the play's motion (ties: the Rules table's order).
 >>> ready, _, _, prim = readiness(ev)
 >>> rule = ready_rule(ev, ready, np.where(ready, prim, -1))
 >>> rule.tolist(), signal_names(ev)[rule].tolist()
-([0, -1], ['seats_full', ''])
+([2, -1], ['seats_full', ''])
 """
 
 from __future__ import annotations
