@@ -161,3 +161,20 @@ def test_queue_and_build_from_records(tmp_path):
     ws = wb["Accounts"]
     header = [c.value for c in next(ws.iter_rows(max_row=1))]
     assert "usage_vs_cap" in header and ws.max_row >= 301
+
+
+def test_the_backtest_recommends_thresholds_near_the_defaults_on_the_sample():
+    """The sample's accounts have their own usual levels, busy months with no expansion after
+    and lone pricing visits, gated requests and curious users of another department; so the
+    backtest must trade coverage for precision and lands near the Rules table's defaults, not
+    at whatever low value separates a too-clean baseline."""
+    arr = os.path.join(ROOT, "workbook", "sample_arr_history.csv")
+    _, panel, _ = compute_signals(sample_sources(), AS_OF.date(), accounts=SAMPLE_CSV, arr_history=arr)
+    assert panel["expansion"].sum() > 200
+    rec = udfs.recommend_thresholds(panel).set_index("rule")
+    near = {"usage_at_cap": (0.75, 1.0), "seats_full": (0.85, 1.0), "pricing_page": (1, 3),
+            "gated_requests": (2, 4), "next_tier_adoption": (0.5, 0.9), "new_departments": (2, 4)}
+    for rule, (lo, hi) in near.items():
+        assert rec.loc[rule, "passes_gate"], rule
+        assert lo <= rec.loc[rule, "threshold"] <= hi, (rule, rec.loc[rule, "threshold"])
+        assert rec.loc[rule, "false_positive_rate"] > 0.1, rule  # the baseline is not separable

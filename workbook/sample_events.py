@@ -6,10 +6,13 @@ snapshots, active users with their departments, web visits, support tickets, a f
 catalog and feature use — such that the signals computed from them
 (``workbook.signals``) are the book's own values, up to the rounding of whole events
 (seat counts). Before the windows at as_of reach, the records go back to January 2025
-(or the account's first bill), so the monthly panel has 24 month ends; there a steady
-baseline rises at the month end before most expansions of the sample ARR history (usage
-at the cap, full seats, a new department, pricing visits, gated requests, the next tier's
-features) and now and then without one, so the backtests have triggers to find.
+(or the account's first bill), so the monthly panel has 24 month ends. There each account
+keeps its own usual levels (usage and seats of its own, some of the next tier's features,
+busy months, a lone look at prices or gated request, a curious user of another department,
+none of which leads anywhere), and the signals rise at the month end before most
+expansions of the sample ARR history (usage at the cap, full seats, a new department,
+pricing visits, gated requests, the next tier's features) and now and then without one:
+the backtests have triggers to find and must trade coverage for precision.
 Deterministic: the same call gives the same records.
 
 ``python -m workbook.sample_events [--force]`` writes them to ``workbook/sample_events/``
@@ -239,14 +242,18 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
     frames: dict[str, list[pd.DataFrame]] = {name: [out[name]] for name in
                                               ("usage", "seats", "users", "web", "tickets", "feature_events")}
 
-    # ---- usage: every day up to A−180 at about the level of the as_of trend's base, held
-    # under 60 % of the cap; in the 30 days to a rising month end, 92–110 % of the cap
+    # ---- usage: every day up to A−180 at the account's usual share of the cap (60–100 % of
+    # its share at as_of, within 20–88 %), moving ±13 % from month to month
+    # (so a busy account nears the cap now and then with no expansion after); in the 30
+    # days to a rising month end, 92–110 % of the cap
     cap = np.array([CAPS.get(t, 0) for t in tier], dtype=float)
-    level = np.minimum(daily, 0.6 * cap / 30) * rng.uniform(0.8, 1.0, n)
+    usual = np.clip(book["usage_vs_cap"].to_numpy(float) * rng.uniform(0.6, 1.0, n), 0.2, 0.88)
+    level = usual * cap / 30
     day0 = (AS_OF - START).days
     offs = np.arange(180, day0 + 1)
     day_m = pd.DatetimeIndex(_days(offs)).year * 12 + pd.DatetimeIndex(_days(offs)).month - 1
-    q = np.rint(level[:, None] * rng.uniform(0.85, 1.15, (n, offs.size)))
+    drift = rng.uniform(0.87, 1.13, (n, day_m.max() - first_m + 1))[:, day_m.to_numpy() - first_m]
+    q = np.rint(level[:, None] * drift * rng.uniform(0.85, 1.15, (n, offs.size)))
     rise = planted(0.75, 0.012, 180)
     for i, kk in zip(*np.nonzero(rise), strict=True):
         days = (offs >= ends[kk]) & (offs <= ends[kk] + 29)  # (d−30, d]
@@ -256,12 +263,14 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
     frames["usage"].append(pd.DataFrame({"account_id": ids[ai], "date": _days(offs[di]), "metric": METRIC,
                                          "quantity": q[ai, di].astype(np.int64)}))
 
-    # ---- seats: a snapshot each month to A−101 (60–85 % used; 92–100 % before a rise)
+    # ---- seats: a snapshot each month to A−101 (the account's usual 55–86 % used, ±6
+    # points; 92–100 % before a rise)
     licensed = np.maximum(book["seats_licensed"].to_numpy(float), 5)
     full = planted(0.7, 0.012, 101)
     ai, ki = np.nonzero(alive & (ends[None, :] + 14 >= 101))
     when = ends[ki] + 14  # the month's middle (its end is 28–31 days after its first)
-    util = np.where(full[ai, ki], rng.uniform(0.92, 1.0, ai.size), rng.uniform(0.6, 0.85, ai.size))
+    usual = rng.uniform(0.55, 0.86, n)[ai] + rng.uniform(-0.06, 0.06, ai.size)
+    util = np.where(full[ai, ki], rng.uniform(0.92, 1.0, ai.size), np.clip(usual, 0, 1))
     frames["seats"].append(pd.DataFrame({"account_id": ids[ai], "date": _days(when),
                                          "seats_licensed": licensed[ai].astype(np.int64),
                                          "seats_active": np.rint(util * licensed[ai]).astype(np.int64)}))
@@ -292,6 +301,14 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
                                    "user_id": [f"{ids[i]}-n{count[i]}{j}" for j in range(m)],
                                    "date": _days(ends[kk] + rng.integers(0, 25, m)), "department": dept}))
         count[i] += 1
+    # now and then one or two curious users of another department, with no expansion after
+    ai, ki = np.nonzero(alive & ~spread & (rng.random(alive.shape) < 0.08) & (ends[None, :] >= 92))
+    per = rng.integers(1, 3, ai.size)
+    ua, uk = np.repeat(ai, per), np.repeat(ki, per)
+    curious = np.array(["HR", "Procurement", "Facilities"], dtype=object)[rng.integers(0, 3, ua.size)]
+    parts.append(pd.DataFrame({"account_id": ids[ua],
+                               "user_id": ids[ua] + "-c" + pd.Series(np.arange(ua.size)).astype(str).to_numpy(object),
+                               "date": _days(ends[uk] + rng.integers(0, 25, ua.size)), "department": curious}))
     frames["users"].extend(parts)
 
     # ---- web: other pages now and then; 1–4 pricing visits before a rise (to A−31)
@@ -301,6 +318,8 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
                                                           ai.size)}))
     ai, at = bursts(planted(0.75, 0.015, 31), 1, 4)
     frames["web"].append(pd.DataFrame({"account_id": ids[ai], "timestamp": at, "page": "/pricing"}))
+    ai, at = bursts(alive & (rng.random(alive.shape) < 0.05) & (ends[None, :] >= 31), 1, 1)  # a look at prices
+    frames["web"].append(pd.DataFrame({"account_id": ids[ai], "timestamp": at, "page": "/pricing"}))
 
     # ---- tickets: other tags now and then; 3–5 gated requests before a rise (to A−91)
     ai, ki = np.nonzero(alive & (rng.random(alive.shape) < 0.3) & (ends[None, :] >= 91))
@@ -309,17 +328,21 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
     ai, at = bursts(planted(0.7, 0.01, 91), 3, 5)
     frames["tickets"].append(pd.DataFrame({"account_id": ids[ai], "created_at": at,
                                            "tag": rng.choice(["gated", "upgrade request"], ai.size)}))
+    ai, at = bursts(alive & (rng.random(alive.shape) < 0.12) & (ends[None, :] >= 91), 1, 1)  # a lone request
+    frames["tickets"].append(pd.DataFrame({"account_id": ids[ai], "created_at": at, "tag": "gated"}))
 
-    # ---- feature use of the next tier: up to 5 % a month; 72–90 % of it before a rise (to A−91)
+    # ---- feature use of the next tier: the account's usual 0–55 % a month (±10 points);
+    # 72–90 % of it before a rise (to A−91)
     nxt = {t: TIERS[i + 1] for i, t in enumerate(TIERS[:-1])}
     has_next = np.array([t in nxt for t in tier])
     adopt = planted(0.7, 0.01, 91) & has_next[:, None]
     ai, ki = np.nonzero(alive & has_next[:, None] & (ends[None, :] >= 91))
-    share = np.where(adopt[ai, ki], rng.uniform(0.72, 0.9, ai.size), rng.uniform(0.0, 0.05, ai.size))
+    usual = rng.uniform(0.0, 0.55, n)[ai] + rng.uniform(-0.1, 0.1, ai.size)
+    share = np.where(adopt[ai, ki], rng.uniform(0.72, 0.9, ai.size), np.clip(usual, 0, 1))
     used = np.rint(share * FEATURES_PER_TIER).astype(np.int64)
     fa, fk = np.repeat(ai, used), np.repeat(ki, used)
     j = np.arange(used.sum()) - np.repeat(np.cumsum(used) - used, used)
-    j = (j + np.repeat(rng.integers(0, FEATURES_PER_TIER, ai.size), used)) % FEATURES_PER_TIER
+    j = (j + np.repeat(rng.integers(0, FEATURES_PER_TIER, n)[ai], used)) % FEATURES_PER_TIER  # the same ones
     names = np.array([f"{nxt[t].lower()}_feature_" for t in tier], dtype=object)[fa]
     feature = names + pd.Series(j).map("{:04d}".format).to_numpy(dtype=object)
     frames["feature_events"].append(pd.DataFrame({"account_id": ids[fa],
