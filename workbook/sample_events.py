@@ -331,18 +331,21 @@ def _history(out: dict[str, pd.DataFrame], book: pd.DataFrame, u0: np.ndarray, d
     ai, at = bursts(alive & (rng.random(alive.shape) < 0.12) & (ends[None, :] >= 91), 1, 1)  # a lone request
     frames["tickets"].append(pd.DataFrame({"account_id": ids[ai], "created_at": at, "tag": "gated"}))
 
-    # ---- feature use of the next tier: the account's usual 0–55 % a month (±10 points);
-    # 72–90 % of it before a rise (to A−91)
+    # ---- feature use of the next tier: the account's usual 0–65 % (±10 points) over 90
+    # days; 72–90 % of it in the month before a rise (to A−91)
     nxt = {t: TIERS[i + 1] for i, t in enumerate(TIERS[:-1])}
     has_next = np.array([t in nxt for t in tier])
     adopt = planted(0.7, 0.01, 91) & has_next[:, None]
     ai, ki = np.nonzero(alive & has_next[:, None] & (ends[None, :] >= 91))
-    usual = rng.uniform(0.0, 0.55, n)[ai] + rng.uniform(-0.1, 0.1, ai.size)
+    usual = rng.uniform(0.0, 0.65, n)[ai] + rng.uniform(-0.1, 0.1, ai.size)
     share = np.where(adopt[ai, ki], rng.uniform(0.72, 0.9, ai.size), np.clip(usual, 0, 1))
     used = np.rint(share * FEATURES_PER_TIER).astype(np.int64)
     fa, fk = np.repeat(ai, used), np.repeat(ki, used)
     j = np.arange(used.sum()) - np.repeat(np.cumsum(used) - used, used)
-    j = (j + np.repeat(rng.integers(0, FEATURES_PER_TIER, n)[ai], used)) % FEATURES_PER_TIER  # the same ones
+    # the usual features come a third a month (any 90 days see them all); a rise's all at once
+    keep = np.repeat(adopt[ai, ki], used) | (j % 3 == fk % 3)
+    fa, fk, j = fa[keep], fk[keep], j[keep]
+    j = (j + rng.integers(0, FEATURES_PER_TIER, n)[fa]) % FEATURES_PER_TIER  # the same ones each time
     names = np.array([f"{nxt[t].lower()}_feature_" for t in tier], dtype=object)[fa]
     feature = names + pd.Series(j).map("{:04d}".format).to_numpy(dtype=object)
     frames["feature_events"].append(pd.DataFrame({"account_id": ids[fa],
