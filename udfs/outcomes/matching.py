@@ -30,7 +30,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -79,7 +79,7 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
     rows = np.flatnonzero(ready_plays(s) & (play >= 0))
     acc_codes, acc_ids = pd.factorize(s["account_id"])
     acc, play, t = acc_codes[rows], play[rows], np.searchsorted(days, as_of[rows])
-    order = np.lexsort((t, play, acc))  # each account's snapshots of a play, in time
+    order = _order((acc * len(playbook.MOTIONS) + play) * max(len(days), 1) + t)  # each account's play, in time
     acc, play, t, rows = acc[order], play[order], t[order], rows[order]
     start = np.ones(len(rows), dtype=bool)
     start[1:] = (acc[1:] != acc[:-1]) | (play[1:] != play[:-1]) | (t[1:] != t[:-1] + 1)
@@ -95,7 +95,8 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
     # by flag day, account id, play (as text), without sorting the texts of every row
     id_rank = np.empty(len(acc_ids), dtype=np.int64)
     id_rank[np.argsort(np.asarray(acc_ids, dtype=object), kind="stable")] = np.arange(len(acc_ids))
-    by = np.lexsort((_PLAY_RANK[play[start]], id_rank[acc[start]], flagged_on))
+    day = (flagged_on - flagged_on.min()) // _DAY if len(flagged_on) else np.zeros(0, np.int64)
+    by = _order((day * len(acc_ids) + id_rank[acc[start]]) * len(playbook.MOTIONS) + _PLAY_RANK[play[start]])
     src, flagged_on, last_day, first_t = src[by], flagged_on[by], last_day[by], first_t[by]
 
     def col(name: str) -> pd.Series:
@@ -113,6 +114,23 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
 
 
 _PLAY_RANK = np.argsort(np.argsort(np.array(playbook.MOTIONS, dtype=object)))  # a motion's place by name
+
+
+def _order(key: np.ndarray) -> np.ndarray:
+    """``np.argsort(key, kind="stable")`` of integer keys (ties in row order), by one sort of
+    the keys with each row's position in their low bits: far quicker than an argsort.
+
+    >>> _order(np.array([3, 1, 3, 0])).tolist()
+    [3, 1, 0, 2]
+    """
+    n = len(key)
+    bits = max(int(n - 1).bit_length(), 1)
+    if not n or key.min() < 0 or int(key.max()) >= 1 << (62 - bits):  # no room: the argsort
+        return np.argsort(key, kind="stable")
+    packed = key.astype(np.int64) << bits
+    packed |= np.arange(n, dtype=np.int64)
+    packed.sort()
+    return packed & ((1 << bits) - 1)
 
 
 def _motion_codes(labels: np.ndarray | pd.Series) -> np.ndarray:
@@ -163,28 +181,29 @@ def _flag_table(flags: Any) -> pd.DataFrame:
     return out
 
 
-def _opportunity_table(opportunities: Any) -> tuple[pd.DataFrame, np.ndarray]:
-    """The expansion opportunities: id, account (its text and a code into the distinct
-    accounts, returned beside), motion, amount, dates, status."""
+def _opportunity_table(opportunities: Any) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """The expansion opportunities (id, account and owner as codes, motion, amount, dates,
+    status), with the distinct accounts and owners the codes point to."""
     name = "opportunities"
     frame = _records.record_table(name, opportunities, record_columns.OPPORTUNITY_ALIASES,
                                   ("account_id", "amount", "close_date", "created_date"), "opportunity_id")
     motion, _ = _motions(name, frame) if len(frame) else (np.zeros(0, np.int8), None)
     account, accounts = _records.coded_texts(name, frame, "account_id")
+    owner, owners = (_records.coded_texts(name, frame, "owner", allow_blank=True) if "owner" in frame
+                     else (np.zeros(len(frame), np.int64), np.array([""], dtype=object)))
     out = pd.DataFrame({
         "opportunity_id": (_shown(frame["opportunity_id"]) if "opportunity_id" in frame  # as given: only shown
                            else _labels(("",), np.zeros(len(frame), np.int64))),
-        "account_id": _labels(tuple(accounts), account),
         "account": account,
         "motion": np.asarray(motion, dtype=np.int64),
         "amount": _records.money(name, frame, "amount"),
         "created": _records.dates(name, frame, "created_date", allow_blank=True).astype("datetime64[D]"),
         "close": _records.dates(name, frame, "close_date").astype("datetime64[D]"),
         "status": _status_codes(name, frame) if len(frame) else np.zeros(0, np.int8),
-        "owner": (_records.texts(name, frame, "owner", allow_blank=True) if "owner" in frame
-                  else np.full(len(frame), "", dtype=object)),
+        "owner": owner,
     })
-    return out[(out["motion"] >= 0).to_numpy()].reset_index(drop=True), accounts
+    expansion = (out["motion"] >= 0).to_numpy()
+    return (out if expansion.all() else out[expansion].reset_index(drop=True)), accounts, owners
 
 
 # --------------------------------------------------------------------------- matching
@@ -216,12 +235,13 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, accounts: np.ndarray, windows: np.n
             break
         # the latest flag of the same account (and motion) on or before each created day:
         # one sorted key per flag, ties by flag order, found by a binary search
-        group = fk * len(playbook.MOTIONS) + motion if same else fk.astype(np.int64)
-        o_group = (ok[todo] * len(playbook.MOTIONS) + o_motion[todo]) if same else ok[todo].astype(np.int64)
+        # (accounts counted from 1: a flag of no opportunity's account, −1, keys from 0)
+        group = (fk + 1) * len(playbook.MOTIONS) + motion if same else fk + 1
+        o_group = ((ok[todo] + 1) * len(playbook.MOTIONS) + o_motion[todo]) if same else ok[todo] + 1
         key = group * span + f_day
-        order = np.argsort(key, kind="stable")
+        order = _order(key)
         needle = o_group * span + o_day[todo]
-        by_needle = np.argsort(needle)  # searched in order: the sorted keys are read front to back
+        by_needle = _order(needle)  # searched in order: the sorted keys are read front to back
         at = np.empty(len(todo), dtype=np.int64)
         at[by_needle] = np.searchsorted(key[order], needle[by_needle], side="right") - 1
         fi = order[np.maximum(at, 0)]
@@ -235,48 +255,77 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, accounts: np.ndarray, windows: np.n
     return flag_of, own
 
 
-def _outcomes(flags: Any, opportunities: Any, plays: Any) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
-    """(flags with their outcome columns, the opportunities, each opportunity's flag)."""
+class _Worked(NamedTuple):
+    """The flags matched to the opportunities."""
+
+    f: pd.DataFrame  # the flags, typed, with their motion codes
+    o: pd.DataFrame  # the expansion opportunities (account and owner as codes)
+    accounts: np.ndarray  # the labels of o's account codes
+    owners: np.ndarray  # the labels of o's owner codes
+    flag_of: np.ndarray  # each opportunity's flag (−1: none)
+    first: np.ndarray  # each flag's first opportunity (−1: none)
+    own: np.ndarray  # whether the flag's first opportunity is of its own motion
+    count: np.ndarray  # the opportunities matched to each flag
+
+    def pick(self, column: str, blank: Any) -> np.ndarray:
+        """Each flag's first opportunity's ``column`` (``blank`` for a flag not worked)."""
+        values = self.o[column].to_numpy(np.asarray(blank).dtype)
+        has = self.first >= 0
+        got = values[np.where(has, self.first, 0)] if len(values) else np.full(len(has), blank, values.dtype)
+        return np.where(has, got, blank)
+
+    def close_days(self) -> np.ndarray:
+        """Days from each flag to the close of its first opportunity when won or lost (else NaN)."""
+        close = self.pick("close", np.datetime64("NaT", "D"))
+        closed = (self.first >= 0) & (self.pick("status", 0) > 0)
+        return np.where(closed, (close - self.f["flagged_on"].to_numpy("datetime64[D]")) / _DAY, np.nan)
+
+    def cycle(self, plays: Any) -> np.ndarray:
+        """Each flag's play cycle for its account's segment."""
+        return play_set(plays).cycle[self.f["motion"].to_numpy(), segment_codes(self.f["segment"])]
+
+
+def _worked(flags: Any, opportunities: Any, plays: Any) -> _Worked:
     f = _flag_table(flags)
-    o, accounts = _opportunity_table(opportunities)
+    o, accounts, owners = _opportunity_table(opportunities)
     flag_of, own = _match(f, o, accounts, flag_windows(plays))
     matched = np.flatnonzero(flag_of >= 0)
     count = np.bincount(flag_of[matched], minlength=len(f))
-    # each flag's first opportunity: its own motion first, then by created day, then row
-    order = np.lexsort((matched, o["created"].to_numpy("datetime64[D]")[matched], ~own[matched],
-                        flag_of[matched]))
-    ranked = flag_of[matched][order]
-    head = np.ones(len(ranked), dtype=bool)
-    head[1:] = ranked[1:] != ranked[:-1]
     first = np.full(len(f), -1, dtype=np.int64)
-    first[ranked[head]] = matched[order][head]
+    if len(matched):  # each flag's first opportunity: its own motion first, then by created day, then row
+        created = o["created"].to_numpy("datetime64[D]")[matched]
+        day = (created - created.min()) // _DAY
+        order = _order((flag_of[matched] * 2 + ~own[matched]) * (int(day.max()) + 1) + day)
+        ranked = flag_of[matched][order]
+        head = np.ones(len(ranked), dtype=bool)
+        head[1:] = ranked[1:] != ranked[:-1]
+        first[ranked[head]] = matched[order][head]
+    own_first = np.zeros(len(f), dtype=bool)
+    own_first[first >= 0] = own[first[first >= 0]]
+    return _Worked(f, o, accounts, owners, flag_of, first, own_first, count)
+
+
+def _outcomes(flags: Any, opportunities: Any, plays: Any) -> tuple[pd.DataFrame, _Worked]:
+    """(flags with their outcome columns, the flags matched to the opportunities)."""
+    w = _worked(flags, opportunities, plays)
+    f, o, first = w.f, w.o, w.first
     has = first >= 0
-    take = np.where(has, first, 0)
-
-    def pick_from(values: np.ndarray, blank: Any) -> np.ndarray:
-        got = values[take] if len(values) else np.full(len(f), blank, dtype=values.dtype)
-        return np.where(has, got, blank)
-
-    own_first = pick_from(own, False)
     worked = _labels((playbook.NOT_WORKED, playbook.AS_FLAGGED, playbook.OTHER_MOTION),
-                     np.where(has, np.where(own_first, 1, 2), 0))
-    status = pick_from(o["status"].to_numpy(np.int64), 0)
+                     np.where(has, np.where(w.own, 1, 2), 0))
+    status = w.pick("status", 0)
     outcome = _labels((*_STATUS, playbook.NOT_WORKED), np.where(has, status, len(_STATUS)))
     nat = np.datetime64("NaT", "D")
-    close = pick_from(o["close"].to_numpy("datetime64[D]"), nat)
-    days = np.where(has & (status > 0), (close - f["flagged_on"].to_numpy("datetime64[D]")) / _DAY, np.nan)
-    cycle = play_set(plays).cycle[f["motion"].to_numpy(), segment_codes(f["segment"].to_numpy(object))]
-    motion = pick_from(o["motion"].to_numpy(np.int64), 0)
+    motion = w.pick("motion", 0)
     opportunity_id = pd.Series(o["opportunity_id"].array.take(np.where(has, first, -1), allow_fill=True))
     out = f.drop(columns="motion").assign(
         worked=worked, outcome=outcome, opportunity_id=opportunity_id.fillna(""),
         opportunity_motion=_labels(("", *playbook.MOTIONS), np.where(has, motion + 1, 0)),
-        amount=pick_from(o["amount"].to_numpy(float), np.nan),
-        created_date=pd.to_datetime(pick_from(o["created"].to_numpy("datetime64[D]"), nat)),
-        close_date=pd.to_datetime(close), days_to_close=days, opportunities=count.astype(float),
-        cycle_days=cycle,
+        amount=w.pick("amount", np.nan),
+        created_date=pd.to_datetime(w.pick("created", nat)),
+        close_date=pd.to_datetime(w.pick("close", nat)), days_to_close=w.close_days(),
+        opportunities=w.count.astype(float), cycle_days=w.cycle(plays),
     )
-    return out, o, flag_of
+    return out, w
 
 
 def _labels(labels: tuple[str, ...] | np.ndarray, codes: np.ndarray) -> pd.Series:
@@ -306,8 +355,8 @@ def missed_expansions(flags: Any, opportunities: Any, first: Any = None, last: A
                       plays: Any = None) -> pd.DataFrame:
     """Won expansion opportunities created from ``first`` to ``last`` (the snapshots' span;
     default the flags' first and last flag days) that no flag was matched to."""
-    _, o, flag_of = _outcomes(flags, opportunities, plays)
-    f = _flag_table(flags)["flagged_on"].to_numpy("datetime64[D]")
+    w = _worked(flags, opportunities, plays)
+    o, flag_of, f = w.o, w.flag_of, w.f["flagged_on"].to_numpy("datetime64[D]")
     lo = _records.as_of_date("first", first) if not omitted(first) else (f.min() if len(f) else None)
     hi = _records.as_of_date("last", last) if not omitted(last) else (f.max() if len(f) else None)
     created = o["created"].to_numpy("datetime64[D]")
@@ -318,10 +367,10 @@ def missed_expansions(flags: Any, opportunities: Any, first: Any = None, last: A
         keep &= False
     m = o[keep]
     return pd.DataFrame({
-        "opportunity_id": m["opportunity_id"].to_numpy(object), "account_id": m["account_id"].to_numpy(object),
+        "opportunity_id": m["opportunity_id"].to_numpy(object), "account_id": w.accounts[m["account"].to_numpy()],
         "motion": np.array(playbook.MOTIONS, dtype=object)[m["motion"].to_numpy(np.int64)],
         "amount": m["amount"].to_numpy(float), "created_date": pd.to_datetime(m["created"].to_numpy()),
-        "close_date": pd.to_datetime(m["close"].to_numpy()), "owner": m["owner"].to_numpy(object),
+        "close_date": pd.to_datetime(m["close"].to_numpy()), "owner": w.owners[m["owner"].to_numpy()],
     }).sort_values(["created_date", "opportunity_id"], kind="stable").reset_index(drop=True)
 
 

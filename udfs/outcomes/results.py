@@ -84,7 +84,7 @@ def playbook_results(flags: Any, opportunities: Any, plays: Any = None, by: Any 
     """
     keys = _by(by)
     floor = playbook.MIN_CLOSED if omitted(min_closed) else _args.integer("min_closed", min_closed, minimum=1)
-    out, _, _ = _outcomes(flags, opportunities, plays)
+    out, _ = _outcomes(flags, opportunities, plays)
     table = playbook.plays_table(plays)
     q = _records.quarter_of_month(_records.months_of(out["flagged_on"].to_numpy("datetime64[ns]")))
     seen, code = np.unique(q, return_inverse=True)
