@@ -24,7 +24,8 @@ import xlwings as xw
 
 from ..core import _args, _records, playbook
 from ..core._args import omitted
-from .matching import _FLAGS_DOC, _OPPS_DOC, _outcomes
+from ..revenue.opportunities import LOST, NO_OWNER, OPEN, WON
+from .matching import _FLAGS_DOC, _OPPS_DOC, _STATUS, _worked
 from .snapshots import excel_cells
 
 __all__ = ["RESULT_COLUMNS", "wilson_interval", "playbook_results", "PLAYBOOK_RESULTS", "close_rate_basis"]
@@ -36,6 +37,7 @@ RESULT_COLUMNS = (
     "cycle_days",
 )
 ALL_OWNERS, ALL_QUARTERS = "All owners", "All quarters"
+_STATUS_CODE = {label: code for code, label in enumerate(_STATUS)}  # the opportunities' status codes
 _BY = ("owner", "quarter")
 
 
@@ -84,29 +86,42 @@ def playbook_results(flags: Any, opportunities: Any, plays: Any = None, by: Any 
     """
     keys = _by(by)
     floor = playbook.MIN_CLOSED if omitted(min_closed) else _args.integer("min_closed", min_closed, minimum=1)
-    out, _ = _outcomes(flags, opportunities, plays)
+    w = _worked(flags, opportunities, plays)
+    f = w.f
     table = playbook.plays_table(plays)
-    q = _records.quarter_of_month(_records.months_of(out["flagged_on"].to_numpy("datetime64[ns]")))
-    seen, code = np.unique(q, return_inverse=True)
-    quarter = _records.quarter_label(seen)[code.ravel()] if len(q) else np.array([], dtype=object)
-    frame = out.assign(quarter=quarter, owner=out["owner"].replace("", "(no owner)"))
-    as_flagged = frame["worked"] == playbook.AS_FLAGGED
-    won = as_flagged & (frame["outcome"] == "won")
-    frame = frame.assign(
-        _worked=as_flagged, _other=frame["worked"] == playbook.OTHER_MOTION, _won=won,
-        _lost=as_flagged & (frame["outcome"] == "lost"), _open=as_flagged & (frame["outcome"] == "open"),
-        _won_amount=np.where(won, frame["amount"], 0.0), _deal=np.where(won, frame["amount"], np.nan),
-        _assumed=np.where(won, frame["expected_arr_increase"], np.nan),
-        _share=np.where(won & (frame["arr"] > 0), frame["amount"] / frame["arr"].where(frame["arr"] > 0), np.nan),
-        _days=np.where(won, frame["days_to_close"], np.nan),
-    )
+    # grouped by integer codes (play, owner, quarter); the labels are read per group at the end
+    q = _records.quarter_of_month(_records.months_of(f["flagged_on"].to_numpy("datetime64[ns]")))
+    seen, quarter = np.unique(q, return_inverse=True)
+    owner, owners = pd.factorize(f["owner"], use_na_sentinel=False)
+    owner = pd.factorize(pd.Series(owners, dtype=object).replace("", NO_OWNER), use_na_sentinel=False)[0][owner]
+    status = w.pick("status", 0)
+    as_flagged = (w.first >= 0) & w.own
+    won = as_flagged & (status == _STATUS_CODE[WON])
+    amount, arr = w.pick("amount", np.nan), f["arr"].to_numpy(float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(won & (arr > 0), amount / np.where(arr > 0, arr, np.nan), np.nan)
+    frame = pd.DataFrame({
+        "play": f["motion"].to_numpy(), "owner": owner, "quarter": quarter.ravel(), "_row": np.arange(len(f)),
+        "_worked": as_flagged, "_other": (w.first >= 0) & ~w.own, "_won": won,
+        "_lost": as_flagged & (status == _STATUS_CODE[LOST]), "_open": as_flagged & (status == _STATUS_CODE[OPEN]),
+        "_won_amount": np.where(won, amount, 0.0), "_deal": np.where(won, amount, np.nan),
+        "_assumed": np.where(won, f["expected_arr_increase"].to_numpy(float), np.nan), "_share": share,
+        "_days": np.where(won, w.close_days(), np.nan), "cycle_days": w.cycle(plays),
+    })
     groups = ["play", *keys]
     g = frame.groupby(groups, sort=False, dropna=False)
-    res = g.agg(flagged=("account_id", "size"), worked=("_worked", "sum"), other_motion=("_other", "sum"),
+    res = g.agg(flagged=("_row", "size"), worked=("_worked", "sum"), other_motion=("_other", "sum"),
                 won=("_won", "sum"), lost=("_lost", "sum"), open=("_open", "sum"),
                 won_amount=("_won_amount", "sum"), median_deal=("_deal", "median"),
                 assumed_deal=("_assumed", "median"), increase_share=("_share", "median"),
-                median_days_to_close=("_days", "median"), cycle_days=("cycle_days", "median")).reset_index()
+                median_days_to_close=("_days", "median"), cycle_days=("cycle_days", "median"),
+                _row=("_row", "min")).reset_index()
+    rows = res.pop("_row").to_numpy(np.int64)  # each group's first flag: its labels
+    res["play"] = f["play"].array.take(rows)
+    if "owner" in keys:
+        res["owner"] = pd.Series(f["owner"].array.take(rows)).replace("", NO_OWNER)
+    if "quarter" in keys:
+        res["quarter"] = _records.quarter_label(seen)[quarter.ravel()[rows]]
     if not keys:  # one row per play: every play, flagged or not
         res = res.set_index("play").reindex(list(playbook.MOTIONS)).reset_index()
         for col in ("flagged", "worked", "other_motion", "won", "lost", "open", "won_amount"):
