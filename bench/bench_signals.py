@@ -137,21 +137,63 @@ def _grid(first_month: int, as_of: date) -> list[date]:
 
 
 def _profiled(folder: str) -> None:
-    """Make every DuckDB query of upcell's engine write its profile (JSON) into ``folder``."""
+    """Make every DuckDB statement of upcell's engine that reads data (SELECT, and the
+    INSERT that fills a table the engine keeps: ``Engine.materialize``) write its profile
+    (JSON) into ``folder``."""
     from workbook.signals import compute
 
     real = compute.connect
 
     def connect(*args, **kwargs):
         eng = real(*args, **kwargs)
-        execute, count = eng.con.execute, [0]
+        raw, count = eng.raw, [0]
+        base = eng.con.con  # what Ibis sends its SQL through (cursors are the same connection)
 
-        def run(expr, *a, **k):
+        def profiled(run, sql):
+            if not sql.lstrip().upper().startswith(("SELECT", "INSERT", "WITH")):
+                return run()
             count[0] += 1
-            eng.raw.execute("PRAGMA enable_profiling = 'json'")
-            eng.raw.execute(f"PRAGMA profiling_output = '{folder}/query{count[0]:02d}.json'")
-            return execute(expr, *a, **k)
-        eng.con.execute = run
+            raw.execute("PRAGMA enable_profiling = 'json'")
+            raw.execute(f"PRAGMA profiling_output = '{folder}/query{count[0]:02d}.json'")
+            try:
+                return run()
+            finally:
+                raw.execute("PRAGMA disable_profiling")
+
+        class Fetched:  # a query Ibis runs through .sql(): run at once, while profiled
+            def __init__(self, table):
+                self.table = table
+
+            def to_arrow_table(self, *a, **k):
+                return self.table
+
+            arrow = fetch_arrow_table = to_arrow_table
+
+        class Profiled:
+            def __init__(self, inner):
+                self._inner = inner
+
+            def __getattr__(self, name):
+                attr = getattr(self._inner, name)
+                if name == "execute":
+                    def execute(sql, *a, **k):
+                        text = sql if isinstance(sql, str) else ""
+                        out = profiled(lambda: attr(sql, *a, **k), text)
+                        return Profiled(out) if out is not None else out
+                    return execute
+                if name == "sql":
+                    def query(sql, *a, **k):
+                        return Fetched(profiled(lambda: attr(sql, *a, **k).to_arrow_table(), sql))
+                    return query
+                return attr
+
+            def __enter__(self):
+                return self
+
+            def __exit__(self, *exc):
+                return self._inner.__exit__(*exc)
+
+        eng.con.con = Profiled(base)
         return eng
     compute.connect = connect
 
@@ -170,6 +212,8 @@ def profile_summary(folder: Path, top: int = 6) -> None:
         for op in prof.get("operator", prof.get("children", [])) or []:
             walk(op, ops)
         query, system = prof.get("query", {}), prof.get("system", {})
+        if query.get("total_time", prof.get("latency", 0.0)) < 0.05:
+            continue  # a lookup (schema, a count): not where the time goes
         print(f"    {path.stem}: {query.get('total_time', 0.0):.2f} s, CPU {query.get('cpu_time', 0.0):.2f} s, "
               f"{query.get('total_rows_scanned', 0):,} rows scanned, peak buffer memory "
               f"{system.get('peak_buffer_memory', 0) / 2**20:,.0f} MB, spilled "
