@@ -158,7 +158,9 @@ def compute_signals(
             report.notes.append(note)
     known = None
     if crm is not None:
-        known = ibis.memtable(pd.DataFrame({"account_id": crm["account_id"].astype(str)}))
+        # each id once (``_crm``), with a number: the usage summary groups by that number
+        known = ibis.memtable(pd.DataFrame({"account_id": crm["account_id"].astype(str),
+                                            "_code": np.arange(len(crm), dtype=np.int32)}))
 
     # ---- the sources
     tables: dict[str, ibis.Table] = {}

@@ -44,6 +44,7 @@ PROBLEMS = (  # in the order a row is checked: each row is counted under its fir
     ("unknown_account", "account not in the accounts export"),
     ("duplicate", "an exact repeat of another row"),
 )
+PROBLEM_CODES = {code: i for i, (code, _) in enumerate(PROBLEMS)}
 
 
 @dataclass
@@ -288,8 +289,11 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     typed = table.mutate(**{f"_c_{k}": v for k, v in cols.items()}, **extra,
                          _bad_number=bad_number, _negative=negative)
     checks: list[tuple[str, ibis.Value]] = []
+    ids = None
     if known is not None and "account_id" in cols and spec.events:
-        ids = known.select(_known=known.account_id).distinct()
+        # ``known``: account_id, and _code (a number per id, ids each once) when given
+        ids = known.select(_known=known.account_id, **({"_code": known._code}
+                                                       if "_code" in known.columns else {})).distinct()
         typed = typed.left_join(ids, typed._c_account_id == ids._known)
     if "account_id" in cols:
         checks.append(("no_account", typed._c_account_id.isnull() | (typed._c_account_id == "")))
@@ -302,7 +306,11 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     if "_known" in typed.columns:
         checks.append(("unknown_account", typed._known.isnull()))
     branches = [(cond.fill_null(False), code) for code, cond in checks]
-    typed = typed.mutate(_problem=ibis.cases(*branches, else_=ibis.null().cast("string")))
+    typed = typed.mutate(_problem=ibis.cases(*branches, else_=ibis.null().cast("string")),
+                         # the same as a small number (PROBLEMS' index): cheaper to group by
+                         _pcode=ibis.cases(*[(cond, ibis.literal(PROBLEM_CODES[code], "int8"))
+                                             for cond, code in branches],
+                                           else_=ibis.null().cast("int8")))
     example = typed._c_account_id if "_c_account_id" in typed.columns else ibis.null().cast("string")
     raw_date = (typed._raw_date.cast("string") if "_raw_date" in typed.columns
                 else typed._c_date.cast("string") if "_c_date" in typed.columns else None)
@@ -318,7 +326,8 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
         shown = typed._problem.isin(["bad_date", "unknown_account"]).fill_null(False)
         typed = typed.mutate(_ex=ibis.ifelse(shown, example.cast("string"), ibis.null().cast("string")),
                              _z=zoned.cast("int8"))
-        return summarize(engine, typed, spec, list(cols), raw, shifts, as_of)
+        return summarize(engine, typed, spec, list(cols), raw, shifts, as_of,
+                         ids if ids is not None and "_code" in ids.columns else None)
     typed = typed.mutate(_ex=example.cast("string"), _z=zoned.cast("int64"))
     stats = typed.group_by("_problem").aggregate(
         n=typed.count(), ex_min=typed._ex.min(), ex_max=typed._ex.max(), zoned=typed._z.sum())
@@ -343,7 +352,8 @@ def bit_count(x):  # noqa: ARG001 - the engine's own function (DuckDB and Spark 
 
 
 def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str], raw: list[str],
-              shifts: tuple[int, ...], as_of: date) -> tuple[ibis.Table, ibis.Table]:
+              shifts: tuple[int, ...], as_of: date,
+              ids: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
     """The checked rows of an event source summed per account, key columns and the months
     ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``) and the
     group's first day ``_first``, kept by the engine; and the counts of the report read
@@ -356,25 +366,31 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     group per distinct row; its count less one is the repeats), then are summed again
     over their distinct rows. ``_rows``: rows read; ``_used``: distinct rows. Rows with a
     problem are grouped alongside, by problem: every row read is in exactly one group.
+
+    The grouping is the costly step (every row, millions of groups): its keys are kept
+    small. The problem is its number (``_pcode``); with ``ids`` (the accounts export:
+    _known, _code) an account is its number ``_code``, its id joined back afterwards.
     """
     names = [f"_c_{k}" for k in cols]
     sums = [k for k in cols if spec.columns.get(k) == "number"]
     keys = [k for k in cols if k not in ("date", *sums)]
+    coded = ids is not None and "account_id" in keys and "_code" in typed.columns
     last = ibis.literal(as_of)
     months = {}
     for s in sorted({0, *shifts}):  # 0: a group never spans two months (a day of month is one bit)
         shifted = typed._c_date + ibis.interval(days=s) if s else typed._c_date
         months[f"_m{s}"] = ibis.ifelse(shifted <= last, month_number(shifted),
                                        ibis.null().cast("int32"))
-    rows = typed.mutate(**{f"_k_{k}": typed[f"_c_{k}"] for k in keys}, **months,
+    key_cols = {f"_k_{k}": typed[f"_c_{k}"] for k in keys if not (coded and k == "account_id")}
+    rows = typed.mutate(**key_cols, **months,
                         _bit=ibis.literal(1, "int64") << (typed._c_date.day() - 1).cast("int64"))
-    group = [f"_k_{k}" for k in keys] + list(months)
+    group = (["_code"] if coded else []) + list(key_cols) + list(months)
     zoned = "_zoned" in typed.columns  # text dates only: a time zone can be written there
 
     def summed(t: ibis.Table, n: ibis.Value | None) -> ibis.Table:
         # few aggregates: the grouping keeps one state each per group (a large one spills)
         one = ibis.literal(1, "int64")
-        agg = t.group_by(["_problem", *group]).aggregate(
+        agg = t.group_by(["_pcode", *group]).aggregate(
             _rows=(t.count() if n is None else n.sum()).cast("int64"),
             **({"_used": t.count().cast("int64")} if n is not None else {}),
             _days=t._bit.sum().cast("int64"), _first=t._c_date.min(),
@@ -382,29 +398,31 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
                if zoned else {}),
             **{k: t[f"_c_{k}"].sum() for k in sums})
         agg = agg if n is not None else agg.mutate(_used=agg._rows)  # no repeat: all used
-        return agg.select("_problem", *group, "_rows", "_used", *[c for c in agg.columns if c not in
-                                                                 ("_problem", *group, "_rows", "_used")])
+        return agg.select("_pcode", *group, "_rows", "_used", *[c for c in agg.columns if c not in
+                                                                ("_pcode", *group, "_rows", "_used")])
 
     summary = engine.materialize(summed(rows, None))
-    shared = summary._problem.isnull() & (bit_count(summary._days) != summary._rows)
+    shared = summary._pcode.isnull() & (bit_count(summary._days) != summary._rows)
     if engine.con.execute(summary.filter(shared).count()):
         # the exact check, only for the groups where two rows share a day
         suspect = summary.filter(shared).select(*group)
-        good = rows.filter(rows._problem.isnull())
+        good = rows.filter(rows._pcode.isnull())
         good = good.semi_join(suspect, [good[c].identical_to(suspect[c]) for c in group])
-        distinct = good.group_by(["_problem", *group, *names, *raw, "_z", "_bit"]).aggregate(
+        distinct = good.group_by(["_pcode", *group, *names, *raw, "_z", "_bit"]).aggregate(
             _n=good.count())
-        fixed = summed(distinct, distinct._n)
+        fixed = summed(distinct, distinct._n).cast(summary.schema())  # (Spark keeps int8 as int)
         summary = engine.materialize(ibis.union(summary.filter(~shared), fixed, distinct=False))
-    by = summary.group_by("_problem").aggregate(
+    by = summary.group_by("_pcode").aggregate(
         n=summary._rows.sum(), used=summary._used.sum(),
         **({"zoned": summary._zoned.sum()} if zoned else {}))
     if not zoned:
         by = by.mutate(zoned=ibis.literal(0, "int64"))
-    shown = ["bad_date", "unknown_account"]
-    if engine.con.execute(summary.filter(summary._problem.isin(shown)).count()):
+    by = by.mutate(_problem=ibis.cases(*[(by._pcode == i, code) for code, i in PROBLEM_CODES.items()],
+                                       else_=ibis.null().cast("string")))
+    shown = [PROBLEM_CODES[p] for p in ("bad_date", "unknown_account")]
+    if engine.con.execute(summary.filter(summary._pcode.isin(shown)).count()):
         # examples of these problems: a second look at those rows only
-        bad = rows.filter(rows._problem.isin(shown))
+        bad = rows.filter(rows._pcode.isin(shown))
         ex = bad.group_by("_problem").aggregate(ex_min=bad._ex.min(), ex_max=bad._ex.max())
         j = by.left_join(ex, by._problem.identical_to(ex._problem))
         by = j.select(_problem=j._problem, n=j.n, used=j.used, zoned=j.zoned,
@@ -419,7 +437,9 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     stats = ibis.union(stats, ok.select(
         source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=ok.used.cast("int64"),
         ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
-    good = summary.filter(summary._problem.isnull())
+    good = summary.filter(summary._pcode.isnull())
+    if coded:  # the account's id, by its number
+        good = good.join(ids.select("_code", _k_account_id=ids._known), "_code")
     return good.select(**{k: good[f"_k_{k}"] for k in keys}, **{m: good[m] for m in months},
                        **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used,
                        _first=good._first), stats
