@@ -74,22 +74,30 @@ def _copy(con, select: str, path: Path) -> None:
 
 def usage_file(folder: Path, rows: int, accounts: int) -> tuple[Path, bool]:
     """``rows`` usage rows sorted by date then account (as a daily export comes): each account
-    has one row every few days, metrics in turn (no two rows share account, day and metric:
-    no exact repeats), a quantity whose level and growth depend on the account."""
-    path = folder / f"usage_{rows}_{accounts}.parquet"
+    has one row every few days, metrics in turn, a quantity whose level and growth depend on
+    the account. No exact repeats: an account with more than 3 rows a day has several rows
+    of one day and metric, and those differ in quantity (scaled, plus the row's rank among
+    them), so every contender sums the same rows (upcell leaves exact repeats out)."""
+    per_account = -(-rows // accounts)
+    dense = per_account > 3 * DAYS  # up to 3 rows a day have 3 different metrics
+    path = folder / f"usage_{rows}_{accounts}{'_distinct' if dense else ''}.parquet"
     if path.exists():
         return path, True
     import duckdb
 
     con = _quiet(duckdb.connect())
-    per_account = -(-rows // accounts)
     metrics = ", ".join(f"'{m}'" for m in METRICS)
+    day = f"(k * {DAYS} // {per_account})"
+    quantity = f"""CAST(1 + (a % 97) * (1 + ((a % 41) - 10) * {day} / 14600.0)
+                        * (0.5 + ((i * 2654435761) % 1000) / 1000.0) AS BIGINT)"""
+    if dense:  # the rank of the row among those of its day and metric (k steps by 3 there)
+        first = f"(({day} * {per_account} + {DAYS - 1}) // {DAYS})"
+        quantity = f"{quantity} * {per_account // DAYS // 3 + 2} + (k - {first}) // 3"
     _copy(con, f"""
         SELECT 'ACC-' || lpad(CAST(a AS VARCHAR), 6, '0') AS account_id,
-               DATE '{FIRST_DAY}' + CAST(k * {DAYS} // {per_account} AS INTEGER) AS date,
+               DATE '{FIRST_DAY}' + CAST({day} AS INTEGER) AS date,
                [{metrics}][1 + CAST((k + a) % 3 AS INTEGER)] AS metric,
-               CAST(1 + (a % 97) * (1 + ((a % 41) - 10) * (k * {DAYS} // {per_account}) / 14600.0)
-                        * (0.5 + ((i * 2654435761) % 1000) / 1000.0) AS BIGINT) AS quantity
+               {quantity} AS quantity
         FROM (SELECT i, i % {accounts} AS a, i // {accounts} AS k FROM range({rows}) t(i))""", path)
     return path, False
 

@@ -56,3 +56,18 @@ def test_equality_check_catches_a_different_value_or_blank():
     c.loc[2, "seat_utilization"] = 0.0  # a blank is not 0
     assert not bench.compare(a, c, "x")[0]
     assert not bench.compare(a, a.iloc[:2], "x")[0]  # a missing account-month
+
+
+def test_dense_file_has_no_exact_repeats_and_the_results_agree(tmp_path):
+    """More than 3 rows a day per account: rows of one account, day and metric differ in
+    quantity, so upcell (which leaves exact repeats out) sums the same rows as pandas and
+    the hand SQL (which keep every row); before, most rows of such a file were repeats."""
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--rows", "20000", "--accounts", "5", "--spark-rows", "0",
+         "--pandas-rows", "0", "--runs", "1", "--data-dir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    out = done.stdout
+    assert "usage: 20,000 rows from usage_20000_5_distinct.parquet; 20,000 used." in out
+    assert "equality check: PASSED" in out
+    assert "pandas = upcell (20,000 rows): 120 account-months" in out
