@@ -234,19 +234,18 @@ def _match(f: pd.DataFrame, o: pd.DataFrame, accounts: np.ndarray, windows: np.n
         if not len(todo):
             break
         # the latest flag of the same account (and motion) on or before each created day:
-        # one sorted key per flag, ties by flag order, found by a binary search
+        # flags and created days sorted together by one key (a flag before a created day
+        # of its day, ties by flag order), each created day reading the last flag before it
         # (accounts counted from 1: a flag of no opportunity's account, −1, keys from 0)
         group = (fk + 1) * len(playbook.MOTIONS) + motion if same else fk + 1
         o_group = ((ok[todo] + 1) * len(playbook.MOTIONS) + o_motion[todo]) if same else ok[todo] + 1
-        key = group * span + f_day
-        order = _order(key)
-        needle = o_group * span + o_day[todo]
-        by_needle = _order(needle)  # searched in order: the sorted keys are read front to back
-        at = np.empty(len(todo), dtype=np.int64)
-        at[by_needle] = np.searchsorted(key[order], needle[by_needle], side="right") - 1
-        fi = order[np.maximum(at, 0)]
-        found = (at >= 0) & (group[fi] == o_group) & (fk[fi] >= 0)
-        rows, fi = todo[found], fi[found]
+        both = _order(np.concatenate(((group * span + f_day) * 2, (o_group * span + o_day[todo]) * 2 + 1)))
+        is_flag = both < len(f)
+        last = np.maximum.accumulate(np.where(is_flag, np.arange(len(both)), -1))[~is_flag]
+        at = both[~is_flag] - len(f)  # the created days in sorted order (positions in todo)
+        fi = np.where(last >= 0, both[np.maximum(last, 0)], 0)  # (0: none, rejected below)
+        found = (last >= 0) & (group[fi] == o_group[at]) & (fk[fi] >= 0)
+        rows, fi = todo[at[found]], fi[found]
         inside = created[rows] <= end[fi]
         if not same:
             inside &= motion[fi] != o_motion[rows]
