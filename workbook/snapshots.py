@@ -204,14 +204,17 @@ class SnapshotStore:
     def as_ofs(self) -> list[dt.date]:
         return [pd.Timestamp(d).date() for d in self.runs()["as_of"]]
 
-    def _query(self, sql: str, params: list | None = None) -> pd.DataFrame:
+    def _query(self, sql: str, params: list | None = None, con=None) -> pd.DataFrame:
         """A query's result as a DataFrame: text as pandas' text dtype (held by Arrow, no
-        Python string per cell), a missing text as '', dates as datetime64[ns]."""
+        Python string per cell), a missing text as '', dates as datetime64[ns]. ``con``: a
+        connection already open (else one is opened for the query)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        with self._reading() as con:
-            table = con.sql(sql, params=params or None).to_arrow_table()
+        if con is None:
+            with self._reading() as con:
+                return self._query(sql, params, con)
+        table = con.sql(sql, params=params or None).to_arrow_table()
         columns = []
         for field, column in zip(table.schema, table.columns, strict=True):
             if pa.types.is_string(field.type) or pa.types.is_large_string(field.type):
@@ -224,7 +227,11 @@ class SnapshotStore:
     def snapshot(self, as_of: Any) -> pd.DataFrame:
         """The snapshot of ``as_of`` in queue order (empty when there is none)."""
         day = pd.Timestamp(as_of).date()
-        return self._query(f"SELECT * FROM {TABLE} WHERE as_of = ? ORDER BY rank", [day])
+        frame = self._query(f"SELECT * FROM {TABLE} WHERE as_of = ?", [day])
+        rank = frame["rank"].to_numpy(float)
+        if not (rank[1:] >= rank[:-1]).all():  # kept in queue order as appended: sorted only when not
+            frame = frame.iloc[np.argsort(rank, kind="stable")].reset_index(drop=True)  # a blank rank last
+        return frame
 
     def previous(self, as_of: Any) -> dt.date | None:
         """The latest snapshot day before ``as_of``, or None."""
@@ -241,8 +248,8 @@ class SnapshotStore:
         with self._reading() as con:
             kept = bool(con.execute("SELECT count(*) FROM information_schema.tables "
                                     "WHERE table_schema = 'main' AND table_name = ?", [READY]).fetchall()[0][0])
-        source = READY if kept else f"({_READY_RUNS})"  # a store written before the table existed
-        return self._query(f"SELECT {cols}, ready_until FROM {source}")
+            source = READY if kept else f"({_READY_RUNS})"  # a store written before the table existed
+            return self._query(f"SELECT {cols}, ready_until FROM {source}", con=con)
 
     def rebuild_ready_runs(self) -> None:
         """Rebuild the ready runs from every row (after rows were written into the store's
