@@ -78,7 +78,7 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
     play = _motion_codes(s["play"])
     rows = np.flatnonzero(ready_plays(s) & (play >= 0))
     acc_codes, acc_ids = pd.factorize(s["account_id"])
-    acc, play, t = acc_codes[rows], play[rows], np.searchsorted(days, as_of[rows])
+    acc, play, t = acc_codes[rows], play[rows], _day_index(days, as_of[rows])
     order = _order((acc * len(playbook.MOTIONS) + play) * max(len(days), 1) + t)  # each account's play, in time
     acc, play, t, rows = acc[order], play[order], t[order], rows[order]
     start = np.ones(len(rows), dtype=bool)
@@ -102,11 +102,15 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
     def col(name: str) -> pd.Series:
         return pd.Series(s[name].array.take(src))
 
-    assignee, owner = col("assignee"), col("owner")
+    named = (s["assignee"] != "").to_numpy(bool)[src]  # the named assignee, else the owner role
+    owner = col("owner")
+    if named.any():
+        assignee = col("assignee")
+        owner = assignee.where(assignee != "", owner)
     return pd.DataFrame({
         "account_id": col("account_id"), "account_name": col("account_name"), "play": col("play"),
         "flagged_on": pd.to_datetime(flagged_on), "ready_until": pd.to_datetime(last_day),
-        "owner": assignee.where(assignee != "", owner), "segment": col("segment"),
+        "owner": owner, "segment": col("segment"),
         "arr": col("arr").astype(float), "expected_arr_increase": col("expected_arr_increase").astype(float),
         "close_rate": col("close_rate").astype(float), "ready_signal": col("ready_signal"),
         "from_first_snapshot": first_t == 0,
@@ -114,6 +118,24 @@ def play_flags(snapshots: Any, as_ofs: Any = None) -> pd.DataFrame:
 
 
 _PLAY_RANK = np.argsort(np.argsort(np.array(playbook.MOTIONS, dtype=object)))  # a motion's place by name
+
+
+def _day_index(days: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(days, day)`` of days that are all in ``days`` (sorted, distinct),
+    read from a table of the days spanned when they span few.
+
+    >>> _day_index(np.array(["2026-01-05", "2026-01-12"], "datetime64[D]"),
+    ...            np.array(["2026-01-12", "2026-01-05"], "datetime64[D]")).tolist()
+    [1, 0]
+    """
+    if not len(days) or not len(day):
+        return np.searchsorted(days, day)
+    span = int((days[-1] - days[0]) // _DAY) + 1
+    if span > 4 * len(day) + 1024:
+        return np.searchsorted(days, day)
+    table = np.zeros(span, dtype=np.int64)
+    table[(days - days[0]) // _DAY] = np.arange(len(days))
+    return table[(day - days[0]) // _DAY]
 
 
 def _order(key: np.ndarray) -> np.ndarray:

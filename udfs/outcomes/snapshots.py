@@ -156,7 +156,8 @@ def ready_plays(snapshots: pd.DataFrame) -> np.ndarray:
     ready = snapshots["ready"].to_numpy(bool)
     if "pipeline_status" in snapshots:
         status = snapshots["pipeline_status"]
-        ready = ready & (status.isna() | (status.astype(object) == "")).to_numpy(bool)
+        text = status if isinstance(status.dtype, pd.StringDtype) else status.astype(object)  # no object per cell
+        ready = ready & (status.isna() | (text == "").fillna(False)).to_numpy(bool)
     return ready
 
 
