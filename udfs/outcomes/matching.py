@@ -30,6 +30,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -168,8 +169,16 @@ def flag_windows(plays: Any = None) -> np.ndarray:
     >>> flag_windows().tolist()
     [60, 120, 60, 120, 150]
     """
+    if plays is None:
+        return np.array(_default_windows(), dtype=np.int64)
     return np.array([rule_window(m, plays=plays, period_days=PERIOD_DAYS) * PERIOD_DAYS
                      for m in playbook.MOTIONS], dtype=np.int64)
+
+
+@lru_cache(maxsize=1)
+def _default_windows() -> tuple[int, ...]:
+    """The default Plays' windows, validated once."""
+    return tuple(rule_window(m, period_days=PERIOD_DAYS) * PERIOD_DAYS for m in playbook.MOTIONS)
 
 
 # --------------------------------------------------------------------------- tables in
@@ -288,18 +297,22 @@ class _Worked(NamedTuple):
     own: np.ndarray  # whether the flag's first opportunity is of its own motion
     count: np.ndarray  # the opportunities matched to each flag
 
-    def pick(self, column: str, blank: Any) -> np.ndarray:
-        """Each flag's first opportunity's ``column`` (``blank`` for a flag not worked)."""
+    def pick(self, column: str, blank: Any, rows: np.ndarray | None = None) -> np.ndarray:
+        """Each flag's first opportunity's ``column`` (``blank`` for a flag not worked);
+        ``rows``: of those flags only."""
+        first = self.first if rows is None else self.first[rows]
         values = self.o[column].to_numpy(np.asarray(blank).dtype)
-        has = self.first >= 0
-        got = values[np.where(has, self.first, 0)] if len(values) else np.full(len(has), blank, values.dtype)
+        has = first >= 0
+        got = values[np.where(has, first, 0)] if len(values) else np.full(len(has), blank, values.dtype)
         return np.where(has, got, blank)
 
-    def close_days(self) -> np.ndarray:
-        """Days from each flag to the close of its first opportunity when won or lost (else NaN)."""
-        close = self.pick("close", np.datetime64("NaT", "D"))
-        closed = (self.first >= 0) & (self.pick("status", 0) > 0)
-        return np.where(closed, (close - self.f["flagged_on"].to_numpy("datetime64[D]")) / _DAY, np.nan)
+    def close_days(self, rows: np.ndarray | None = None) -> np.ndarray:
+        """Days from each flag (of ``rows``) to the close of its first opportunity when won
+        or lost (else NaN)."""
+        close = self.pick("close", np.datetime64("NaT", "D"), rows)
+        closed = ((self.first if rows is None else self.first[rows]) >= 0) & (self.pick("status", 0, rows) > 0)
+        flagged = self.f["flagged_on"].to_numpy("datetime64[D]")
+        return np.where(closed, (close - (flagged if rows is None else flagged[rows])) / _DAY, np.nan)
 
     def cycle(self, plays: Any) -> np.ndarray:
         """Each flag's play cycle for its account's segment."""

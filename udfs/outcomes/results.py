@@ -100,28 +100,47 @@ def playbook_results(flags: Any, opportunities: Any, plays: Any = None, by: Any 
     amount, arr = w.pick("amount", np.nan), f["arr"].to_numpy(float)
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(won & (arr > 0), amount / np.where(arr > 0, arr, np.nan), np.nan)
-    frame = pd.DataFrame({
-        "play": f["motion"].to_numpy(), "owner": owner, "quarter": quarter.ravel(), "_row": np.arange(len(f)),
-        "_worked": as_flagged, "_other": (w.first >= 0) & ~w.own, "_won": won,
-        "_lost": as_flagged & (status == _STATUS_CODE[LOST]), "_open": as_flagged & (status == _STATUS_CODE[OPEN]),
-        "_won_amount": np.where(won, amount, 0.0), "_deal": np.where(won, amount, np.nan),
-        "_assumed": np.where(won, f["expected_arr_increase"].to_numpy(float), np.nan), "_share": share,
-        "_days": np.where(won, w.close_days(), np.nan), "cycle_days": w.cycle(plays),
-    })
-    groups = ["play", *keys]
-    g = frame.groupby(groups, sort=False, dropna=False)
-    res = g.agg(flagged=("_row", "size"), worked=("_worked", "sum"), other_motion=("_other", "sum"),
-                won=("_won", "sum"), lost=("_lost", "sum"), open=("_open", "sum"),
-                won_amount=("_won_amount", "sum"), median_deal=("_deal", "median"),
-                assumed_deal=("_assumed", "median"), increase_share=("_share", "median"),
-                median_days_to_close=("_days", "median"), cycle_days=("cycle_days", "median"),
-                _row=("_row", "min")).reset_index()
-    rows = res.pop("_row").to_numpy(np.int64)  # each group's first flag: its labels
-    res["play"] = f["play"].array.take(rows)
+    # each flag's group (play × keys) as one integer, the groups numbered as they first appear
+    group = f["motion"].to_numpy(np.int64)
     if "owner" in keys:
-        res["owner"] = pd.Series(f["owner"].array.take(rows)).replace("", NO_OWNER)
+        group = group * (int(owner.max()) + 1 if len(owner) else 1) + owner
     if "quarter" in keys:
-        res["quarter"] = _records.quarter_label(seen)[quarter.ravel()[rows]]
+        group = group * max(len(seen), 1) + quarter.ravel()
+    group, _ = pd.factorize(group)
+    new = np.ones(len(group), dtype=bool)  # a group's first flag: a code above every code before it
+    new[1:] = group[1:] > np.maximum.accumulate(group)[:-1]
+    rows = np.flatnonzero(new)  # each group's first flag: its labels
+    n = len(rows)
+
+    def count(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(group[mask], minlength=n)
+
+    def by_group(values: dict[str, np.ndarray], how: str, rows: np.ndarray | None = None) -> pd.DataFrame:
+        """pandas' own sum or median of each group (compensated sums, NaN skipped), by group
+        code; ``rows``: the values are of those flags only."""
+        grouped = pd.DataFrame(values).groupby(group if rows is None else group[rows], sort=True)
+        return (grouped.sum() if how == "sum" else grouped.median()).reindex(range(n))
+
+    labels = {"play": f["play"].array.take(rows)}
+    if "owner" in keys:
+        labels["owner"] = pd.Series(f["owner"].array.take(rows)).replace("", NO_OWNER)
+    if "quarter" in keys:
+        labels["quarter"] = _records.quarter_label(seen)[quarter.ravel()[rows]]
+    # the medians of won plays only: the other flags' values are blank, and a median skips blanks
+    won_rows = np.flatnonzero(won)
+    medians = by_group({"median_deal": amount[won_rows],
+                        "assumed_deal": f["expected_arr_increase"].to_numpy(float)[won_rows],
+                        "increase_share": share[won_rows], "median_days_to_close": w.close_days(won_rows)},
+                       "median", won_rows)
+    res = pd.DataFrame({
+        **labels, "flagged": np.bincount(group, minlength=n), "worked": count(as_flagged),
+        "other_motion": count((w.first >= 0) & ~w.own), "won": count(won),
+        "lost": count(as_flagged & (status == _STATUS_CODE[LOST])),
+        "open": count(as_flagged & (status == _STATUS_CODE[OPEN])),
+        "won_amount": by_group({"x": np.where(won, amount, 0.0)}, "sum")["x"].to_numpy(),
+        **{k: medians[k].to_numpy() for k in medians},
+        "cycle_days": by_group({"x": w.cycle(plays)}, "median")["x"].to_numpy(),
+    })
     if not keys:  # one row per play: every play, flagged or not
         res = res.set_index("play").reindex(list(playbook.MOTIONS)).reset_index()
         for col in ("flagged", "worked", "other_motion", "won", "lost", "open", "won_amount"):
