@@ -208,14 +208,18 @@ def compute_signals(
     grid = ibis.memtable(pd.DataFrame({"period": np.arange(1, n_periods + 1, dtype=np.int64),
                                        "d": pd.to_datetime(grid_days).date}))
     ids, plan = _universe(crm, starts)
+    # with the accounts export, the sources name each account by its number (its row there:
+    # ``_code``), a small key for the engine's groupings and joins; the ids come back at the end
+    coded = known is not None
     start_period = pd.Series(starts["month"].to_numpy() - first + 1, index=starts["account_id"])
-    sp = start_period.reindex(ids).fillna(n_periods).clip(1, n_periods).to_numpy(dtype=np.int64, copy=True)
+    sp = start_period.reindex(np.arange(len(ids)) if coded else ids).fillna(n_periods).clip(1, n_periods).to_numpy(dtype=np.int64, copy=True)
     if months == 0:
         sp[:] = n_periods
     counts = n_periods - sp + 1
     acc_idx = np.repeat(np.arange(len(ids)), counts)
     period = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + sp[acc_idx]
-    base_df = pd.DataFrame({"account_id": ids[acc_idx], "period": period.astype(np.int64),
+    base_df = pd.DataFrame({"account_id": acc_idx.astype(np.int32) if coded else ids[acc_idx],
+                            "period": period.astype(np.int64),
                             "plan": plan[acc_idx]})
     base = ibis.memtable(base_df)
     tier_next, catalog = _tiers(eng, tables, plan, tier_order, report)
@@ -250,7 +254,7 @@ def compute_signals(
         j = joined.left_join(r, [joined.account_id == r._a, joined.period == r._p])
         joined = j.select(*[j[c] for c in joined.columns], *[j[c].cast("float64").name(c) for c in cols])
     values = eng.con.execute(joined) if parts else base_df[["account_id", "period"]].copy()
-    values["account_id"] = values["account_id"].astype(object)
+    values["account_id"] = ids[values["account_id"].to_numpy()] if coded else values["account_id"].astype(object)
     values["period"] = values["period"].astype(np.int64)
     values = values.sort_values(["account_id", "period"], kind="stable").reset_index(drop=True)
     for sig, _ in parts:
@@ -354,7 +358,8 @@ def _starts(eng: Engine, tables: dict) -> pd.DataFrame:
     agg = union.group_by("account_id").aggregate(first=union.first.min())
     agg = agg.select("account_id", month=agg.first)
     out = eng.con.execute(agg)
-    out["account_id"] = out["account_id"].astype(object)
+    if out["account_id"].dtype.kind not in "iu":  # ids as text (numbers: the export's codes)
+        out["account_id"] = out["account_id"].astype(object)
     return out
 
 

@@ -251,6 +251,10 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     a table the engine keeps (:func:`summarize`): one grouping removes the exact repeats,
     a second adds the rest up per account, the other key columns and ``_m{s}``, the month
     of date + s for each shift s (blank after ``as_of``); the counts come from it too.
+
+    With ``known`` holding ``_code`` (a number per account of the export), an event
+    source's account_id is that number, not the text: every grouping and join of the
+    definitions then keys on a small integer, and the caller maps it back to the id.
     """
     present = set(table.columns)
     cols: dict[str, ibis.Value] = {}
@@ -337,13 +341,15 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     good = typed.filter(typed._problem.isnull())
     if spec.events:
         # an exact repeat: the same row twice as read (two hourly rows on one day are not)
-        good = good.select(*names, *raw).distinct()
+        good = good.select(*names, *raw, *(["_code"] if "_code" in good.columns else [])).distinct()
         used = good.count()
         n = ibis.literal(None, "string")
         stats = ibis.union(stats, ibis.memtable({"x": [0]}).select(
             source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=used.as_scalar().cast("int64"),
             ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
-    return good.select(**{k: good[f"_c_{k}"] for k in cols}), stats
+    coded = "_code" in good.columns  # each account as its number (the export's row)
+    return good.select(**{k: good._code if coded and k == "account_id" else good[f"_c_{k}"]
+                          for k in cols}), stats
 
 
 @ibis.udf.scalar.builtin(signature=((dt.int64,), dt.int64))
@@ -369,7 +375,8 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
 
     The grouping is the costly step (every row, millions of groups): its keys are kept
     small. The problem is its number (``_pcode``); with ``ids`` (the accounts export:
-    _known, _code) an account is its number ``_code``, its id joined back afterwards.
+    _known, _code) an account is its number ``_code``, and stays so in the summary's
+    account_id (the definitions group and join by it; the caller reads the ids back).
     """
     names = [f"_c_{k}" for k in cols]
     sums = [k for k in cols if spec.columns.get(k) == "number"]
@@ -438,9 +445,8 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
         source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=ok.used.cast("int64"),
         ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
     good = summary.filter(summary._pcode.isnull())
-    if coded:  # the account's id, by its number
-        good = good.join(ids.select("_code", _k_account_id=ids._known), "_code")
-    return good.select(**{k: good[f"_k_{k}"] for k in keys}, **{m: good[m] for m in months},
+    return good.select(**{k: good._code if coded and k == "account_id" else good[f"_k_{k}"] for k in keys},
+                       **{m: good[m] for m in months},
                        **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used,
                        _first=good._first), stats
 
