@@ -386,3 +386,26 @@ def test_usage_summary_equals_the_rows(seed, monkeypatch):
     assert rep.rows_in == len(srcs["usage"]) and rep.problems["after_as_of"] > 0
     assert rep.problems["duplicate"] >= 30  # the repeats of usable rows (hourly rows are not)
     assert fast[1]["usage_vs_cap"].notna().any() and fast[1]["next_tier_feature_adoption"].notna().any()
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "spark"])
+def test_padded_ids_are_the_export_accounts(engine, request):
+    """An event row's id is read trimmed, whether or not it matches the export as read
+    (ids matching as read are not trimmed again): padded ids give the same tables and
+    report as clean ones, and an unknown padded id is named trimmed."""
+    session = request.getfixturevalue("spark") if engine == "spark" else None
+    srcs, acc = _random_sources(7)
+    pads = [" {}", "{} ", "\t{}", "{}", "{}"]
+    padded = {}
+    for k, v in srcs.items():
+        if "account_id" in v:
+            pad = np.resize(pads, len(v))
+            v = v.assign(account_id=[p.format(a) for p, a in zip(pad, v["account_id"], strict=True)])
+        padded[k] = v
+    clean = compute_signals(srcs, AS_OF, accounts=acc, engine=engine, spark=session)
+    got = compute_signals(padded, AS_OF, accounts=acc, engine=engine, spark=session)
+    _same(clean[0], got[0])
+    _same(clean[1], got[1])
+    assert clean[2].lines()[1:] == got[2].lines()[1:]
+    usage = got[2].source("usage")
+    assert usage.problems["unknown_account"] > 0 and usage.examples["unknown_account"] == ["ZZ"]

@@ -290,15 +290,17 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
             cols[c] = table[c].cast("string").strip()
         else:
             cols[c] = table[c].cast("string")
-    typed = table.mutate(**{f"_c_{k}": v for k, v in cols.items()}, **extra,
-                         _bad_number=bad_number, _negative=negative)
+    joined = known is not None and "account_id" in cols and spec.events
+    typed = table.mutate(**{f"_c_{k}": v for k, v in cols.items() if not (joined and k == "account_id")},
+                         **extra, _bad_number=bad_number, _negative=negative,
+                         **({"_raw_id": table.account_id.cast("string")} if joined else {}))
     checks: list[tuple[str, ibis.Value]] = []
     ids = None
-    if known is not None and "account_id" in cols and spec.events:
+    if joined:
         # ``known``: account_id, and _code (a number per id, ids each once) when given
-        ids = known.select(_known=known.account_id, **({"_code": known._code}
-                                                       if "_code" in known.columns else {})).distinct()
-        typed = typed.left_join(ids, typed._c_account_id == ids._known)
+        coded = "_code" in known.columns
+        ids = known.select(_known=known.account_id, **({"_code": known._code} if coded else {})).distinct()
+        typed = _known_ids(typed, ids, coded)
     if "account_id" in cols:
         checks.append(("no_account", typed._c_account_id.isnull() | (typed._c_account_id == "")))
     if "date" in cols:
@@ -350,6 +352,26 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     coded = "_code" in good.columns  # each account as its number (the export's row)
     return good.select(**{k: good._code if coded and k == "account_id" else good[f"_c_{k}"]
                           for k in cols}), stats
+
+
+def _known_ids(typed: ibis.Table, ids: ibis.Table, coded: bool) -> ibis.Table:
+    """``typed`` with ``_c_account_id`` (its ``_raw_id`` trimmed) and, from ``ids``, the
+    export's id ``_known`` (and its number ``_code``) it matches, or blanks.
+
+    The same as joining the trimmed id, without trimming each row: a row whose id as read
+    is an id of the export that needs no trimming is that account (its trim changes
+    nothing); only the other rows are trimmed and looked up again. (Trimming every one of
+    100M ids cost more than grouping them.)
+    """
+    exact = ids.filter(ids._known == ids._known.strip())
+    exact = exact.select(_rknown=exact._known, **({"_rcode": exact._code} if coded else {}))
+    t = typed.left_join(exact, typed._raw_id == exact._rknown)
+    t = t.mutate(_c_account_id=ibis.ifelse(t._rknown.notnull(), t._raw_id, t._raw_id.strip()))
+    t = t.mutate(_look=ibis.ifelse(t._rknown.isnull(), t._c_account_id, ibis.null().cast("string")))
+    t = t.left_join(ids, t._look == ids._known)
+    t = t.mutate(_known=ibis.coalesce(t._rknown, t._known),
+                 **({"_code": ibis.coalesce(t._rcode, t._code)} if coded else {}))
+    return t.drop("_raw_id", "_rknown", "_look", *(["_rcode"] if coded else []))
 
 
 @ibis.udf.scalar.builtin(signature=((dt.int64,), dt.int64))
