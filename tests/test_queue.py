@@ -328,3 +328,24 @@ def test_pandas_text_columns_give_the_queue_their_cells_give_as_objects(storage)
                  "row 6: account_id is blank"):
         assert note in sentences, note
     assert by_id.loc["Total", "play"] == "Not scored"
+
+
+def test_each_column_of_the_queue_is_its_own_so_editing_one_leaves_the_others():
+    """A notebook user fills in a cell of the queue: no other column may change with it
+    (the blank columns once shared one array, so an opportunity id typed in also became
+    the stage)."""
+    book = udfs.sample_accounts(40, seed=3)
+    q = udfs.score_accounts(book, as_of="2026-12-15")
+    q.loc[0, "opportunity_id"] = "OPP-1"  # in place: no copy of the queue exists yet
+    q.loc[1, "assignee"] = "Ana"
+    assert q.loc[0, "opportunity_stage"] == "" and q.loc[1, "slot"] == ""
+    q = udfs.score_accounts(book, as_of="2026-12-15")
+    before = q.copy(deep=True)
+    for column in q.columns:
+        edited = q.copy(deep=False)
+        kind = q[column].dtype.kind
+        edited.loc[0, column] = {"f": 7.0, "i": 99, "b": not q.loc[0, column],
+                                 "M": pd.Timestamp("2030-01-02")}.get(kind, "typed in")
+        assert edited.loc[0, column] != before.loc[0, column]
+        others = [c for c in q.columns if c != column]
+        pd.testing.assert_frame_equal(edited[others], before[others])

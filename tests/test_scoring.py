@@ -133,6 +133,28 @@ def test_primary_motion_most_evidence_ties_by_sum_then_first_listed(signals, mot
     assert cell("EXPANSION_MOTION", [head, row]) == motion
 
 
+def test_the_primary_motion_of_whole_points_is_that_of_the_same_points_as_fractions():
+    """primary() keys whole points (the usual Rules table) as one packed integer; it must
+    pick what the plain comparison of (evidence, support) picks, negative points and ties
+    included (ties to the motion listed first)."""
+    from types import SimpleNamespace
+
+    from udfs.scoring.evidence import primary
+
+    rng = np.random.default_rng(7)
+    for small in (False, True):  # wide values, then values 0-2 (ties everywhere)
+        high = 3 if small else 80
+        evidence = rng.integers(0 if small else -40, high, (5, 5000)).astype(np.int16)
+        support = rng.integers(0 if small else -60, high, (5, 5000)).astype(np.int32)
+        fired = rng.random((5, 5000)) < 0.5
+        whole = SimpleNamespace(n=5000, evidence=evidence, support=support, motion_fired=fired)
+        floats = SimpleNamespace(n=5000, evidence=evidence.astype(float), support=support.astype(float),
+                                 motion_fired=fired)
+        best = primary(whole)
+        assert best.tolist() == primary(floats).tolist()
+        assert (best == -1).tolist() == (~fired.any(axis=0)).tolist()
+
+
 def test_no_rule_fired_gives_a_blank_motion():
     assert cell("EXPANSION_MOTION", [["usage_vs_cap"], [0.2]]) == ""
     assert udfs.expansion_motion({"usage_vs_cap": 0.2}) == ""

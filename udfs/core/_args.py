@@ -467,6 +467,17 @@ def coerce_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return out, bad
 
 
+def empty_texts(n: int) -> np.ndarray:
+    """``n`` empty texts as an object array of its own (np.full fills objects 4x slower).
+
+    >>> empty_texts(2).tolist()
+    ['', '']
+    """
+    out = np.empty(n, dtype=object)
+    out.fill("")
+    return out
+
+
 def num_text(v: float) -> str:
     """A count or amount as the reasons show it: '1,200', '2.5'."""
     v = float(v)

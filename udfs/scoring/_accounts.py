@@ -556,8 +556,12 @@ def _sorted_scored(ids: Any, notes: dict, first_row: int) -> tuple[Any, np.ndarr
     if isinstance(ids, np.ndarray):
         at = np.searchsorted(ids, special)
         found = [(int(i), t) for i, t in zip(at.tolist(), special, strict=True) if i < len(ids) and ids[i] == t]
-    else:
-        found = [(int(i), ids[i]) for i in np.flatnonzero(pd.Index(ids).isin(special))]
+    else:  # pandas' Arrow text (account_ids hands no other kind here): Arrow's own lookup
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        hit = pc.is_in(pa.array(ids), value_set=pa.array(special)).to_numpy(zero_copy_only=False)
+        found = [(int(i), ids[i]) for i in np.flatnonzero(hit)]
     if not isinstance(ids, np.ndarray) and any(t in _ERROR_TEXTS for _, t in found):
         ids = ids.copy()
     for i, text in found:

@@ -57,7 +57,7 @@ def assign(order: np.ndarray, new: np.ndarray, play: np.ndarray, owner_code: np.
     parts = [[_args.normalize_key(x) for x in str(label).split("+") if x.strip()] for label in owner_labels]
     width = max((len(p) for p in parts), default=1) or 1
     person = np.full((width, n), -1, dtype=np.int64)
-    missing = np.full(n, "", dtype=object)
+    missing = _args.empty_texts(n)
     q = order[new[order]]  # new plays in queue order
     roles = np.array(people.roles, dtype=object)
     index = {_args.normalize_key(x): i for i, x in enumerate(people.names)}

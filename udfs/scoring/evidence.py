@@ -215,16 +215,20 @@ def primary(ev: Evaluation) -> np.ndarray:
     """
     best = np.full(ev.n, -1, dtype=np.int8)
     if ev.evidence.dtype == np.int16 and ev.support.dtype == np.int32:
-        # whole points: (evidence, support) as one int64 key, -1 where the motion did not fire
-        top = np.full(ev.n, -1, dtype=np.int64)
-        key = np.empty(ev.n, dtype=np.int64)
+        # whole points, |Σ points| < 32,000 (evaluate): (evidence, support) as one uint32 key,
+        # each offset by 2**15, so every fired key is above 0, the key where it did not fire
+        top = np.zeros(ev.n, dtype=np.uint32)
+        key = np.empty(ev.n, dtype=np.uint32)
+        part = np.empty(ev.n, dtype=np.uint32)
+        better = np.empty(ev.n, dtype=bool)
         for m in range(len(MOTIONS)):  # strictly greater: ties keep the motion listed first
-            np.left_shift(ev.evidence[m], 32, out=key, dtype=np.int64)
-            key += ev.support[m]
-            key += 1 << 31
-            key[~ev.motion_fired[m]] = -1
-            better = key > top
-            best[better] = m
+            np.add(ev.evidence[m], 1 << 15, out=key, dtype=np.uint32, casting="unsafe")
+            key <<= 16
+            np.add(ev.support[m], 1 << 15, out=part, dtype=np.uint32, casting="unsafe")
+            key += part
+            key *= ev.motion_fired[m]
+            np.greater(key, top, out=better)
+            np.copyto(best, np.int8(m), where=better)
             np.maximum(top, key, out=top)
         return best
     top_e = np.zeros(ev.n, dtype=ev.evidence.dtype)

@@ -104,7 +104,7 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     status = np.full(n, -1, dtype=np.int8)
     chosen = np.full(n, -1, dtype=np.int64)
     days = np.full(n, np.nan)
-    text = np.full(n, "", dtype=object)
+    text = _args.empty_texts(n)
     rows = np.flatnonzero(play >= 0)
     if rows.size == 0 or len(o.amount) == 0:
         return InFlight(status, chosen, days, opp_ids, stages, close, text)
@@ -177,7 +177,7 @@ def _money(amount: np.ndarray) -> np.ndarray:
 
 def _sentences(o, code, pick, lost, since_lost, cool, play, day, opp_ids, stages, close) -> np.ndarray:
     """The reasons' sentence of each row (built as object-array columns, no row loop)."""
-    out = np.full(code.size, "", dtype=object)
+    out = _args.empty_texts(code.size)
     motion = np.array(MOTIONS, dtype=object)
     dates = np.datetime_as_string(close, unit="D").astype(object)
 

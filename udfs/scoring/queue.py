@@ -164,7 +164,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
 
     take = order if _in_order else slice(None)  # the queue's order, or the book's
     if not reasons:
-        text = np.full(n, "", dtype=object)
+        text = _args.empty_texts(n)
     else:
         for i in np.flatnonzero(no_arr):
             notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
@@ -175,7 +175,6 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         text = _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route,
                               paired, to_renewal, notes, ids, order, take, flight, extra, signal)
     motions_code, motions_table = _motions_text(ev.motion_fired, prim)
-    blank_text = np.full(n, "", dtype=object)
     no_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     columns = {
         "account_id": _text(ids[take]),
@@ -187,8 +186,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "play": PLAY_LABELS[play_code_all[take]],
         "pipeline_status": in_flight.STATUS_LABELS[status[take]],
         "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
-        "assignee": np.full(n, "", dtype=object) if assignee is None else assignee[take],
-        "slot": np.full(n, "", dtype=object) if slot is None else slot[take],
+        "assignee": _args.empty_texts(n) if assignee is None else assignee[take],
+        "slot": _args.empty_texts(n) if slot is None else slot[take],
         "expected_arr_increase": increase[take],
         "close_rate": rate[take],
         "expected_value": expected[take],
@@ -196,8 +195,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "due_in_days": np.where(has_play, due, np.nan)[take],
         "ready_since": since[take],
         "ready_signal": why_now.signal_names(ev)[signal[take]],
-        "opportunity_id": blank_text if flight is None else flight.column(flight.ids, "")[take],
-        "opportunity_stage": blank_text if flight is None else flight.column(flight.stages, "")[take],
+        "opportunity_id": _args.empty_texts(n) if flight is None else flight.column(flight.ids, "")[take],
+        "opportunity_stage": _args.empty_texts(n) if flight is None else flight.column(flight.stages, "")[take],
         "opportunity_close_date": no_day if flight is None else flight.column(flight.close, _NAT)[take],
         "reasons": text,
     }
@@ -339,7 +338,7 @@ def _names(acc: _accounts.Accounts, take: Any = slice(None)) -> pd.api.extension
     are, and are then only reordered), whatever the input held them as."""
     raw = acc.columns.get("account_name")
     if raw is None:
-        return _text(np.full(acc.n, "", dtype=object))
+        return _text(_args.empty_texts(acc.n))
     if _accounts.is_text(raw) and not raw.hasnans:  # text only, no blanks: as it is
         return _text(raw.array if isinstance(take, slice) else raw.array.take(take))
     return _text(_names_of(raw)[take])

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..core._args import num_text
+from ..core._args import empty_texts, num_text
 from ..core.playbook import ACCOUNT_COLUMNS
 from .evidence import RISK, Evaluation, Rule
 
@@ -249,7 +249,7 @@ class Sentences:
     def join(self, take: Any = slice(None)) -> np.ndarray:
         """The sentence of every row (in the order ``take`` gives, when given)."""
         if not self.pieces:
-            return np.full(self.n, "", dtype=object)[take]
+            return empty_texts(self.n)[take]
         key = self._keys()
         count = int(key.max()) + 1
         rep = np.empty(count, dtype=np.int64)  # one row standing for each sentence
@@ -266,7 +266,7 @@ class Sentences:
         texts = np.concatenate(texts_l)
         order = np.argsort(rows, kind="stable")
         rows, texts = rows[order], texts[order]
-        sentences = np.full(count, "", dtype=object)
+        sentences = empty_texts(count)
         if rows.size:
             first = np.empty(rows.size, dtype=bool)
             first[0] = True
