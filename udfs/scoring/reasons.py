@@ -87,7 +87,7 @@ def shown(signal: str, values: np.ndarray) -> np.ndarray:
     scale = _FORMATS[_spec(signal)[1]][1]
     values = np.asarray(values, dtype=float)
     with np.errstate(over="ignore", invalid="ignore"):  # 1.8e307 × 100 overflows: shown as it is
-        scaled = np.round(values * scale) / scale
+        scaled = np.round(values * scale) / scale + 0.0  # + 0.0: -0.0 is shown as 0
     return np.where(np.isfinite(scaled) | ~np.isfinite(values), scaled, values)
 
 
@@ -137,6 +137,25 @@ def rule_phrase(rule: Rule, values: tuple[float, ...], suffix: str | None = None
     return " and ".join(signal_text(s, v) + cond for (s, cond), v in zip(conds, values, strict=True)) + tail
 
 
+def _factorize_shown(signal: str, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(codes, distinct shown values) of ``values`` as the text shows them: whole steps of
+    the shown precision numbered by a table when they span a short range, else hashed."""
+    scale = _FORMATS[_spec(signal)[1]][1]
+    with np.errstate(over="ignore", invalid="ignore"):
+        steps = np.rint(np.asarray(values, dtype=float) * scale)
+    if steps.size:
+        low, high = np.fmin.reduce(steps), np.fmax.reduce(steps)
+        if np.isfinite(low) and np.isfinite(high) and high - low <= 4 * steps.size + 1024 \
+                and not np.isnan(steps).any():
+            at = (steps - low).astype(np.int64)
+            present = np.zeros(int(high - low) + 1, dtype=bool)
+            present[at] = True
+            number = np.cumsum(present) - 1
+            return number[at], shown(signal, (np.flatnonzero(present) + low) / scale)
+    codes, uniq = pd.factorize(shown(signal, values))
+    return codes, np.asarray(uniq)
+
+
 def rule_phrase_codes(rule: Rule, values: dict[str, np.ndarray], rows: np.ndarray,
                       suffix: str | None = None, tail: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """(codes, phrases): the rule's phrase for each of ``rows`` as a code into the table of
@@ -144,7 +163,7 @@ def rule_phrase_codes(rule: Rule, values: dict[str, np.ndarray], rows: np.ndarra
     codes = None
     combos: list[tuple] = []
     for s in rule.signals:
-        c, uniq = pd.factorize(shown(s, values[s][rows]))
+        c, uniq = _factorize_shown(s, values[s][rows])
         if codes is None:
             codes, combos = c, [(u,) for u in uniq.tolist()]
         else:  # two signals (an AND-ed rule): the pair of codes, factorized again
@@ -178,7 +197,7 @@ def per_value(rows: np.ndarray, values: np.ndarray, fmt) -> tuple[np.ndarray, np
 def _renumber(key: np.ndarray, bound: int) -> tuple[np.ndarray, int]:
     """(codes 0 … count − 1 keeping the keys' order, count) of keys below ``bound``: by a table
     of the keys when ``bound`` is small, else by hashing."""
-    if bound <= 4 * key.size + 1024:
+    if bound <= 2 * key.size + 1024:
         present = np.zeros(bound, dtype=bool)
         present[key] = True
         number = np.cumsum(present) - 1
@@ -241,9 +260,9 @@ class Sentences:
             if count * m >= 2**62:
                 key, count = _renumber(key, count)
             pair = key[rows] if m == 1 else key[rows] * m + codes
-            local, uniq = pd.factorize(pair)
+            local, pairs = _renumber(pair, count * m)
             key[rows] = local + count
-            count += len(uniq)
+            count += pairs
         return _renumber(key, count)[0]
 
     def join(self, take: Any = slice(None)) -> np.ndarray:
@@ -271,10 +290,10 @@ class Sentences:
             first = np.empty(rows.size, dtype=bool)
             first[0] = True
             np.not_equal(rows[1:], rows[:-1], out=first[1:])
-            later = ~first
-            texts[later] = np.add(SEP, texts[later])
             starts = np.flatnonzero(first)
-            sentences[rows[starts]] = np.add.reduceat(texts, starts)
+            ends = np.append(starts[1:], rows.size).tolist()
+            phrases, join = texts.tolist(), SEP.join  # one join per distinct sentence
+            sentences[rows[starts]] = [join(phrases[a:b]) for a, b in zip(starts.tolist(), ends, strict=True)]
         return sentences[key[take]]
 
 
