@@ -371,13 +371,14 @@ def _queue_order(ids, scored, ready, expected, score, status=None) -> np.ndarray
         groups = [scored & ready & (status < 0), *flying, *groups[1:]]
     with np.errstate(invalid="ignore"):  # NaN (Not scored) is not whole: those rows sort as floats
         whole_rows = (score == np.round(score)) & (np.abs(score) < 2**15)
+    valued = expected != 0  # only ready plays carry a value: the other groups skip its sort
     for group in groups:
         rows = np.flatnonzero(group) if base is None else base[group[base]]
         s = score[rows]
         whole = s.size == 0 or bool(whole_rows[rows].all())
         key = -(s.astype(np.int16) if whole else s)  # whole scores: a radix sort
         rows = rows[np.argsort(key, kind="stable")]
-        if rows.size and np.any(expected[rows]):
+        if rows.size and (valued & group).any():
             rows = rows[np.argsort(-expected[rows], kind="stable")]
         parts.append(rows)
     return np.concatenate(parts)
