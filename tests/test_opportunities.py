@@ -307,3 +307,52 @@ def one_cell(name, *args):
     out = call_udf(name, *args)
     assert len(out) == 1 and len(out[0]) == 1, out
     return out[0][0]
+
+
+# --------------------------------------------------------------------------- text held by Arrow
+
+_CELLS = ["a", "A", " a", "a\u3000", "b", "Ω", "é", "\x1cz", "z\x1c", "", "  ", "10", "Zeta", "zeta",
+          "\u2003x", None, "x y", "#N/A", " #ref! "]
+
+
+def test_text_columns_read_alike_whether_pandas_holds_them_as_arrow_or_as_objects():
+    """coded_texts and text_positions take a faster road for Arrow text (pandas 3's own);
+    it must give the same labels, order, positions and one-line errors as the object road,
+    on random columns with every kind of blank, space, case and Excel error."""
+    from udfs.core import _records
+
+    rng = np.random.default_rng(0)
+
+    def outcome(read, *args, **kw):
+        try:
+            out = read(*args, **kw)
+        except ValueError as err:
+            return str(err)
+        return [np.asarray(part).tolist() for part in out] if isinstance(out, tuple) else out.tolist()
+
+    lookups = 0
+    for trial in range(300):
+        cells = [_CELLS[i] for i in rng.integers(0, len(_CELLS), int(rng.integers(1, 30)))]
+        if trial % 3 == 0:  # runs of one value, as exports list them
+            cells = sorted(c for c in cells if c is not None) or ["q"]
+        if trial % 2 == 0:
+            cells = [c for c in cells if c not in ("#N/A", " #ref! ")] or ["q"]
+        known = pd.array(["a", "b", "x y", "zeta", "Ω"], dtype="str")
+        for allow in (True, False):
+            arrow = pd.DataFrame({"c": pd.Series(cells, dtype="str")})
+            objects = pd.DataFrame({"c": pd.Series(cells, dtype=object)})
+            assert outcome(_records.coded_texts, "t", arrow, "c", allow_blank=allow) == \
+                outcome(_records.coded_texts, "t", objects, "c", allow_blank=allow), (cells, allow)
+            got = outcome(_records.text_positions, "t", arrow, "c", known, allow_blank=allow)
+            assert got == outcome(_records.text_positions, "t", objects, "c", known, allow_blank=allow), cells
+            lookups += isinstance(got, list) and any(p >= 0 for p in got)
+    assert lookups > 20  # the lookups did find texts, not only errors and misses
+
+
+def test_the_queue_reads_an_opportunity_whose_account_is_an_excel_error_as_one_line():
+    book = pd.DataFrame({"account_id": ["A1"], "usage_vs_cap": [0.95]})
+    opps = pd.DataFrame({"opportunity_id": ["O1", "O2"], "account_id": pd.Series(["A1", " #N/A"], dtype="str"),
+                         "type": ["Upsell", "Upsell"], "amount": [1000, 2000], "stage": ["Proposal"] * 2,
+                         "close_date": ["2027-01-10", "2027-01-11"], "status": ["open", "open"]})
+    with pytest.raises(ValueError, match=r"^opportunities row 3 account_id: expected text"):
+        udfs.score_accounts(book, as_of="2026-12-15", opportunities=opps)

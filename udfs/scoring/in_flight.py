@@ -109,15 +109,15 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     if rows.size == 0 or len(o.amount) == 0:
         return InFlight(status, chosen, days, opp_ids, stages, close, text)
     # accounts as codes shared by the book and the opportunities: one hash pass each
-    accounts = pd.Index(pd.unique(ids[rows]))
-    acc = accounts.get_indexer(o.text("account_id"))
+    at, accounts = pd.factorize(ids[rows])
+    acc = _records.text_positions("opportunities", o.frame, "account_id", accounts, allow_blank=True)
     key = acc.astype(np.int64) * _N + o.motion
     known = (acc >= 0) & (o.motion >= 0)
     if o.frame is not None and "created_date" in o.frame:
         created = _records.dates("opportunities", o.frame, "created_date", allow_blank=True)
         known &= ~(created.astype("datetime64[D]") > day)  # blank: known
     closed_by = known & (close <= day)
-    wanted = accounts.get_indexer(ids[rows]).astype(np.int64) * _N + play[rows]
+    wanted = at.astype(np.int64) * _N + play[rows]
 
     open_ = _latest(key, close, known & ((o.status == 0) | later), wanted, first=True)
     won = _latest(key, close, closed_by & (o.status == 1), wanted)
@@ -179,7 +179,9 @@ def _sentences(o, code, pick, lost, since_lost, cool, play, day, opp_ids, stages
     """The reasons' sentence of each row (built as object-array columns, no row loop)."""
     out = _args.empty_texts(code.size)
     motion = np.array(MOTIONS, dtype=object)
-    dates = np.datetime_as_string(close, unit="D").astype(object)
+
+    def on(i: np.ndarray) -> np.ndarray:  # the close dates of opportunities i as text
+        return np.datetime_as_string(close[i], unit="D").astype(object)
 
     def deal(i: np.ndarray, stage: bool = False) -> np.ndarray:  # 'OPP-1 (Tier upgrade, $13,200, Proposal)'
         tail = np.where(stages[i] != "", ", " + stages[i], "").astype(object) if stage else ""
@@ -193,13 +195,13 @@ def _sentences(o, code, pick, lost, since_lost, cool, play, day, opp_ids, stages
         ago = _text(np.abs((day - close[i]).astype(np.int64)))
         head = STATUS_LABELS[value] + ": "
         if value == _PAST_DUE:
-            s = head + deal(i, True) + " was to close on " + dates[i] + ", " + ago + " days ago: update it in the CRM"
+            s = head + deal(i, True) + " was to close on " + on(i) + ", " + ago + " days ago: update it in the CRM"
         elif value == _IN_PIPELINE:
-            s = head + deal(i, True) + " closes on " + dates[i] + ": work the open deal, not a new play"
+            s = head + deal(i, True) + " closes on " + on(i) + ": work the open deal, not a new play"
         elif value == _RECENT:
-            s = head + "won " + deal(i) + " on " + dates[i] + ", " + ago + " days ago, within the play's cycle"
+            s = head + "won " + deal(i) + " on " + on(i) + ", " + ago + " days ago, within the play's cycle"
         else:
-            s = (head + "lost " + deal(i) + " on " + dates[i] + ", " + ago + " days ago; the play waits "
+            s = (head + "lost " + deal(i) + " on " + on(i) + ", " + ago + " days ago; the play waits "
                  + _text(cool[at]) + " days after a loss")
         out[at] = s
     # a loss of the play's motion within a year that no longer holds the play back
@@ -207,6 +209,6 @@ def _sentences(o, code, pick, lost, since_lost, cool, play, day, opp_ids, stages
     if at.size:
         i = lost[at]
         note = ("lost a " + motion[play[at]] + " opportunity " + _text(since_lost[at]) + " days ago: "
-                + opp_ids[i] + " (" + _money(o.amount[i]) + ", closed " + dates[i] + ")")
+                + opp_ids[i] + " (" + _money(o.amount[i]) + ", closed " + on(i) + ")")
         out[at] = np.where(out[at] != "", out[at] + "; " + note, note)
     return out
