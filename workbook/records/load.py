@@ -20,22 +20,32 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from udfs.core import _args, playbook
-from udfs.core.playbook import SEGMENTS
+from udfs.core import _args
 
 from . import schema as _schema
-from .cells import _cell_text, _dates, _scaled_note
+from .columns import (
+    _IS_STR,
+    DistinctIds,
+    _obj,
+    blank_cells,
+    check_ids,
+    convert,
+    is_text,
+    summary_ids,
+    text_series,
+)
 from .numbers import _text, detect_decimal, parse_numbers
 from .reading import (
-    EXCEL_MAX_CHARS,
+    TEXT,
     RawTable,
     ReadError,
     column_letter,
     read_body,
     read_source,
-    read_xlsx_body,
+    release_memory,
 )
 from .report import BadCell, ImportReport, rows_text
+from .xlsx import read_xlsx_body
 
 HEADER_SEARCH_ROWS = 20
 DECIMAL_SAMPLE_ROWS = 2000
@@ -66,7 +76,9 @@ class RecordBook:
 
     Numeric columns are float64 when every cell is a number or blank; a column holding a
     bad cell is object (numbers, and the bad cell kept as typed text), so the scoring
-    functions name that row too. Text columns hold str or None.
+    functions name that row too. Text columns (ids, names, and an extra column of text)
+    are pandas text (``str``: Arrow strings, NaN for a blank cell); flag columns hold
+    True/False/None (or the bad cell as typed).
     """
 
     frame: pd.DataFrame
@@ -142,7 +154,7 @@ def _raw(source: Any, label: str | None, schema: _schema.Schema) -> RawTable:
         except ReadError as err:
             raise ImportError_(str(err)) from None
         if raw.kind == "xlsx" and schema.sheet and raw.sheet.lower() != schema.sheet.lower():
-            from .reading import read_xlsx
+            from .xlsx import read_xlsx
 
             try:
                 import pandas as _pd
@@ -242,9 +254,10 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
 
     # ---- decimal mark: from the cells of the numeric columns that are text
     numeric_idx = [i for i, _, k in plan if k not in _schema.NON_NUMERIC_KINDS]
-    head_cells = pd.Series(  # the first rows tell (a mixed file is reported cell by cell)
+    head_cells = pd.Series(  # the first rows tell (a mixed file is reported cell by cell); a
+        # cell without a comma or a point tells nothing
         [r[i] for r in raw.rows[h + 1: h + 1 + DECIMAL_SAMPLE_ROWS] for i in numeric_idx
-         if i < len(r) and isinstance(r[i], str) and r[i]],
+         if i < len(r) and isinstance(r[i], str) and ("," in r[i] or "." in r[i])],
         dtype=object,
     )
     if decimal:
@@ -273,6 +286,7 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
             body = read_xlsx_body(raw, header_number, width, set(numeric_idx))
         except ReadError as err:
             raise ImportError_(str(err)) from None
+        release_memory()
     else:
         rows = raw.rows[h + 1:]
         body = pd.DataFrame(
@@ -296,20 +310,20 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     id_i = next((i for i, c, _ in plan if c == schema.id_column), None)
     if id_i is None:  # no id column (allowed by the schema): a row is blank when all cells are
         id_i = plan[0][0]
-        ids = _text_cells(body[id_i], csv_text) if id_i in body.columns else np.full(len(body), None)
+        ids = text_series(body[id_i], csv_text) if id_i in body.columns else \
+            pd.Series(index=body.index, dtype=TEXT)
         no_id = np.zeros(len(body), dtype=bool)
-        blank_first = _blank_cells(ids, csv_text)
+        blank_first = blank_cells(ids, csv_text)
     else:
-        ids = _text_cells(body[id_i], csv_text)
-        no_id = _blank_cells(ids, csv_text)
+        ids = text_series(body[id_i], csv_text)
+        no_id = blank_cells(ids, csv_text)
         blank_first = no_id
     blank = blank_first.copy()
     candidates = np.flatnonzero(blank)
     for i in body.columns:  # a blank row has a blank id: only those rows are looked at
         if i == id_i or not len(candidates):
             continue
-        cells = body[i].to_numpy()[candidates]
-        still = _blank_cells(cells, csv_text)
+        still = blank_cells(body[i].iloc[candidates], csv_text)
         blank[candidates[~still]] = False
         candidates = candidates[still]
     numbers_all = body.index.to_numpy()
@@ -318,14 +332,12 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     no_id |= blank
     summary = np.zeros(len(body), dtype=bool)
     if schema.summary_rows and len(ids):
-        summary = _summary_ids(ids)
+        summary = summary_ids(ids)
         report.summary_rows = list(zip(numbers_all[summary].tolist(), ids[summary].tolist(), strict=True))
+    del ids
     keep = ~no_id & ~summary
     row_numbers = numbers_all[keep]
     report.rows = len(row_numbers)
-    if csv_text:
-        lines_before = raw.line_of_row.get(header_number + 1, header_number)
-        report.long_possible = _long_lines_possible(raw, lines_before + report.rows_in)  # type: ignore[attr-defined]
 
     # ---- cells, column by column
     data: dict[str, Any] = {}
@@ -335,35 +347,48 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     for r, c in raw.formula_cells:
         formula_cells.setdefault(c, []).append(r)
     kept_rows = set(row_numbers.tolist()) if formula_cells else set()
+    distinct = None
+    cells = {i: body[i] for i in body.columns}  # each column let go once read
+    del body
+    every = keep.all()
     for i, name, kind in order:
-        if i in body.columns:
-            col = body[i] if keep.all() else body[i][keep]
+        if i in cells:
+            col = cells.pop(i)
+            col = col if every else col[keep]
         else:
             col = pd.Series([None] * len(row_numbers), dtype=object)
-        data[name] = _convert(name, kind, col, row_numbers, decimal, report, raw.kind, options.dayfirst)
+        data[name] = convert(name, kind, col, row_numbers, decimal, report, raw.kind, options.dayfirst)
+        del col
+        if name == schema.id_column and schema.unique_ids and is_text(data[name]):
+            distinct = DistinctIds(data[name])  # counted while the other columns are read
         kinds[name] = kind
         for r in formula_cells.get(i, []):
             if r in kept_rows:
                 report.bad_cells.append(BadCell(r, name, None, "a formula with no calculated value "
                                                 "(open the file in Excel, let it calculate, save, and run again)"))
-    del body
+    del cells
     for i, name, kind in order:
         if kind != "extra" or i >= len(header) or not _args.is_blank(header[i]):
             continue
-        if pd.Series(data[name], dtype=object).map(_args.is_blank).all():
+        if blank_cells(data[name]).all():
             del data[name], kinds[name]  # an empty column (trailing delimiters)
         else:
             report.notes.append(f"{name} has data but no header; kept as {name!r}")
     index = pd.RangeIndex(len(row_numbers))
     frame = pd.DataFrame(index=index)
     for k, v in data.items():  # column by column: no copy into one consolidated block
-        frame[k] = pd.Series(v, index=index, dtype=float if v.dtype.kind == "f" else object, copy=False)
+        if isinstance(v, pd.Series):  # pandas text
+            frame[k] = pd.Series(v.array, index=index, copy=False)
+        else:
+            frame[k] = pd.Series(v, index=index, dtype=float if v.dtype.kind == "f" else object, copy=False)
+        data[k] = None
     _derive(frame, kinds, schema, report, as_of)
     order_cols = list(data)
     report.bad_cells.sort(key=lambda b: (b.row, order_cols.index(b.column) if b.column in order_cols else 0))
     report.ambiguous.sort(key=lambda b: b.row)
     if schema.id_column in frame and schema.unique_ids:
-        _check_ids(frame[schema.id_column], row_numbers, report)
+        check_ids(frame[schema.id_column], row_numbers, report, distinct)
+    release_memory()
     report.text_columns = [c for c, k in kinds.items() if k in _schema.TEXT_KINDS]
     book = RecordBook(frame=frame, kinds=kinds, report=report)
     book.row_numbers = row_numbers  # type: ignore[attr-defined]
@@ -417,275 +442,6 @@ def _plan_columns(header: list, schema: _schema.Schema, mapping: dict, report: I
     return [(i, n, "extra" if k == "extra_blank" else k) for i, n, k in columns]
 
 
-def _blank_cells(cells: Any, parsed_csv: bool = False) -> np.ndarray:
-    """Blank cells of an object/float array: None, NaN, NA, or text of spaces only.
-
-    ``parsed_csv``: cells from the CSV parser, which already gives a field of spaces as
-    blank (leading spaces are skipped), so only missing values need looking at.
-    """
-    a = np.asarray(cells, dtype=object) if not isinstance(cells, np.ndarray) else cells
-    blank = pd.isna(a)
-    if a.dtype == object and len(a) and not parsed_csv:
-        rest = np.flatnonzero(~blank)
-        if len(rest):
-            values = a[rest]
-            is_text = _IS_STR(values).astype(bool)
-            if is_text.any():
-                empty = _IS_SPACE(values[is_text]).astype(bool)
-                blank[rest[np.flatnonzero(is_text)[empty]]] = True
-    return np.asarray(blank, dtype=bool)
-
-
-_IS_STR = np.frompyfunc(lambda v: v.__class__ is str, 1, 1)
-_IS_SPACE = np.frompyfunc(lambda v: not v.strip(), 1, 1)
-
-
-def _text_cells(col: pd.Series, csv_text: bool) -> np.ndarray:
-    """A text column as an object array of str/None. A CSV's cells are kept exactly as
-    the parser gives them (already text); other sources' cells become stripped text."""
-    a = col.to_numpy(dtype=object)
-    if csv_text and col.dtype == object:
-        a = a.copy()
-        a[pd.isna(a)] = None
-        return a
-    return _text_column(col).to_numpy(dtype=object)
-
-
-def _summary_ids(ids: np.ndarray) -> np.ndarray:
-    """Ids that are exactly Total, Grand total or Subtotal (any case, any spacing)."""
-    maybe = np.flatnonzero(_HAS_TOTAL(ids).astype(bool))
-    out = np.zeros(len(ids), dtype=bool)
-    for j in maybe:
-        out[j] = _args.normalize_key(ids[j]) in _schema.SUMMARY_IDS
-    return out
-
-
-_HAS_TOTAL = np.frompyfunc(lambda v: v.__class__ is str and ("otal" in v or "OTAL" in v), 1, 1)
-
-
-def _long_lines_possible(raw: RawTable, lines_expected: int) -> bool:
-    """False when no line of the file is long enough to hold a cell over Excel's limit
-    and no record spans lines (one pass over the bytes, in numpy)."""
-    if not isinstance(raw.source, str) or getattr(raw, "encoding_name", "") == "utf-16":
-        return True
-    longest, lines, carry = 0, 0, 0
-    with open(raw.source, "rb") as fh:
-        while chunk := fh.read(1 << 24):
-            nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
-            if len(nl):
-                longest = max(longest, carry + int(nl[0]), int(np.diff(nl).max()) if len(nl) > 1 else 0)
-                carry = len(chunk) - int(nl[-1]) - 1
-            else:
-                carry += len(chunk)
-            lines += len(nl)
-    longest = max(longest, carry)
-    return longest > EXCEL_MAX_CHARS or lines + (carry > 0) > lines_expected
-
-
-def _text_column(col: pd.Series) -> pd.Series:
-    """Cells as stripped text (None for blank); numbers as their shortest text."""
-    values = col.astype(object)
-    out = values.where(values.notna(), None)
-    is_str = out.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).to_numpy(dtype=bool) \
-        if out.dtype == object and len(out) else np.zeros(len(out), dtype=bool)
-    if is_str.all():
-        s = out.str.strip()
-    else:
-        s = out.map(_cell_text, na_action="ignore")
-    return _obj(s.where(s.notna() & s.ne(""), None))
-
-
-def _obj(s: pd.Series) -> pd.Series:
-    """An object Series with None for every missing value (pandas 3's str dtype uses NaN)."""
-    return pd.Series(s.to_numpy(dtype=object, na_value=None), index=s.index, dtype=object)
-
-
-def _convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
-             report: ImportReport, source_kind: str, dayfirst: bool = False) -> Any:
-    long_possible = getattr(report, "long_possible", True)
-    if kind in _schema.TEXT_KINDS:
-        out = _text_cells(col, source_kind == "csv")
-        if long_possible:
-            _long_text(name, out, rows, report)
-        if kind == "id" and source_kind == "xlsx":
-            _xlsx_numeric_ids(name, col, rows, report)
-        if name == "segment":
-            out = _segments(out, rows, report)
-        return out
-    if kind == "flag":
-        return _flags(name, col, rows, report)
-    if kind == "date":
-        return _dates(name, col, rows, report, dayfirst)
-    if kind == "extra":
-        return _extra(name, col, rows, report)
-    return _numbers(name, kind, col, rows, decimal, report)
-
-
-def _long_text(name: str, out: np.ndarray, rows: np.ndarray, report: ImportReport) -> None:
-    """Text over Excel's cell limit: cut to the limit and reported (row, column, length)."""
-    lengths = _TEXT_LEN(out).astype(np.int64) if len(out) else np.zeros(0, dtype=np.int64)
-    for j in np.flatnonzero(lengths > EXCEL_MAX_CHARS):
-        out[j] = out[j][:EXCEL_MAX_CHARS]
-        report.bad_cells.append(BadCell(int(rows[j]), name, None,
-                                        f"{int(lengths[j]):,} characters, more than an Excel cell holds "
-                                        f"({EXCEL_MAX_CHARS:,}); cut to {EXCEL_MAX_CHARS:,}"))
-
-
-_TEXT_LEN = np.frompyfunc(lambda v: len(v) if v.__class__ is str else 0, 1, 1)
-
-
-def _by_value(values: np.ndarray, f) -> np.ndarray:
-    """``f`` applied once per distinct value (a column of few labels: segment, flags)."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    mapped = np.empty(len(uniques) + 1, dtype=object)
-    mapped[:-1] = [f(u) for u in uniques]
-    mapped[-1] = f(None)
-    return mapped[codes]  # code -1 (blank) takes the last slot
-
-
-def _xlsx_numeric_ids(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> None:
-    """An id Excel stored as a number of more than 15 digits has lost its last digits."""
-    values = col.to_numpy(dtype=object)
-    for j, v in enumerate(values):
-        if isinstance(v, (int, float)) and not isinstance(v, bool) and abs(v) >= 1e15:
-            report.bad_cells.append(BadCell(int(rows[j]), name, v, (
-                f"{_cell_text(v)} was stored by Excel as a number, which keeps only 15 digits; "
-                "format the column as Text in Excel and type the id again")))
-
-
-def _segments(out: np.ndarray, rows: np.ndarray, report: ImportReport) -> np.ndarray:
-    lookup = {_args.normalize_key(seg): seg for seg in SEGMENTS}
-    canon = _by_value(out, lambda v: None if v is None else lookup.get(_args.normalize_key(v)))
-    unknown = pd.isna(canon) & ~pd.isna(out)
-    if unknown.any():
-        report.notes.append(
-            f"segment not one of {', '.join(SEGMENTS)} on rows {rows_text(rows[unknown].tolist())} "
-            "(kept as typed)"
-        )
-    return np.where(unknown, out, canon)
-
-
-def _flag_of(v: Any) -> Any:
-    """TRUE/FALSE of a cell; None for blank; the string 'bad' for anything else."""
-    if v is None or _args.is_blank(v):
-        return None
-    parsed = _args.parse_flag(v)
-    return "bad" if parsed is None else parsed
-
-
-def _flags(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> np.ndarray:
-    raw = col.to_numpy(dtype=object)
-    raw = np.where(pd.isna(raw), None, raw)
-    out = _by_value(raw, _flag_of)
-    for j in np.flatnonzero(out == "bad"):
-        out[j] = _cell_text(raw[j])
-        report.bad_cells.append(BadCell(int(rows[j]), name, raw[j],
-                                        f"{_args.describe(raw[j])} is not TRUE/FALSE (kept as text)"))
-    return out
-
-
-def _extra(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> Any:
-    """An unmapped column: kept as typed; plain numbers become numbers only when that
-    loses nothing (no leading zero, at most 15 digits)."""
-    values = col.astype(object).where(col.notna(), None)
-    is_str = values.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).astype(bool)
-    if not is_str.any():
-        return _floats_if_all(values)
-    texts = _obj(values[is_str])
-    blank_text = texts.str.strip().eq("")
-    out = values.copy()
-    out[is_str] = _obj(texts.where(~blank_text, None))  # kept exactly as typed
-    out = _obj(out)
-    if getattr(report, "long_possible", True):
-        cells = out.to_numpy(dtype=object, copy=True)
-        _long_text(name, cells, rows, report)
-        out = pd.Series(cells, index=out.index, dtype=object)
-    texts = texts.where(~blank_text, "")
-    lossless = texts.str.fullmatch(r"[+-]?(?:0|[1-9]\d{0,14})(?:\.\d{1,15})?|") & (
-        texts.str.replace(r"[^0-9]", "", regex=True).str.lstrip("0").str.len() <= 15)
-    if not lossless.all():
-        return out.to_numpy(dtype=object)  # a text column: every cell as typed
-    nums = pd.to_numeric(texts.where(texts.ne(""), None), errors="coerce")
-    out[is_str] = nums.astype(object).where(nums.notna(), None)
-    return _floats_if_all(out)
-
-
-def _floats_if_all(out: pd.Series) -> Any:
-    kinds = out.map(type, na_action="ignore")
-    numeric = kinds.isin([float, int, np.float64, np.int64]) | out.isna()
-    if len(out) and numeric.all():
-        return pd.to_numeric(out, errors="coerce").astype(float).to_numpy()
-    return out.to_numpy(dtype=object)
-
-
-def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
-             report: ImportReport) -> Any:
-    if col.dtype.kind in "iuf":
-        values = col.to_numpy(dtype=float)
-        bad = np.isinf(values)
-        values = np.where(bad, np.nan, values)
-        kept = None
-    else:
-        obj = col.astype(object)
-        is_str = obj.map(lambda v: isinstance(v, str), na_action="ignore").fillna(False).to_numpy(dtype=bool)
-        is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
-        is_date = obj.map(lambda v: isinstance(v, (datetime, date)), na_action="ignore").fillna(False).to_numpy(dtype=bool)
-        other = ~is_str & ~is_bool & ~is_date
-        values = np.full(len(obj), np.nan)
-        if other.any():
-            values[other] = pd.to_numeric(obj[other], errors="coerce").to_numpy(dtype=float)
-        bad = (is_bool | is_date | (other & np.isnan(values) & obj.notna().to_numpy())).copy()
-        if is_str.any():
-            v, b, amb = parse_numbers(obj[is_str], decimal)
-            values[is_str] = v
-            bad[is_str] = b
-            for j in np.flatnonzero(is_str)[amb]:
-                text = obj.iloc[j].strip()
-                report.ambiguous.append(BadCell(int(rows[j]), name, text, (
-                    f"{text!r} read as {values[j]:,.0f} (the file shows no decimal mark; "
-                    f"if it means {values[j] / 1000:g}, pass --decimal ,)")))
-            _scaled_note(name, obj[is_str], values[is_str], bad[is_str], rows[is_str], decimal, report)
-        bad |= np.isinf(values)
-        values[np.isinf(values)] = np.nan
-        kept = obj.to_numpy(dtype=object)
-    if bad.any():
-        out = values.astype(object)
-        out[np.isnan(values)] = None
-        for j in np.flatnonzero(bad):
-            v = kept[j] if kept is not None else values[j]
-            out[j] = _cell_text(v) if kept is not None else None
-            what = "a date" if isinstance(v, (datetime, date)) else _args.describe(v)
-            report.bad_cells.append(BadCell(int(rows[j]), name, v,
-                                            f"{what} is not a number (kept as text; scoring names this row)"))
-    else:
-        out = values
-    finite = np.where(bad, np.nan, values) if bad.any() else values
-    if kind in _schema_non_negative():
-        for j in np.flatnonzero(finite < 0):  # NaN compares False
-            report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is negative (kept)"))
-    if kind == "score":
-        for j in np.flatnonzero(finite > 100):
-            report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is above 100 (kept)"))
-    if kind == "fraction" and playbook.reads_as_percent(finite):
-        median = float(np.nanmedian(finite))
-        if isinstance(out, np.ndarray) and out.dtype.kind == "f":
-            out = out / 100.0
-        else:
-            out = out.copy()
-            ok = np.isfinite(finite)
-            out[ok] = finite[ok] / 100.0
-        report.notes.append(f"{name} holds percents (median {median:g}, above "
-                            f"{playbook.PERCENT_MEDIAN_ABOVE:g}): read as fractions, {median:g} as "
-                            f"{median / 100:g}.")
-    return out
-
-
-def _schema_non_negative() -> frozenset:
-    from udfs.core.playbook import NON_NEGATIVE_KINDS
-
-    return NON_NEGATIVE_KINDS
-
-
 def _derive(frame: pd.DataFrame, kinds: dict, schema: _schema.Schema, report: ImportReport,
             as_of: date) -> None:
     """tenure_months from customer_since (at ``as_of``) when the file has no tenure."""
@@ -701,19 +457,6 @@ def _derive(frame: pd.DataFrame, kinds: dict, schema: _schema.Schema, report: Im
                             "(whole months).")
         if "tenure_months" in report.missing:
             report.missing.remove("tenure_months")
-
-
-def _check_ids(ids: Any, rows: np.ndarray, report: ImportReport) -> None:
-    codes, uniques = pd.factorize(np.asarray(ids, dtype=object), use_na_sentinel=True)
-    if len(uniques) == int((codes >= 0).sum()):
-        return  # every id once
-    counts = np.bincount(codes[codes >= 0], minlength=len(uniques))
-    dup_codes = np.flatnonzero(counts > 1)
-    for k in dup_codes[:20]:
-        where = rows[codes == k].tolist()
-        report.notes.append(f"{report.id_column} {uniques[k]!r} appears on rows {rows_text(where)} (all kept)")
-    if len(dup_codes) > 20:
-        report.notes.append(f"... and {len(dup_codes) - 20} more duplicate {report.id_column}s")
 
 
 def read_table(source: Any, *, label: str | None = None, numbers: tuple[str, ...] | str = (),

@@ -1,4 +1,4 @@
-"""Reading a user's file into cells: encodings, CSV dialects, XLSX sheets.
+"""Reading a user's file into cells: encodings, CSV dialects (XLSX sheets: :mod:`.xlsx`).
 
 A CSV is read as RFC 4180: fields are quoted with ``"`` only and a ``""`` inside quotes is
 one ``"``; only the delimiter is detected (``,`` ``;`` tab ``|``), never the quote
@@ -22,13 +22,13 @@ import io
 import os
 import re
 import warnings
-import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 DELIMITERS = (",", ";", "\t", "|")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
@@ -38,6 +38,20 @@ HEAD_BYTES = 1 << 20  # what the dialect, header and decimal detection look at
 csv.field_size_limit(2**31 - 1)  # a long field is reported, not refused by the head parser
 BLANK_FIELDS = ["", " ", "  ", "   ", "\t"]  # fields that are blank cells (read as missing)
 SAVE_AS_UTF8 = "save it from Excel as 'CSV UTF-8 (Comma delimited) (*.csv)' and run again"
+
+
+def _text_dtype() -> pd.StringDtype:
+    """pandas' own text dtype: Arrow strings with NaN for a missing value (``str``)."""
+    try:
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    except TypeError:  # pragma: no cover - pandas before 2.3
+        return pd.StringDtype("pyarrow_numpy")
+
+
+TEXT = _text_dtype()
+# What the CSV parser reads a text column as: Arrow strings straight from its buffers (as
+# fast as its own inference), where ``str`` or ``object`` make a Python object per cell.
+PARSER_TEXT = pd.ArrowDtype(pa.large_string())
 
 
 class ReadError(ValueError):
@@ -64,6 +78,27 @@ class RawTable:
     notes: list[str] = field(default_factory=list)
     formula_cells: list[tuple[int, int]] = field(default_factory=list)  # (row, col index) without a value
     sheet: str = ""
+
+
+def release_memory() -> None:
+    """Give back to the system the memory a reading step freed but its allocators keep for
+    reuse: Arrow's pool, and (glibc) the C heap, where the slices of a sheet and the parser's
+    buffers leave free pages between the columns kept. Nothing in use moves."""
+    pa.default_memory_pool().release_unused()
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
+def _malloc_trim() -> Any:
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None).malloc_trim  # glibc; elsewhere the system keeps its own way
+    except (OSError, AttributeError):  # pragma: no cover - not glibc
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
 
 
 # --------------------------------------------------------------------------- encodings
@@ -186,6 +221,8 @@ def read_source(source: Any, label: str | None = None) -> RawTable:
         label = label or "the upload"
         ext = os.path.splitext(label)[1].lower()
         if ext in (".xlsx", ".xlsm"):
+            from .xlsx import read_xlsx
+
             return read_xlsx(io.BytesIO(data), label)
         return read_text_table(data, label)
     path = os.fspath(source)
@@ -197,6 +234,8 @@ def read_source(source: Any, label: str | None = None) -> RawTable:
     ext = os.path.splitext(path)[1].lower()
     try:
         if ext in (".xlsx", ".xlsm"):
+            from .xlsx import read_xlsx
+
             return read_xlsx(path, label)
         if ext in (".xls",):
             raise ReadError(f"{label}: old .xls workbooks are not read; save it from Excel as .xlsx")
@@ -255,16 +294,17 @@ def read_body(raw: RawTable, start_row: int, width: int, text_columns: set[int],
               decimal: str = ".") -> pd.DataFrame:
     """Every CSV record after row ``start_row`` (the header) through pandas' C parser.
 
-    Columns in ``text_columns`` are read as typed (text); the others let the parser read
-    plain numbers (``decimal`` is the decimal mark) and keep anything else as text.
-    Rows longer than ``width`` widen the table. Row numbers are the index.
+    Columns in ``text_columns`` are read as typed, as pandas text (:data:`TEXT`); the
+    others let the parser read plain numbers (``decimal`` is the decimal mark) and keep
+    anything else as text. Rows longer than ``width`` widen the table. Row numbers are the
+    index.
     """
     skip = raw.line_of_row.get(start_row + 1, start_row) if raw.line_of_row else start_row
     source = raw.source if isinstance(raw.source, str) else io.BytesIO(raw.source)
     encoding = getattr(raw, "encoding_name", raw.encoding or "utf-8")
     while True:
         names = list(range(width))
-        dtype = {i: object for i in names if i in text_columns}
+        dtype = {i: PARSER_TEXT for i in names if i in text_columns}
         if isinstance(source, io.BytesIO):
             source.seek(0)
         try:
@@ -303,8 +343,11 @@ def read_body(raw: RawTable, start_row: int, width: int, text_columns: set[int],
                 f"{SAVE_AS_UTF8}"
             ) from None
         except pd.errors.EmptyDataError:
-            frame = pd.DataFrame({i: pd.Series([], dtype=object) for i in names})
+            frame = pd.DataFrame({i: pd.Series([], dtype=TEXT if i in text_columns else object) for i in names})
         break
+    for i in frame.columns:  # Arrow strings as pandas text: the same buffers, no copy
+        if isinstance(frame[i].dtype, pd.ArrowDtype) and pa.types.is_large_string(frame[i].dtype.pyarrow_dtype):
+            frame[i] = frame[i].astype(TEXT)
     frame.index = pd.RangeIndex(start_row + 1, start_row + 1 + len(frame))
     return frame
 
@@ -315,339 +358,6 @@ def _is_cp1252(raw: RawTable) -> bool:
         return _single_byte(data, raw.label) == "cp1252"
     except (ReadError, OSError):
         return False
-
-
-# --------------------------------------------------------------------------- XLSX
-
-
-XLSX_HEAD_ROWS = 2000  # rows read for the header and decimal detection; the rest in chunks
-XLSX_CHUNK_ROWS = 20000
-
-
-XLSX_SLICE_FROM = 32 << 20  # bytes of sheet XML: a larger sheet is read a slice of rows at a time
-XLSX_SLICE_BYTES = 8 << 20  # bytes of sheet XML per slice
-
-
-def _open_book(path: Any, label: str, sheet: str | None):
-    """(workbook, the chosen sheet's name) through python-calamine: ``sheet``, else the first."""
-    import python_calamine
-
-    try:
-        if hasattr(path, "read"):
-            path.seek(0)
-            book = python_calamine.CalamineWorkbook.from_filelike(path)
-        else:
-            book = python_calamine.CalamineWorkbook.from_path(os.fspath(path))
-    except Exception as err:  # noqa: BLE001 - any failure to open is the file's problem
-        first = (str(err).splitlines() or [type(err).__name__])[0]
-        raise ReadError(f"{label}: not a readable .xlsx workbook ({first})") from None
-    names = {n.lower(): n for n in book.sheet_names}
-    if not names:
-        raise ReadError(f"{label}: the workbook has no sheets")
-    return book, names.get((sheet or "").lower()) or book.sheet_names[0]
-
-
-def _load_sheet(book, label: str, chosen: str):
-    try:
-        return book.get_sheet_by_name(chosen)
-    except Exception as err:  # noqa: BLE001
-        first = (str(err).splitlines() or [type(err).__name__])[0]
-        raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
-
-
-def _sheet_rows(path: Any, label: str, sheet: str | None) -> tuple[str, Any]:
-    """(the sheet's name, its rows from row 1, each padded to start at column A; '' is None).
-
-    python-calamine holds a whole sheet in memory (several times the table it makes), so
-    a sheet of more than ``XLSX_SLICE_FROM`` bytes of XML is handed to it a slice of rows
-    at a time (see :func:`_slices`); a smaller one, or one whose XML is not laid out as
-    expected, is read whole.
-    """
-    book, chosen = _open_book(path, label, sheet)
-    slices = _slices(path, chosen)
-    if slices is not None:
-        book.close()
-        return chosen, _sliced_rows(slices, label, chosen)
-    ws = _load_sheet(book, label, chosen)
-    return chosen, _whole_rows(book, ws)
-
-
-def _whole_rows(book, sheet) -> Any:
-    try:
-        start = sheet.start
-        pad = [None] * (start[1] if start else 0)
-        for row in sheet.iter_rows():
-            yield pad + [None if v == "" else v for v in row]
-    finally:
-        book.close()
-
-
-_SHEET_DATA = re.compile(rb"<((?:\w+:)?)sheetData\b[^>]*?(/?)>")
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\b[^>]*/>")
-_EMPTY_SHEET = (b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns='
-                b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData/></worksheet>')
-_LEFT_OUT = ("xl/media/", "xl/drawings/", "xl/charts/", "xl/embeddings/", "xl/printerSettings/",
-             "xl/worksheets/_rels/", "xl/pivotCache/", "xl/pivotTables/", "xl/externalLinks/")
-
-
-def _slices(path: Any, sheet: str):
-    """The sheet as small workbooks of consecutive rows, or None (a small sheet, or XML laid
-    out otherwise than ``<sheetData><row r=…>…</row>…</sheetData>``).
-
-    Each slice is the workbook's own parts (styles, shared strings, the date system) with
-    the sheet's XML cut between two rows: python-calamine reads the cells of each exactly as
-    it reads the whole sheet, and rows keep their numbers.
-    """
-    try:
-        if hasattr(path, "seek"):
-            path.seek(0)
-        z = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError):
-        return None
-    try:
-        part = _sheet_part(z, sheet)
-        if part is None or part not in z.namelist() or z.getinfo(part).file_size < XLSX_SLICE_FROM:
-            z.close()
-            return None
-        with z.open(part) as fh:
-            head = fh.read(1 << 16)
-        m = _SHEET_DATA.search(head)
-        if m is None or m.group(2) or b"<" + m.group(1) + b"row " not in head[m.end():]:
-            z.close()
-            return None
-    except (zipfile.BadZipFile, KeyError, OSError):
-        z.close()
-        return None
-    return _slice_books(z, part, m.group(1))
-
-
-def _slice_books(z: zipfile.ZipFile, part: str, ns: bytes):
-    parts = {}
-    for name in z.namelist():
-        if name == part or name.startswith(_LEFT_OUT):
-            continue
-        is_sheet = name.startswith(("xl/worksheets/", "xl/chartsheets/", "xl/dialogsheets/"))
-        parts[name] = _EMPTY_SHEET if is_sheet and name.endswith(".xml") else z.read(name)
-    row_end, data_end = b"</" + ns + b"row>", b"</" + ns + b"sheetData>"
-    try:
-        with z.open(part) as fh:
-            pending = fh.read(1 << 16)
-            while (m := _SHEET_DATA.search(pending)) is None:
-                pending += fh.read(1 << 16)
-            prefix = _DIMENSION.sub(b"", pending[: m.end()])
-            suffix = data_end + b"</" + ns + b"worksheet>"
-            data, done = pending[m.end():], False
-            while True:
-                while len(data) < 2 * XLSX_SLICE_BYTES and not done:  # read ahead: a slice and more
-                    chunk = fh.read(1 << 22)
-                    done = not chunk
-                    data += chunk
-                close = data.find(data_end)
-                if close >= 0 and close <= XLSX_SLICE_BYTES:  # the last slice
-                    yield _slice_book(parts, part, prefix + data[:close] + suffix)
-                    return
-                cut = data.rfind(row_end, 0, XLSX_SLICE_BYTES)
-                if cut < 0:  # a row longer than a slice: up to its end
-                    cut = data.find(row_end)
-                if cut < 0:  # no row end at all: what is left is the last slice
-                    yield _slice_book(parts, part, prefix + data[: close if close >= 0 else len(data)] + suffix)
-                    return
-                cut += len(row_end)
-                yield _slice_book(parts, part, prefix + data[:cut] + suffix)
-                data = data[cut:]
-    finally:
-        z.close()
-
-
-def _slice_book(parts: dict[str, bytes], part: str, sheet_xml: bytes) -> io.BytesIO:
-    """A workbook of ``parts`` with ``sheet_xml`` as the sheet ``part`` (stored, not compressed)."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as out:
-        for name, content in parts.items():
-            out.writestr(name, content)
-        out.writestr(part, sheet_xml)
-    buf.seek(0)
-    return buf
-
-
-def _sliced_rows(slices, label: str, chosen: str) -> Any:
-    """The rows of every slice in order, from row 1, empty rows between slices included."""
-    import python_calamine
-
-    next_row = 0  # 0-based: the row the next one yielded stands for
-    for buf in slices:
-        try:
-            book = python_calamine.CalamineWorkbook.from_filelike(buf)
-        except Exception as err:  # noqa: BLE001
-            first = (str(err).splitlines() or [type(err).__name__])[0]
-            raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
-        try:
-            ws = _load_sheet(book, label, chosen)
-            start = ws.start
-            if start is None:
-                continue
-            rows = ws.to_python(skip_empty_area=True)  # from the slice's first row and column
-        finally:
-            book.close()
-        pad = [None] * start[1]
-        blank = pad + [None] * (len(rows[0]) if rows else 0)
-        for _ in range(start[0] - next_row):
-            yield list(blank)
-        for row in rows:
-            yield pad + [None if v == "" else v for v in row]
-        next_row = start[0] + len(rows)
-
-
-def read_xlsx(path: Any, label: str, sheet: str | None = None) -> RawTable:
-    """The head of a sheet (``sheet``, else the first); :func:`read_xlsx_body` reads the rest."""
-    chosen, sheet_rows = _sheet_rows(path, label, sheet)
-    rows = []
-    try:
-        for row in sheet_rows:
-            rows.append(row)
-            if len(rows) >= XLSX_HEAD_ROWS:
-                break
-    except ReadError:
-        raise
-    except Exception as err:  # noqa: BLE001
-        first = (str(err).splitlines() or [type(err).__name__])[0]
-        raise ReadError(f"{label}: sheet {chosen!r} cannot be read ({first})") from None
-    finally:
-        sheet_rows.close()
-    complete = len(rows) < XLSX_HEAD_ROWS
-    raw = RawTable(label, "xlsx", rows, list(range(1, len(rows) + 1)), complete, source=path, sheet=chosen)
-    raw.formula_cells = _formulas_without_values(path, chosen)
-    return raw
-
-
-def read_xlsx_body(raw: RawTable, start_row: int, width: int, numeric: set[int]) -> pd.DataFrame:
-    """Every row of the sheet below row ``start_row`` (the header), in chunks: columns in
-    ``numeric`` become float64 where every cell is a number (a column with any other cell
-    is kept as its cells); the others keep their cells. Row numbers are the index."""
-    _, sheet_rows = _sheet_rows(raw.source, raw.label, raw.sheet)
-    parts: dict[int, list] = {j: [] for j in range(width)}
-    leftover: dict[int, list] = {j: [] for j in numeric}
-    count = 0
-    is_bool = np.frompyfunc(lambda v: v.__class__ is bool, 1, 1)
-
-    def flush(chunk: list) -> None:
-        nonlocal count, width
-        wide = max(len(r) for r in chunk)
-        if wide > width:
-            for j in range(width, wide):
-                parts[j] = [np.full(count, None, dtype=object)]
-            width = wide
-        block = np.full((len(chunk), width), None, dtype=object)
-        for k, row in enumerate(chunk):
-            block[k, : len(row)] = row
-        for j in range(width):
-            cells = block[:, j]
-            if j in numeric:
-                values = pd.to_numeric(cells, errors="coerce").astype(float)
-                other = pd.notna(cells) & (np.isnan(values) | is_bool(cells).astype(bool))
-                if other.any():
-                    where = np.flatnonzero(other)
-                    leftover[j].append((where + count, cells[where]))
-                    values[where] = np.nan
-                parts[j].append(values)
-            else:
-                parts[j].append(cells.copy())  # a view would keep the whole block (every cell) alive
-        count += len(chunk)
-
-    try:
-        chunk = []
-        for i, row in enumerate(sheet_rows, start=1):
-            if i <= start_row:
-                continue
-            chunk.append(row)
-            if len(chunk) >= XLSX_CHUNK_ROWS:
-                flush(chunk)
-                chunk = []
-        if chunk:
-            flush(chunk)
-    finally:
-        sheet_rows.close()
-    index = pd.RangeIndex(start_row + 1, start_row + 1 + count)
-    columns = {}
-    for j in range(width):
-        if not parts[j]:
-            columns[j] = pd.Series(np.empty(0, dtype=float if j in numeric else object), index=index)
-            continue
-        col = np.concatenate(parts[j])
-        parts[j] = []
-        if leftover.get(j):
-            obj = col.astype(object)
-            obj[np.isnan(col)] = None
-            for where, cells in leftover[j]:
-                obj[where] = cells
-            col = obj
-        columns[j] = pd.Series(col, index=index, dtype=col.dtype, copy=False)
-    return pd.DataFrame(columns, index=index, copy=False)  # the columns as they are, not copied
-
-
-def _sheet_part(z: zipfile.ZipFile, sheet: str) -> str | None:
-    wb = z.read("xl/workbook.xml").decode("utf-8", "replace")
-    rels = z.read("xl/_rels/workbook.xml.rels").decode("utf-8", "replace")
-    m = None
-    for s in re.finditer(r"<(?:\w+:)?sheet\b([^>]*)/?>", wb):
-        attrs = s.group(1)
-        name = re.search(r'\bname="([^"]*)"', attrs)
-        if name and _unescape(name.group(1)) == sheet:
-            m = re.search(r'\br:id="([^"]*)"|\b\w+:id="([^"]*)"', attrs)
-            break
-    if not m:
-        return None
-    rid = m.group(1) or m.group(2)
-    for r in re.finditer(r"<(?:\w+:)?Relationship\b([^>]*)/?>", rels):
-        if re.search(r'\bId="' + re.escape(rid) + '"', r.group(1)):
-            target = re.search(r'\bTarget="([^"]*)"', r.group(1)).group(1)
-            return target.lstrip("/") if target.startswith("/") else "xl/" + target
-    return None
-
-
-def _unescape(s: str) -> str:
-    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
-            .replace("&apos;", "'").replace("&amp;", "&"))
-
-
-_FORMULA_NO_VALUE = re.compile(
-    rb'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*>\s*'
-    rb"<(?:\w+:)?f\b(?:[^>]*/>|[^>]*>[^<]*</(?:\w+:)?f>)\s*(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
-    rb"</(?:\w+:)?c>"
-)
-
-
-def _formulas_without_values(path: Any, sheet: str) -> list[tuple[int, int]]:
-    """(row, column index) of formula cells that hold no cached value (never calculated)."""
-    try:
-        if hasattr(path, "seek"):
-            path.seek(0)
-        with zipfile.ZipFile(path) as z:
-            part = _sheet_part(z, sheet)
-            if part is None or part not in z.namelist():
-                return []
-            with z.open(part) as fh:
-                out, tail = [], b""
-                while chunk := fh.read(1 << 22):
-                    data = tail + chunk
-                    if b"<f" not in data and b":f" not in data:
-                        tail = data[-512:]
-                        continue
-                    end = data.rfind(b"</c>")
-                    end = len(data) if end < 0 else end + 4
-                    for m in _FORMULA_NO_VALUE.finditer(data, 0, end):
-                        out.append((int(m.group(2)), _col_index(m.group(1).decode())))
-                    tail = data[end:]
-                return sorted(set(out))
-    except (zipfile.BadZipFile, KeyError, OSError):
-        return []
-
-
-def _col_index(letters: str) -> int:
-    n = 0
-    for ch in letters:
-        n = n * 26 + ord(ch) - 64
-    return n - 1
 
 
 def column_letter(i: int) -> str:
