@@ -126,6 +126,9 @@ def _month_after(ctx: Context, events: ibis.Table, s: int) -> ibis.Value:
                        ibis.null().cast("int32"))
 
 
+SHORT_SPAN = 3  # window_sums: windows reaching this many months or fewer are not pre-summed
+
+
 def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.Value,
                 windows: dict[str, tuple[int, int]]) -> ibis.Table:
     """Σ value in (d−a, d−b] at each grid point d, per account (and ``keys``), on the
@@ -138,7 +141,9 @@ def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.V
     still in the window j months later (m_a − m_b > j, or x + a after as_of), and the sum
     at month M is Σ_j C_j(M − j): one grouping per window, one for all of them.
     """
-    ev = events.mutate(_v=value)
+    # the columns the sums read, only (a table read twice is kept once by the engine)
+    days = {"date"} if "date" in events.columns else {f"_m{s}" for w in windows.values() for s in w}
+    ev = events.select("account_id", *keys, *sorted(days), _v=value)
     first = ctx.first_month
     last = ctx.as_of.year * 12 + ctx.as_of.month - 1
     parts = []
@@ -146,13 +151,22 @@ def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.V
         t = ev.mutate(_mb=_month_after(ctx, ev, b), _ma=_month_after(ctx, ev, a))
         t = t.filter(t._mb.notnull())
         span = (a - b) // 28 + 2  # months a window of a − b days can reach
-        agg = t.group_by(["account_id", *keys, "_mb"]).aggregate(
-            **{f"_c{j}": t._v.sum(where=t._ma.isnull() | (t._ma - t._mb > j)) for j in range(span)})
-        for j in range(span):
-            month = agg._mb.cast("int64") + j
-            part = agg.filter(agg[f"_c{j}"].notnull() & (month >= first) & (month <= last))
-            parts.append(part.select("account_id", *keys, period=part._mb.cast("int64") + (j - first + 1),
-                                     _w=ibis.literal(name), _v=part[f"_c{j}"]))
+        # each j < span by a cross join with the numbers 0 … span − 1 (one read of the rows)
+        js = ibis.memtable({"_j": list(range(span))}).select(_j=ibis._["_j"].cast("int32"))
+        if span <= SHORT_SPAN:
+            # a short window: each row lies in one or two of its periods, summed there
+            # directly (summing per m_b first would group as many rows again)
+            x = t.cross_join(js)
+            x = x.filter(x._ma.isnull() | (x._ma - x._mb > x._j))
+            v = x._v
+        else:
+            agg = t.group_by(["account_id", *keys, "_mb"]).aggregate(
+                **{f"_c{j}": t._v.sum(where=t._ma.isnull() | (t._ma - t._mb > j)) for j in range(span)})
+            x = agg.cross_join(js)
+            v = ibis.cases(*[(x._j == j, x[f"_c{j}"]) for j in range(span)])
+        month = x._mb.cast("int64") + x._j
+        x = x.filter(v.notnull() & (month >= first) & (month <= last))
+        parts.append(x.select("account_id", *keys, period=month - (first - 1), _w=ibis.literal(name), _v=v))
     union = ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
     out = union.group_by(["account_id", *keys, "period"]).aggregate(
         **{n: union._v.sum(where=union._w == n) for n in windows})
