@@ -254,9 +254,20 @@ def compute_signals(
         j = joined.left_join(r, [joined.account_id == r._a, joined.period == r._p])
         joined = j.select(*[j[c] for c in joined.columns], *[j[c].cast("float64").name(c) for c in cols])
     values = eng.con.execute(joined) if parts else base_df[["account_id", "period"]].copy()
-    values["account_id"] = ids[values["account_id"].to_numpy()] if coded else values["account_id"].astype(object)
     values["period"] = values["period"].astype(np.int64)
-    values = values.sort_values(["account_id", "period"], kind="stable").reset_index(drop=True)
+    row_code = None  # each row's account as its row of the export (coded runs)
+    if coded:
+        # sorted by id (text order) and period as integers: each code's rank among the ids
+        code = values["account_id"].to_numpy().astype(np.int64)
+        rank = np.empty(len(ids), dtype=np.int64)
+        rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
+        order = np.lexsort((values["period"].to_numpy(), rank[code]))
+        values = values.take(order).reset_index(drop=True)
+        row_code = code[order]
+        values["account_id"] = ids[row_code]
+    else:
+        values["account_id"] = values["account_id"].astype(object)
+        values = values.sort_values(["account_id", "period"], kind="stable").reset_index(drop=True)
     for sig, _ in parts:
         for c in sig.outputs:
             if c in values.columns:
@@ -277,7 +288,7 @@ def compute_signals(
     say("writing the tables")
     last = values[values["period"] == n_periods].set_index("account_id").reindex(ids)
     accounts_df = _accounts_table(crm, ids, last, computed)
-    panel = _panel(values, base_df, crm, computed, first, n_periods, months)
+    panel = _panel(values, row_code, crm, computed, first, n_periods, months)
     if arr_history is not None:
         panel = _expansions(panel, arr_history, first, report)
     else:
@@ -456,8 +467,10 @@ def _accounts_table(crm: pd.DataFrame | None, ids: np.ndarray, last: pd.DataFram
     return out[known + rest].reset_index(drop=True)
 
 
-def _panel(values: pd.DataFrame, base_df: pd.DataFrame, crm: pd.DataFrame | None,
+def _panel(values: pd.DataFrame, row_code: np.ndarray | None, crm: pd.DataFrame | None,
            computed: list[str], first: int, n_periods: int, months: int | None) -> pd.DataFrame:
+    """``values`` (sorted by account_id and period) with the month and the export's
+    descriptive columns; ``row_code``: each row's account as its row of ``crm``, or None."""
     if months == 0:
         return pd.DataFrame(columns=["account_id", "period", "month", *computed])
     panel = values.copy()
@@ -465,12 +478,17 @@ def _panel(values: pd.DataFrame, base_df: pd.DataFrame, crm: pd.DataFrame | None
     panel["month"] = labels[panel["period"].to_numpy() - 1]
     if crm is not None:
         desc = [c for c in (*PANEL_DESCRIPTIVE, "arr") if c in crm.columns]
-        if desc:
+        if desc and row_code is not None:  # each row's account by its row: in order already
+            info = crm[desc].take(row_code).reset_index(drop=True)
+            panel = pd.concat([panel, info], axis=1)
+        elif desc:
             info = crm[["account_id", *desc]]
             panel = panel.merge(info, on="account_id", how="left")
     lead = ["account_id", "period", "month"]
     front = [c for c in (*PANEL_DESCRIPTIVE, "arr") if c in panel.columns]
     panel = panel[lead + front + [c for c in computed]]
+    if row_code is not None:
+        return panel
     return panel.sort_values(["account_id", "period"], kind="stable").reset_index(drop=True)
 
 

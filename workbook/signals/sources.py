@@ -374,6 +374,20 @@ def _known_ids(typed: ibis.Table, ids: ibis.Table, coded: bool) -> ibis.Table:
     return t.drop("_raw_id", "_rknown", "_look", *(["_rcode"] if coded else []))
 
 
+@ibis.udf.scalar.builtin(name="add", signature=((dt.date, dt.int32), dt.date))
+def _date_add(day, days):  # noqa: ARG001 - DuckDB's date + integer days (a date)
+    """The day ``days`` days after ``day``."""
+
+
+def plus_days(engine: Any, day: ibis.Value, days: int) -> ibis.Value:
+    """``day`` + ``days`` days, a date. DuckDB adds an integer to a date directly (a date
+    plus an interval is a timestamp there, slower to take the month of); elsewhere the
+    interval (Spark's date + days is a date)."""
+    if getattr(engine, "name", None) == "duckdb":
+        return _date_add(day, ibis.literal(days, "int32"))
+    return day + ibis.interval(days=days)
+
+
 @ibis.udf.scalar.builtin(signature=((dt.int64,), dt.int64))
 def bit_count(x):  # noqa: ARG001 - the engine's own function (DuckDB and Spark alike)
     """The number of 1 bits of an integer."""
@@ -407,7 +421,7 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     last = ibis.literal(as_of)
     months = {}
     for s in sorted({0, *shifts}):  # 0: a group never spans two months (a day of month is one bit)
-        shifted = typed._c_date + ibis.interval(days=s) if s else typed._c_date
+        shifted = plus_days(engine, typed._c_date, s) if s else typed._c_date
         months[f"_m{s}"] = ibis.ifelse(shifted <= last, month_number(shifted),
                                        ibis.null().cast("int32"))
     key_cols = {f"_k_{k}": typed[f"_c_{k}"] for k in keys if not (coded and k == "account_id")}
