@@ -337,7 +337,12 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
 
 class DistinctIds(threading.Thread):
     """Whether every id of a text column is distinct, counted in another thread while the
-    other columns are read (Arrow's hashing lets go of the GIL): ``result()``."""
+    rows and the other columns are read (Arrow's hashing lets go of the GIL): ``result()``.
+
+    Started on the id column as read, before blank and summary rows are left out: ids
+    distinct there are distinct among the rows kept. An id over Excel's cell limit (cut
+    later, so possibly equal to another then) leaves the answer to the exact check.
+    """
 
     def __init__(self, ids: pd.Series):
         super().__init__(name="upcell-distinct-ids", daemon=True)
@@ -346,13 +351,20 @@ class DistinctIds(threading.Thread):
 
     def run(self) -> None:
         try:
-            blank = int(self.ids.isna().sum())
-            self._answer = len(pc.unique(_arrow(self.ids))) == len(self.ids) - blank + (blank > 0)
+            a = _arrow(self.ids)
+            if (pc.max(pc.binary_length(a)).as_py() or 0) > EXCEL_MAX_CHARS:
+                self._answer = False
+                return
+            blank = a.null_count
+            self._answer = len(pc.unique(a)) == len(a) - blank + (blank > 0)
             pa.default_memory_pool().release_unused()  # the hash table's pages, held by this thread
         except BaseException as err:  # noqa: BLE001 - raised again in the caller's thread
             self._error = err
+        finally:
+            self.ids = None
 
     def result(self) -> bool:
+        """True when every id is distinct; False when some may repeat (check exactly)."""
         self.join()
         if self._error is not None:
             raise self._error

@@ -30,7 +30,6 @@ from .columns import (
     blank_cells,
     check_ids,
     convert,
-    is_text,
     summary_ids,
     text_series,
 )
@@ -307,6 +306,7 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
 
     # ---- rows: blank rows, then blank and summary ids, leave out (reported)
     csv_text = raw.kind == "csv"
+    distinct = None
     id_i = next((i for i, c, _ in plan if c == schema.id_column), None)
     if id_i is None:  # no id column (allowed by the schema): a row is blank when all cells are
         id_i = plan[0][0]
@@ -316,6 +316,8 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
         blank_first = blank_cells(ids, csv_text)
     else:
         ids = text_series(body[id_i], csv_text)
+        if schema.unique_ids:
+            distinct = DistinctIds(ids)  # counted while the rows and the other columns are read
         no_id = blank_cells(ids, csv_text)
         blank_first = no_id
     blank = blank_first.copy()
@@ -347,7 +349,6 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     for r, c in raw.formula_cells:
         formula_cells.setdefault(c, []).append(r)
     kept_rows = set(row_numbers.tolist()) if formula_cells else set()
-    distinct = None
     cells = {i: body[i] for i in body.columns}  # each column let go once read
     del body
     every = keep.all()
@@ -359,8 +360,6 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
             col = pd.Series([None] * len(row_numbers), dtype=object)
         data[name] = convert(name, kind, col, row_numbers, decimal, report, raw.kind, options.dayfirst)
         del col
-        if name == schema.id_column and schema.unique_ids and is_text(data[name]):
-            distinct = DistinctIds(data[name])  # counted while the other columns are read
         kinds[name] = kind
         for r in formula_cells.get(i, []):
             if r in kept_rows:
@@ -388,7 +387,6 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     report.ambiguous.sort(key=lambda b: b.row)
     if schema.id_column in frame and schema.unique_ids:
         check_ids(frame[schema.id_column], row_numbers, report, distinct)
-    release_memory()
     report.text_columns = [c for c, k in kinds.items() if k in _schema.TEXT_KINDS]
     book = RecordBook(frame=frame, kinds=kinds, report=report)
     book.row_numbers = row_numbers  # type: ignore[attr-defined]
