@@ -7,7 +7,8 @@ account table of SPEC §2. A record type is a :class:`Schema` given to
 
 from .load import ImportError_, RecordBook, load_records, parse_map, read_table
 from .parquet import read_any_table, read_parquet
-from .reading import EXCEL_MAX_CHARS, EXCEL_MAX_ROWS, ReadError, read_source
+from .raw import ReadError
+from .reading import EXCEL_MAX_CHARS, EXCEL_MAX_ROWS, read_source
 from .report import BadCell, ImportReport
 from .schema import SCHEMAS, Schema, get_schema, register_schema
 

@@ -27,7 +27,8 @@ from udfs.core.playbook import SEGMENTS
 from . import schema as _schema
 from .cells import _cell_text, _dates, _scaled_note
 from .numbers import parse_numbers
-from .reading import EXCEL_MAX_CHARS, TEXT
+from .raw import TEXT
+from .reading import EXCEL_MAX_CHARS
 from .report import BadCell, ImportReport, rows_text
 
 

@@ -34,15 +34,8 @@ from .columns import (
     text_series,
 )
 from .numbers import _text, detect_decimal, parse_numbers
-from .reading import (
-    TEXT,
-    RawTable,
-    ReadError,
-    column_letter,
-    read_body,
-    read_source,
-    release_memory,
-)
+from .raw import TEXT, RawTable, ReadError, release_memory
+from .reading import column_letter, read_body, read_source
 from .report import BadCell, ImportReport, rows_text
 from .xlsx import read_xlsx_body
 

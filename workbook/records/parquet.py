@@ -14,7 +14,7 @@ kept as text). A file that is not Parquet, or cannot be read, is one line naming
 >>> read_parquet(b"account_id,period\\n", label="panel.parquet")
 Traceback (most recent call last):
 ...
-workbook.records.reading.ReadError: panel.parquet: not a Parquet file (no Parquet footer: a damaged file, or another format under a .parquet name)
+workbook.records.raw.ReadError: panel.parquet: not a Parquet file (no Parquet footer: a damaged file, or another format under a .parquet name)
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from .load import read_table
-from .reading import ReadError
+from .raw import ReadError
 
 __all__ = ["PARQUET_EXTENSIONS", "is_parquet", "read_any_table", "read_parquet"]
 

@@ -3,7 +3,7 @@
 python-calamine reads the cells (numbers, text, booleans, dates, errors as text); a large
 sheet is handed to it a slice of rows at a time, so memory is a slice's, not the sheet's.
 The body's columns are built a chunk of rows at a time: numbers as float64, text as
-pandas text (Arrow strings, see :data:`.reading.TEXT`), any other column as its cells.
+pandas text (Arrow strings, see :data:`.raw.TEXT`), any other column as its cells.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from .reading import TEXT, RawTable, ReadError, release_memory
+from .raw import TEXT, RawTable, ReadError, release_memory
 
 XLSX_HEAD_ROWS = 2000  # rows read for the header and decimal detection; the rest in chunks
 XLSX_CHUNK_ROWS = 4096
