@@ -467,12 +467,6 @@ def coerce_numeric(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return out, bad
 
 
-# what str.strip() removes: every character for which str.isspace() holds (pandas' Arrow
-# text strips Unicode's White_Space unless told which characters: it is told these)
-WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
-    + "\u2028\u2029\u202f\u205f\u3000"
-
-
 def empty_texts(n: int) -> np.ndarray:
     """``n`` empty texts as an object array of its own (np.full fills objects 4x slower).
 

@@ -288,10 +288,8 @@ def text_positions(name: str, frame: pd.DataFrame, column: str, values: Any, *,
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    stripped = raw.str.strip(_args.WHITESPACE)
-    bad = stripped.str.upper().isin(_args.EXCEL_ERRORS).to_numpy(dtype=bool)
-    if not allow_blank:
-        bad = bad | stripped.isna().to_numpy() | (stripped == "").to_numpy(dtype=bool, na_value=True)
+    stripped = raw.str.strip()  # Arrow trims what str.strip() trims
+    bad = _bad_texts(stripped, allow_blank)
     if bad.any():
         i = int(np.argmax(bad))
         raise row_error(name, frame, i, column, "text", raw.iloc[i])
@@ -299,16 +297,24 @@ def text_positions(name: str, frame: pd.DataFrame, column: str, values: Any, *,
     return pc.fill_null(at, -1).to_numpy(zero_copy_only=False).astype(np.intp)
 
 
+def _bad_texts(stripped: Any, allow_blank: bool) -> np.ndarray:
+    """Per stripped Arrow text (a Series or an Index): an Excel error, or (unless allowed)
+    blank; the checks of :func:`coded_texts`."""
+    bad = np.asarray(stripped.str.upper().isin(_args.EXCEL_ERRORS), dtype=bool)
+    if not allow_blank:
+        bad = bad | np.asarray(pd.isna(stripped)) | np.asarray(stripped == "", dtype=bool)
+    return bad
+
+
 def _coded_arrow_texts(name: str, frame: pd.DataFrame, column: str, allow_blank: bool
                        ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`coded_texts` of a column held as Arrow text: stripped and checked by Arrow
     (no Python call per distinct value); the same labels, in the same (sorted) order."""
     raw = frame[column]
-    stripped = raw.str.strip(_args.WHITESPACE)  # spellings that strip alike hash as one
+    stripped = raw.str.strip()  # spellings that strip alike hash as one
     codes, uniques = _factorize(stripped, as_read=True)
     blank = np.asarray(uniques == "", dtype=bool)
-    errors = uniques.str.upper().isin(_args.EXCEL_ERRORS)
-    bad_u = np.append(errors | (blank & (not allow_blank)), not allow_blank)  # last: NaN cells
+    bad_u = np.append(_bad_texts(uniques, allow_blank), not allow_blank)  # last: NaN cells
     if bad_u.any() and bad_u[codes].any():  # a bad value some row holds: its first row is named
         i = int(np.argmax(bad_u[codes]))
         raise row_error(name, frame, i, column, "text", raw.iloc[i])

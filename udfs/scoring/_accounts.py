@@ -358,7 +358,9 @@ def _months_between(since: np.ndarray, day: np.datetime64) -> np.ndarray:
 
 # =========================================================================== text columns
 
-WHITESPACE = _args.WHITESPACE
+# what str.strip() removes: every character for which str.isspace() holds
+WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680" + "".join(map(chr, range(0x2000, 0x200B))) \
+    + "\u2028\u2029\u202f\u205f\u3000"
 
 
 def is_text(raw: Any) -> bool:
