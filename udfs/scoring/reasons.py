@@ -145,13 +145,11 @@ def _factorize_shown(signal: str, values: np.ndarray) -> tuple[np.ndarray, np.nd
         steps = np.rint(np.asarray(values, dtype=float) * scale)
     if steps.size:
         low, high = np.fmin.reduce(steps), np.fmax.reduce(steps)
-        if np.isfinite(low) and np.isfinite(high) and high - low <= 4 * steps.size + 1024 \
-                and not np.isnan(steps).any():
-            at = (steps - low).astype(np.int64)
-            present = np.zeros(int(high - low) + 1, dtype=bool)
-            present[at] = True
-            number = np.cumsum(present) - 1
-            return number[at], shown(signal, (np.flatnonzero(present) + low) / scale)
+        if np.isfinite(low) and np.isfinite(high) and high - low < 2**62 and not np.isnan(steps).any():
+            codes, count = _renumber((steps - low).astype(np.int64), int(high - low) + 1)
+            distinct = np.empty(count)
+            distinct[codes] = steps
+            return codes, shown(signal, distinct / scale)
     codes, uniq = pd.factorize(shown(signal, values))
     return codes, np.asarray(uniq)
 
