@@ -361,12 +361,16 @@ def test_connect_duckdb_counts_days_in_utc():
     assert eng.raw.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_usage_summary_equals_the_rows(seed, monkeypatch):
+@pytest.mark.parametrize(("seed", "looked_up"), [(0, None), (1, 200)])
+def test_usage_summary_equals_the_rows(seed, looked_up, monkeypatch):
     """Usage summed once per account, metric and window months (the fast path) gives the
     same tables and report as the window sums over its checked rows, on random events
-    with exact repeats, hourly rows of one day (not repeats) and rows after as_of."""
-    from workbook.signals import definitions
+    with exact repeats, hourly rows of one day (not repeats) and rows after as_of; also
+    when the older days' buckets are computed rather than looked up (``looked_up``)."""
+    from workbook.signals import definitions, sources
+
+    if looked_up:
+        monkeypatch.setattr(sources, "DAYS_LOOKED_UP", looked_up)
 
     srcs, acc = _random_sources(seed, days=500)
     usage = srcs["usage"]

@@ -248,9 +248,9 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
     examples, timestamps with a zone. :func:`fill_report` reads its result.
 
     With ``shifts`` (days, for an event source), the rows are summed instead, once, into
-    a table the engine keeps (:func:`summarize`): one grouping removes the exact repeats,
-    a second adds the rest up per account, the other key columns and ``_m{s}``, the month
-    of date + s for each shift s (blank after ``as_of``); the counts come from it too.
+    a table the engine keeps (:func:`summarize`): one grouping adds them up per account,
+    the other key columns and ``_m{s}``, the month of date + s for each shift s (blank
+    after ``as_of``), and finds where an exact repeat may be; the counts come from it too.
 
     With ``known`` holding ``_code`` (a number per account of the export), an event
     source's account_id is that number, not the text: every grouping and join of the
@@ -393,68 +393,106 @@ def bit_count(x):  # noqa: ARG001 - the engine's own function (DuckDB and Spark 
     """The number of 1 bits of an integer."""
 
 
+@ibis.udf.agg.builtin(signature=((dt.int64,), dt.int64))
+def bit_or(x):  # noqa: ARG001 - the engine's own aggregate (DuckDB and Spark alike)
+    """The bitwise or of a column's integers."""
+
+
+SHIFT_BITS = 4  # each shifted month is stored as its distance from the row's month, in 4 bits
+NO_MONTH = (1 << SHIFT_BITS) - 1  # that distance when date + s is after as_of (no month)
+MONTH_OFFSET = 1 << 20  # added to the month number: every bucket of a row without a problem is >= 0
+DAYS_LOOKED_UP = 3660  # summarize: the days before as_of whose bucket is looked up, not computed
+
+
 def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str], raw: list[str],
               shifts: tuple[int, ...], as_of: date,
               ids: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
     """The checked rows of an event source summed per account, key columns and the months
     ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``) and the
-    group's first day ``_first``, kept by the engine; and the counts of the report read
-    from that summary.
+    group's first day ``_first`` (its lowest day bit), kept by the engine; and the counts
+    of the report read from that summary.
 
-    A group (one month of an account and metric) holds an exact repeat only if two of its
-    rows share a day: each row adds 2^(day of month − 1) to ``_days``, and the days are all
-    different exactly when that sum has as many 1 bits as the group has rows (no carry).
-    Only the rows of the other groups, if any, go through the exact repeat check (one
-    group per distinct row; its count less one is the repeats), then are summed again
-    over their distinct rows. ``_rows``: rows read; ``_used``: distinct rows. Rows with a
-    problem are grouped alongside, by problem: every row read is in exactly one group.
+    The months are one grouping key, the bucket ``_b``: the month of the row (plus
+    :data:`MONTH_OFFSET`) and, in 4 bits each, how many months later date + s falls
+    (:data:`NO_MONTH` when after as_of). A row with a problem has the bucket −1 − its
+    problem's number (:data:`PROBLEMS`' index): every row read is in exactly one group.
 
-    The grouping is the costly step (every row, millions of groups): its keys are kept
-    small. The problem is its number (``_pcode``); with ``ids`` (the accounts export:
-    _known, _code) an account is its number ``_code``, and stays so in the summary's
-    account_id (the definitions group and join by it; the caller reads the ids back).
+    A group (one bucket of an account and metric, within one month) holds an exact repeat
+    only if two of its rows share a day: ``_days`` has the bit 2^(day of month − 1) of each
+    row's day (a bitwise or), and the days are all different exactly when it has as many 1
+    bits as the group has rows. Only the rows of the other groups, if any, go through the exact
+    repeat check (one group per distinct row; its count less one is the repeats), then are
+    summed again over their distinct rows. ``_rows``: rows read; ``_used``: distinct rows.
+
+    The grouping is the costly step (every row, millions of groups): its keys are few and
+    small. With ``ids`` (the accounts export: _known, _code) an account is its number
+    ``_code``, and stays so in the summary's account_id (the definitions group and join by
+    it; the caller reads the ids back).
     """
     names = [f"_c_{k}" for k in cols]
     sums = [k for k in cols if spec.columns.get(k) == "number"]
     keys = [k for k in cols if k not in ("date", *sums)]
     coded = ids is not None and "account_id" in keys and "_code" in typed.columns
-    last = ibis.literal(as_of)
-    months = {}
-    for s in sorted({0, *shifts}):  # 0: a group never spans two months (a day of month is one bit)
-        shifted = plus_days(engine, typed._c_date, s) if s else typed._c_date
-        months[f"_m{s}"] = ibis.ifelse(shifted <= last, month_number(shifted),
-                                       ibis.null().cast("int32"))
-    key_cols = {f"_k_{k}": typed[f"_c_{k}"] for k in keys if not (coded and k == "account_id")}
-    rows = typed.mutate(**key_cols, **months,
-                        _bit=ibis.literal(1, "int64") << (typed._c_date.day() - 1).cast("int64"))
-    group = (["_code"] if coded else []) + list(key_cols) + list(months)
+    later = sorted(set(shifts) - {0})
+    if any((s // 28 + 2) >= NO_MONTH for s in later):
+        raise ValueError(f"summarize: a shift of {max(later)} days does not fit {SHIFT_BITS} bits")
+    width = SHIFT_BITS * len(later)
+
+    def bucket(day: ibis.Value) -> ibis.Value:
+        m0 = month_number(day).cast("int64")
+        out = (m0 + MONTH_OFFSET) << width
+        for i, s in enumerate(later):
+            shifted = plus_days(engine, day, s)
+            ahead = ibis.ifelse(shifted <= ibis.literal(as_of), month_number(shifted).cast("int64") - m0,
+                                ibis.literal(NO_MONTH, "int64"))
+            out = out + (ahead << (SHIFT_BITS * (len(later) - 1 - i)))
+        return out
+
+    def day_bit(day: ibis.Value) -> ibis.Value:
+        return ibis.literal(1, "int64") << (day.day() - 1).cast("int64")
+
+    # the buckets and day bits of the last DAYS_LOOKED_UP days, looked up by date (a join
+    # with a small table costs a fraction of the date arithmetic); earlier days computed
+    days = pd.DataFrame({"_day": pd.date_range(end=pd.Timestamp(as_of), periods=DAYS_LOOKED_UP).date})
+    days = ibis.memtable(days).select(_day=ibis._["_day"].cast("date"))
+    days = engine.materialize(days.select("_day", _db=bucket(days._day), _dbit=day_bit(days._day)))
+    looked = typed.left_join(days, typed._c_date == days._day)
+    key_cols = {f"_k_{k}": looked[f"_c_{k}"] for k in keys if not (coded and k == "account_id")}
+    rows = looked.mutate(**key_cols,
+                         _b=ibis.ifelse(looked._pcode.isnull(), ibis.coalesce(looked._db, bucket(looked._c_date)),
+                                        -1 - looked._pcode.cast("int64")),
+                         _bit=ibis.coalesce(looked._dbit, day_bit(looked._c_date))).drop("_day", "_db", "_dbit")
+    group = (["_code"] if coded else []) + list(key_cols) + ["_b"]
     zoned = "_zoned" in typed.columns  # text dates only: a time zone can be written there
 
     def summed(t: ibis.Table, n: ibis.Value | None) -> ibis.Table:
         # few aggregates: the grouping keeps one state each per group (a large one spills)
         one = ibis.literal(1, "int64")
-        agg = t.group_by(["_pcode", *group]).aggregate(
+        agg = t.group_by(group).aggregate(
             _rows=(t.count() if n is None else n.sum()).cast("int64"),
             **({"_used": t.count().cast("int64")} if n is not None else {}),
-            _days=t._bit.sum().cast("int64"), _first=t._c_date.min(),
+            _days=bit_or(t._bit),
             **({"_zoned": (t._z.cast("int64") * (one if n is None else n)).sum().cast("int64")}
                if zoned else {}),
             **{k: t[f"_c_{k}"].sum() for k in sums})
-        agg = agg if n is not None else agg.mutate(_used=agg._rows)  # no repeat: all used
-        return agg.select("_pcode", *group, "_rows", "_used", *[c for c in agg.columns if c not in
-                                                                ("_pcode", *group, "_rows", "_used")])
+        if n is None:  # no repeat: all used (not stored twice)
+            agg = agg.mutate(_used=agg._rows)
+        return agg.select(*group, "_rows", "_used",
+                          *[c for c in agg.columns if c not in (*group, "_rows", "_used")])
 
-    summary = engine.materialize(summed(rows, None))
-    shared = summary._pcode.isnull() & (bit_count(summary._days) != summary._rows)
+    agg = summed(rows, None)
+    kept = engine.materialize(agg.drop("_used"))
+    summary = kept.mutate(_used=kept._rows).select(*agg.columns)
+    shared = (summary._b >= 0) & (bit_count(summary._days) != summary._rows)
     if engine.con.execute(summary.filter(shared).count()):
         # the exact check, only for the groups where two rows share a day
         suspect = summary.filter(shared).select(*group)
-        good = rows.filter(rows._pcode.isnull())
+        good = rows.filter(rows._b >= 0)
         good = good.semi_join(suspect, [good[c].identical_to(suspect[c]) for c in group])
-        distinct = good.group_by(["_pcode", *group, *names, *raw, "_z", "_bit"]).aggregate(
-            _n=good.count())
+        distinct = good.group_by([*group, *names, *raw, "_z", "_bit"]).aggregate(_n=good.count())
         fixed = summed(distinct, distinct._n).cast(summary.schema())  # (Spark keeps int8 as int)
         summary = engine.materialize(ibis.union(summary.filter(~shared), fixed, distinct=False))
+    summary = summary.mutate(_pcode=ibis.ifelse(summary._b < 0, -1 - summary._b, ibis.null().cast("int64")))
     by = summary.group_by("_pcode").aggregate(
         n=summary._rows.sum(), used=summary._used.sum(),
         **({"zoned": summary._zoned.sum()} if zoned else {}))
@@ -480,11 +518,18 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     stats = ibis.union(stats, ok.select(
         source=ibis.literal(spec.name), kind=ibis.literal("_used"), n=ok.used.cast("int64"),
         ex_min=n, ex_max=n, zoned=ibis.literal(0, "int64")), distinct=False)
-    good = summary.filter(summary._pcode.isnull())
+    good = summary.filter(summary._b >= 0)
+    month = (good._b >> width) - MONTH_OFFSET
+    months = {"_m0": month.cast("int32")}
+    for i, s in enumerate(later):
+        ahead = (good._b >> (SHIFT_BITS * (len(later) - 1 - i))) & NO_MONTH
+        months[f"_m{s}"] = ibis.ifelse(ahead == NO_MONTH, ibis.null().cast("int32"),
+                                       (month + ahead).cast("int32"))
     return good.select(**{k: good._code if coded and k == "account_id" else good[f"_k_{k}"] for k in keys},
-                       **{m: good[m] for m in months},
+                       **months,
                        **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used,
-                       _first=good._first), stats
+                       _first=ibis.date((month // 12).cast("int32"), (month % 12 + 1).cast("int32"),
+                                        (bit_count((good._days & -good._days) - 1) + 1).cast("int32"))), stats
 
 
 def fill_report(report: SourceReport, stats: pd.DataFrame, events: bool) -> None:
