@@ -361,16 +361,18 @@ def test_connect_duckdb_counts_days_in_utc():
     assert eng.raw.execute("SELECT current_setting('TimeZone')").fetchone()[0] == "UTC"
 
 
-@pytest.mark.parametrize(("seed", "looked_up"), [(0, None), (1, 200)])
-def test_usage_summary_equals_the_rows(seed, looked_up, monkeypatch):
+@pytest.mark.parametrize(("seed", "small"), [(0, False), (1, True)])
+def test_usage_summary_equals_the_rows(seed, small, monkeypatch):
     """Usage summed once per account, metric and window months (the fast path) gives the
     same tables and report as the window sums over its checked rows, on random events
     with exact repeats, hourly rows of one day (not repeats) and rows after as_of; also
-    when the older days' buckets are computed rather than looked up (``looked_up``)."""
+    (``small``) when the older days' buckets are computed rather than looked up and the
+    metrics are grouped by their text (more of them than a number is given to)."""
     from workbook.signals import definitions, sources
 
-    if looked_up:
-        monkeypatch.setattr(sources, "DAYS_LOOKED_UP", looked_up)
+    if small:
+        monkeypatch.setattr(sources, "DAYS_LOOKED_UP", 200)
+        monkeypatch.setattr(sources, "FEW_VALUES", 2)
 
     srcs, acc = _random_sources(seed, days=500)
     usage = srcs["usage"]

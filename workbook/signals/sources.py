@@ -332,8 +332,15 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
         shown = typed._problem.isin(["bad_date", "unknown_account"]).fill_null(False)
         typed = typed.mutate(_ex=ibis.ifelse(shown, example.cast("string"), ibis.null().cast("string")),
                              _z=zoned.cast("int8"))
+        # a key with few values (a metric) is grouped by as a small number, not its text
+        few = {}
+        for k, v in cols.items():
+            if spec.columns.get(k) == "key":
+                got = engine.con.execute(table.select(_v=v).distinct().limit(FEW_VALUES + 1))["_v"]
+                if len(got) <= FEW_VALUES and got.notna().any():
+                    few[k] = sorted(got[got.notna()].astype(str))
         return summarize(engine, typed, spec, list(cols), raw, shifts, as_of,
-                         ids if ids is not None and "_code" in ids.columns else None)
+                         ids if ids is not None and "_code" in ids.columns else None, few)
     typed = typed.mutate(_ex=example.cast("string"), _z=zoned.cast("int64"))
     stats = typed.group_by("_problem").aggregate(
         n=typed.count(), ex_min=typed._ex.min(), ex_max=typed._ex.max(), zoned=typed._z.sum())
@@ -401,12 +408,13 @@ def bit_or(x):  # noqa: ARG001 - the engine's own aggregate (DuckDB and Spark al
 SHIFT_BITS = 4  # each shifted month is stored as its distance from the row's month, in 4 bits
 NO_MONTH = (1 << SHIFT_BITS) - 1  # that distance when date + s is after as_of (no month)
 MONTH_OFFSET = 1 << 20  # added to the month number: every bucket of a row without a problem is >= 0
+FEW_VALUES = 16  # summarize: a key column with at most this many values is grouped by number
 DAYS_LOOKED_UP = 3660  # summarize: the days before as_of whose bucket is looked up, not computed
 
 
 def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str], raw: list[str],
-              shifts: tuple[int, ...], as_of: date,
-              ids: ibis.Table | None = None) -> tuple[ibis.Table, ibis.Table]:
+              shifts: tuple[int, ...], as_of: date, ids: ibis.Table | None = None,
+              few: dict[str, list[str]] | None = None) -> tuple[ibis.Table, ibis.Table]:
     """The checked rows of an event source summed per account, key columns and the months
     ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``) and the
     group's first day ``_first`` (its lowest day bit), kept by the engine; and the counts
@@ -427,7 +435,8 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     The grouping is the costly step (every row, millions of groups): its keys are few and
     small. With ``ids`` (the accounts export: _known, _code) an account is its number
     ``_code``, and stays so in the summary's account_id (the definitions group and join by
-    it; the caller reads the ids back).
+    it; the caller reads the ids back). A key column of ``few`` (column -> all its values)
+    is grouped by as the value's number in that list, and read back as the text.
     """
     names = [f"_c_{k}" for k in cols]
     sums = [k for k in cols if spec.columns.get(k) == "number"]
@@ -457,7 +466,14 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     days = ibis.memtable(days).select(_day=ibis._["_day"].cast("date"))
     days = engine.materialize(days.select("_day", _db=bucket(days._day), _dbit=day_bit(days._day)))
     looked = typed.left_join(days, typed._c_date == days._day)
-    key_cols = {f"_k_{k}": looked[f"_c_{k}"] for k in keys if not (coded and k == "account_id")}
+    few = few or {}
+
+    def number(col: ibis.Value, values: list[str]) -> ibis.Value:
+        return ibis.cases(*[(col == v, ibis.literal(i, "int16")) for i, v in enumerate(values)],
+                          else_=ibis.null().cast("int16"))
+
+    key_cols = {f"_k_{k}": number(looked[f"_c_{k}"], few[k]) if k in few else looked[f"_c_{k}"]
+                for k in keys if not (coded and k == "account_id")}
     rows = looked.mutate(**key_cols,
                          _b=ibis.ifelse(looked._pcode.isnull(), ibis.coalesce(looked._db, bucket(looked._c_date)),
                                         -1 - looked._pcode.cast("int64")),
@@ -525,7 +541,15 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
         ahead = (good._b >> (SHIFT_BITS * (len(later) - 1 - i))) & NO_MONTH
         months[f"_m{s}"] = ibis.ifelse(ahead == NO_MONTH, ibis.null().cast("int32"),
                                        (month + ahead).cast("int32"))
-    return good.select(**{k: good._code if coded and k == "account_id" else good[f"_k_{k}"] for k in keys},
+
+    def text(k: str) -> ibis.Value:
+        col = good[f"_k_{k}"]
+        if k not in few:
+            return col
+        return ibis.cases(*[(col == i, ibis.literal(v, "string")) for i, v in enumerate(few[k])],
+                          else_=ibis.null().cast("string"))
+
+    return good.select(**{k: good._code if coded and k == "account_id" else text(k) for k in keys},
                        **months,
                        **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used,
                        _first=ibis.date((month // 12).cast("int32"), (month % 12 + 1).cast("int32"),
