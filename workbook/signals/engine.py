@@ -134,7 +134,7 @@ def _python() -> str:
     return sys.executable
 
 
-DUCKDB_MEMORY = "2500MB"  # DuckDB's memory limit: beyond it, large groupings spill to disk
+DUCKDB_MEMORY = "3000MB"  # DuckDB's memory limit: beyond it, large groupings spill to disk
 
 
 def connect(engine: str = "duckdb", *, spark: Any = None, threads: int | None = None,
