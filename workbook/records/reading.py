@@ -6,6 +6,8 @@ character. An opened quote that never closes is an error naming its row, never a
 merge of the rows after it. Accepted encodings: UTF-8 (with or without a byte-order
 mark), UTF-16 with a byte-order mark (Excel's "Unicode Text") and Windows-1252 (Excel's
 "CSV (Comma delimited)" on Windows); anything else is one line naming the file and the fix.
+Bytes that are valid UTF-8 are read as UTF-8, as Excel's "CSV UTF-8" and charset-normalizer
+read them: a rare Windows-1252 pair such as ``Æ€`` (the bytes of ``ƀ``) cannot be told apart.
 
 Rows are numbered as a spreadsheet shows them: the first record of a CSV is row 1.
 
