@@ -41,7 +41,7 @@ import pandas as pd
 from ..core import _args, playbook
 from ..core.owners import owners_table
 from ..scoring import _accounts, evidence
-from ..scoring.plays import owner_codes, play_set
+from ..scoring.plays import owner_codes, play_set, play_values
 from ..scoring.queue import _slots, readiness
 from .engine import _lag_rows, _observed_at, _ratio, _truth, _window_min
 from .families import ordered, plan
@@ -88,10 +88,7 @@ def _scored(data: _Data, rules: Any, plays: Any) -> dict[str, np.ndarray]:
     play = np.where(ready, primary, -1)  # the play is the primary motion (evidence routing)
     p = play_set(plays)
     arr = ev.values.get("arr", np.full(ev.n, np.nan))
-    has = play >= 0
-    safe = np.maximum(play, 0)
-    increase = np.where(has, arr * p.share[safe], np.nan)
-    value = np.where(has & ~np.isnan(increase), increase * p.close[safe], 0.0)
+    increase, _rate, value = play_values(play, arr, p.share, p.close)
     owner, labels = owner_codes(play, increase, arr, p)
     return {"ready": ready, "play": play, "score": ev.score, "value": value,
             "owner": owner, "owner_labels": labels}

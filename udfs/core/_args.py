@@ -478,6 +478,17 @@ def empty_texts(n: int) -> np.ndarray:
     return out
 
 
+def labels(table: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``table[codes]`` as an object array of its own, code -1 reading '' (pandas' take: about
+    twice as fast as numpy's indexing of an object array by a million codes).
+
+    >>> labels(np.array(["a", "b"], dtype=object), np.array([1, -1, 0], dtype=np.int8)).tolist()
+    ['b', '', 'a']
+    """
+    return pd.api.extensions.take(np.asarray(table, dtype=object), np.asarray(codes, dtype=np.intp),
+                                  allow_fill=True, fill_value="")
+
+
 def num_text(v: float) -> str:
     """A count or amount as the reasons show it: '1,200', '2.5'."""
     v = float(v)

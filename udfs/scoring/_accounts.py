@@ -474,9 +474,10 @@ def account_ids(acc: Accounts, notes: dict) -> tuple[Any, np.ndarray]:
     are still scored).
     """
     raw = acc.columns["account_id"]
-    if is_text(raw) and not raw.hasnans and raw.dtype.storage == "pyarrow" \
-            and bool((raw.str.strip(WHITESPACE) == raw).all()) and ascending(raw.array):
-        return _sorted_scored(raw.array, notes, acc.first_row)  # the usual file: ids as read
+    if is_text(raw) and not raw.hasnans and raw.dtype.storage == "pyarrow":
+        edges = _edges(raw.array)
+        if _trimmed(raw, edges) and ascending(raw.array):
+            return _sorted_scored(raw.array, notes, acc.first_row, edges)  # the usual file: ids as read
     items = raw.to_numpy(dtype=object) if hasattr(raw, "to_numpy") else np.asarray(raw, dtype=object)
     n = len(items)
     ids = np.empty(n, dtype=object)
@@ -534,6 +535,46 @@ def account_ids(acc: Accounts, notes: dict) -> tuple[Any, np.ndarray]:
     return ids, scored
 
 
+def _edges(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(first byte, last byte, length in bytes) of each cell of pandas' Arrow text, read from
+    its buffers (no string is made); an empty cell has bytes 0."""
+    import pyarrow as pa
+
+    parts = []
+    for chunk in pa.chunked_array(pa.array(text)).chunks:
+        wide = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=wide)[chunk.offset: chunk.offset + len(chunk) + 1]
+        size = np.diff(offsets).astype(np.int64, copy=False)
+        data = np.frombuffer(chunk.buffers()[2] or b"", dtype=np.uint8)
+        if not data.size:  # empty cells only
+            parts.append((np.zeros(len(chunk), dtype=np.uint8), np.zeros(len(chunk), dtype=np.uint8), size))
+            continue
+        # an empty cell reads a neighbour's byte (clipped at the buffer's ends): set to 0 below
+        first, last = np.take(data, offsets[:-1], mode="clip"), np.take(data, offsets[1:] - 1, mode="clip")
+        empty = size == 0
+        if empty.any():
+            first[empty], last[empty] = 0, 0
+        parts.append((first, last, size))
+    if len(parts) == 1:
+        return parts[0]
+    first, last, size = zip(*parts) if parts else ([np.zeros(0, np.uint8)], [np.zeros(0, np.uint8)], [np.zeros(0, np.int64)])
+    return np.concatenate(first), np.concatenate(last), np.concatenate(size)
+
+
+def _trimmed(raw: pd.Series, edges: tuple[np.ndarray, np.ndarray, np.ndarray]) -> bool:
+    """Whether no cell of pandas' Arrow text changes under ``str.strip(WHITESPACE)``.
+
+    Every character of WHITESPACE begins and ends, in UTF-8, with a byte below 0x21 or
+    above 0x7F: cells whose first and last bytes are printable ASCII (``edges``) are
+    trimmed; only when some cell is not is the column stripped to tell.
+    """
+    first, last, size = edges
+    printable = (first - np.uint8(0x21) < 0x5F) & (last - np.uint8(0x21) < 0x5F)  # 0x21 ... 0x7F
+    if bool((printable | (size == 0)).all()):
+        return True
+    return bool((raw.str.strip(WHITESPACE) == raw).all())
+
+
 def ascending(ids: Any) -> bool:
     """Whether text ids (an object array or pandas text) are strictly ascending, so unique."""
     if len(ids) < 2:
@@ -543,11 +584,13 @@ def ascending(ids: Any) -> bool:
     return bool((ids[1:] > ids[:-1]).all())
 
 
-def _sorted_scored(ids: Any, notes: dict, first_row: int) -> tuple[Any, np.ndarray]:
+def _sorted_scored(ids: Any, notes: dict, first_row: int,
+                   edges: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> tuple[Any, np.ndarray]:
     """(ids, scored) for unique ids in ascending order: blank, error and summary ids are
     found by binary search in an object array (a blank sorts first, '#' errors before digits
-    and letters), by one lookup in pandas text (which is copied before an error id is
-    blanked: it is the caller's column)."""
+    and letters), in pandas text by one lookup of the cells whose first byte and length
+    (``edges``) some such id has (the text is copied before an error id is blanked: it is
+    the caller's column)."""
     scored = np.ones(len(ids), dtype=bool)
     if ids[0] == "":
         scored[0] = False
@@ -560,8 +603,13 @@ def _sorted_scored(ids: Any, notes: dict, first_row: int) -> tuple[Any, np.ndarr
         import pyarrow as pa
         import pyarrow.compute as pc
 
-        hit = pc.is_in(pa.array(ids), value_set=pa.array(special)).to_numpy(zero_copy_only=False)
-        found = [(int(i), ids[i]) for i in np.flatnonzero(hit)]
+        # only cells whose first byte and length some special id has are looked up
+        first, _, size = edges if edges is not None else _edges(ids)
+        heads = np.unique([t.encode()[0] for t in special]).astype(np.uint8)
+        sizes = np.unique([len(t.encode()) for t in special])
+        rows = np.flatnonzero(np.isin(first, heads) & np.isin(size, sizes))
+        hit = pc.is_in(pa.array(ids).take(rows), value_set=pa.array(special)).to_numpy(zero_copy_only=False)
+        found = [(int(i), ids[i]) for i in rows[hit]]
     if not isinstance(ids, np.ndarray) and any(t in _ERROR_TEXTS for _, t in found):
         ids = ids.copy()
     for i, text in found:

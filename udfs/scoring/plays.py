@@ -191,23 +191,43 @@ def like(*inputs: Any) -> Any:
     return inputs[0]
 
 
+def play_values(codes: np.ndarray, arr: np.ndarray, share: np.ndarray, close: np.ndarray
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(expected ARR increase, close rate, expected value) per row: ARR × the motion's share,
+    its close rate and their product, 0 where the ARR is unknown; NaN, NaN and 0 on rows
+    without a play (code -1). Only the play rows are computed.
+
+    >>> play_values(np.array([0, -1]), np.array([1000.0, 5.0]), np.array([0.5]), np.array([0.2]))
+    (array([500.,  nan]), array([0.2, nan]), array([100.,   0.]))
+    """
+    rows = np.flatnonzero(codes >= 0)
+    code = codes[rows]
+    increase, rate, expected = np.full(len(codes), np.nan), np.full(len(codes), np.nan), np.zeros(len(codes))
+    increase[rows] = gained = arr[rows] * share[code]
+    rate[rows] = close[code]
+    expected[rows] = np.where(np.isnan(gained), 0.0, gained * close[code])
+    return increase, rate, expected
+
+
 def owner_codes(codes: np.ndarray, increase: np.ndarray, arr: np.ndarray,
                 p: Plays) -> tuple[np.ndarray, list[str]]:
-    """Owner per row as codes into a label list (last label '' = no owner)."""
+    """Owner per row as codes into a label list (last label '' = no owner, as on rows
+    without a play: code -1); only the play rows are looked at."""
     labels = list(dict.fromkeys([*p.owner, *p.owner_above]))
     blank = len(labels)
     labels.append("")
-    # per-motion lookup tables (index -1, a blank motion, reads the last entry: blank)
-    below = np.array([labels.index(o) for o in p.owner] + [blank], dtype=np.int8)
-    above = np.array([labels.index(o) for o in p.owner_above] + [blank], dtype=np.int8)
-    threshold = np.append(p.threshold, np.nan)
-    by_arr = np.array([b == "arr" for b in p.basis] + [False])
-    thr = threshold[codes]
-    amount = np.where(by_arr[codes], arr, increase)
+    below = np.array([labels.index(o) for o in p.owner], dtype=np.int8)
+    above = np.array([labels.index(o) for o in p.owner_above], dtype=np.int8)
+    by_arr = np.array([b == "arr" for b in p.basis])
+    out = np.full(len(codes), blank, dtype=np.int8)
+    rows = np.flatnonzero(codes >= 0)
+    code = codes[rows]
+    amount = np.where(by_arr[code], arr[rows], increase[rows])
     with np.errstate(invalid="ignore"):
-        out = np.where(amount >= thr, above[codes], below[codes])
-    unknown = np.isnan(amount) & ~np.isnan(thr)  # the amount that decides is blank
-    return np.where(unknown, np.int8(blank), out), labels
+        owner = np.where(amount >= p.threshold[code], above[code], below[code])
+    owner[np.isnan(amount) & ~np.isnan(p.threshold[code])] = blank  # the amount that decides is blank
+    out[rows] = owner
+    return out, labels
 
 
 # =========================================================================== plain functions

@@ -29,7 +29,7 @@ from ..core.owners import owner_people, owners_table
 from ..core.playbook import MOTIONS
 from ..revenue.opportunities import quarter_of, win_rates_of
 from . import _accounts, assignees, evidence, in_flight, why_now
-from .plays import Plays, as_of_day, owner_codes, play_set, renewal_due, segment_codes
+from .plays import Plays, as_of_day, owner_codes, play_set, play_values, renewal_due, segment_codes
 from .reasons import (
     Sentences,
     missing_text,
@@ -109,14 +109,10 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     play_code = np.where(ready, play, -1)
 
     arr = ev.values.get("arr", np.full(n, np.nan))
-    safe = np.maximum(play_code, 0)
     has_play = play_code >= 0
-    increase = np.where(has_play, arr * p.share[safe], np.nan)
-    rate = np.where(has_play, close[safe], np.nan)
-    expected = np.where(has_play, increase * rate, 0.0)
-    no_arr = has_play & np.isnan(arr)
-    expected[no_arr] = 0.0
-    cycle = np.where(has_play, p.cycle[safe, seg], np.nan)
+    increase, rate, expected = play_values(play_code, arr, p.share, close)
+    cycle = np.full(n, np.nan)
+    cycle[has_play] = p.cycle[play_code[has_play], seg[has_play]]
     paired, to_renewal = np.zeros(n, dtype=bool), None
     if "renewal_date" in acc.columns:
         renewal = _accounts.dates_column(acc, "renewal_date", notes)
@@ -166,7 +162,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     if not reasons:
         text = _args.empty_texts(n)
     else:
-        for i in np.flatnonzero(no_arr):
+        for i in np.flatnonzero(has_play & np.isnan(arr)):
             notes.setdefault(int(i), []).append("no usable arr: expected ARR increase and value unknown")
         extra = None  # who is missing from the Owners table: said after the rules
         if unassigned is not None and (unassigned != "").any():
@@ -181,20 +177,20 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "account_name": _names(acc, take),
         "expansion_score": score[take],
         "ready": ready[take],
-        "primary_motion": MOTION_LABELS[prim[take]],
-        "motions": motions_table[motions_code[take]],
-        "play": PLAY_LABELS[play_code_all[take]],
-        "pipeline_status": in_flight.STATUS_LABELS[status[take]],
-        "owner": np.array(owner_labels, dtype=object)[owner_code[take]],
+        "primary_motion": _args.labels(MOTION_LABELS, prim[take]),
+        "motions": _args.labels(motions_table, motions_code[take]),
+        "play": _args.labels(PLAY_LABELS, play_code_all[take]),
+        "pipeline_status": _args.labels(in_flight.STATUS_LABELS, status[take]),
+        "owner": _args.labels(owner_labels, owner_code[take]),
         "assignee": _args.empty_texts(n) if assignee is None else assignee[take],
         "slot": _args.empty_texts(n) if slot is None else slot[take],
         "expected_arr_increase": increase[take],
         "close_rate": rate[take],
         "expected_value": expected[take],
-        "value_basis": basis[play_code[take]],
+        "value_basis": _args.labels(basis, play_code[take]),
         "due_in_days": np.where(has_play, due, np.nan)[take],
         "ready_since": since[take],
-        "ready_signal": why_now.signal_names(ev)[signal[take]],
+        "ready_signal": _args.labels(why_now.signal_names(ev), signal[take]),
         "opportunity_id": _args.empty_texts(n) if flight is None else flight.column(flight.ids, "")[take],
         "opportunity_stage": _args.empty_texts(n) if flight is None else flight.column(flight.stages, "")[take],
         "opportunity_close_date": no_day if flight is None else flight.column(flight.close, _NAT)[take],
@@ -276,6 +272,9 @@ def _frame(columns: dict[str, np.ndarray], index: pd.Index | None) -> pd.DataFra
     """Columns as a DataFrame without copies; object text stays object (no string inference)."""
     n = len(next(iter(columns.values())))
     index = pd.RangeIndex(n) if index is None else index
+    for k, v in columns.items():  # days as pandas' seconds by numpy (pandas converts per cell)
+        if isinstance(v, np.ndarray) and v.dtype == "datetime64[D]":
+            columns[k] = v.astype("datetime64[s]")
     return pd.DataFrame({k: pd.Series(v, index=index, dtype=object if v.dtype == object else None,
                                        copy=False if isinstance(v, np.ndarray) else None)
                          for k, v in columns.items()}, copy=False)
@@ -442,7 +441,7 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
     code[q] = np.where(this_week, 1, 2)
     blank_owner = np.array([label == "" for label in owner_labels])[owner_code[q]]
     code[q[blank_owner]] = 0
-    return SLOT_LABELS[code]
+    return _args.labels(SLOT_LABELS, code)
 
 
 def on_its_own(ev: evidence.Evaluation, rows_mask: np.ndarray, rule_of: np.ndarray | None, s: Sentences) -> None:
