@@ -466,6 +466,13 @@ def _summary_variants() -> frozenset[str]:
 _ERROR_TEXTS = frozenset(_args.EXCEL_ERRORS | {e.lower() for e in _args.EXCEL_ERRORS})
 
 
+@lru_cache(maxsize=1)
+def _special_edges() -> tuple[np.ndarray, np.ndarray]:
+    """(first bytes, lengths in bytes) that error and summary ids have, in UTF-8."""
+    special = [t.encode() for t in _ERROR_TEXTS | _summary_variants()]
+    return np.unique([t[0] for t in special]).astype(np.uint8), np.unique([len(t) for t in special])
+
+
 def account_ids(acc: Accounts, notes: dict) -> tuple[Any, np.ndarray]:
     """(ids as text, scored) per row: blank, error and summary ids are not scored.
 
@@ -557,7 +564,7 @@ def _edges(text: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         parts.append((first, last, size))
     if len(parts) == 1:
         return parts[0]
-    first, last, size = zip(*parts) if parts else ([np.zeros(0, np.uint8)], [np.zeros(0, np.uint8)], [np.zeros(0, np.int64)])
+    first, last, size = zip(*parts, strict=True) if parts else ([np.zeros(0, np.uint8)], [np.zeros(0, np.uint8)], [np.zeros(0, np.int64)])
     return np.concatenate(first), np.concatenate(last), np.concatenate(size)
 
 
@@ -604,9 +611,8 @@ def _sorted_scored(ids: Any, notes: dict, first_row: int,
         import pyarrow.compute as pc
 
         # only cells whose first byte and length some special id has are looked up
-        first, _, size = edges if edges is not None else _edges(ids)
-        heads = np.unique([t.encode()[0] for t in special]).astype(np.uint8)
-        sizes = np.unique([len(t.encode()) for t in special])
+        first, _, size = edges
+        heads, sizes = _special_edges()
         rows = np.flatnonzero(np.isin(first, heads) & np.isin(size, sizes))
         hit = pc.is_in(pa.array(ids).take(rows), value_set=pa.array(special)).to_numpy(zero_copy_only=False)
         found = [(int(i), ids[i]) for i in rows[hit]]
