@@ -6,14 +6,15 @@ Through xlwings' runtime with Excel-shaped payloads (call_udf) and from Python."
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pandas as pd
 import pytest
 
 import udfs
 from tests.conftest import call_udf
-from udfs.core import playbook
-from udfs.scoring import _accounts
+from udfs.core import _threads, playbook
+from udfs.scoring import _accounts, evidence
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 
@@ -349,3 +350,45 @@ def test_each_column_of_the_queue_is_its_own_so_editing_one_leaves_the_others():
         assert edited.loc[0, column] != before.loc[0, column]
         others = [c for c in q.columns if c != column]
         pd.testing.assert_frame_equal(edited[others], before[others])
+
+
+# --------------------------------------------------------------------------- work beside
+
+
+def _busy_book():
+    """The sample book with a summary row, a blank id and bad cells: every path of the queue."""
+    book = udfs.sample_accounts(3000, seed=5).astype(
+        {"renewal_date": object, "segment": object, "seat_utilization": object})
+    book.loc[7, "account_id"] = "Total"
+    book.loc[8, "account_id"] = None
+    book.loc[9, "seat_utilization"] = "n/a"
+    book.loc[10, "segment"] = "Galactic"
+    return book
+
+
+@pytest.mark.parametrize("options", [{}, {"routing": "value"}, {"owners": [["owner", "weekly_capacity"],
+                                                                            ["CSM", 40], ["AE", 25]]}])
+def test_the_queue_is_the_same_whether_its_long_stretches_run_beside_or_in_turn(monkeypatch, options):
+    book = _busy_book()
+    in_turn = udfs.score_accounts(book, as_of="2026-12-15", **options)
+    where: list[str] = []
+    evaluate = evidence.evaluate
+
+    def spy(*args, **kwargs):
+        where.append(threading.current_thread().name)
+        return evaluate(*args, **kwargs)
+
+    monkeypatch.setattr(_threads, "MIN_ROWS", 0)
+    monkeypatch.setattr(evidence, "evaluate", spy)
+    beside = udfs.score_accounts(book, as_of="2026-12-15", **options)
+    assert where and where[0].startswith("upcell-beside")  # it did run on a worker
+    pd.testing.assert_frame_equal(beside, in_turn)
+    assert beside["reasons"].str.len().gt(0).all()
+
+
+def test_an_error_on_the_worker_reaches_the_caller_as_its_one_line(monkeypatch):
+    monkeypatch.setattr(_threads, "MIN_ROWS", 0)
+    book = pd.DataFrame({"account_id": ["a"], "usage_vs_cap": [0.95]})
+    with pytest.raises(ValueError) as info:
+        udfs.score_accounts(book, _persistent_rules(), history=[["account_id", "usage_vs_cap"], ["a", 0.9]])
+    assert str(info.value) == "history: expected a column 'period' in the header row"

@@ -25,6 +25,7 @@ import pandas as pd
 
 from ..core import _args, playbook
 from ..core._args import num_text
+from ..core._threads import beside
 from ..core.owners import owner_people, owners_table
 from ..core.playbook import MOTIONS
 from ..revenue.opportunities import quarter_of, win_rates_of
@@ -88,16 +89,18 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     close, basis = _close_rates(p, opps, day)
     acc = _accounts.read_accounts("accounts", book, require_id=True,
                                   wanted=frozenset(evidence.needed_columns(rule_set)))
-    ev = evidence.evaluate(acc, rule_set, notes=True, extra=("arr", "health_score", "tenure_months"),
-                           history=history, as_of=day)
-    n = ev.n
+    evaluating = beside(acc.n, evidence.evaluate, acc, rule_set, notes=True,
+                        extra=("arr", "health_score", "tenure_months"), history=history, as_of=day)
+    n = acc.n
     notes: dict[int, list[str]] = {}
-    ids, scored = _accounts.account_ids(acc, notes)
-    if not scored.all():
-        _drop(ev, ~scored)
+    ids, scored = _accounts.account_ids(acc, notes)  # the ids, segments and dates meanwhile
     seg_raw = acc.columns.get("segment")
     seg = (segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
            else np.full(n, 3, dtype=np.int64))
+    renewal = _accounts.dates_column(acc, "renewal_date", notes) if "renewal_date" in acc.columns else None
+    ev = evaluating.result()  # a bad history raises here, as it did in turn
+    if not scored.all():
+        _drop(ev, ~scored)
 
     ready, low_health, too_early, prim = readiness(ev, scored)
     if route == "value":
@@ -114,8 +117,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
     cycle = np.full(n, np.nan)
     cycle[has_play] = p.cycle[play_code[has_play], seg[has_play]]
     paired, to_renewal = np.zeros(n, dtype=bool), None
-    if "renewal_date" in acc.columns:
-        renewal = _accounts.dates_column(acc, "renewal_date", notes)
+    if renewal is not None:
         to_renewal = (renewal - day).astype(float)
         to_renewal[np.isnat(renewal)] = np.nan
         paired, due = renewal_due(cycle, to_renewal)
@@ -168,8 +170,8 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         if unassigned is not None and (unassigned != "").any():
             rows = np.flatnonzero(unassigned != "")
             extra = (rows, unassigned[rows])
-        text = _queue_reasons(ev, prim, play, scored, ready, low_health, too_early, route,
-                              paired, to_renewal, notes, ids, order, take, flight, extra, signal)
+        text = beside(n, _queue_reasons, ev, prim, play, scored, ready, low_health, too_early, route,
+                      paired, to_renewal, notes, ids, order, take, flight, extra, signal)
     motions_code, motions_table = _motions_text(ev.motion_fired, prim)
     no_day = np.full(n, np.datetime64("NaT"), dtype="datetime64[D]")
     columns = {
@@ -194,7 +196,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "opportunity_id": _args.empty_texts(n) if flight is None else flight.column(flight.ids, "")[take],
         "opportunity_stage": _args.empty_texts(n) if flight is None else flight.column(flight.stages, "")[take],
         "opportunity_close_date": no_day if flight is None else flight.column(flight.close, _NAT)[take],
-        "reasons": text,
+        "reasons": text.result() if reasons else text,  # written beside the other columns
     }
     if _in_order:
         return _frame(columns, None)
