@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 import udfs
@@ -21,6 +21,7 @@ from tests.conftest import call_udf
 from udfs.core import playbook
 from udfs.core.playbook import MOTIONS
 from udfs.samples.accounts import SAMPLE_AS_OF
+from udfs.scoring import _ids
 
 pytestmark = pytest.mark.filterwarnings("error::RuntimeWarning")
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -225,3 +226,29 @@ def test_ready_signal_is_the_strongest_rule_of_the_play():
                     and (r.alone if alone else r.motion == play[i])]
             want = max(mine, key=lambda r: r.points).name if mine else ""
         assert got[i] == want, i
+
+
+# --------------------------------------------------------------------------- ids from Arrow buffers
+
+ID_TEXT = st.text(alphabet=st.sampled_from(list("aZ09-#/ é€😀") + list(_ids.WHITESPACE)), max_size=6)
+
+
+@SETTINGS
+@given(cells=st.lists(ID_TEXT, max_size=30), cut=st.integers(0, 5), split=st.integers(0, 30))
+@example(cells=["ACC-1", "ACC-2\u2000"], cut=0, split=1)  # a space whose last byte is 0x80
+@example(cells=["ACC-1", "\xa0ACC-2", "ACC-3 "], cut=1, split=2)
+@example(cells=["", "ACC-1", ""], cut=1, split=1)  # empty cells read no neighbour's byte
+def test_ids_read_from_arrow_buffers_equal_the_strings_own_bytes(cells, cut, split):
+    """The edges of each id (first, last byte, length) read from Arrow's buffers, on sliced
+    and chunked columns, equal the UTF-8 bytes of the text; and the column needs no trim
+    exactly when ``str.strip`` changes none of its cells."""
+    text = pd.StringDtype("pyarrow", na_value=np.nan)
+    whole = pd.Series(cells, dtype=text)
+    chunked = pd.concat([whole.iloc[:split], whole.iloc[split:]], ignore_index=True)  # two Arrow chunks
+    for raw in (whole, whole.iloc[cut:], chunked):
+        first, last, size = _ids._edges(raw)
+        data = [c.encode() for c in raw.tolist()]
+        assert size.tolist() == [len(b) for b in data]
+        assert first.tolist() == [b[0] if b else 0 for b in data]
+        assert last.tolist() == [b[-1] if b else 0 for b in data]
+        assert _ids._trimmed(raw, (first, last, size)) == all(c == c.strip(_ids.WHITESPACE) for c in raw)

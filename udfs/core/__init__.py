@@ -15,6 +15,8 @@ Every other package imports from here; this package imports nothing above it.
 - ``_records``: record tables (opportunities, ARR history) handed to a function as a
   range or a DataFrame: headers matched as the import matches them, cells coerced column
   by column, the first bad cell named by its table, row (header = row 1) and column.
+- ``_threads``: ``beside`` runs a long stretch of a big call on a second core; small
+  calls, Pyodide and calls already on a worker run it inline, with the same result.
 """
 
 from . import owners, playbook

@@ -3,7 +3,8 @@
 ``SCORE_ACCOUNTS`` and the cell functions (``EXPANSION_SCORE``, ``EXPANSION_MOTION``,
 ``EXPANSION_REASONS``, ``SEAT_UTILIZATION``, ``EXPANSION_OWNER``, ``EXPECTED_EXPANSION``,
 ``CLOSE_RATE``, ``PLAY_DUE_DATE``). The modules, in the order a row travels:
-``_accounts`` (reading account tables: columns, signal values, dates, ids), ``evidence``
+``_accounts`` (reading account tables: columns, signal values, dates), ``_ids`` (which
+rows are scored, the ids as text), ``evidence``
 (rules, conditions, persistence, the score and each motion's evidence), ``reasons`` (the
 sentence), ``plays`` (expected increase, close rate, owner, due date), ``in_flight``
 (a play against the account's opportunities), ``why_now``

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..core import _args, playbook
 from ..core.playbook import MOTIONS
-from . import _accounts
+from . import _accounts, _ids
 from ._accounts import Accounts
 
 __all__: list[str] = []
@@ -294,7 +294,7 @@ class _History:
         period = _periods(hist.columns["period"])
         depth = max(r.persistence for r in rules) - 1
         notes: dict[int, list[str]] = {}
-        ids, scored = _accounts.account_ids(hist, notes)
+        ids, scored = _ids.account_ids(hist, notes)
         bad = [i for i in sorted(notes) if not scored[i] or "repeats" not in notes[i][0]]
         if bad:
             raise _args.InputError(f"history: {notes[bad[0]][0]}")
@@ -308,7 +308,7 @@ class _History:
         if cells:
             first = min(cells)
             raise _args.InputError(f"history: {cells[first][0]}")
-        book_ids, _ = _accounts.account_ids(acc, {}) if "account_id" in acc.columns else (None, None)
+        book_ids, _ = _ids.account_ids(acc, {}) if "account_id" in acc.columns else (None, None)
         if book_ids is None:
             raise _args.InputError("history: the accounts need an account_id column to be matched with a history")
         where = pd.Index(book_ids).get_indexer(ids) if pd.Index(book_ids).is_unique else \

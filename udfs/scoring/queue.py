@@ -29,7 +29,7 @@ from ..core._threads import beside
 from ..core.owners import owner_people, owners_table
 from ..core.playbook import MOTIONS
 from ..revenue.opportunities import quarter_of, win_rates_of
-from . import _accounts, assignees, evidence, in_flight, why_now
+from . import _accounts, _ids, assignees, evidence, in_flight, why_now
 from .plays import Plays, as_of_day, owner_codes, play_set, play_values, renewal_due, segment_codes
 from .reasons import (
     Sentences,
@@ -93,7 +93,7 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
                         extra=("arr", "health_score", "tenure_months"), history=history, as_of=day)
     n = acc.n
     notes: dict[int, list[str]] = {}
-    ids, scored = _accounts.account_ids(acc, notes)  # the ids, segments and dates meanwhile
+    ids, scored = _ids.account_ids(acc, notes)  # the ids, segments and dates meanwhile
     seg_raw = acc.columns.get("segment")
     seg = (segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
            else np.full(n, 3, dtype=np.int64))
@@ -364,7 +364,7 @@ def _queue_order(ids, scored, ready, expected, score, status=None) -> np.ndarray
     score), the others by score alone (their expected value is 0), Not scored rows last.
     """
     n = len(ids)
-    base = None if n < 2 or _accounts.ascending(ids) else ids.argsort(kind="stable")
+    base = None if n < 2 or _ids.ascending(ids) else ids.argsort(kind="stable")
     parts = []
     groups = [scored & ready, scored & ~ready, ~scored]
     if status is not None and (status >= 0).any():
