@@ -6,12 +6,14 @@ Through xlwings' runtime with Excel-shaped payloads (call_udf) and from Python."
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 
 import pandas as pd
 import pytest
 
 import udfs
+import workbook
 from tests.conftest import call_udf
 from udfs.core import _threads, playbook
 from udfs.scoring import _accounts, evidence
@@ -366,10 +368,18 @@ def _busy_book():
     return book
 
 
+def _sample_with_records():
+    """The sample book with its opportunities and named owners: plays in flight, assignees."""
+    owners = pd.read_csv(os.path.join(os.path.dirname(workbook.__file__), "sample_owners.csv"))
+    return udfs.sample_accounts(), {"opportunities": udfs.sample_opportunities(), "owners": owners}
+
+
 @pytest.mark.parametrize("options", [{}, {"routing": "value"}, {"owners": [["owner", "weekly_capacity"],
-                                                                            ["CSM", 40], ["AE", 25]]}])
+                                                                            ["CSM", 40], ["AE", 25]]}, "records"])
 def test_the_queue_is_the_same_whether_its_long_stretches_run_beside_or_in_turn(monkeypatch, options):
     book = _busy_book()
+    if options == "records":
+        book, options = _sample_with_records()
     in_turn = udfs.score_accounts(book, as_of="2026-12-15", **options)
     where: list[str] = []
     evaluate = evidence.evaluate
@@ -384,6 +394,20 @@ def test_the_queue_is_the_same_whether_its_long_stretches_run_beside_or_in_turn(
     assert where and where[0].startswith("upcell-beside")  # it did run on a worker
     pd.testing.assert_frame_equal(beside, in_turn)
     assert beside["reasons"].str.len().gt(0).all()
+    if "opportunities" in options:  # the records did reach the queue
+        assert beside["pipeline_status"].ne("").sum() > 10 and beside["assignee"].ne("").sum() > 5
+
+
+def test_a_bad_opportunities_table_read_beside_is_named_before_the_book_is(monkeypatch):
+    monkeypatch.setattr(_threads, "MIN_ROWS", 0)
+    bad_book = pd.DataFrame({"name": ["a"], "usage_vs_cap": [0.95]})  # no account_id
+    bad_opps = [["opportunity_id", "account_id", "type", "amount", "close_date", "status"],
+                ["O1", "a", "Upsell", 1000, "2026-01-01", "maybe"]]
+    with pytest.raises(ValueError) as info:
+        udfs.score_accounts(bad_book, as_of="2026-12-15", opportunities=bad_opps)
+    assert str(info.value) == "opportunities row 2 status: expected open, won or lost, got 'maybe'"
+    with pytest.raises(ValueError, match="account_id"):  # alone, the book's own error
+        udfs.score_accounts(bad_book, as_of="2026-12-15")
 
 
 def test_an_error_on_the_worker_reaches_the_caller_as_its_one_line(monkeypatch):

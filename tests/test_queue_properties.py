@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import udfs
 from tests.conftest import call_udf
-from udfs.core import playbook
+from udfs.core import _args, playbook
 from udfs.core.playbook import MOTIONS
 from udfs.samples.accounts import SAMPLE_AS_OF
 from udfs.scoring import _ids
@@ -252,3 +252,50 @@ def test_ids_read_from_arrow_buffers_equal_the_strings_own_bytes(cells, cut, spl
         assert first.tolist() == [b[0] if b else 0 for b in data]
         assert last.tolist() == [b[-1] if b else 0 for b in data]
         assert _ids._trimmed(raw, (first, last, size)) == all(c == c.strip(_ids.WHITESPACE) for c in raw)
+
+
+# --------------------------------------------------------------------------- slots under capacity
+
+
+def _slots_one_by_one(order, ready, owner_code, owner_labels, caps):
+    """The slots' definition, one play at a time down the queue: a play needing an owner
+    who is full queues; a play that would take an owner past capacity fills that owner
+    and queues; any other play takes a slot of each owner it needs this week."""
+    used = dict.fromkeys(caps, 0)
+    full = dict.fromkeys(caps, False)
+    out = [""] * len(order)
+    for i in order:
+        if not ready[i]:
+            continue
+        label = owner_labels[owner_code[i]]
+        need = [k for k in (_args.normalize_key(x) for x in label.split("+")) if k in caps]
+        if label == "":
+            continue
+        if any(full[o] for o in need):
+            out[i] = playbook.QUEUED
+        elif any(used[o] + 1 > caps[o] for o in need):
+            for o in need:
+                full[o] = full[o] or used[o] >= caps[o]
+            out[i] = playbook.QUEUED
+        else:
+            for o in need:
+                used[o] += 1
+            out[i] = playbook.THIS_WEEK
+    return out
+
+
+@SETTINGS
+@given(n=st.integers(0, 6000), caps=st.lists(st.integers(0, 4000), min_size=2, max_size=2),
+       seed=st.integers(0, 2**16))
+def test_slots_equal_dealing_them_one_play_at_a_time(n, caps, seed):
+    """Capacities large enough to fill past the first windows of plays, and small ones."""
+    from udfs.scoring import queue as queue_module
+
+    rng = np.random.default_rng(seed)
+    labels = ["CSM", "Expansion AE", "CSM + Expansion AE", "", "Self-serve"]
+    owner_code = rng.integers(0, len(labels), n)
+    ready = rng.random(n) < 0.8
+    order = rng.permutation(n)
+    cap = {"csm": caps[0], "expansion_ae": caps[1]}
+    got = queue_module._slots(order, ready, owner_code, labels, cap)
+    assert list(got) == _slots_one_by_one(order, ready, owner_code, labels, cap)

@@ -69,37 +69,40 @@ def assign(order: np.ndarray, new: np.ndarray, play: np.ndarray, owner_code: np.
             for k, i in enumerate(names[:width]):
                 kept[k, q[codes == c]] = i
     for k in range(width):
-        role_of_label = np.array([p[k] if k < len(p) else "" for p in parts], dtype=object)
-        role = role_of_label[owner_code[q]]
-        for r in pd.unique(role[role != ""]):
-            for m in range(len(MOTIONS)):
-                rows = q[(role == r) & (play[q] == m)]
-                if rows.size == 0:
-                    continue
-                who = np.flatnonzero((roles == r) & people.motions[:, m])
-                if who.size == 0:
-                    label = owner_labels[int(owner_code[rows[0]])].split("+")[k].strip()
-                    missing[rows] = f"no one in the Owners table is a {label} taking {MOTIONS[m]}"
-                    continue
-                mine = kept[k, rows]
-                stays = np.isin(mine, who)  # the same person, still of this role and motion...
-                nth = pd.Series(mine).groupby(mine).cumcount().to_numpy()  # ...within their capacity
-                stays &= nth < people.capacity[np.maximum(mine, 0)]
-                person[k, rows[stays]] = mine[stays]
-                rest = rows[~stays]
-                if rest.size == 0:
-                    continue
-                spare = np.maximum(people.capacity[who] - np.bincount(
-                    np.searchsorted(who, mine[stays]), minlength=who.size), 0)
-                # the spare capacity left by the kept plays first, then in turn by capacity
-                first = who[dealing(spare)] if spare.sum() > 0 else who[:0]
-                then = np.resize(who[dealing(people.capacity[who])], max(rest.size - first.size, 0))
-                person[k, rest] = np.concatenate([first, then])[: rest.size]
+        role_names, role_of_label = np.unique([p[k] if k < len(p) else "" for p in parts], return_inverse=True)
+        group = role_of_label.ravel()[owner_code[q]] * len(MOTIONS) + play[q]  # (role, motion) of each play
+        by_group = np.argsort(group, kind="stable")  # queue order within each group
+        starts = np.flatnonzero(np.r_[True, np.diff(group[by_group]) != 0])
+        for a, b in zip(starts.tolist(), [*starts[1:].tolist(), q.size], strict=True):
+            r, m = divmod(int(group[by_group[a]]), len(MOTIONS))
+            r = role_names[r]
+            if r == "":
+                continue
+            rows = q[by_group[a:b]]
+            who = np.flatnonzero((roles == r) & people.motions[:, m])
+            if who.size == 0:
+                label = owner_labels[int(owner_code[rows[0]])].split("+")[k].strip()
+                missing[rows] = f"no one in the Owners table is a {label} taking {MOTIONS[m]}"
+                continue
+            mine = kept[k, rows]
+            stays = np.isin(mine, who)  # the same person, still of this role and motion...
+            nth = pd.Series(mine).groupby(mine).cumcount().to_numpy()  # ...within their capacity
+            stays &= nth < people.capacity[np.maximum(mine, 0)]
+            person[k, rows[stays]] = mine[stays]
+            rest = rows[~stays]
+            if rest.size == 0:
+                continue
+            spare = np.maximum(people.capacity[who] - np.bincount(
+                np.searchsorted(who, mine[stays]), minlength=who.size), 0)
+            # the spare capacity left by the kept plays first, then in turn by capacity
+            first = who[dealing(spare)] if spare.sum() > 0 else who[:0]
+            then = np.resize(who[dealing(people.capacity[who])], max(rest.size - first.size, 0))
+            person[k, rest] = np.concatenate([first, then])[: rest.size]
     names = np.array([*people.names, ""], dtype=object)
-    key = np.zeros(n, dtype=np.int64)
+    key = np.zeros(q.size, dtype=np.int64)  # the people of each new play, as one number
     for k in range(width):
-        key = key * (len(people.names) + 1) + (person[k] + 1)
-    codes, uniq = pd.factorize(key)
+        key = key * (len(people.names) + 1) + (person[k, q] + 1)
+    codes_q, uniq = pd.factorize(key)
     labels = []
     for u in uniq.tolist():
         picked = []
@@ -108,5 +111,6 @@ def assign(order: np.ndarray, new: np.ndarray, play: np.ndarray, owner_code: np.
             picked.append(names[c - 1] if c else "")
         labels.append(" + ".join(x for x in reversed(picked) if x))
     labels.append("")
-    codes = np.where(np.isin(key, [0]), len(labels) - 1, codes)
-    return codes.astype(np.int64), labels, missing
+    codes = np.full(n, len(labels) - 1, dtype=np.int64)  # no one: the last label, ''
+    codes[q] = np.where(key == 0, len(labels) - 1, codes_q)
+    return codes, labels, missing

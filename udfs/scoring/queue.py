@@ -85,19 +85,24 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
                               playbook.ROUTINGS)[0])
     people = owner_people(owners) if owners is not None else None
     caps = owners_table(owners) if owners is not None and people is None else None
-    opps = in_flight.opportunities_arg(opportunities) if opportunities is not None else None
-    close, basis = _close_rates(p, opps, day)
-    acc = _accounts.read_accounts("accounts", book, require_id=True,
-                                  wanted=frozenset(evidence.needed_columns(rule_set)))
-    evaluating = beside(acc.n, evidence.evaluate, acc, rule_set, notes=True,
-                        extra=("arr", "health_score", "tenure_months"), history=history, as_of=day)
-    n = acc.n
-    notes: dict[int, list[str]] = {}
-    ids, scored = _ids.account_ids(acc, notes)  # the ids, segments and dates meanwhile
-    seg_raw = acc.columns.get("segment")
-    seg = (segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
-           else np.full(n, 3, dtype=np.int64))
-    renewal = _accounts.dates_column(acc, "renewal_date", notes) if "renewal_date" in acc.columns else None
+    reading = beside(len(opportunities) if hasattr(opportunities, "__len__") else 0,
+                     _opportunities, p, opportunities, day)  # read beside the book
+    try:
+        acc = _accounts.read_accounts("accounts", book, require_id=True,
+                                      wanted=frozenset(evidence.needed_columns(rule_set)))
+        evaluating = beside(acc.n, evidence.evaluate, acc, rule_set, notes=True,
+                            extra=("arr", "health_score", "tenure_months"), history=history, as_of=day)
+        n = acc.n
+        notes: dict[int, list[str]] = {}
+        ids, scored = _ids.account_ids(acc, notes)  # the ids, segments and dates meanwhile
+        seg_raw = acc.columns.get("segment")
+        seg = (segment_codes(seg_raw, notes, acc.first_row) if seg_raw is not None
+               else np.full(n, 3, dtype=np.int64))
+        renewal = _accounts.dates_column(acc, "renewal_date", notes) if "renewal_date" in acc.columns else None
+    except Exception:
+        reading.result()  # a bad opportunities table is named first, as when it was read first
+        raise
+    opps, close, basis = reading.result()
     ev = evaluating.result()  # a bad history raises here, as it did in turn
     if not scored.all():
         _drop(ev, ~scored)
@@ -212,6 +217,12 @@ def value_basis(p: Plays, close_basis: tuple[str, ...] | None = None) -> np.ndar
     close = p.close_basis if close_basis is None else close_basis
     texts = [f"close rate {c}; increase share {s}" for c, s in zip(close, p.share_basis, strict=True)]
     return np.array([*texts, ""], dtype=object)
+
+
+def _opportunities(p: Plays, opportunities: Any, day: np.datetime64):
+    """(the opportunities read or None, close rate per motion, value_basis per motion)."""
+    opps = in_flight.opportunities_arg(opportunities) if opportunities is not None else None
+    return (opps, *_close_rates(p, opps, day))
 
 
 def _close_rates(p: Plays, opps, day: np.datetime64) -> tuple[np.ndarray, np.ndarray]:
@@ -407,7 +418,8 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
 
     Phases: while no limited owner is full, every play takes its slots; the play that
     finds an owner full starts the next phase, in which plays needing that owner queue.
-    At most one phase per owner, each one vectorized.
+    At most one phase per owner, each one vectorized over a window of the plays that
+    doubles while no owner fills in it (capacities are small, queues long).
     """
     n = len(order)
     limited = list(caps)
@@ -423,20 +435,22 @@ def _slots(order, ready, owner_code, owner_labels, caps: dict[str, float]) -> np
     used = np.zeros(len(limited))
     full = np.zeros(len(limited), dtype=bool)
     this_week = np.zeros(q.size, dtype=bool)
-    start = 0
+    start, width = 0, 1024
     while start < q.size:
-        eligible = ~need[full][:, start:].any(axis=0) if full.any() else np.ones(q.size - start, dtype=bool)
-        stop = q.size
+        end = q.size if full.all() else min(q.size, start + width)
+        eligible = ~need[full][:, start:end].any(axis=0) if full.any() else np.ones(end - start, dtype=bool)
+        stop = end
         for o in np.flatnonzero(~full):
-            taking = need[o, start:] & eligible
+            taking = need[o, start:end] & eligible
             over = np.flatnonzero(used[o] + np.cumsum(taking) > cap[o])
             if over.size:
                 stop = min(stop, start + int(over[0]))
         window = slice(start, stop)
         this_week[window] = eligible[: stop - start]
         used += (need[:, window] & eligible[: stop - start]).sum(axis=1)
-        if stop == q.size:
-            break
+        if stop == end:  # no owner filled in this window: the phase goes on, over a wider one
+            start, width = end, width * 2
+            continue
         full |= need[:, stop] & (used >= cap)
         start = stop
     code = np.zeros(n, dtype=np.int8)  # codes into SLOT_LABELS
