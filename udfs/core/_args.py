@@ -31,6 +31,7 @@ EXCEL_ERRORS = frozenset(
         "#UNKNOWN!", "#PYTHON!",
     }
 )
+assert all(e.startswith("#") for e in EXCEL_ERRORS)  # checks look for them among cells starting '#'
 
 TRUE_WORDS = frozenset({"true", "yes", "y", "1", "x"})
 FALSE_WORDS = frozenset({"false", "no", "n", "0"})

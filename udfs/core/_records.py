@@ -300,7 +300,10 @@ def text_positions(name: str, frame: pd.DataFrame, column: str, values: Any, *,
 def _bad_texts(stripped: Any, allow_blank: bool) -> np.ndarray:
     """Per stripped Arrow text (a Series or an Index): an Excel error, or (unless allowed)
     blank; the checks of :func:`coded_texts`."""
-    bad = np.asarray(stripped.str.upper().isin(_args.EXCEL_ERRORS), dtype=bool)
+    hashed = np.asarray(stripped.str.startswith("#"), dtype=bool)  # where an error can be
+    bad = np.zeros(len(stripped), dtype=bool)
+    if hashed.any():
+        bad[hashed] = np.asarray(stripped[hashed].str.upper().isin(_args.EXCEL_ERRORS), dtype=bool)
     if not allow_blank:
         bad = bad | np.asarray(pd.isna(stripped)) | np.asarray(stripped == "", dtype=bool)
     return bad

@@ -57,10 +57,15 @@ class InFlight:
     close: np.ndarray  # datetime64[D]
     text: np.ndarray  # object: the reasons' sentence ('' none)
 
-    def column(self, values: np.ndarray, blank) -> np.ndarray:
-        """``values`` of each row's opportunity (``blank`` where it has none)."""
-        out = np.append(values, np.array([blank], dtype=values.dtype))
-        return out[self.opportunity]  # -1 reads the blank
+    def column(self, values: np.ndarray, blank, take=slice(None)) -> np.ndarray:
+        """``values`` of each row's opportunity (``blank`` where it has none), in the order
+        ``take`` gives: one gather of the rows' opportunities."""
+        at = self.opportunity[take]
+        if not len(values):
+            return np.full(len(at), blank, dtype=values.dtype)
+        out = values[np.maximum(at, 0)]
+        out[at < 0] = blank
+        return out
 
 
 def opportunities_arg(opportunities) -> Opportunities:
@@ -81,8 +86,10 @@ def _latest(key: np.ndarray, day: np.ndarray, pick: np.ndarray, wanted: np.ndarr
     if rows.size == 0:
         return out
     d = day[rows].astype(np.int64)
-    order = np.lexsort((rows, -d if first else d, key[rows]))  # by key, then day, last wins
-    rows, keys = rows[order], key[rows][order]
+    d = d.max() - d if first else d - d.min()  # 0 ... span - 1
+    k = key[rows]
+    order = np.argsort(k * (int(d.max()) + 1) + d, kind="stable")  # by key, then day, then row: last wins
+    rows, keys = rows[order], k[order]
     last = np.r_[keys[1:] != keys[:-1], True]
     rows, keys = rows[last], keys[last]
     at = np.searchsorted(keys, wanted)
@@ -100,13 +107,13 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     day = np.datetime64(day, "D")
     close = o.close_date.astype("datetime64[D]")
     later = (o.status != 0) & (close > day)  # closed after as_of: open on that day, stage unknown
-    opp_ids = stages = np.full(len(o.amount), "", dtype=object)  # read below where shown
     status = np.full(n, -1, dtype=np.int8)
     chosen = np.full(n, -1, dtype=np.int64)
     days = np.full(n, np.nan)
     text = _args.empty_texts(n)
     rows = np.flatnonzero(play >= 0)
     if rows.size == 0 or len(o.amount) == 0:
+        opp_ids = stages = np.full(len(o.amount), "", dtype=object)
         return InFlight(status, chosen, days, opp_ids, stages, close, text)
     # accounts as codes shared by the book and the opportunities: one hash pass each
     at, accounts = pd.factorize(ids[rows])

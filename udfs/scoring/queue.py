@@ -198,9 +198,9 @@ def score_book(book: Any, rules: Any = None, plays: Any = None, *, history: Any 
         "due_in_days": np.where(has_play, due, np.nan)[take],
         "ready_since": since[take],
         "ready_signal": _args.labels(why_now.signal_names(ev), signal[take]),
-        "opportunity_id": _args.empty_texts(n) if flight is None else flight.column(flight.ids, "")[take],
-        "opportunity_stage": _args.empty_texts(n) if flight is None else flight.column(flight.stages, "")[take],
-        "opportunity_close_date": no_day if flight is None else flight.column(flight.close, _NAT)[take],
+        "opportunity_id": _args.empty_texts(n) if flight is None else flight.column(flight.ids, "", take),
+        "opportunity_stage": _args.empty_texts(n) if flight is None else flight.column(flight.stages, "", take),
+        "opportunity_close_date": no_day if flight is None else flight.column(flight.close, _NAT, take),
         "reasons": text.result() if reasons else text,  # written beside the other columns
     }
     if _in_order:
