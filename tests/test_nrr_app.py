@@ -161,6 +161,9 @@ def test_an_uploaded_xlsx_history_replaces_the_default(chromium, tmp_path):
         page.get_by_text("ARR in 5 years:").first.wait_for()
         page.locator("input[type=file]").first.set_input_files(str(upload))  # the ARR history upload
         page.get_by_text(f"from {upload.name}: the 12 months to {measured.month}").first.wait_for()
+        page.wait_for_function(  # the headline's cell runs after the upload's: wait for it too
+            "(text) => document.body.innerText.includes(text)",
+            arg=f"measured: the 12 months to {measured.month}", timeout=60_000)
         _, _, nrr, source = headline(page)
         assert source == f"measured: the 12 months to {measured.month}"
         assert nrr == pytest.approx(round(measured.nrr * 100, 1), abs=1e-9)  # MRR × 12 is the ARR
