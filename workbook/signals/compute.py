@@ -196,7 +196,7 @@ def compute_signals(
 
     # ---- metrics, caps and tiers
     n_metrics = _metrics(eng, tables, report)
-    starts = _starts(eng, tables)
+    starts, firsts = _first_days(eng, tables)
     if not len(starts):
         raise _args.InputError("sources: no row is usable (see the report): nothing to compute")
     a_month = _month(as_of)
@@ -215,20 +215,20 @@ def compute_signals(
     sp = start_period.reindex(np.arange(len(ids)) if coded else ids).fillna(n_periods).clip(1, n_periods).to_numpy(dtype=np.int64, copy=True)
     if months == 0:
         sp[:] = n_periods
-    counts = n_periods - sp + 1
-    acc_idx = np.repeat(np.arange(len(ids)), counts)
-    period = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts) + sp[acc_idx]
-    base_df = pd.DataFrame({"account_id": acc_idx.astype(np.int32) if coded else ids[acc_idx],
-                            "period": period.astype(np.int64),
-                            "plan": plan[acc_idx]})
-    base = ibis.memtable(base_df)
+    n_rows = int((n_periods - sp + 1).sum())
+    # the account-periods, made by the engine: each account with its plan and first period
+    # (one row per account sent), joined with the grid's periods from that one on
+    accs = ibis.memtable(pd.DataFrame({"account_id": np.arange(len(ids), dtype=np.int32) if coded else ids,
+                                       "plan": plan, "_sp": sp}))
+    periods = grid.select("period")
+    base = accs.join(periods, periods.period >= accs._sp).select("account_id", "period", "plan")
     tier_next, catalog = _tiers(eng, tables, plan, tier_order, report)
     _cap_notes(eng, tables, ids, plan, crm, report)
     ctx = _defs.Context(as_of=as_of, first_month=first, grid=grid, base=base, tables=tables,
                         gated_tags=gated_tags, tier_next=tier_next, feature_names=catalog,
                         view=lambda name, expr: _view(eng, name, expr))
     ctx.cache["usage_metrics"] = n_metrics
-    ctx.firsts = _firsts(eng, tables)
+    ctx.firsts = firsts
 
     # ---- the signals: one query joining each definition onto the account-periods
     parts = []
@@ -246,14 +246,14 @@ def compute_signals(
             continue
         parts.append((sig, expr))
     short = _short_history(eng, ctx, [sig for sig, _ in parts])
-    say(f"computing {len(parts)} signal{'s' * (len(parts) != 1)} for {len(base_df):,} account-months")
+    say(f"computing {len(parts)} signal{'s' * (len(parts) != 1)} for {n_rows:,} account-months")
     joined = base.select("account_id", "period")
     for sig, expr in parts:
         cols = [c for c in sig.outputs if c in expr.columns]
         r = expr.select(_a=expr.account_id, _p=expr.period, **{c: expr[c] for c in cols})
         j = joined.left_join(r, [joined.account_id == r._a, joined.period == r._p])
         joined = j.select(*[j[c] for c in joined.columns], *[j[c].cast("float64").name(c) for c in cols])
-    values = eng.con.execute(joined) if parts else base_df[["account_id", "period"]].copy()
+    values = eng.con.execute(joined)
     values["period"] = values["period"].astype(np.int64)
     row_code = None  # each row's account as its row of the export (coded runs)
     if coded:
@@ -261,10 +261,10 @@ def compute_signals(
         code = values["account_id"].to_numpy().astype(np.int64)
         rank = np.empty(len(ids), dtype=np.int64)
         rank[np.argsort(ids, kind="stable")] = np.arange(len(ids))
-        order = np.lexsort((values["period"].to_numpy(), rank[code]))
+        order = np.argsort(rank[code] * (n_periods + 1) + values["period"].to_numpy())
         values = values.take(order).reset_index(drop=True)
         row_code = code[order]
-        values["account_id"] = ids[row_code]
+        values["account_id"] = crm["account_id"].array.take(row_code)  # no text made per row
     else:
         values["account_id"] = values["account_id"].astype(object)
         values = values.sort_values(["account_id", "period"], kind="stable").reset_index(drop=True)
@@ -312,15 +312,6 @@ def _view(eng: Engine, name: str, expr: ibis.Table) -> ibis.Table:
 
 
 
-def _firsts(eng: Engine, tables: dict) -> dict[str, date]:
-    """Each event source's first record (its earliest date over all accounts)."""
-    expr = _defs.first_records(tables, [n for n in tables if _src.SOURCES[n].events])
-    if expr is None:
-        return {}
-    got = eng.con.execute(expr)
-    return {s: _as_date(f) for s, f in zip(got["source"], got["first"], strict=True) if pd.notna(f)}
-
-
 def _short_history(eng: Engine, ctx: _defs.Context, sigs: list) -> dict[str, set[int]]:
     """signal -> the grid periods where it is blank for want of history (one query)."""
     parts = []
@@ -350,28 +341,25 @@ def _crm(accounts: Any, as_of: date) -> pd.DataFrame:
     return frame
 
 
-def _starts(eng: Engine, tables: dict) -> pd.DataFrame:
-    """Each account's first month with data (over the event sources)."""
-    firsts = []
+def _first_days(eng: Engine, tables: dict) -> tuple[pd.DataFrame, dict[str, date]]:
+    """Each account's first month with data over the event sources (account_id, month),
+    and each event source's first record (its earliest date over all accounts): one query."""
+    parts = []
     for n, t in tables.items():
-        if not _src.SOURCES[n].events:
-            continue
-        # a summary (no dates) keeps the month of each day: _m0
-        if "date" in t.columns:
-            f = t.group_by("account_id").aggregate(first=t.date.min())
-            f = f.select("account_id", first=_src.month_number(f.first).cast("int64"))
-        else:
-            f = t.group_by("account_id").aggregate(first=t._m0.min().cast("int64"))
-        firsts.append(f)
-    if not firsts:
-        return pd.DataFrame({"account_id": [], "month": []})
-    union = ibis.union(*firsts, distinct=False) if len(firsts) > 1 else firsts[0]
-    agg = union.group_by("account_id").aggregate(first=union.first.min())
-    agg = agg.select("account_id", month=agg.first)
-    out = eng.con.execute(agg)
-    if out["account_id"].dtype.kind not in "iu":  # ids as text (numbers: the export's codes)
-        out["account_id"] = out["account_id"].astype(object)
-    return out
+        if _src.SOURCES[n].events:
+            f = t.group_by("account_id").aggregate(_day=_src.first_day(t).min())
+            parts.append(f.mutate(source=ibis.literal(n)))
+    if not parts:
+        return pd.DataFrame({"account_id": [], "month": []}), {}
+    got = eng.con.execute(ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0])
+    got = got[got["_day"].notna()]
+    if got["account_id"].dtype.kind not in "iu":  # ids as text (numbers: the export's codes)
+        got["account_id"] = got["account_id"].astype(object)
+    day = got["_day"].to_numpy(dtype=np.int64)
+    starts = pd.DataFrame({"account_id": got["account_id"].to_numpy(), "month": day // 32})
+    starts = starts.groupby("account_id", as_index=False, sort=False)["month"].min()
+    firsts = got.groupby("source")["_day"].min()
+    return starts, {s: _src.day_of(d) for s, d in firsts.items()}
 
 
 def _universe(crm: pd.DataFrame | None, starts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -381,7 +369,9 @@ def _universe(crm: pd.DataFrame | None, starts: pd.DataFrame) -> tuple[np.ndarra
     else:
         ids = np.array(sorted(starts["account_id"].tolist()), dtype=object)
         tier = pd.Series([None] * len(ids))
-    plan = np.array([_src.key(t) for t in tier], dtype=object)
+    # each distinct plan keyed once (a few values for 100,000 accounts)
+    codes, uniques = pd.factorize(pd.Series(tier, dtype=object).to_numpy(dtype=object))
+    plan = np.array([*(_src.key(t) for t in uniques), None], dtype=object)[codes]
     return ids, plan
 
 

@@ -144,6 +144,10 @@ def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.V
     # the columns the sums read, only (a table read twice is kept once by the engine)
     days = {"date"} if "date" in events.columns else {f"_m{s}" for w in windows.values() for s in w}
     ev = events.select("account_id", *keys, *sorted(days), _v=value)
+    if "date" not in events.columns:
+        # a summary: its rows differ in columns these windows do not read (other keys, other
+        # months): summed once on those they read, each window then groups fewer rows
+        ev = ev.group_by(["account_id", *keys, *sorted(days)]).aggregate(_v=ev._v.sum())
     first = ctx.first_month
     last = ctx.as_of.year * 12 + ctx.as_of.month - 1
     parts = []
@@ -228,16 +232,6 @@ def short_history(ctx: Context, sig: Signal) -> ibis.Table | None:
         return None
     g = ctx.grid
     return g.filter(g.d - ibis.interval(days=sig.lookback - 1) < ibis.literal(first)).select("period")
-
-
-def first_records(tables: dict[str, ibis.Table], names: list[str]) -> ibis.Table | None:
-    """source, first: the earliest date of each source named (over all its accounts)."""
-    parts = [tables[n].aggregate(first=(tables[n].date if "date" in tables[n].columns
-                                        else tables[n]._first).min()).mutate(source=ibis.literal(n))
-             for n in names if n in tables]  # a summary (sources.summarize) keeps _first
-    if not parts:
-        return None
-    return ibis.union(*parts, distinct=False) if len(parts) > 1 else parts[0]
 
 
 # --------------------------------------------------------------------------- the signals

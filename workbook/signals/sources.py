@@ -417,7 +417,8 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
               few: dict[str, list[str]] | None = None) -> tuple[ibis.Table, ibis.Table]:
     """The checked rows of an event source summed per account, key columns and the months
     ``_m{s}`` of date + s (each s of ``shifts``; blank when after ``as_of``) and the
-    group's first day ``_first`` (its lowest day bit), kept by the engine; and the counts
+    group's first day ``_firstday`` (its lowest day bit, as :func:`first_day` numbers it),
+    kept by the engine; and the counts
     of the report read from that summary.
 
     The months are one grouping key, the bucket ``_b``: the month of the row (plus
@@ -552,8 +553,25 @@ def summarize(engine: Any, typed: ibis.Table, spec: SourceSpec, cols: list[str],
     return good.select(**{k: good._code if coded and k == "account_id" else text(k) for k in keys},
                        **months,
                        **{k: good[k] for k in sums}, _rows=good._rows, _used=good._used,
-                       _first=ibis.date((month // 12).cast("int32"), (month % 12 + 1).cast("int32"),
-                                        (bit_count((good._days & -good._days) - 1) + 1).cast("int32"))), stats
+                       _firstday=(month * 32 + bit_count((good._days & -good._days) - 1)).cast("int64")), stats
+
+
+def first_day(table: ibis.Table) -> ibis.Value:
+    """Each row's day as a number, month number × 32 + day of the month − 1 (ordered as
+    the days; :func:`day_of` reads it back): of ``date``, or a summary's ``_firstday``."""
+    if "date" not in table.columns:
+        return table._firstday
+    return month_number(table.date).cast("int64") * 32 + (table.date.day() - 1).cast("int64")
+
+
+def day_of(number: int) -> date:
+    """The day of a :func:`first_day` number.
+
+    >>> day_of(2025 * 12 * 32 + 4 * 32 + 6)
+    datetime.date(2025, 5, 7)
+    """
+    month, day = divmod(int(number), 32)
+    return date(month // 12, month % 12 + 1, day + 1)
 
 
 def fill_report(report: SourceReport, stats: pd.DataFrame, events: bool) -> None:
