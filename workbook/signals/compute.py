@@ -181,6 +181,10 @@ def compute_signals(
         rep.notes.extend(notes)
         clean, stat = _src.clean(eng, raw, spec, as_of, known, rep,
                                  shifts=_defs.SUMMARY_SHIFTS.get(name))
+        if eng.name == "duckdb" and spec.events and "date" in clean.columns:
+            # the checked rows kept once (the first records, each signal read them again;
+            # a summary is kept already)
+            clean = eng.materialize(clean)
         tables[name] = _view(eng, name, clean)
         stats.append(stat)
         report.sources.append(rep)
@@ -253,7 +257,10 @@ def compute_signals(
         r = expr.select(_a=expr.account_id, _p=expr.period, **{c: expr[c] for c in cols})
         j = joined.left_join(r, [joined.account_id == r._a, joined.period == r._p])
         joined = j.select(*[j[c] for c in joined.columns], *[j[c].cast("float64").name(c) for c in cols])
-    values = eng.con.execute(joined)
+    if eng.name == "duckdb":  # Arrow to pandas at once (Ibis' conversion, column by column, costs more)
+        values = eng.con.to_pyarrow(joined).to_pandas()
+    else:
+        values = eng.con.execute(joined)
     values["period"] = values["period"].astype(np.int64)
     row_code = None  # each row's account as its row of the export (coded runs)
     if coded:

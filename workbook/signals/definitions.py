@@ -129,6 +129,11 @@ def _month_after(ctx: Context, events: ibis.Table, s: int) -> ibis.Value:
 SHORT_SPAN = 3  # window_sums: windows reaching this many months or fewer are not pre-summed
 
 
+def _span(a: int, b: int) -> int:
+    """The months a window of a − b days can reach."""
+    return (a - b) // 28 + 2
+
+
 def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.Value,
                 windows: dict[str, tuple[int, int]]) -> ibis.Table:
     """Σ value in (d−a, d−b] at each grid point d, per account (and ``keys``), on the
@@ -144,9 +149,12 @@ def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.V
     # the columns the sums read, only (a table read twice is kept once by the engine)
     days = {"date"} if "date" in events.columns else {f"_m{s}" for w in windows.values() for s in w}
     ev = events.select("account_id", *keys, *sorted(days), _v=value)
-    if "date" not in events.columns:
-        # a summary: its rows differ in columns these windows do not read (other keys, other
-        # months): summed once on those they read, each window then groups fewer rows
+    if "date" not in events.columns and (len(windows) > 1 or any(_span(a, b) > SHORT_SPAN
+                                                                 for a, b in windows.values())):
+        # a summary read by several groupings (a window each, or one pre-summed): its rows
+        # differ in columns these windows do not read (other keys, other months); summed
+        # once on those they read, each grouping reads fewer rows (one short window reads
+        # the rows once: summing them first would only add a grouping)
         ev = ev.group_by(["account_id", *keys, *sorted(days)]).aggregate(_v=ev._v.sum())
     first = ctx.first_month
     last = ctx.as_of.year * 12 + ctx.as_of.month - 1
@@ -154,7 +162,7 @@ def window_sums(ctx: Context, events: ibis.Table, keys: list[str], value: ibis.V
     for name, (a, b) in windows.items():
         t = ev.mutate(_mb=_month_after(ctx, ev, b), _ma=_month_after(ctx, ev, a))
         t = t.filter(t._mb.notnull())
-        span = (a - b) // 28 + 2  # months a window of a − b days can reach
+        span = _span(a, b)
         # each j < span by a cross join with the numbers 0 … span − 1 (one read of the rows)
         js = ibis.memtable({"_j": list(range(span))}).select(_j=ibis._["_j"].cast("int32"))
         if span <= SHORT_SPAN:
