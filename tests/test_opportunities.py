@@ -356,3 +356,29 @@ def test_the_queue_reads_an_opportunity_whose_account_is_an_excel_error_as_one_l
                          "close_date": ["2027-01-10", "2027-01-11"], "status": ["open", "open"]})
     with pytest.raises(ValueError, match=r"^opportunities row 3 account_id: expected text"):
         udfs.score_accounts(book, as_of="2026-12-15", opportunities=opps)
+
+
+def test_summary_rows_of_arrow_text_ids_in_any_case_are_left_out():
+    """Ids held as pandas' Arrow text (as read from Parquet or CSV), not in runs: a summary
+    id in any case and spacing is left out; an id that only contains 'total' is kept."""
+    from udfs.revenue.opportunities import read_opportunities
+
+    text = pd.StringDtype("pyarrow", na_value=float("nan"))
+    ids = ["O1", " gRaNd ToTaL ", "SUBTOTAL", "O2", "totally-new-deal", "Total", "O3"]
+    frame = pd.DataFrame({"opportunity_id": pd.array(ids, dtype=text), "account_id": "a",
+                          "type": "Upsell", "amount": 1000.0, "close_date": "2026-01-01", "status": "won"})
+    o = read_opportunities(frame)
+    assert o.frame["opportunity_id"].tolist() == ["O1", "O2", "totally-new-deal", "O3"]
+
+
+@pytest.mark.parametrize("distinct", [3, 5000])
+def test_text_codes_are_the_stripped_cells_however_the_column_is_hashed(distinct):
+    """A column of few words is hashed as read and each spelling stripped once; a column of
+    ids is stripped cell by cell: the same labels either way, spellings that strip alike merged."""
+    from udfs.core import _records
+
+    cells = [f"{' ' * (k % 3)}W{k % distinct}{' ' * (k % 2)}" for k in range(6000)]
+    frame = pd.DataFrame({"stage": pd.array(cells, dtype=pd.StringDtype("pyarrow", na_value=float("nan")))})
+    codes, labels = _records.coded_texts("opportunities", frame, "stage")
+    assert labels[codes].tolist() == [c.strip() for c in cells]
+    assert list(labels) == sorted({c.strip() for c in cells})

@@ -62,7 +62,12 @@ def record_table(
         frame[id_column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
     keep = ~_blank_rows(frame)
     if in_place:  # text held by Arrow, not in runs: searched in place, row by row, without hashing
-        rows = np.flatnonzero(ids.str.contains("total", case=False, regex=False).fillna(False).to_numpy(bool))
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        # every summary id holds 'total' in ASCII letters of some case (no other letter lowers to them)
+        hit = pc.match_substring(pc.ascii_lower(pa.array(ids.array)), "total")
+        rows = np.flatnonzero(pc.fill_null(hit, False).to_numpy(zero_copy_only=False))
         keep[rows[[_args.normalize_key(v) in SUMMARY_IDS for v in ids.iloc[rows]]]] = False
     elif ids is not None:
         codes, uniques = _factorize(frame[id_column])
@@ -309,13 +314,20 @@ def _bad_texts(stripped: Any, allow_blank: bool) -> np.ndarray:
     return bad
 
 
+_SAMPLE = 4096  # rows that tell a column of ids from one of few words
+
+
 def _coded_arrow_texts(name: str, frame: pd.DataFrame, column: str, allow_blank: bool
                        ) -> tuple[np.ndarray, np.ndarray]:
     """:func:`coded_texts` of a column held as Arrow text: stripped and checked by Arrow
     (no Python call per distinct value); the same labels, in the same (sorted) order."""
     raw = frame[column]
-    stripped = raw.str.strip()  # spellings that strip alike hash as one
-    codes, uniques = _factorize(stripped, as_read=True)
+    if raw.iloc[:_SAMPLE].nunique() * 4 > _SAMPLE:  # mostly distinct (ids): strip every cell, then hash
+        codes, uniques = _factorize(raw.str.strip(), as_read=True)
+    else:  # few spellings (types, stages): hash as read, strip each spelling once, merge alike ones
+        codes, spellings = _factorize(raw, as_read=True)
+        merged, uniques = pd.factorize(spellings.str.strip())
+        codes = np.where(codes >= 0, merged[codes], -1)
     blank = np.asarray(uniques == "", dtype=bool)
     bad_u = np.append(_bad_texts(uniques, allow_blank), not allow_blank)  # last: NaN cells
     if bad_u.any() and bad_u[codes].any():  # a bad value some row holds: its first row is named
