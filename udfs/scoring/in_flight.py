@@ -129,7 +129,9 @@ def plays_in_flight(o: Opportunities, ids: np.ndarray, play: np.ndarray, cycle: 
     open_ = _latest(key, close, known & ((o.status == 0) | later), wanted, first=True)
     won = _latest(key, close, closed_by & (o.status == 1), wanted)
     lost = _latest(key, close, closed_by & (o.status == 2), wanted)
-    shown = np.unique(np.concatenate([open_, won, lost]))
+    shown = np.zeros(len(o.amount) + 1, dtype=bool)  # the opportunities some row shows (-1: the last slot)
+    shown[np.concatenate([open_, won, lost])] = True
+    shown = np.flatnonzero(shown[:-1])
     opp_ids, stages = _texts_at(o, "opportunity_id", shown), _texts_at(o, "stage", shown)
     stages[later] = ""
     since_won = _days(day, close, won)
@@ -179,7 +181,9 @@ def _text(values: np.ndarray) -> np.ndarray:
 
 
 def _money(amount: np.ndarray) -> np.ndarray:
-    return np.array(["$" + num_text(round(a)) for a in amount.tolist()], dtype=object)
+    """'$13,200' per amount: each distinct amount formatted once."""
+    codes, uniques = pd.factorize(np.round(amount))
+    return np.array(["$" + num_text(round(a)) for a in uniques.tolist()], dtype=object)[codes]
 
 
 def _sentences(o, code, pick, lost, since_lost, cool, play, day, opp_ids, stages, close) -> np.ndarray:
