@@ -382,3 +382,11 @@ def test_text_codes_are_the_stripped_cells_however_the_column_is_hashed(distinct
     codes, labels = _records.coded_texts("opportunities", frame, "stage")
     assert labels[codes].tolist() == [c.strip() for c in cells]
     assert list(labels) == sorted({c.strip() for c in cells})
+
+
+def test_a_text_column_of_only_blank_cells_codes_every_row_blank():
+    from udfs.core import _records
+
+    frame = pd.DataFrame({"owner": pd.array([None, None], dtype=pd.StringDtype("pyarrow", na_value=float("nan")))})
+    codes, labels = _records.coded_texts("opportunities", frame, "owner", allow_blank=True)
+    assert labels[codes].tolist() == ["", ""]

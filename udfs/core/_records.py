@@ -327,7 +327,7 @@ def _coded_arrow_texts(name: str, frame: pd.DataFrame, column: str, allow_blank:
     else:  # few spellings (types, stages): hash as read, strip each spelling once, merge alike ones
         codes, spellings = _factorize(raw, as_read=True)
         merged, uniques = pd.factorize(spellings.str.strip())
-        codes = np.where(codes >= 0, merged[codes], -1)
+        codes = np.append(merged, -1)[codes]  # a blank cell (−1) reads the last slot: −1
     blank = np.asarray(uniques == "", dtype=bool)
     bad_u = np.append(_bad_texts(uniques, allow_blank), not allow_blank)  # last: NaN cells
     if bad_u.any() and bad_u[codes].any():  # a bad value some row holds: its first row is named
