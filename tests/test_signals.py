@@ -368,10 +368,10 @@ def test_usage_summary_equals_the_rows(seed, small, monkeypatch):
     with exact repeats, hourly rows of one day (not repeats) and rows after as_of; also
     (``small``) when the older days' buckets are computed rather than looked up and the
     metrics are grouped by their text (more of them than a number is given to)."""
-    from workbook.signals import definitions, sources
+    from workbook.signals import definitions, sources, summary
 
     if small:
-        monkeypatch.setattr(sources, "DAYS_LOOKED_UP", 200)
+        monkeypatch.setattr(summary, "DAYS_LOOKED_UP", 200)
         monkeypatch.setattr(sources, "FEW_VALUES", 2)
 
     srcs, acc = _random_sources(seed, days=500)

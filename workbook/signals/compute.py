@@ -22,6 +22,7 @@ from udfs.core import _args, playbook
 
 from . import definitions as _defs
 from . import sources as _src
+from . import summary as _summary
 from .engine import Engine, connect
 
 PANEL_DESCRIPTIVE = ("account_name", "segment", "plan_tier")
@@ -165,6 +166,7 @@ def compute_signals(
     # ---- the sources
     tables: dict[str, ibis.Table] = {}
     stats: list[ibis.Table] = []
+    numbers: dict[str, dict[str, list[str]]] = {}  # source -> column -> values by their number
     for name in _src.SOURCES:
         if name not in given:
             continue
@@ -179,7 +181,7 @@ def compute_signals(
             continue
         rep = _src.SourceReport(name, label, columns=mapping)
         rep.notes.extend(notes)
-        clean, stat = _src.clean(eng, raw, spec, as_of, known, rep,
+        clean, stat, numbers[name] = _src.clean(eng, raw, spec, as_of, known, rep,
                                  shifts=_defs.SUMMARY_SHIFTS.get(name))
         if eng.name == "duckdb" and spec.events and "date" in clean.columns:
             # the checked rows kept once (the first records, each signal read them again;
@@ -233,6 +235,7 @@ def compute_signals(
                         view=lambda name, expr: _view(eng, name, expr))
     ctx.cache["usage_metrics"] = n_metrics
     ctx.firsts = firsts
+    ctx.numbers = numbers
 
     # ---- the signals: one query joining each definition onto the account-periods
     parts = []
@@ -354,7 +357,7 @@ def _first_days(eng: Engine, tables: dict) -> tuple[pd.DataFrame, dict[str, date
     parts = []
     for n, t in tables.items():
         if _src.SOURCES[n].events:
-            f = t.group_by("account_id").aggregate(_day=_src.first_day(t).min())
+            f = t.group_by("account_id").aggregate(_day=_summary.first_day(t).min())
             parts.append(f.mutate(source=ibis.literal(n)))
     if not parts:
         return pd.DataFrame({"account_id": [], "month": []}), {}
@@ -366,7 +369,7 @@ def _first_days(eng: Engine, tables: dict) -> tuple[pd.DataFrame, dict[str, date
     starts = pd.DataFrame({"account_id": got["account_id"].to_numpy(), "month": day // 32})
     starts = starts.groupby("account_id", as_index=False, sort=False)["month"].min()
     firsts = got.groupby("source")["_day"].min()
-    return starts, {s: _src.day_of(d) for s, d in firsts.items()}
+    return starts, {s: _summary.day_of(d) for s, d in firsts.items()}
 
 
 def _universe(crm: pd.DataFrame | None, starts: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

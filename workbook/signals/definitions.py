@@ -64,6 +64,9 @@ class Context:
     notes: list[str] = field(default_factory=list)
     firsts: dict[str, date] = field(default_factory=dict)  # source -> its first record's date
     cache: dict[str, Any] = field(default_factory=dict)
+    # source -> column -> its values in the order of their numbers, for a summary's key
+    # column summed by number (``_k_{column}`` beside the text; :mod:`.summary`)
+    numbers: dict[str, dict[str, list[str]]] = field(default_factory=dict)
     view: Callable[[str, ibis.Table], ibis.Table] | None = None  # a temporary view of the engine
 
     def has(self, *names: str) -> bool:
@@ -118,7 +121,7 @@ def period_of_month(month: ibis.Value, ctx: Context) -> ibis.Value:
 
 def _month_after(ctx: Context, events: ibis.Table, s: int) -> ibis.Value:
     """The month number of day + s for each row (blank when after as_of): from the date,
-    or ``_m{s}`` of a summary (:func:`.sources.summarize`)."""
+    or ``_m{s}`` of a summary (:func:`.summary.summarize`)."""
     if "date" not in events.columns:
         return events[f"_m{s}"]
     shifted = events.date + ibis.interval(days=s) if s else events.date
@@ -217,6 +220,16 @@ def _caps(ctx: Context) -> ibis.Table:
     return caps.group_by(["plan_tier", "metric"]).aggregate(cap=caps.cap.max())
 
 
+def _metric_numbers(ctx: Context) -> ibis.Table | None:
+    """metric, _n: each usage metric's number in its summary (``_k_metric``), or None when
+    usage is not summed by metric number (then the metric's text is the key)."""
+    values = ctx.numbers.get("usage", {}).get("metric")
+    if not values or "_k_metric" not in ctx.tables["usage"].columns:
+        return None
+    t = ibis.memtable({"metric": list(values), "_n": list(range(len(values)))})
+    return t.select("metric", _n=t._n.cast("int16"))
+
+
 def _distinct_users(ctx: Context, a: int, b: int) -> ibis.Table:
     rows = in_window(ctx, ctx.tables["users"], a, b)
     return rows.group_by(["account_id", "period"]).aggregate(n=rows.user_id.nunique())
@@ -253,11 +266,18 @@ def usage_vs_cap(ctx: Context) -> ibis.Table:
     A metric the caps table does not know is left out and named in the report.
     """
     usage = ctx.tables["usage"]
-    u = window_sums(ctx, usage, ["metric"], usage.quantity, {"u30": CAP_WINDOW})
     caps = _caps(ctx)
+    key, nums = "metric", _metric_numbers(ctx)
+    if nums is not None:
+        # the metric by its number: the windows group and join by a small integer (a cap's
+        # metric absent from usage numbered −1: nothing used, as with the text)
+        j = caps.left_join(nums, caps.metric == nums.metric)
+        caps = j.select(plan_tier=j.plan_tier, cap=j.cap, metric=j._n.fill_null(-1).cast("int16"))
+        key = "_k_metric"
+    u = window_sums(ctx, usage, [key], usage.quantity, {"u30": CAP_WINDOW})
     base = ctx.base
     x = base.join(caps, base.plan == caps.plan_tier)
-    x = x.left_join(u, [x.account_id == u.account_id, x.metric == u.metric, x.period == u.period])
+    x = x.left_join(u, [x.account_id == u.account_id, x.metric == u[key], x.period == u.period])
     ratio = ibis.ifelse(x.cap > 0, x.u30.fill_null(0) / x.cap, ibis.null().cast("float64"))
     x = x.select(account_id=x.account_id, period=x.period, r=ratio)
     return x.group_by(["account_id", "period"]).aggregate(usage_vs_cap=x.r.max())
@@ -272,7 +292,12 @@ def usage_trend_90d(ctx: Context) -> ibis.Table | None:
     u = ctx.tables["usage"]
     if "caps" in ctx.tables:
         capped = ctx.tables["caps"].select("metric").distinct()
-        u = u.semi_join(capped, u.metric == capped.metric)
+        nums = _metric_numbers(ctx)
+        if nums is not None:  # by the metric's number (its text is not read then)
+            capped = nums.semi_join(capped, nums.metric == capped.metric)
+            u = u.semi_join(capped, u._k_metric == capped._n)
+        else:
+            u = u.semi_join(capped, u.metric == capped.metric)
     elif ctx.cache.get("usage_metrics", 1) > 1:
         ctx.notes.append("usage_trend_90d: usage has several metrics and no caps table says which "
                          "to add up; the signal is left blank (give --caps)")
