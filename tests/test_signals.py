@@ -382,6 +382,12 @@ def test_usage_summary_equals_the_rows(seed, small, monkeypatch):
         date=lambda f: f["date"] + "T" + pd.Series(rng.integers(10, 23, 40), index=f.index).astype(str) + ":00:00")
     later = usage.head(3).assign(date="2026-12-02")
     srcs["usage"] = pd.concat([usage, repeats, hourly, repeats.head(5), later], ignore_index=True)
+    # a capped metric no usage row has (the summary numbers usage's metrics only), the one
+    # cap of a plan that had none: its accounts' usage_vs_cap is 0 (not blank), as on the rows
+    tier = "Enterprise"
+    assert tier not in set(srcs["caps"]["plan_tier"])
+    srcs["caps"] = pd.concat([srcs["caps"], pd.DataFrame({"plan_tier": [tier], "metric": ["exports"],
+                                                          "cap": [10.0]})], ignore_index=True)
     fast = compute_signals(srcs, AS_OF, accounts=acc)
     monkeypatch.setattr(definitions, "SUMMARY_SHIFTS", {})
     rows = compute_signals(srcs, AS_OF, accounts=acc)
@@ -392,6 +398,8 @@ def test_usage_summary_equals_the_rows(seed, small, monkeypatch):
     assert rep.rows_in == len(srcs["usage"]) and rep.problems["after_as_of"] > 0
     assert rep.problems["duplicate"] >= 30  # the repeats of usable rows (hourly rows are not)
     assert fast[1]["usage_vs_cap"].notna().any() and fast[1]["next_tier_feature_adoption"].notna().any()
+    on_tier = fast[0]["plan_tier"].astype(str).str.strip().str.lower() == tier.strip().lower()
+    assert on_tier.any() and (fast[0].loc[on_tier, "usage_vs_cap"] == 0).all()
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "spark"])
