@@ -100,13 +100,45 @@ _IS_SPACE = np.frompyfunc(lambda v: not v.strip(), 1, 1)
 
 def summary_ids(ids: pd.Series) -> np.ndarray:
     """Ids that are exactly Total, Grand total or Subtotal (any case, any spacing)."""
-    a = _arrow(ids)
-    maybe = pc.or_(pc.match_substring(a, "otal"), pc.match_substring(a, "OTAL"))
-    where = np.flatnonzero(maybe.to_numpy(zero_copy_only=False)) if pc.any(maybe).as_py() else []
+    where = holding(_arrow(ids), (b"otal", b"OTAL"))  # the candidates; the rule decides
     out = np.zeros(len(ids), dtype=bool)
     for j, v in zip(where, ids.iloc[where].tolist(), strict=True):
         out[j] = _args.normalize_key(v) in _schema.SUMMARY_IDS
     return out
+
+
+def holding(a: Any, needles: tuple[bytes, ...]) -> np.ndarray:
+    """Positions of the cells of Arrow text ``a`` whose bytes hold one of ``needles``
+    (bytes of one length), as ``pc.match_substring`` finds them, but read from the data
+    buffers with numpy: the first byte's matches, then the next bytes of those only."""
+    k = len(needles[0])
+    found, start = [], 0
+    for chunk in a.chunks if isinstance(a, pa.ChunkedArray) else [a]:
+        n = len(chunk)
+        if n and (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
+            width = 8 if pa.types.is_large_string(chunk.type) else 4
+            _, offsets, data = chunk.buffers()
+            offsets = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32,
+                                    count=n + 1, offset=chunk.offset * width)
+            lo, hi = int(offsets[0]), int(offsets[-1])
+            d = np.frombuffer(data, dtype=np.uint8, count=hi - lo, offset=lo) if hi > lo else \
+                np.zeros(0, dtype=np.uint8)
+            hits = []
+            for needle in needles:
+                at = np.flatnonzero(d[: max(len(d) - k + 1, 0)] == needle[0])
+                for j in range(1, k):
+                    at = at[d[at + j] == needle[j]]
+                hits.append(at)
+            at = np.concatenate(hits) + lo
+            row = np.searchsorted(offsets, at, side="right") - 1
+            row = np.unique(row[at + k <= offsets[row + 1]])  # within one cell
+            found.append(row + start)
+        elif n:  # another layout of text: Arrow's own search
+            match = pc.or_(*[pc.match_substring(chunk, x.decode()) for x in needles]) \
+                if len(needles) > 1 else pc.match_substring(chunk, needles[0].decode())
+            found.append(np.flatnonzero(pc.fill_null(match, False).to_numpy(zero_copy_only=False)) + start)
+        start += n
+    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
@@ -146,12 +178,34 @@ def _long_text(name: str, s: pd.Series, rows: np.ndarray, report: ImportReport) 
 def by_value(values: Any, f) -> tuple[np.ndarray, np.ndarray]:
     """``f`` applied once per distinct value (a column of few labels: segment, flags), as
     an object array (a blank cell takes ``f(None)``), and the positions where it is 'bad'."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    codes, uniques = factorize(values)
     mapped = np.empty(len(uniques) + 1, dtype=object)
     mapped[:-1] = [f(u) for u in uniques]
     mapped[-1] = f(None)
     bad = [k for k, v in enumerate(mapped[:-1]) if isinstance(v, str) and v == "bad"]
     return mapped[codes], (np.flatnonzero(np.isin(codes, bad)) if bad else np.zeros(0, dtype=np.int64))
+
+
+FEW_LABELS = 4  # a column of at most this many labels is compared label by label
+_HEAD_CELLS = 4096
+
+
+def factorize(values: Any) -> tuple[np.ndarray, Any]:
+    """``pd.factorize(values)``: codes (-1 for a blank cell; any integer type) and the
+    labels in the order they first appear. A text column whose first cells show a few labels that are then all
+    it holds (a flag, a segment) is compared with each label, one pass each, instead of
+    hashing every cell; the same codes and labels."""
+    if is_text(values) and len(values) > _HEAD_CELLS:
+        a = _arrow(values)
+        labels = pc.unique(a.slice(0, _HEAD_CELLS).drop_null()).to_pylist()
+        if len(labels) <= FEW_LABELS:
+            codes = np.full(len(a), -1, dtype=np.int8)  # a byte a cell: a quarter of the writes
+            for k, label in enumerate(labels):  # the labels differ: at most one matches a cell
+                hit = pc.fill_null(pc.equal(a, label), False).to_numpy().view(np.int8)
+                codes += hit if k == 0 else hit * np.int8(k + 1)
+            if int(np.count_nonzero(codes >= 0)) == len(a) - a.null_count:
+                return codes, np.array(labels, dtype=object)
+    return pd.factorize(values, use_na_sentinel=True)
 
 
 def _xlsx_numeric_ids(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> None:
@@ -195,7 +249,7 @@ def _flag_of(v: Any) -> Any:
 def _flags(name: str, col: pd.Series, rows: np.ndarray, report: ImportReport) -> np.ndarray:
     if is_text(col):
         out, bad = by_value(col, _flag_of)
-        raw = dict(zip(bad.tolist(), col.iloc[bad].tolist(), strict=True))
+        raw = dict(zip(bad.tolist(), col.iloc[bad].tolist(), strict=True)) if len(bad) else {}
     else:
         raw = col.to_numpy(dtype=object)
         raw = np.where(pd.isna(raw), None, raw)
@@ -269,12 +323,25 @@ def _floats_if_all(out: pd.Series) -> Any:
     return out.to_numpy(dtype=object)
 
 
+def floats_in_place(col: pd.Series) -> pd.Series:
+    """An integer column as float64 cast over its own memory (int64 and float64 are both 8
+    bytes): for the reader's own columns, which nothing else holds, so a million numbers
+    take no second array. Any other column is returned as it is."""
+    if col.dtype.kind not in "iu" or col.dtype.itemsize != 8:
+        return col
+    cells = np.asarray(col.array)  # the column's own array (a copy would do as well)
+    out = cells.view(np.float64)
+    np.copyto(out, cells, casting="unsafe")  # one pass, each number where it was
+    return pd.Series(out, index=col.index, copy=False)
+
+
 def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
              report: ImportReport) -> Any:
-    if col.dtype.kind in "iuf":
-        values = col.to_numpy(dtype=float)
-        bad = np.isinf(values)
-        if bad.any():
+    if col.dtype.kind in "iuf":  # the parser's numbers: only an infinity can be bad
+        values = np.asarray(col.array, dtype=float)  # the import's own (writable: a check may set a cell)
+        span = _span(values)
+        bad = np.isinf(values) if np.isinf(span).any() else None
+        if bad is not None:
             values = np.where(bad, np.nan, values)
         kept = None
     else:
@@ -304,7 +371,9 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
         bad |= np.isinf(values)
         values[np.isinf(values)] = np.nan
         kept = obj.to_numpy(dtype=object)
-    if bad.any():
+        span = None
+    any_bad = bad is not None and bool(bad.any())
+    if any_bad:
         out = values.astype(object)
         out[np.isnan(values)] = None
         for j in np.flatnonzero(bad):
@@ -315,11 +384,12 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
                                             f"{what} is not a number (kept as text; scoring names this row)"))
     else:
         out = values
-    finite = np.where(bad, np.nan, values) if bad.any() else values
-    if kind in playbook.NON_NEGATIVE_KINDS:
+    finite = np.where(bad, np.nan, values) if any_bad else values
+    low, high = _span(finite) if span is None or bad is not None else span  # NaN: no number
+    if kind in playbook.NON_NEGATIVE_KINDS and low < 0:
         for j in np.flatnonzero(finite < 0):  # NaN compares False
             report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is negative (kept)"))
-    if kind == "score":
+    if kind == "score" and high > 100:
         for j in np.flatnonzero(finite > 100):
             report.bad_cells.append(BadCell(int(rows[j]), name, finite[j], f"{finite[j]:g} is above 100 (kept)"))
     if kind == "fraction" and playbook.reads_as_percent(finite):
@@ -334,6 +404,17 @@ def _numbers(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: st
                             f"{playbook.PERCENT_MEDIAN_ABOVE:g}): read as fractions, {median:g} as "
                             f"{median / 100:g}.")
     return out
+
+
+def _span(values: np.ndarray) -> tuple[float, float]:
+    """The least and the greatest of ``values`` leaving NaN out (NaN, NaN when nothing is
+    left), in two passes that allocate nothing."""
+    if not len(values):
+        return np.nan, np.nan
+    low, high = float(values.min()), float(values.max())  # vectorized; NaN if one is NaN
+    if low != low or high != high:
+        low, high = float(np.fmin.reduce(values)), float(np.fmax.reduce(values))
+    return low, high
 
 
 class DistinctIds(threading.Thread):

@@ -12,6 +12,7 @@ imported as given is named in the report. Conversion is vectorized (pandas/numpy
 
 from __future__ import annotations
 
+import operator
 import os
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -23,6 +24,7 @@ import pandas as pd
 from udfs.core import _args
 
 from . import schema as _schema
+from .checks import check_records
 from .columns import (
     _IS_STR,
     DistinctIds,
@@ -30,6 +32,7 @@ from .columns import (
     blank_cells,
     check_ids,
     convert,
+    floats_in_place,
     summary_ids,
     text_series,
 )
@@ -142,7 +145,7 @@ def _raw(source: Any, label: str | None, schema: _schema.Schema) -> RawTable:
         return RawTable(label or "a DataFrame", "rows", rows, list(range(1, len(rows) + 1)), True)
     if isinstance(source, (str, os.PathLike, bytes, bytearray)):
         try:
-            raw = read_source(source, label)
+            raw = read_source(source, label, head_rows=HEADER_SEARCH_ROWS + DECIMAL_SAMPLE_ROWS + 1)
         except ReadError as err:
             raise ImportError_(str(err)) from None
         if raw.kind == "xlsx" and schema.sheet and raw.sheet.lower() != schema.sheet.lower():
@@ -239,19 +242,16 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     header = list(raw.rows[h])
 
     # ---- columns
-    width = max([len(header)] + [len(r) for r in raw.rows[h + 1:]]) if raw.rows else len(header)
+    width = max([len(header), raw.rest_width] + [len(r) for r in raw.rows[h + 1:]])
     header += [None] * (width - len(header))
     plan = _plan_columns(header, schema, mapping, report)
     text_idx = {i for i, _, k in plan if k in _schema.NON_NUMERIC_KINDS}
 
     # ---- decimal mark: from the cells of the numeric columns that are text
     numeric_idx = [i for i, _, k in plan if k not in _schema.NON_NUMERIC_KINDS]
-    head_cells = pd.Series(  # the first rows tell (a mixed file is reported cell by cell); a
-        # cell without a comma or a point tells nothing
-        [r[i] for r in raw.rows[h + 1: h + 1 + DECIMAL_SAMPLE_ROWS] for i in numeric_idx
-         if i < len(r) and isinstance(r[i], str) and ("," in r[i] or "." in r[i])],
-        dtype=object,
-    )
+    # the first rows tell (a mixed file is reported cell by cell)
+    head_cells = pd.Series(_marked_cells(raw.rows[h + 1: h + 1 + DECIMAL_SAMPLE_ROWS], numeric_idx),
+                           dtype=object)
     if decimal:
         report.decimal, report.decimal_given = decimal, True
     else:
@@ -328,10 +328,12 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     summary = np.zeros(len(body), dtype=bool)
     if schema.summary_rows and len(ids):
         summary = summary_ids(ids)
-        report.summary_rows = list(zip(numbers_all[summary].tolist(), ids[summary].tolist(), strict=True))
+        if summary.any():
+            report.summary_rows = list(zip(numbers_all[summary].tolist(), ids[summary].tolist(), strict=True))
     del ids
     keep = ~no_id & ~summary
-    row_numbers = numbers_all[keep]
+    every = bool(keep.all())
+    row_numbers = numbers_all if every else numbers_all[keep]
     report.rows = len(row_numbers)
 
     # ---- cells, column by column
@@ -344,11 +346,12 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     kept_rows = set(row_numbers.tolist()) if formula_cells else set()
     cells = {i: body[i] for i in body.columns}  # each column let go once read
     del body
-    every = keep.all()
     for i, name, kind in order:
         if i in cells:
             col = cells.pop(i)
             col = col if every else col[keep]
+            if raw.kind == "csv" and kind not in _schema.NON_NUMERIC_KINDS:
+                col = floats_in_place(col)  # the parser's column, read by nothing else
         else:
             col = pd.Series([None] * len(row_numbers), dtype=object)
         data[name] = convert(name, kind, col, row_numbers, decimal, report, raw.kind, options.dayfirst)
@@ -383,10 +386,22 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     report.text_columns = [c for c, k in kinds.items() if k in _schema.TEXT_KINDS]
     book = RecordBook(frame=frame, kinds=kinds, report=report)
     book.row_numbers = row_numbers  # type: ignore[attr-defined]
-    from .checks import check_records
-
     check_records(book, schema.kind, options)
     return book
+
+
+def _marked_cells(rows: list[list], idx: list[int]) -> list[str]:
+    """The text cells of columns ``idx`` holding a comma or a point (a cell without one
+    tells nothing of the decimal mark), row by row."""
+    if not idx:
+        return []
+    get, need, out = operator.itemgetter(*idx), max(idx) + 1, []
+    for r in rows:
+        cells = get(r) if len(r) >= need else [r[i] for i in idx if i < len(r)]
+        if len(idx) == 1 and len(r) >= need:
+            cells = (cells,)
+        out += [c for c in cells if isinstance(c, str) and ("," in c or "." in c)]
+    return out
 
 
 def _plan_columns(header: list, schema: _schema.Schema, mapping: dict, report: ImportReport,

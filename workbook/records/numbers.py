@@ -61,21 +61,23 @@ def detect_decimal(texts: pd.Series) -> tuple[str | None, int, int]:
     """
     if texts.empty:
         return None, 0, 0
-    s = _text(texts)
+    counts = _text(texts).value_counts(sort=False)  # each text once, with how many cells show it
+    s, n = pd.Series(counts.index, dtype=object), counts.to_numpy(dtype=np.int64)
     has_comma = s.str.contains(",", regex=False).to_numpy(dtype=bool)
     # cells without a comma: a plain number with a point is point evidence unless it
     # could be a grouped integer (1.234)
-    rest = s[~has_comma]
+    rest, n_rest = s[~has_comma], n[~has_comma]
     dotted = (rest.str.contains(".", regex=False).to_numpy(dtype=bool)
               & pd.to_numeric(rest, errors="coerce").notna().to_numpy())
-    point = int(dotted.sum())
+    point = int(n_rest[dotted].sum())
     if point:
-        point -= int(rest[dotted].str.match(_AMBIGUOUS_POINT).sum())
+        point -= int(n_rest[dotted][rest[dotted].str.match(_AMBIGUOUS_POINT).to_numpy(dtype=bool)].sum())
     comma = 0
     if has_comma.any():
         c, _, _ = _clean(s[has_comma])
-        point += int(c.str.match(_ONLY_POINT).sum())
-        comma = int(c.str.match(_ONLY_COMMA).sum())
+        n_comma = n[has_comma]
+        point += int(n_comma[c.str.match(_ONLY_POINT).to_numpy(dtype=bool)].sum())
+        comma = int(n_comma[c.str.match(_ONLY_COMMA).to_numpy(dtype=bool)].sum())
     if point and not comma:
         return ".", point, comma
     if comma and not point:
@@ -89,7 +91,9 @@ def _text(texts: pd.Series) -> pd.Series:
     """Cells as an object Series of str ('' for blank), without pandas' str dtype."""
     a = texts.to_numpy(dtype=object, na_value="") if hasattr(texts, "to_numpy") else np.asarray(texts, dtype=object)
     a = np.where(pd.isna(a), "", a)
-    return pd.Series(_STR(a) if len(a) else a, dtype=object)
+    if len(a) and pd.api.types.infer_dtype(a, skipna=False) != "string":
+        a = _STR(a)
+    return pd.Series(a, dtype=object)
 
 
 _STR = np.frompyfunc(lambda v: v if v.__class__ is str else str(v), 1, 1)

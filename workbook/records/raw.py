@@ -48,6 +48,7 @@ class RawTable:
     delimiter: str = ","
     source: Any = None  # path or bytes, for read_body
     line_of_row: dict[int, int] = field(default_factory=dict)  # CSV row -> physical line (0-based)
+    rest_width: int = 0  # fields of the widest CSV record of the head after ``rows``
     notes: list[str] = field(default_factory=list)
     formula_cells: list[tuple[int, int]] = field(default_factory=list)  # (row, col index) without a value
     sheet: str = ""

@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import operator
 import os
 import re
 import warnings
@@ -161,8 +162,11 @@ def detect_delimiter(text: str) -> str:
 # --------------------------------------------------------------------------- reading
 
 
-def read_source(source: Any, label: str | None = None) -> RawTable:
-    """The head of a file (path or bytes): its first rows and how to read the rest."""
+def read_source(source: Any, label: str | None = None, *, head_rows: int | None = None) -> RawTable:
+    """The head of a file (path or bytes): its first rows and how to read the rest.
+
+    ``head_rows``: the rows of a CSV's head may stop after this many non-blank records
+    (:attr:`RawTable.rest_width` counts the fields of the others)."""
     if isinstance(source, (bytes, bytearray)):
         data = bytes(source)
         label = label or "the upload"
@@ -171,7 +175,7 @@ def read_source(source: Any, label: str | None = None) -> RawTable:
             from .xlsx import read_xlsx
 
             return read_xlsx(io.BytesIO(data), label)
-        return read_text_table(data, label)
+        return read_text_table(data, label, head_rows=head_rows)
     path = os.fspath(source)
     label = label or os.path.basename(path)
     if not os.path.exists(path):
@@ -191,12 +195,13 @@ def read_source(source: Any, label: str | None = None) -> RawTable:
         size = os.path.getsize(path)
         with open(path, "rb") as fh:
             head = fh.read(HEAD_BYTES)
-        return read_text_table(head, label, path=path, whole=size <= HEAD_BYTES)
+        return read_text_table(head, label, path=path, whole=size <= HEAD_BYTES, head_rows=head_rows)
     except PermissionError:
         raise ReadError(f"{label}: cannot be opened (permission denied)") from None
 
 
-def read_text_table(data: bytes, label: str, *, path: str | None = None, whole: bool = True) -> RawTable:
+def read_text_table(data: bytes, label: str, *, path: str | None = None, whole: bool = True,
+                    head_rows: int | None = None) -> RawTable:
     """The head of a CSV given its first bytes (all of them when ``whole``)."""
     if not data.strip():
         return RawTable(label, "csv", [], [], True, "utf-8", ",", data if path is None else path)
@@ -206,10 +211,15 @@ def read_text_table(data: bytes, label: str, *, path: str | None = None, whole: 
         cut = text.rfind("\n")
         text = text[: cut + 1] if cut > 0 else text
     delimiter = detect_delimiter(text)
-    rows, numbers, lines, complete = _parse_head(text, delimiter, whole, label)
+    if head_rows is not None and '"' not in text and "\x00" not in text:
+        rows, numbers, lines, complete, rest_width = _split_head(text, delimiter, whole, head_rows)
+    else:
+        rows, numbers, lines, complete = _parse_head(text, delimiter, whole, label)
+        rest_width = 0
     raw = RawTable(label, "csv", rows, numbers, complete, encoding.replace("-sig", ""), delimiter,
                    data if path is None else path)
     raw.line_of_row = lines
+    raw.rest_width = rest_width
     raw.encoding_name = encoding  # type: ignore[attr-defined]
     if encoding == "cp1252":
         raw.notes.append(f"{label} is not UTF-8: read as Windows-1252 (Excel's 'CSV (Comma delimited)').")
@@ -235,6 +245,28 @@ def _parse_head(text: str, delimiter: str, whole: bool, label: str):
         rows.pop()
         numbers.pop()  # the last record of a cut sample may be cut itself
     return rows, numbers, lines, whole
+
+
+def _split_head(text: str, delimiter: str, whole: bool, head_rows: int):
+    """:func:`_parse_head` of a text without quotes (or NUL), where a record is a line and
+    its fields are split at the delimiter: the records up to ``head_rows`` non-blank ones,
+    and the field count of the widest record after them."""
+    if "\r" in text:  # the csv module ends a record at \r\n, \r or \n
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    records = text.split("\n")
+    if records[-1] == "":
+        records.pop()  # the text ends its last record
+    if not whole and records:
+        records.pop()  # the last record of a cut sample may be cut itself
+    rows, seen = [], 0
+    for line in records:
+        if seen >= head_rows:
+            break
+        rows.append(line.split(delimiter) if line else [])
+        seen += bool(line.replace(delimiter, "").strip())  # a cell that is not blank
+    n = len(rows)
+    rest_width = max(map(operator.methodcaller("count", delimiter), filter(None, records[n:])), default=-1) + 1
+    return rows, list(range(1, n + 1)), {k: k - 1 for k in range(1, n + 1)}, whole and n == len(records), rest_width
 
 
 def read_body(raw: RawTable, start_row: int, width: int, text_columns: set[int],
