@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workbook.records import columns
+from workbook.records import buffers, columns
 from workbook.records.raw import TEXT
 
 CELL = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("otalOTAL xé€-")), max_size=12))
@@ -38,7 +38,23 @@ def test_holding_finds_what_match_substring_finds(cells, cuts, large, offset):
     needles = (b"otal", b"OTAL")
     expected = pc.or_(pc.match_substring(a, "otal"), pc.match_substring(a, "OTAL"))
     expected = np.flatnonzero(pc.fill_null(expected, False).to_numpy(zero_copy_only=False))
-    assert columns.holding(a, needles).tolist() == expected.tolist()
+    assert buffers.holding(a, needles).tolist() == expected.tolist()
+
+
+IDS = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("ab0-é")), max_size=20))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(IDS, max_size=60), st.lists(st.integers(0, 60), max_size=4), st.booleans(), st.integers(0, 3))
+def test_surely_distinct_only_when_the_ids_differ(cells, cuts, large, offset):
+    """True means every non-blank id differs; ids of up to 16 bytes that differ are told so."""
+    a = _chunked(cells, cuts, large, offset)
+    ids = [c for c in cells if c is not None]
+    distinct = len(set(ids)) == len(ids)
+    if buffers.surely_distinct(a):
+        assert distinct
+    elif all(len(c.encode()) <= 16 for c in ids):
+        assert not distinct
 
 
 LABEL_CELLS = st.lists(st.one_of(st.none(), st.sampled_from(["TRUE", "FALSE", "", "yes", "Total", "no"])),

@@ -25,6 +25,7 @@ from udfs.core import _args, playbook
 from udfs.core.playbook import SEGMENTS
 
 from . import schema as _schema
+from .buffers import holding, surely_distinct
 from .cells import _cell_text, _dates, _scaled_note
 from .numbers import parse_numbers
 from .raw import TEXT
@@ -105,40 +106,6 @@ def summary_ids(ids: pd.Series) -> np.ndarray:
     for j, v in zip(where, ids.iloc[where].tolist(), strict=True):
         out[j] = _args.normalize_key(v) in _schema.SUMMARY_IDS
     return out
-
-
-def holding(a: Any, needles: tuple[bytes, ...]) -> np.ndarray:
-    """Positions of the cells of Arrow text ``a`` whose bytes hold one of ``needles``
-    (bytes of one length), as ``pc.match_substring`` finds them, but read from the data
-    buffers with numpy: the first byte's matches, then the next bytes of those only."""
-    k = len(needles[0])
-    found, start = [], 0
-    for chunk in a.chunks if isinstance(a, pa.ChunkedArray) else [a]:
-        n = len(chunk)
-        if n and (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
-            width = 8 if pa.types.is_large_string(chunk.type) else 4
-            _, offsets, data = chunk.buffers()
-            offsets = np.frombuffer(offsets, dtype=np.int64 if width == 8 else np.int32,
-                                    count=n + 1, offset=chunk.offset * width)
-            lo, hi = int(offsets[0]), int(offsets[-1])
-            d = np.frombuffer(data, dtype=np.uint8, count=hi - lo, offset=lo) if hi > lo else \
-                np.zeros(0, dtype=np.uint8)
-            hits = []
-            for needle in needles:
-                at = np.flatnonzero(d[: max(len(d) - k + 1, 0)] == needle[0])
-                for j in range(1, k):
-                    at = at[d[at + j] == needle[j]]
-                hits.append(at)
-            at = np.concatenate(hits) + lo
-            row = np.searchsorted(offsets, at, side="right") - 1
-            row = np.unique(row[at + k <= offsets[row + 1]])  # within one cell
-            found.append(row + start)
-        elif n:  # another layout of text: Arrow's own search
-            match = pc.or_(*[pc.match_substring(chunk, x.decode()) for x in needles]) \
-                if len(needles) > 1 else pc.match_substring(chunk, needles[0].decode())
-            found.append(np.flatnonzero(pc.fill_null(match, False).to_numpy(zero_copy_only=False)) + start)
-        start += n
-    return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
 
 
 def convert(name: str, kind: str, col: pd.Series, rows: np.ndarray, decimal: str | None,
@@ -436,6 +403,9 @@ class DistinctIds(threading.Thread):
             a = _arrow(self.ids)
             if (pc.max(pc.binary_length(a)).as_py() or 0) > EXCEL_MAX_CHARS:
                 self._answer = False
+                return
+            if surely_distinct(a):  # the usual answer, without hashing every id
+                self._answer = True
                 return
             blank = a.null_count
             self._answer = len(pc.unique(a)) == len(a) - blank + (blank > 0)
