@@ -8,6 +8,8 @@ offset widths; ``factorize`` (label by label for a column of few labels) gives
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -140,3 +142,30 @@ def test_decimal_evidence_is_counted_cell_by_cell(cells):
     _, point, comma = detect_decimal(pd.Series(cells, dtype=object))
     each = [detect_decimal(pd.Series([c], dtype=object)) for c in cells]
     assert (point, comma) == (sum(p for _, p, _ in each), sum(c for _, _, c in each))
+
+
+def test_the_numbers_read_beside_the_rest_give_the_same_book(tmp_path, monkeypatch):
+    """A big file's number columns are read on a second core: the same frame and report,
+    notes and bad cells in the same order, as read inline."""
+    from udfs.core import _threads
+    from workbook.records import load_accounts
+
+    src = tmp_path / "a.csv"
+    src.write_text(
+        "Account ID,Segment,ARR,Seat Utilization,Health Score,Champion Promoted 90d,Customer Since,Notes,Seats Licensed\n"
+        "A1,smb,\"1,200\",85,120,TRUE,2021-03-04,x,10\n"
+        "A2,Whale,n/a,92,50,maybe,2021-13-40,,-3\n"
+        "A1,Enterprise,$5.5K,70,40,FALSE,03/04/2022,y,7\n"
+        "Total,,1000,,,,,,\n"
+        ",,,,,,,,\n"
+        "A4,Mid-market,12.5,abc,101,TRUE,,z,2\n")
+    inline = load_accounts(str(src))
+    monkeypatch.setattr(_threads, "MIN_ROWS", 0)
+    threaded = load_accounts(str(src))
+    pd.testing.assert_frame_equal(threaded.frame, inline.frame)
+    a, b = dataclasses.asdict(threaded.report), dataclasses.asdict(inline.report)
+    dates_a, dates_b = a.pop("dates"), b.pop("dates")
+    assert a == b and threaded.kinds == inline.kinds
+    assert dates_a.keys() == dates_b.keys() and all(
+        np.array_equal(dates_a[k], dates_b[k], equal_nan=True) for k in dates_a)
+    assert inline.report.bad_cells and inline.report.notes

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from udfs.core import _args
+from udfs.core._threads import beside
 
 from . import schema as _schema
 from .checks import check_records
@@ -344,24 +345,26 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     for r, c in raw.formula_cells:
         formula_cells.setdefault(c, []).append(r)
     kept_rows = set(row_numbers.tolist()) if formula_cells else set()
-    cells = {i: body[i] for i in body.columns}  # each column let go once read
+    # the numbers beside the rest, on a second core for a big file: each stretch takes its
+    # own columns and reports into each column's own report, merged below in column order
+    numeric = [c for c in order if c[2] not in _schema.NON_NUMERIC_KINDS]
+    args = (keep, row_numbers, decimal, raw.kind, options.dayfirst)
+    rest = [c for c in order if c not in numeric]
+    numbers = beside(len(row_numbers), _read_columns, numeric, _columns_of(body, numeric), *args)
+    read = _read_columns(rest, _columns_of(body, rest), *args)
     del body
+    read.update(numbers.result())
     for i, name, kind in order:
-        if i in cells:
-            col = cells.pop(i)
-            col = col if every else col[keep]
-            if raw.kind == "csv" and kind not in _schema.NON_NUMERIC_KINDS:
-                col = floats_in_place(col)  # the parser's column, read by nothing else
-        else:
-            col = pd.Series([None] * len(row_numbers), dtype=object)
-        data[name] = convert(name, kind, col, row_numbers, decimal, report, raw.kind, options.dayfirst)
-        del col
+        data[name], part = read.pop(name)
+        report.bad_cells += part.bad_cells
+        report.ambiguous += part.ambiguous
+        report.notes += part.notes
+        report.dates.update(part.dates)
         kinds[name] = kind
         for r in formula_cells.get(i, []):
             if r in kept_rows:
                 report.bad_cells.append(BadCell(r, name, None, "a formula with no calculated value "
                                                 "(open the file in Excel, let it calculate, save, and run again)"))
-    del cells
     for i, name, kind in order:
         if kind != "extra" or i >= len(header) or not _args.is_blank(header[i]):
             continue
@@ -388,6 +391,32 @@ def _import(raw: RawTable, schema: _schema.Schema, mapping: dict, decimal: str |
     book.row_numbers = row_numbers  # type: ignore[attr-defined]
     check_records(book, schema.kind, options)
     return book
+
+
+def _columns_of(body: pd.DataFrame, part: list[tuple[int, str, str]]) -> dict[int, pd.Series]:
+    """The body's columns of ``part`` (the others are another stretch's)."""
+    wanted = {i for i, _, _ in part}
+    return {i: body[i] for i in body.columns if i in wanted}
+
+
+def _read_columns(part: list[tuple[int, str, str]], cells: dict[int, pd.Series], keep: np.ndarray,
+                  rows: np.ndarray, decimal: str | None, source_kind: str, dayfirst: bool
+                  ) -> dict[str, tuple[Any, ImportReport]]:
+    """Each column of ``part`` read as its kind, with its own report: {name: (cells, report)}.
+    ``cells`` are the body's columns, each let go once read."""
+    every, out = bool(keep.all()), {}
+    for i, name, kind in part:
+        if i in cells:
+            col = cells.pop(i)
+            col = col if every else col[keep]
+            if source_kind == "csv" and kind not in _schema.NON_NUMERIC_KINDS:
+                col = floats_in_place(col)  # the parser's column, read by nothing else
+        else:
+            col = pd.Series([None] * len(rows), dtype=object)
+        part_report = ImportReport(source="")
+        out[name] = (convert(name, kind, col, rows, decimal, part_report, source_kind, dayfirst), part_report)
+        del col
+    return out
 
 
 def _marked_cells(rows: list[list], idx: list[int]) -> list[str]:
