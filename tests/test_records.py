@@ -316,6 +316,14 @@ def test_summary_and_blank_id_rows_are_reported_and_left_out(tmp_path, capsys):
     assert "7 below the header = 2 imported + 5 left out" in out
 
 
+def test_summary_rows_in_mixed_case_are_left_out_and_an_id_holding_total_is_kept(tmp_path):
+    src = tmp_path / "s.csv"
+    src.write_text("Account ID,ARR\nA1,10\nTOtal,15\nGrAnD tOtAl,35\nsubTOTAL,1\nTotalCorp,20\n")
+    book = load_accounts(src)
+    assert book.frame["account_id"].tolist() == ["A1", "TotalCorp"]
+    assert [r for r, _ in book.report.summary_rows] == [3, 4, 5]
+
+
 # --------------------------------------------------------------------------- headers
 
 

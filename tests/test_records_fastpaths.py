@@ -41,6 +41,9 @@ def test_holding_finds_what_match_substring_finds(cells, cuts, large, offset):
     expected = pc.or_(pc.match_substring(a, "otal"), pc.match_substring(a, "OTAL"))
     expected = np.flatnonzero(pc.fill_null(expected, False).to_numpy(zero_copy_only=False))
     assert buffers.holding(a, needles).tolist() == expected.tolist()
+    any_case = pc.fill_null(pc.match_substring(a, "total", ignore_case=True), False)
+    assert buffers.holding(a, (b"total",), any_case=True).tolist() == np.flatnonzero(
+        any_case.to_numpy(zero_copy_only=False)).tolist()
 
 
 IDS = st.one_of(st.none(), st.text(alphabet=st.sampled_from(list("ab0-é")), max_size=20))

@@ -43,24 +43,28 @@ def _chunks(a: Any) -> Iterator[tuple[int, Any]]:
         start += len(chunk)
 
 
-def holding(a: Any, needles: tuple[bytes, ...]) -> np.ndarray:
+def holding(a: Any, needles: tuple[bytes, ...], *, any_case: bool = False) -> np.ndarray:
     """Positions of the cells of Arrow text ``a`` whose bytes hold one of ``needles``
     (bytes of one length), as ``pc.match_substring`` finds them: the first byte's matches
-    in the data buffer, then the next bytes of those only."""
+    in the data buffer, then the next bytes of those only. ``any_case``: needles of lower
+    case ASCII letters match their letters in either case (a byte | 0x20 is such a letter
+    only when it is that letter, upper or lower case)."""
     k = len(needles[0])
+    if any_case:
+        assert all(n.isalpha() and n.islower() and n.isascii() for n in needles), needles
     found = []
     for start, chunk in _chunks(a):
         views = _buffers(chunk) if len(chunk) else None
         if views is None:
             if len(chunk):  # another layout of text: Arrow's own search
-                match = pc.match_substring(chunk, needles[0].decode())
+                match = pc.match_substring(chunk, needles[0].decode(), ignore_case=any_case)
                 for x in needles[1:]:
-                    match = pc.or_(match, pc.match_substring(chunk, x.decode()))
+                    match = pc.or_(match, pc.match_substring(chunk, x.decode(), ignore_case=any_case))
                 found.append(np.flatnonzero(pc.fill_null(match, False).to_numpy(zero_copy_only=False)) + start)
             continue
         offsets, data = views
         lo = int(offsets[0])
-        d = data[lo:]
+        d = data[lo:] | np.uint8(0x20) if any_case else data[lo:]
         hits = []
         for needle in needles:
             at = np.flatnonzero(d[: max(len(d) - k + 1, 0)] == needle[0])

@@ -101,7 +101,7 @@ _IS_SPACE = np.frompyfunc(lambda v: not v.strip(), 1, 1)
 
 def summary_ids(ids: pd.Series) -> np.ndarray:
     """Ids that are exactly Total, Grand total or Subtotal (any case, any spacing)."""
-    where = holding(_arrow(ids), (b"otal", b"OTAL"))  # the candidates; the rule decides
+    where = holding(_arrow(ids), (b"total",), any_case=True)  # the candidates; the rule decides
     out = np.zeros(len(ids), dtype=bool)
     for j, v in zip(where, ids.iloc[where].tolist(), strict=True):
         out[j] = _args.normalize_key(v) in _schema.SUMMARY_IDS
