@@ -30,7 +30,8 @@ from typing import Any
 
 import ibis
 
-from .sources import key, month_number
+from .sources import key
+from .summary import month_number
 
 DEFAULT_GATED_TAGS: tuple[str, ...] = ("gated", "upgrade request")
 PRICING_PAGE = "pricing"  # a web page whose URL or name contains this (any case)

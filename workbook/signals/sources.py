@@ -28,23 +28,14 @@ import pandas as pd
 
 from udfs.core import _args
 
-from .specs import SOURCES, TIER_ORDER, EmptySource, SourceSpec
+from .specs import PROBLEM_CODES, PROBLEMS, SOURCES, TIER_ORDER, EmptySource, SourceSpec
+from .summary import summarize
 
 __all__ = ["PROBLEMS", "SOURCES", "TIER_ORDER", "EmptySource", "SourceReport", "SourceSpec",
            "clean", "fill_report", "key", "key_text", "read_source"]
 
 # --------------------------------------------------------------------------- report
 
-PROBLEMS = (  # in the order a row is checked: each row is counted under its first problem
-    ("no_account", "no account id"),
-    ("bad_date", "a date that cannot be read (or none)"),
-    ("bad_number", "not a number"),
-    ("negative", "a negative number"),
-    ("after_as_of", "dated after as_of"),
-    ("unknown_account", "account not in the accounts export"),
-    ("duplicate", "an exact repeat of another row"),
-)
-PROBLEM_CODES = {code: i for i, (code, _) in enumerate(PROBLEMS)}
 FEW_VALUES = 16  # a key column of an event source with at most this many values is grouped by number
 
 
@@ -235,11 +226,6 @@ def _number(col: ibis.Value) -> ibis.Value:
     return ibis.null().cast("float64")
 
 
-def month_number(day: ibis.Value) -> ibis.Value:
-    """year × 12 + month − 1 of a date (months counted on one line)."""
-    return (day.year().cast("int32") * 12 + day.month().cast("int32") - 1).cast("int32")
-
-
 def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
           known: ibis.Table | None, report: SourceReport,
           shifts: tuple[int, ...] | None = None) -> tuple[ibis.Table, ibis.Table, dict[str, list[str]]]:
@@ -343,8 +329,6 @@ def clean(engine: Any, table: ibis.Table, spec: SourceSpec, as_of: date,
                 got = engine.con.execute(table.select(_v=v).distinct().limit(FEW_VALUES + 1))["_v"]
                 if len(got) <= FEW_VALUES and got.notna().any():
                     few[k] = sorted(got[got.notna()].astype(str))
-        from .summary import summarize  # (it builds on this module)
-
         return (*summarize(engine, typed, spec, list(cols), raw, shifts, as_of,
                            ids if ids is not None and "_code" in ids.columns else None, few), few)
     typed = typed.mutate(_ex=example.cast("string"), _z=zoned.cast("int64"))

@@ -18,6 +18,19 @@ _DATE_ALIASES = ("day", "timestamp", "time", "datetime", "ts", "event_date", "ev
                  "activity_date", "active_date", "visit_date", "usage_date", "as_of", "when")
 
 
+# the report's problems with a row of a source
+PROBLEMS = (  # in the order a row is checked: each row is counted under its first problem
+    ("no_account", "no account id"),
+    ("bad_date", "a date that cannot be read (or none)"),
+    ("bad_number", "not a number"),
+    ("negative", "a negative number"),
+    ("after_as_of", "dated after as_of"),
+    ("unknown_account", "account not in the accounts export"),
+    ("duplicate", "an exact repeat of another row"),
+)
+PROBLEM_CODES = {code: i for i, (code, _) in enumerate(PROBLEMS)}
+
+
 class EmptySource(ValueError):
     """A source file with no bytes at all: reported, its signals not computed."""
 

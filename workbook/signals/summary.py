@@ -2,8 +2,8 @@
 and the months its windows need (:func:`summarize`), kept by the engine; every window of
 the definitions is then a sum over that summary, and the report's counts come from it.
 
-Also the engine's own functions it uses (bit_count, bit_or, a date plus days) and the day
-numbers of each account's first record (:func:`first_day`).
+Also the month number of a date, the engine's own functions it uses (bit_count, bit_or,
+a date plus days) and the day numbers of each account's first record (:func:`first_day`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,12 @@ import ibis
 import ibis.expr.datatypes as dt
 import pandas as pd
 
-from .sources import PROBLEM_CODES, month_number
-from .specs import SourceSpec
+from .specs import PROBLEM_CODES, SourceSpec
+
+
+def month_number(day: ibis.Value) -> ibis.Value:
+    """year × 12 + month − 1 of a date (months counted on one line)."""
+    return (day.year().cast("int32") * 12 + day.month().cast("int32") - 1).cast("int32")
 
 
 @ibis.udf.scalar.builtin(name="add", signature=((dt.date, dt.int32), dt.date))
