@@ -59,13 +59,8 @@ class InFlight:
 
     def column(self, values: np.ndarray, blank, take=slice(None)) -> np.ndarray:
         """``values`` of each row's opportunity (``blank`` where it has none), in the order
-        ``take`` gives: one gather of the rows' opportunities."""
-        at = self.opportunity[take]
-        if not len(values):
-            return np.full(len(at), blank, dtype=values.dtype)
-        out = values[np.maximum(at, 0)]
-        out[at < 0] = blank
-        return out
+        ``take`` gives: one gather (pandas' take, as ``_args.labels``)."""
+        return pd.api.extensions.take(values, self.opportunity[take], allow_fill=True, fill_value=blank)
 
 
 def opportunities_arg(opportunities) -> Opportunities:
